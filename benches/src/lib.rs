@@ -1,0 +1,1 @@
+//! Criterion benches of the Mailward hot paths live in `benches/`; this library is empty.

@@ -1,0 +1,76 @@
+//! `mailward`: SPF, DKIM, DMARC and DMARC reports from the command line.
+//!
+//! Every DNS-using command resolves offline from `--zone FILE` master files when any is given,
+//! otherwise through real DNS (`--dns-server IP:PORT`, or the system configuration).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check;
+mod dkim;
+mod dmarc;
+mod dns;
+mod global;
+mod report;
+mod spf;
+
+use global::GlobalArgs;
+
+/// SPF, DKIM, DMARC and DMARC reports: check messages, test records offline, sign, verify,
+/// read reports.
+#[derive(Debug, Parser)]
+#[command(name = "mailward", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look up a name like dig: prints the records, or NXDOMAIN / NODATA / TIMEOUT / SERVFAIL.
+    Dns(dns::Args),
+    /// Evaluate SPF (RFC 7208) for a client IP, HELO name and envelope sender.
+    Spf(spf::Args),
+    /// DKIM: verify signatures, sign messages, generate keys.
+    Dkim(dkim::Args),
+    /// Discover and explain the DMARC policy of a domain.
+    Dmarc(dmarc::Args),
+    /// SPF + DKIM + DMARC on one message; prints Authentication-Results.
+    Check(check::Args),
+    /// DMARC reports: parse, summarise, generate.
+    Report(report::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mailward: error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Dns(args) => dns::run(&cli.global, args).await,
+            Command::Spf(args) => spf::run(&cli.global, args).await,
+            Command::Dkim(args) => dkim::run(&cli.global, args).await,
+            Command::Dmarc(args) => dmarc::run(&cli.global, args).await,
+            Command::Check(args) => check::run(&cli.global, args).await,
+            Command::Report(args) => report::run(&cli.global, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mailward: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
