@@ -344,7 +344,12 @@ mod tests {
         assert!(DnsError::Timeout.is_temporary());
         assert!(DnsError::ServFail.is_temporary());
         assert!(DnsError::other(std::io::Error::other("refused")).is_temporary());
-        assert_eq!(DnsError::NxDomain { negative_ttl: Some(5) }, DnsError::NXDOMAIN);
+        assert_eq!(
+            DnsError::NxDomain {
+                negative_ttl: Some(5)
+            },
+            DnsError::NXDOMAIN
+        );
         assert_ne!(DnsError::NXDOMAIN, DnsError::NODATA);
     }
 

@@ -160,7 +160,9 @@ impl Domain {
     /// hyphen. A-labels (`xn--…`) pass.
     pub fn is_hostname(&self) -> bool {
         self.labels().all(|label| {
-            label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -280,7 +282,12 @@ mod tests {
     #[test]
     fn odd_octets_are_allowed_but_not_hostnames() {
         // RFC 7208 §7 macro expansions may produce these; they must be queryable.
-        for name in ["a:b.example", "1.2.3.4/24.example", "100%.example", "sp ace.example"] {
+        for name in [
+            "a:b.example",
+            "1.2.3.4/24.example",
+            "100%.example",
+            "sp ace.example",
+        ] {
             let d = Domain::new(name).unwrap();
             assert!(!d.is_hostname(), "{name}");
         }

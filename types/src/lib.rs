@@ -3,8 +3,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth_results;
 pub mod dns;
 pub mod domain;
+pub mod message;
+pub mod tag_list;
 
+pub use auth_results::AuthenticationResults;
 pub use dns::{DnsError, Resolver};
 pub use domain::{Domain, DomainError};
+pub use message::{HeaderField, Message};
+pub use tag_list::TagList;

@@ -1,0 +1,815 @@
+//! The `Authentication-Results` header field of
+//! [RFC 8601](https://www.rfc-editor.org/rfc/rfc8601): a model, its rendering and a parser.
+//!
+//! ```abnf
+//! authres-payload = [CFWS] authserv-id
+//!                   [ CFWS authres-version ]
+//!                   ( no-result / 1*resinfo ) [CFWS] CRLF
+//! authres-version = 1*DIGIT [CFWS]
+//! no-result       = [CFWS] ";" [CFWS] "none"
+//! resinfo         = [CFWS] ";" methodspec [ CFWS reasonspec ]
+//!                   [ CFWS 1*propspec ]
+//! methodspec      = [CFWS] method [CFWS] "=" [CFWS] result
+//! reasonspec      = "reason" [CFWS] "=" [CFWS] value
+//! propspec        = ptype [CFWS] "." [CFWS] property [CFWS] "=" pvalue
+//! method          = Keyword [ [CFWS] "/" [CFWS] method-version ]
+//! pvalue          = [CFWS] ( value / [ [ local-part ] "@" ] domain-name )
+//!                   [CFWS]
+//! ```
+//!
+//! Rendering quotes a value whenever it is not an RFC 2045 `token` (nor, for property values, a
+//! `[local-part] "@" domain`), so what we write always parses back to the same model.
+//!
+//! # Examples
+//!
+//! ```
+//! use mailward_types::auth_results::{AuthenticationResults, MethodResult};
+//!
+//! let ar = AuthenticationResults::new("mx.example.org")
+//!     .with_result(MethodResult::new("spf", "pass").with_property("smtp", "mailfrom", "a@example.com"))
+//!     .with_result(MethodResult::new("dkim", "pass").with_property("header", "d", "example.com"));
+//! assert_eq!(
+//!     ar.to_string(),
+//!     "mx.example.org; spf=pass smtp.mailfrom=a@example.com; dkim=pass header.d=example.com"
+//! );
+//! assert_eq!(AuthenticationResults::parse(&ar.to_string())?, ar);
+//! # Ok::<(), mailward_types::auth_results::ParseError>(())
+//! ```
+
+use std::fmt::{self, Write as _};
+
+/// Longest header value accepted by [`AuthenticationResults::parse`].
+pub const MAX_INPUT_LEN: usize = 64 * 1024;
+/// Most method results accepted in one field.
+pub const MAX_RESULTS: usize = 256;
+/// Deepest comment nesting accepted (RFC 5322 comments nest).
+pub const MAX_COMMENT_DEPTH: usize = 32;
+
+/// One `Authentication-Results` header field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AuthenticationResults {
+    /// The authentication service that produced the results (usually a host name).
+    pub authserv_id: String,
+    /// The `authres-version`, when present (RFC 8601 §2.2; version 1 is implied otherwise).
+    pub version: Option<u32>,
+    /// The results; empty renders as `none`.
+    pub results: Vec<MethodResult>,
+}
+
+/// One `method=result` clause with its reason and properties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MethodResult {
+    /// The method (`spf`, `dkim`, `dmarc`, `arc`, ...).
+    pub method: String,
+    /// The method version (`dkim/1`), when given.
+    pub method_version: Option<u32>,
+    /// The result keyword (`pass`, `fail`, `temperror`, ...).
+    pub result: String,
+    /// A comment rendered after the result, `(like this)`.
+    pub comment: Option<String>,
+    /// The `reason=` value.
+    pub reason: Option<String>,
+    /// The `ptype.property=value` items, in order.
+    pub properties: Vec<Property>,
+}
+
+/// One `ptype.property=value` item (`smtp.mailfrom=a@example.com`, `header.d=example.com`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Property {
+    /// `smtp`, `header`, `body`, `policy`.
+    pub ptype: String,
+    /// `mailfrom`, `helo`, `d`, `from`, ...
+    pub property: String,
+    /// The value, unquoted.
+    pub value: String,
+}
+
+impl AuthenticationResults {
+    /// An empty result set (renders as `none`) for `authserv_id`.
+    pub fn new(authserv_id: impl Into<String>) -> Self {
+        Self {
+            authserv_id: authserv_id.into(),
+            version: None,
+            results: Vec::new(),
+        }
+    }
+
+    /// Adds a method result.
+    #[must_use]
+    pub fn with_result(mut self, result: MethodResult) -> Self {
+        self.results.push(result);
+        self
+    }
+
+    /// The header value on one line (what [`Display`](fmt::Display) writes).
+    pub fn to_header_value(&self) -> String {
+        self.to_string()
+    }
+
+    /// The whole header field, `Authentication-Results: ...`, folded before each `;` clause and
+    /// between properties so that lines stay under 78 columns where the items allow it, with
+    /// CRLF line ends and no final CRLF.
+    pub fn to_header_field(&self) -> String {
+        let mut out = String::from("Authentication-Results: ");
+        out.push_str(&render_value(&self.authserv_id, false));
+        if let Some(v) = self.version {
+            let _ = write!(out, " {v}");
+        }
+        if self.results.is_empty() {
+            out.push_str("; none");
+            return out;
+        }
+        for r in &self.results {
+            out.push_str(";\r\n\t");
+            let mut line_len = 8;
+            for (i, piece) in r.pieces().iter().enumerate() {
+                if i > 0 {
+                    if line_len + 1 + piece.len() > 78 {
+                        out.push_str("\r\n\t");
+                        line_len = 8;
+                    } else {
+                        out.push(' ');
+                        line_len += 1;
+                    }
+                }
+                out.push_str(piece);
+                line_len += piece.len();
+            }
+        }
+        out
+    }
+
+    /// Parses a header value (the part after `Authentication-Results:`), unfolded or folded.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] with the offset and the rule that failed; inputs over
+    /// [`MAX_INPUT_LEN`] octets, with more than [`MAX_RESULTS`] results or comments nested
+    /// deeper than [`MAX_COMMENT_DEPTH`] are rejected.
+    pub fn parse(value: &str) -> Result<Self, ParseError> {
+        if value.len() > MAX_INPUT_LEN {
+            return Err(ParseError {
+                offset: MAX_INPUT_LEN,
+                kind: ParseErrorKind::TooLong,
+            });
+        }
+        Parser::new(value).authres_payload()
+    }
+}
+
+impl fmt::Display for AuthenticationResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&render_value(&self.authserv_id, false))?;
+        if let Some(v) = self.version {
+            write!(f, " {v}")?;
+        }
+        if self.results.is_empty() {
+            return f.write_str("; none");
+        }
+        for r in &self.results {
+            write!(f, "; {r}")?;
+        }
+        Ok(())
+    }
+}
+
+impl MethodResult {
+    /// `method=result` with no reason, comment or properties.
+    pub fn new(method: impl Into<String>, result: impl Into<String>) -> Self {
+        Self {
+            method: method.into(),
+            method_version: None,
+            result: result.into(),
+            comment: None,
+            reason: None,
+            properties: Vec::new(),
+        }
+    }
+
+    /// Adds `ptype.property=value`.
+    #[must_use]
+    pub fn with_property(
+        mut self,
+        ptype: impl Into<String>,
+        property: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.properties.push(Property {
+            ptype: ptype.into(),
+            property: property.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Sets the `reason=` value.
+    #[must_use]
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets the comment written after the result.
+    #[must_use]
+    pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// The value of the first property `ptype.property`, compared without case.
+    pub fn property(&self, ptype: &str, property: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|p| {
+                p.ptype.eq_ignore_ascii_case(ptype) && p.property.eq_ignore_ascii_case(property)
+            })
+            .map(|p| p.value.as_str())
+    }
+
+    /// The rendered pieces separated by spaces: `method=result`, `(comment)`, `reason=...`,
+    /// each property.
+    fn pieces(&self) -> Vec<String> {
+        let mut pieces = Vec::with_capacity(3 + self.properties.len());
+        let mut head = self.method.clone();
+        if let Some(v) = self.method_version {
+            let _ = write!(head, "/{v}");
+        }
+        let _ = write!(head, "={}", self.result);
+        pieces.push(head);
+        if let Some(c) = &self.comment {
+            pieces.push(render_comment(c));
+        }
+        if let Some(r) = &self.reason {
+            pieces.push(format!("reason={}", render_value(r, false)));
+        }
+        for p in &self.properties {
+            pieces.push(format!(
+                "{}.{}={}",
+                p.ptype,
+                p.property,
+                render_value(&p.value, true)
+            ));
+        }
+        pieces
+    }
+}
+
+impl fmt::Display for MethodResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.pieces().join(" "))
+    }
+}
+
+/// RFC 2045 `tspecials`.
+fn is_tspecial(c: char) -> bool {
+    matches!(
+        c,
+        '(' | ')' | '<' | '>' | '@' | ',' | ';' | ':' | '\\' | '"' | '/' | '[' | ']' | '?' | '='
+    )
+}
+
+/// RFC 2045 `token := 1*<any (US-ASCII) CHAR except SPACE, CTLs, or tspecials>`.
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() && !is_tspecial(c))
+}
+
+/// RFC 5322 `atext`.
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+/// `[ [ local-part ] "@" ] domain-name` with a dot-atom local part.
+fn is_addr_pvalue(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let dot_atom = |t: &str| {
+        t.split('.')
+            .all(|a| !a.is_empty() && a.chars().all(is_atext))
+    };
+    let domain_ok = !domain.is_empty()
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    domain_ok && (local.is_empty() || dot_atom(local))
+}
+
+fn render_value(v: &str, is_pvalue: bool) -> String {
+    if is_token(v) || (is_pvalue && is_addr_pvalue(v)) {
+        return v.to_owned();
+    }
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn render_comment(c: &str) -> String {
+    let mut out = String::with_capacity(c.len() + 2);
+    out.push('(');
+    for ch in c.chars() {
+        if matches!(ch, '(' | ')' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push(')');
+    out
+}
+
+/// An `Authentication-Results` value that does not follow RFC 8601 §2.2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at offset {offset}")]
+pub struct ParseError {
+    /// Byte offset where parsing failed.
+    pub offset: usize,
+    /// What was expected.
+    pub kind: ParseErrorKind,
+}
+
+/// Which rule an `Authentication-Results` value broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// No authserv-id.
+    #[error("missing authserv-id")]
+    MissingAuthservId,
+    /// Expected `;` between results.
+    #[error("expected ';'")]
+    ExpectedSemicolon,
+    /// Expected a keyword (method, result, ptype, property).
+    #[error("expected a keyword")]
+    ExpectedKeyword,
+    /// Expected `=`.
+    #[error("expected '='")]
+    ExpectedEquals,
+    /// Expected `.` between ptype and property.
+    #[error("expected '.'")]
+    ExpectedDot,
+    /// Expected a value.
+    #[error("expected a value")]
+    ExpectedValue,
+    /// A version number is not a number or out of range.
+    #[error("invalid version")]
+    InvalidVersion,
+    /// A quoted string or comment is not closed.
+    #[error("unterminated quoted string or comment")]
+    Unterminated,
+    /// Comments nest deeper than [`MAX_COMMENT_DEPTH`].
+    #[error("comments nested too deeply")]
+    CommentTooDeep,
+    /// More than [`MAX_RESULTS`] results.
+    #[error("too many results")]
+    TooManyResults,
+    /// Input longer than [`MAX_INPUT_LEN`].
+    #[error("input too long")]
+    TooLong,
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(s: &'a str) -> Self {
+        Self { s, pos: 0 }
+    }
+
+    fn err(&self, kind: ParseErrorKind) -> ParseError {
+        ParseError {
+            offset: self.pos,
+            kind,
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.pos..).and_then(|r| r.chars().next())
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        Some(c)
+    }
+
+    fn eat(&mut self, want: char) -> bool {
+        if self.peek() == Some(want) {
+            self.pos += want.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `[CFWS]`: skips whitespace and comments, returning the first comment's text.
+    fn cfws(&mut self) -> Result<Option<String>, ParseError> {
+        let mut first = None;
+        loop {
+            match self.peek() {
+                Some(' ' | '\t' | '\r' | '\n') => {
+                    self.pos += 1;
+                }
+                Some('(') => {
+                    let c = self.comment()?;
+                    first.get_or_insert(c);
+                }
+                _ => return Ok(first),
+            }
+        }
+    }
+
+    /// `comment = "(" *([FWS] ccontent) [FWS] ")"`; nested comments are kept as text.
+    fn comment(&mut self) -> Result<String, ParseError> {
+        let mut depth = 0usize;
+        let mut text = String::new();
+        loop {
+            let Some(c) = self.bump() else {
+                return Err(self.err(ParseErrorKind::Unterminated));
+            };
+            match c {
+                '(' => {
+                    depth += 1;
+                    if depth > MAX_COMMENT_DEPTH {
+                        return Err(self.err(ParseErrorKind::CommentTooDeep));
+                    }
+                    if depth > 1 {
+                        text.push('(');
+                    }
+                }
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(text);
+                    }
+                    text.push(')');
+                }
+                '\\' => match self.bump() {
+                    Some(q) => text.push(q),
+                    None => return Err(self.err(ParseErrorKind::Unterminated)),
+                },
+                '\r' | '\n' => {}
+                other => text.push(other),
+            }
+        }
+    }
+
+    /// `Keyword = Let-dig [ *(Let-dig / "-") Let-dig ]` (read leniently: letters, digits, `-`,
+    /// `_`).
+    fn keyword(&mut self) -> Result<String, ParseError> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        match self.s.get(start..self.pos) {
+            Some(k) if !k.is_empty() => Ok(k.to_owned()),
+            _ => Err(self.err(ParseErrorKind::ExpectedKeyword)),
+        }
+    }
+
+    fn digits(&mut self) -> Result<u32, ParseError> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.s
+            .get(start..self.pos)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| self.err(ParseErrorKind::InvalidVersion))
+    }
+
+    /// `quoted-string` (RFC 5322 §3.2.4), opening quote already seen.
+    fn quoted_string(&mut self) -> Result<String, ParseError> {
+        let mut out = String::new();
+        loop {
+            match self.bump() {
+                None => return Err(self.err(ParseErrorKind::Unterminated)),
+                Some('"') => return Ok(out),
+                Some('\\') => match self.bump() {
+                    Some(q) => out.push(q),
+                    None => return Err(self.err(ParseErrorKind::Unterminated)),
+                },
+                Some('\r' | '\n') => {}
+                Some(c) => out.push(c),
+            }
+        }
+    }
+
+    /// `value = token / quoted-string`, read leniently: an unquoted value runs to whitespace,
+    /// `;` or `(` (many writers leave `/`, `=` and `@` unquoted).
+    fn value(&mut self) -> Result<String, ParseError> {
+        if self.eat('"') {
+            return self.quoted_string();
+        }
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c.is_whitespace() || c == ';' || c == '(' || c == '"' {
+                break;
+            }
+            self.pos += c.len_utf8();
+        }
+        match self.s.get(start..self.pos) {
+            Some(v) if !v.is_empty() => Ok(v.to_owned()),
+            _ => Err(self.err(ParseErrorKind::ExpectedValue)),
+        }
+    }
+
+    fn authres_payload(&mut self) -> Result<AuthenticationResults, ParseError> {
+        self.cfws()?;
+        if matches!(self.peek(), None | Some(';')) {
+            return Err(self.err(ParseErrorKind::MissingAuthservId));
+        }
+        let authserv_id = self.value()?;
+        self.cfws()?;
+        let version = if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            let v = self.digits()?;
+            self.cfws()?;
+            Some(v)
+        } else {
+            None
+        };
+        let mut results = Vec::new();
+        loop {
+            self.cfws()?;
+            if self.peek().is_none() {
+                break;
+            }
+            if !self.eat(';') {
+                return Err(self.err(ParseErrorKind::ExpectedSemicolon));
+            }
+            self.cfws()?;
+            if self.peek().is_none() {
+                // A trailing ';' is common in the wild; accept it.
+                break;
+            }
+            let save = self.pos;
+            let method = self.keyword()?;
+            self.cfws()?;
+            if results.is_empty()
+                && method.eq_ignore_ascii_case("none")
+                && self.peek() != Some('=')
+                && self.peek() != Some('/')
+            {
+                self.cfws()?;
+                if self.peek().is_none() {
+                    break;
+                }
+                self.pos = save;
+            }
+            if results.len() == MAX_RESULTS {
+                return Err(self.err(ParseErrorKind::TooManyResults));
+            }
+            results.push(self.resinfo_after_method(method)?);
+        }
+        Ok(AuthenticationResults {
+            authserv_id,
+            version,
+            results,
+        })
+    }
+
+    /// The rest of `resinfo` once the method keyword has been read.
+    fn resinfo_after_method(&mut self, method: String) -> Result<MethodResult, ParseError> {
+        self.cfws()?;
+        let method_version = if self.eat('/') {
+            self.cfws()?;
+            let v = self.digits()?;
+            self.cfws()?;
+            Some(v)
+        } else {
+            None
+        };
+        if !self.eat('=') {
+            return Err(self.err(ParseErrorKind::ExpectedEquals));
+        }
+        self.cfws()?;
+        let result = self.keyword()?;
+        let mut r = MethodResult::new(method, result);
+        r.method_version = method_version;
+        r.comment = self.cfws()?;
+        loop {
+            if matches!(self.peek(), None | Some(';')) {
+                return Ok(r);
+            }
+            let ptype = self.keyword()?;
+            self.cfws()?;
+            if ptype.eq_ignore_ascii_case("reason")
+                && self.peek() == Some('=')
+                && r.reason.is_none()
+                && r.properties.is_empty()
+            {
+                self.pos += 1;
+                self.cfws()?;
+                r.reason = Some(self.value()?);
+                self.cfws()?;
+                continue;
+            }
+            if !self.eat('.') {
+                return Err(self.err(ParseErrorKind::ExpectedDot));
+            }
+            self.cfws()?;
+            let property = self.keyword()?;
+            self.cfws()?;
+            if !self.eat('=') {
+                return Err(self.err(ParseErrorKind::ExpectedEquals));
+            }
+            self.cfws()?;
+            let value = self.value()?;
+            r.properties.push(Property {
+                ptype,
+                property,
+                value,
+            });
+            let c = self.cfws()?;
+            if r.comment.is_none() {
+                r.comment = c;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_rfc_8601_appendix_b_examples() {
+        // B.2: "Authentication-Results: example.org 1; none"
+        let ar = AuthenticationResults::parse(" example.org 1; none").unwrap();
+        assert_eq!(ar.authserv_id, "example.org");
+        assert_eq!(ar.version, Some(1));
+        assert!(ar.results.is_empty());
+
+        // B.3
+        let ar = AuthenticationResults::parse(
+            " example.com;\r\n                  spf=pass smtp.mailfrom=example.net",
+        )
+        .unwrap();
+        assert_eq!(ar.results.len(), 1);
+        assert_eq!(ar.results[0].method, "spf");
+        assert_eq!(
+            ar.results[0].property("smtp", "mailfrom"),
+            Some("example.net")
+        );
+
+        // B.4, with comments in several places.
+        let ar = AuthenticationResults::parse(
+            " example.com;\r\n                  auth=pass (cram-md5) smtp.auth=sender@example.net;\r\n                  spf=pass smtp.mailfrom=example.net",
+        )
+        .unwrap();
+        assert_eq!(ar.results.len(), 2);
+        assert_eq!(ar.results[0].comment.as_deref(), Some("cram-md5"));
+        assert_eq!(
+            ar.results[0].property("smtp", "auth"),
+            Some("sender@example.net")
+        );
+
+        // B.5: method versions, header.i and a quoted reason.
+        let ar = AuthenticationResults::parse(
+            " example.com;\r\n          dkim=pass (good signature) header.d=mail-router.example.net;\r\n          dkim=fail (bad signature) header.d=newyork.example.com",
+        )
+        .unwrap();
+        assert_eq!(ar.results[1].result, "fail");
+        assert_eq!(ar.results[1].comment.as_deref(), Some("bad signature"));
+
+        // B.6: versioned method and reason.
+        let ar = AuthenticationResults::parse(
+            " example.com;\r\n              dkim/1=fail reason=\"bad sig\" header.i=@example.com",
+        )
+        .unwrap();
+        assert_eq!(ar.results[0].method_version, Some(1));
+        assert_eq!(ar.results[0].reason.as_deref(), Some("bad sig"));
+        assert_eq!(ar.results[0].property("header", "i"), Some("@example.com"));
+    }
+
+    #[test]
+    fn renders_and_quotes_where_needed() {
+        let ar = AuthenticationResults::new("mx.example.org").with_result(
+            MethodResult::new("dkim", "pass")
+                .with_comment("2048-bit key")
+                .with_reason("signature ok")
+                .with_property("header", "d", "example.com")
+                .with_property("header", "b", "Ab+/9x=z"),
+        );
+        assert_eq!(
+            ar.to_string(),
+            "mx.example.org; dkim=pass (2048-bit key) reason=\"signature ok\" header.d=example.com header.b=\"Ab+/9x=z\""
+        );
+        assert_eq!(AuthenticationResults::new("x").to_string(), "x; none");
+        let folded = ar.to_header_field();
+        assert!(folded.starts_with("Authentication-Results: mx.example.org;\r\n\tdkim=pass"));
+        assert!(folded.lines().all(|l| l.len() <= 78));
+        let value = folded.strip_prefix("Authentication-Results:").unwrap();
+        assert_eq!(AuthenticationResults::parse(value).unwrap(), ar);
+    }
+
+    #[test]
+    fn garbage_gets_typed_errors() {
+        for (input, kind) in [
+            ("", ParseErrorKind::MissingAuthservId),
+            ("; spf=pass", ParseErrorKind::MissingAuthservId),
+            ("x spf=pass", ParseErrorKind::ExpectedSemicolon),
+            ("x; spf pass", ParseErrorKind::ExpectedEquals),
+            ("x; spf=", ParseErrorKind::ExpectedKeyword),
+            ("x; spf=pass smtp", ParseErrorKind::ExpectedDot),
+            ("x; spf=pass (unclosed", ParseErrorKind::Unterminated),
+            ("x; spf=pass reason=\"open", ParseErrorKind::Unterminated),
+            ("x; dkim/=pass", ParseErrorKind::InvalidVersion),
+            ("x 99999999999; none", ParseErrorKind::InvalidVersion),
+        ] {
+            assert_eq!(
+                AuthenticationResults::parse(input).unwrap_err().kind,
+                kind,
+                "{input:?}"
+            );
+        }
+        let deep = format!("x; spf=pass {}", "(".repeat(10_000));
+        assert_eq!(
+            AuthenticationResults::parse(&deep).unwrap_err().kind,
+            ParseErrorKind::CommentTooDeep
+        );
+        let many = format!("x{}", "; a=b".repeat(MAX_RESULTS + 1));
+        assert_eq!(
+            AuthenticationResults::parse(&many).unwrap_err().kind,
+            ParseErrorKind::TooManyResults
+        );
+        let long = "x".repeat(MAX_INPUT_LEN + 1);
+        assert_eq!(
+            AuthenticationResults::parse(&long).unwrap_err().kind,
+            ParseErrorKind::TooLong
+        );
+        // Binary garbage: an error, never a panic.
+        let junk: String = (0u8..=255).map(char::from).collect();
+        assert!(AuthenticationResults::parse(&junk).is_err());
+    }
+
+    fn keyword() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9-]{0,8}[a-z0-9]".prop_filter("no double reading as none", |k| k != "none")
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        "[ -~]{1,20}"
+    }
+
+    fn method_result() -> impl Strategy<Value = MethodResult> {
+        (
+            keyword(),
+            proptest::option::of(0u32..5),
+            keyword(),
+            proptest::option::of(text()),
+            proptest::option::of(text()),
+            proptest::collection::vec((keyword(), keyword(), text()), 0..4),
+        )
+            .prop_map(
+                |(method, method_version, result, comment, reason, props)| MethodResult {
+                    method,
+                    method_version,
+                    result,
+                    comment,
+                    reason,
+                    properties: props
+                        .into_iter()
+                        .map(|(ptype, property, value)| Property {
+                            ptype,
+                            property,
+                            value,
+                        })
+                        .collect(),
+                },
+            )
+            .prop_filter("reason is a reserved ptype", |r| {
+                !r.properties.iter().any(|p| p.ptype == "reason")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn render_then_parse_is_identity(
+            id in "[a-z0-9.-]{1,20}|[ -~]{1,20}",
+            version in proptest::option::of(0u32..10),
+            results in proptest::collection::vec(method_result(), 0..5),
+        ) {
+            let ar = AuthenticationResults { authserv_id: id, version, results };
+            prop_assert_eq!(AuthenticationResults::parse(&ar.to_string())?, ar.clone());
+            let field = ar.to_header_field();
+            let value = field.strip_prefix("Authentication-Results:").unwrap_or_default();
+            prop_assert_eq!(AuthenticationResults::parse(value)?, ar);
+        }
+    }
+}
