@@ -1,0 +1,788 @@
+//! [`ZoneResolver`]: answers from RFC 1035 master files held in memory, with fault injection.
+//!
+//! The reader follows [RFC 1035 §5](https://www.rfc-editor.org/rfc/rfc1035#section-5):
+//! `$ORIGIN`, `$TTL` ([RFC 2308 §4](https://www.rfc-editor.org/rfc/rfc2308#section-4)), relative
+//! and absolute names, `@`, a blank owner meaning "the previous owner", the class `IN` and the
+//! TTL optional and in either order, `\DDD` and `\X` escapes, quoted and unquoted
+//! character-strings, `;` comments and `( … )` spanning lines. Record types: A, AAAA, MX, TXT,
+//! SPF (type 99: loaded, never answered for TXT), PTR, CNAME, NS and SOA, plus any type in the
+//! generic form `TYPEnnn \# len hex` of [RFC 3597 §5](https://www.rfc-editor.org/rfc/rfc3597#section-5).
+//! `$INCLUDE` is rejected: load several files instead ([`ZoneResolver::from_files`]).
+//!
+//! Answers follow [RFC 1034 §4.3.2](https://www.rfc-editor.org/rfc/rfc1034#section-4.3.2) for
+//! the data held: CNAMEs are chased (loops and chains longer than [`MAX_CNAME_CHAIN`] give
+//! SERVFAIL), a name that is absent is NXDOMAIN, a name that exists without the asked type is
+//! NODATA, and a name that exists only because names below it exist (an "empty non-terminal") is
+//! NODATA too ([RFC 8020](https://www.rfc-editor.org/rfc/rfc8020)). Wildcard owners `*.name`
+//! synthesise answers for names that do not exist below `name`
+//! ([RFC 4592 §3.3.1](https://www.rfc-editor.org/rfc/rfc4592#section-3.3.1)). Negative answers
+//! carry the negative TTL of the closest enclosing SOA, the smaller of its TTL and its MINIMUM
+//! ([RFC 2308 §5](https://www.rfc-editor.org/rfc/rfc2308#section-5)).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::io::Read as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use mailward_types::Domain;
+use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt, reverse_name};
+
+mod parse;
+
+/// Largest master file accepted, in octets (16 MiB). Our limit, not an RFC's: a test or offline
+/// zone is small, and the whole file is held in memory while it is read.
+pub const MAX_ZONE_FILE_SIZE: usize = 16 * 1024 * 1024;
+
+/// Most records one [`ZoneResolver`] holds, across every file loaded into it. Our limit, to
+/// bound memory.
+pub const MAX_RECORDS: usize = 200_000;
+
+/// Longest character-string, in octets: RFC 1035 §3.3 gives it a single length octet.
+pub const MAX_CHARACTER_STRING: usize = 255;
+
+/// Longest RDATA, in octets: RFC 1035 §3.2.1 gives RDLENGTH 16 bits.
+pub const MAX_RDATA_LEN: usize = 65_535;
+
+/// Most tokens in one entry (a TXT record of [`MAX_RDATA_LEN`] empty strings, plus the owner,
+/// TTL, class and type).
+pub const MAX_TOKENS_PER_ENTRY: usize = MAX_RDATA_LEN + 8;
+
+/// Most CNAMEs followed for one query. RFC 1034 §3.6.2 asks resolvers to detect loops but sets
+/// no number; BIND and Unbound stop after 11–16 steps, 8 is plenty for test zones.
+pub const MAX_CNAME_CHAIN: usize = 8;
+
+/// The data of one resource record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordData {
+    /// An IPv4 address (RFC 1035 §3.4.1).
+    A(Ipv4Addr),
+    /// An IPv6 address (RFC 3596).
+    Aaaa(Ipv6Addr),
+    /// A mail exchanger (RFC 1035 §3.3.9).
+    Mx(Mx),
+    /// Character-strings (RFC 1035 §3.3.14).
+    Txt(Txt),
+    /// The retired SPF type 99 (RFC 7208 §3.1 / §14.1): loaded, never used for TXT answers.
+    Spf(Txt),
+    /// A pointer, usually in a reverse zone (RFC 1035 §3.3.12).
+    Ptr(Domain),
+    /// An alias (RFC 1035 §3.3.1).
+    Cname(Domain),
+    /// A name server (RFC 1035 §3.3.11): stored, not used for answers.
+    Ns(Domain),
+    /// The start of a zone of authority (RFC 1035 §3.3.13): gives negative answers their TTL.
+    Soa(Soa),
+    /// Any other type, in the RFC 3597 generic form: stored, not used for answers.
+    Unknown {
+        /// The type number.
+        rtype: u16,
+        /// The raw RDATA.
+        data: Vec<u8>,
+    },
+}
+
+impl RecordData {
+    /// The record type number (A = 1, TXT = 16, …).
+    pub fn rtype(&self) -> u16 {
+        match self {
+            Self::A(_) => 1,
+            Self::Ns(_) => 2,
+            Self::Cname(_) => 5,
+            Self::Soa(_) => 6,
+            Self::Ptr(_) => 12,
+            Self::Mx(_) => 15,
+            Self::Txt(_) => 16,
+            Self::Aaaa(_) => 28,
+            Self::Spf(_) => 99,
+            Self::Unknown { rtype, .. } => *rtype,
+        }
+    }
+}
+
+/// The fields of an SOA record (RFC 1035 §3.3.13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soa {
+    /// The primary name server.
+    pub mname: Domain,
+    /// The mailbox of the person responsible, as a name.
+    pub rname: Domain,
+    /// The version number of the zone.
+    pub serial: u32,
+    /// Seconds between refreshes by secondaries.
+    pub refresh: u32,
+    /// Seconds before a failed refresh is retried.
+    pub retry: u32,
+    /// Seconds after which a secondary stops answering.
+    pub expire: u32,
+    /// The negative-caching TTL (RFC 2308 §4).
+    pub minimum: u32,
+}
+
+/// One record held at a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Seconds the record may be cached.
+    pub ttl: u32,
+    /// The data.
+    pub data: RecordData,
+}
+
+/// The record types a [`ZoneResolver`] answers (those of the [`Resolver`] trait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryType {
+    /// IPv4 addresses.
+    A,
+    /// IPv6 addresses.
+    Aaaa,
+    /// Mail exchangers.
+    Mx,
+    /// Text records (never SPF type 99).
+    Txt,
+    /// Pointers.
+    Ptr,
+}
+
+impl QueryType {
+    fn matches(self, data: &RecordData) -> bool {
+        matches!(
+            (self, data),
+            (Self::A, RecordData::A(_))
+                | (Self::Aaaa, RecordData::Aaaa(_))
+                | (Self::Mx, RecordData::Mx(_))
+                | (Self::Txt, RecordData::Txt(_))
+                | (Self::Ptr, RecordData::Ptr(_))
+        )
+    }
+}
+
+/// A master file that could not be loaded: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneError {
+    /// The file path, or `<string>` for text given directly.
+    pub file: String,
+    /// The line (from 1) of the offending entry; 0 when the error is not about one line.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: ZoneErrorKind,
+}
+
+impl fmt::Display for ZoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.kind)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.kind)
+        }
+    }
+}
+
+impl std::error::Error for ZoneError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ZoneErrorKind::Io(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong in a master file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZoneErrorKind {
+    /// The file could not be read.
+    #[error("cannot read: {0}")]
+    Io(Arc<std::io::Error>),
+    /// The file is larger than [`MAX_ZONE_FILE_SIZE`].
+    #[error("file larger than {limit} octets")]
+    FileTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// More records than [`MAX_RECORDS`].
+    #[error("more than {limit} records")]
+    TooManyRecords {
+        /// The limit.
+        limit: usize,
+    },
+    /// An entry has more than [`MAX_TOKENS_PER_ENTRY`] tokens.
+    #[error("more than {limit} fields in one entry")]
+    TooManyTokens {
+        /// The limit.
+        limit: usize,
+    },
+    /// A `(` was never closed.
+    #[error("'(' not closed before the end of the file")]
+    UnclosedParenthesis,
+    /// A `(` inside parentheses.
+    #[error("nested '('")]
+    NestedParenthesis,
+    /// A `)` without `(`.
+    #[error("')' without '('")]
+    UnbalancedParenthesis,
+    /// A `"` without its closing `"` on the same line.
+    #[error("unterminated quoted string")]
+    UnterminatedQuote,
+    /// A `\` at the end of the input, or a `\DDD` that is not three digits of at most 255.
+    #[error("bad escape: '\\' must be followed by a character or by three digits 000-255")]
+    BadEscape,
+    /// A domain name is not valid.
+    #[error("invalid domain name '{name}': {reason}")]
+    InvalidName {
+        /// The name as written.
+        name: String,
+        /// Why it is invalid.
+        reason: &'static str,
+    },
+    /// An escaped dot (`\.` or `\046`) inside a label: valid in DNS, but not representable as a
+    /// [`Domain`].
+    #[error("escaped dot inside a label is not supported: '{name}'")]
+    EscapedDotInLabel {
+        /// The name as written.
+        name: String,
+    },
+    /// A relative name (or `@`) with no origin to complete it.
+    #[error("relative name '{name}' but no $ORIGIN and no origin given")]
+    NoOrigin {
+        /// The name as written.
+        name: String,
+    },
+    /// An entry starts with white space (same owner as before) but is the first record.
+    #[error("record without owner name and no previous owner")]
+    NoPreviousOwner,
+    /// An entry has no record type.
+    #[error("missing record type")]
+    MissingType,
+    /// A TTL that is not a number of seconds up to 2147483647 (RFC 2181 §8).
+    #[error("invalid TTL '{ttl}'")]
+    InvalidTtl {
+        /// The TTL as written.
+        ttl: String,
+    },
+    /// A record without TTL and no `$TTL` or earlier TTL to default to.
+    #[error("record without TTL, and no $TTL or earlier TTL")]
+    NoTtl,
+    /// A class other than IN.
+    #[error("unsupported class '{class}' (only IN)")]
+    UnsupportedClass {
+        /// The class as written.
+        class: String,
+    },
+    /// A record type this reader does not know.
+    #[error("unsupported record type '{rtype}' (write it as TYPEnnn \\# <len> <hex>, RFC 3597)")]
+    UnsupportedType {
+        /// The type as written.
+        rtype: String,
+    },
+    /// The RDATA does not fit the type.
+    #[error("invalid {rtype} data: {reason}")]
+    InvalidRdata {
+        /// The record type.
+        rtype: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A character-string longer than [`MAX_CHARACTER_STRING`].
+    #[error("character-string of {len} octets, longer than {limit}")]
+    StringTooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// RDATA longer than [`MAX_RDATA_LEN`].
+    #[error("record data longer than {limit} octets")]
+    RdataTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// A directive with missing or extra arguments.
+    #[error("{directive} needs exactly one argument")]
+    BadDirective {
+        /// The directive.
+        directive: &'static str,
+    },
+    /// `$INCLUDE` is not supported.
+    #[error("$INCLUDE is not supported: load each file separately")]
+    IncludeNotSupported,
+    /// A `$` directive other than `$ORIGIN`, `$TTL`, `$INCLUDE`.
+    #[error("unknown directive '{directive}'")]
+    UnknownDirective {
+        /// The directive as written.
+        directive: String,
+    },
+    /// A CNAME next to other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1).
+    #[error("CNAME and other data at '{name}'")]
+    CnameAndOtherData {
+        /// The name.
+        name: Domain,
+    },
+}
+
+impl PartialEq for ZoneErrorKind {
+    /// Compares the kind and its fields; I/O errors compare by their kind only.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Io(a), Self::Io(b)) => a.kind() == b.kind(),
+            _ => self.to_string() == other.to_string(),
+        }
+    }
+}
+
+impl Eq for ZoneErrorKind {}
+
+/// The injected fault at a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Timeout,
+    ServFail,
+}
+
+/// A [`Resolver`] over records held in memory, loaded from RFC 1035 master files or added one
+/// by one, with fault injection: a name can be marked so that queries for the types it has no
+/// records of time out ([`ZoneResolver::mark_timeout`]) or fail with SERVFAIL
+/// ([`ZoneResolver::mark_servfail`]), whether or not the name exists.
+///
+/// # Examples
+///
+/// ```
+/// use mailward_dns::ZoneResolver;
+/// use mailward_types::dns::{DnsError, Resolver};
+/// use mailward_types::Domain;
+///
+/// let zone = ZoneResolver::parse(
+///     r#"
+/// $TTL 300
+/// @        TXT  "v=spf1 " "ip4:192.0.2.0/24 -all"
+///          MX   10 mail
+/// mail     A    192.0.2.25
+/// "#,
+///     "example.com",
+/// )?
+/// .with_timeout("slow.example.com".parse()?);
+///
+/// # pollster::block_on(async {
+/// let txt = zone.txt(&"example.com".parse()?).await?;
+/// assert_eq!(txt[0].concat(), b"v=spf1 ip4:192.0.2.0/24 -all");
+/// assert_eq!(txt.ttl, 300);
+/// let nodata = zone.a(&"example.com".parse()?).await;
+/// assert_eq!(nodata, Err(DnsError::NODATA));
+/// assert_eq!(zone.a(&"nope.example.com".parse()?).await, Err(DnsError::NXDOMAIN));
+/// assert_eq!(zone.txt(&"slow.example.com".parse()?).await, Err(DnsError::Timeout));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ZoneResolver {
+    nodes: BTreeMap<Domain, Vec<Record>>,
+    /// Proper ancestors of every owner: names that exist even without records (RFC 8020).
+    ancestors: HashSet<Domain>,
+    faults: BTreeMap<Domain, Fault>,
+    record_count: usize,
+}
+
+/// The source name used in errors for text given directly.
+const STRING_SOURCE: &str = "<string>";
+
+impl ZoneResolver {
+    /// An empty resolver: every name is NXDOMAIN.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads master-file text; relative names are completed with `origin` until a `$ORIGIN`
+    /// (pass `""` for no origin: then every name must be absolute or follow a `$ORIGIN`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ZoneError`] with the line and what is wrong.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ZoneError> {
+        let origin = if origin.is_empty() || origin == "." {
+            None
+        } else {
+            Some(Domain::new(origin).map_err(|_| ZoneError {
+                file: STRING_SOURCE.into(),
+                line: 0,
+                kind: ZoneErrorKind::InvalidName {
+                    name: origin.into(),
+                    reason: "invalid origin",
+                },
+            })?)
+        };
+        let mut zone = Self::new();
+        zone.load_bytes(text.as_bytes(), origin.as_ref(), STRING_SOURCE)?;
+        Ok(zone)
+    }
+
+    /// Reads one master file (no origin until its first `$ORIGIN`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ZoneError`] naming the file, with the line and what is wrong.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ZoneError> {
+        let mut zone = Self::new();
+        zone.load_file(path)?;
+        Ok(zone)
+    }
+
+    /// Reads several master files into one resolver.
+    ///
+    /// # Errors
+    ///
+    /// The first file's [`ZoneError`].
+    pub fn from_files<P: AsRef<Path>>(
+        paths: impl IntoIterator<Item = P>,
+    ) -> Result<Self, ZoneError> {
+        let mut zone = Self::new();
+        for path in paths {
+            zone.load_file(path)?;
+        }
+        Ok(zone)
+    }
+
+    /// Adds the records of one master file; returns how many were read. On error the records
+    /// read before the failing entry stay loaded.
+    ///
+    /// # Errors
+    ///
+    /// A [`ZoneError`] naming the file, with the line and what is wrong.
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<usize, ZoneError> {
+        let path = path.as_ref();
+        let file_name = path.display().to_string();
+        let io_err = |e: std::io::Error| ZoneError {
+            file: file_name.clone(),
+            line: 0,
+            kind: ZoneErrorKind::Io(Arc::new(e)),
+        };
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        let mut bytes = Vec::new();
+        // Read one octet past the limit to tell "at the limit" from "over it".
+        let cap = u64::try_from(MAX_ZONE_FILE_SIZE)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        file.take(cap).read_to_end(&mut bytes).map_err(io_err)?;
+        self.load_bytes(&bytes, None, &file_name)
+    }
+
+    /// Adds the records of master-file text given as bytes (it need not be UTF-8); `source`
+    /// names it in errors. Returns how many records were read. On error the records read
+    /// before the failing entry stay loaded.
+    ///
+    /// # Errors
+    ///
+    /// A [`ZoneError`] with the line and what is wrong.
+    pub fn load_bytes(
+        &mut self,
+        input: &[u8],
+        origin: Option<&Domain>,
+        source: &str,
+    ) -> Result<usize, ZoneError> {
+        let err = |line, kind| ZoneError {
+            file: source.into(),
+            line,
+            kind,
+        };
+        if input.len() > MAX_ZONE_FILE_SIZE {
+            return Err(err(
+                0,
+                ZoneErrorKind::FileTooLarge {
+                    limit: MAX_ZONE_FILE_SIZE,
+                },
+            ));
+        }
+        let mut reader = parse::Reader::new(input, origin.cloned());
+        let mut count = 0;
+        while let Some(rec) = reader
+            .next_record()
+            .map_err(|(line, kind)| err(line, kind))?
+        {
+            self.insert(rec.owner, rec.ttl, rec.data)
+                .map_err(|kind| err(rec.line, kind))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Adds one record. A record identical to one already held at the name is ignored (an
+    /// RRset is a set).
+    ///
+    /// # Errors
+    ///
+    /// [`ZoneErrorKind::CnameAndOtherData`] when a CNAME would sit next to other data,
+    /// [`ZoneErrorKind::TooManyRecords`] past [`MAX_RECORDS`].
+    pub fn insert(
+        &mut self,
+        name: Domain,
+        ttl: u32,
+        data: RecordData,
+    ) -> Result<(), ZoneErrorKind> {
+        let existing = self.nodes.get(&name).map(Vec::as_slice).unwrap_or_default();
+        if existing.iter().any(|r| r.data == data) {
+            return Ok(());
+        }
+        let is_cname = matches!(data, RecordData::Cname(_));
+        // RFC 2181 §10.1: "If a CNAME RR is present at a node, no other data should be present".
+        let conflict = existing
+            .iter()
+            .any(|r| is_cname || matches!(r.data, RecordData::Cname(_)));
+        if conflict {
+            return Err(ZoneErrorKind::CnameAndOtherData { name });
+        }
+        if self.record_count >= MAX_RECORDS {
+            return Err(ZoneErrorKind::TooManyRecords { limit: MAX_RECORDS });
+        }
+        let mut parent = name.parent();
+        while let Some(p) = parent {
+            if !self.ancestors.insert(p.clone()) {
+                // Its ancestors are already there too.
+                break;
+            }
+            parent = p.parent();
+        }
+        self.nodes
+            .entry(name)
+            .or_default()
+            .push(Record { ttl, data });
+        self.record_count += 1;
+        Ok(())
+    }
+
+    /// Marks `name`: queries at it for types it has no records of time out
+    /// ([`DnsError::Timeout`]) instead of NXDOMAIN / NODATA. The name need not exist.
+    pub fn mark_timeout(&mut self, name: Domain) {
+        self.faults.insert(name, Fault::Timeout);
+    }
+
+    /// Marks `name`: queries at it for types it has no records of fail with
+    /// [`DnsError::ServFail`]. The name need not exist.
+    pub fn mark_servfail(&mut self, name: Domain) {
+        self.faults.insert(name, Fault::ServFail);
+    }
+
+    /// [`mark_timeout`](Self::mark_timeout), builder style.
+    #[must_use]
+    pub fn with_timeout(mut self, name: Domain) -> Self {
+        self.mark_timeout(name);
+        self
+    }
+
+    /// [`mark_servfail`](Self::mark_servfail), builder style.
+    #[must_use]
+    pub fn with_servfail(mut self, name: Domain) -> Self {
+        self.mark_servfail(name);
+        self
+    }
+
+    /// The owner names holding records, in sorted order.
+    pub fn names(&self) -> impl Iterator<Item = &Domain> {
+        self.nodes.keys()
+    }
+
+    /// The records held at exactly `name` (no CNAME or wildcard processing).
+    pub fn records(&self, name: &Domain) -> &[Record] {
+        self.nodes.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Number of records held.
+    pub fn len(&self) -> usize {
+        self.record_count
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.record_count == 0
+    }
+
+    /// Answers a query synchronously, the way the [`Resolver`] methods do: the matching records
+    /// (after CNAMEs and wildcards) with the smallest TTL met on the way.
+    ///
+    /// # Errors
+    ///
+    /// NXDOMAIN, NODATA (with the SOA negative TTL when a SOA encloses the name), SERVFAIL for
+    /// CNAME loops and chains longer than [`MAX_CNAME_CHAIN`], or the injected fault.
+    pub fn lookup(&self, name: &Domain, qtype: QueryType) -> DnsResult<RecordData> {
+        let mut current = name.clone();
+        let mut seen: Vec<Domain> = Vec::new();
+        let mut ttl = u32::MAX;
+        loop {
+            let fault = self.faults.get(&current).map(|f| match f {
+                Fault::Timeout => DnsError::Timeout,
+                Fault::ServFail => DnsError::ServFail,
+            });
+            let records = match self.find(&current) {
+                Found::Records(r) => r,
+                Found::EmptyNonTerminal => {
+                    return Err(fault.unwrap_or(DnsError::NoData {
+                        negative_ttl: self.negative_ttl(&current),
+                    }));
+                }
+                Found::Nothing => {
+                    return Err(fault.unwrap_or(DnsError::NxDomain {
+                        negative_ttl: self.negative_ttl(&current),
+                    }));
+                }
+            };
+            let answers: Vec<RecordData> = records
+                .iter()
+                .filter(|r| qtype.matches(&r.data))
+                .map(|r| {
+                    ttl = ttl.min(r.ttl);
+                    r.data.clone()
+                })
+                .collect();
+            if !answers.is_empty() {
+                return Ok(Lookup::new(answers, ttl));
+            }
+            let cname = records.iter().find_map(|r| match &r.data {
+                RecordData::Cname(target) => Some((target, r.ttl)),
+                _ => None,
+            });
+            let Some((target, cname_ttl)) = cname else {
+                return Err(fault.unwrap_or(DnsError::NoData {
+                    negative_ttl: self.negative_ttl(&current),
+                }));
+            };
+            ttl = ttl.min(cname_ttl);
+            seen.push(current);
+            if seen.contains(target) || seen.len() > MAX_CNAME_CHAIN {
+                return Err(DnsError::ServFail);
+            }
+            current = target.clone();
+        }
+    }
+
+    /// The node at `name`, or the wildcard that covers it (RFC 4592 §3.3.1).
+    fn find(&self, name: &Domain) -> Found<'_> {
+        if let Some(records) = self.nodes.get(name) {
+            return Found::Records(records);
+        }
+        if self.ancestors.contains(name) {
+            return Found::EmptyNonTerminal;
+        }
+        // The closest encloser is the nearest ancestor that exists; only `*.<closest encloser>`
+        // may synthesise an answer.
+        let mut parent = name.parent();
+        while let Some(p) = parent {
+            if self.nodes.contains_key(&p) || self.ancestors.contains(&p) {
+                let wildcard = format!("*.{p}");
+                return match Domain::new(&wildcard).ok().and_then(|w| self.nodes.get(&w)) {
+                    Some(records) => Found::Records(records),
+                    None => Found::Nothing,
+                };
+            }
+            parent = p.parent();
+        }
+        Found::Nothing
+    }
+
+    /// RFC 2308 §5: the negative TTL is "the minimum of the MINIMUM field of the SOA record and
+    /// the TTL of the SOA itself", from the closest enclosing SOA.
+    fn negative_ttl(&self, name: &Domain) -> Option<u32> {
+        let mut current = Some(name.clone());
+        while let Some(n) = current {
+            if let Some(records) = self.nodes.get(&n) {
+                for r in records {
+                    if let RecordData::Soa(soa) = &r.data {
+                        return Some(r.ttl.min(soa.minimum));
+                    }
+                }
+            }
+            current = n.parent();
+        }
+        None
+    }
+
+    fn typed<T>(
+        &self,
+        name: &Domain,
+        qtype: QueryType,
+        pick: impl Fn(RecordData) -> Option<T>,
+    ) -> DnsResult<T> {
+        let lookup = self.lookup(name, qtype)?;
+        let ttl = lookup.ttl;
+        let records: Vec<T> = lookup.into_iter().filter_map(pick).collect();
+        if records.is_empty() {
+            return Err(DnsError::NODATA);
+        }
+        Ok(Lookup::new(records, ttl))
+    }
+}
+
+enum Found<'a> {
+    Records(&'a [Record]),
+    EmptyNonTerminal,
+    Nothing,
+}
+
+impl FromStr for ZoneResolver {
+    type Err = ZoneError;
+
+    /// Master-file text without an origin: names must be absolute or follow a `$ORIGIN`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s, "")
+    }
+}
+
+impl Resolver for ZoneResolver {
+    async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+        self.typed(name, QueryType::Txt, |d| match d {
+            RecordData::Txt(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    async fn a(&self, name: &Domain) -> DnsResult<Ipv4Addr> {
+        self.typed(name, QueryType::A, |d| match d {
+            RecordData::A(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    async fn aaaa(&self, name: &Domain) -> DnsResult<Ipv6Addr> {
+        self.typed(name, QueryType::Aaaa, |d| match d {
+            RecordData::Aaaa(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
+        self.typed(name, QueryType::Mx, |d| match d {
+            RecordData::Mx(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    async fn ptr(&self, ip: IpAddr) -> DnsResult<Domain> {
+        self.typed(&reverse_name(ip), QueryType::Ptr, |d| match d {
+            RecordData::Ptr(p) => Some(p),
+            _ => None,
+        })
+    }
+}
+
+/// Parses one domain name in master-file syntax (`\DDD` and `\X` escapes, optional trailing
+/// dot), for names given on a command line.
+///
+/// # Errors
+///
+/// The [`ZoneErrorKind`] saying why the name is not valid.
+///
+/// # Examples
+///
+/// ```
+/// let d = mailward_dns::zone::parse_name("a\\032b.Example.")?;
+/// assert_eq!(d.as_str(), "a b.example");
+/// # Ok::<(), mailward_dns::zone::ZoneErrorKind>(())
+/// ```
+pub fn parse_name(text: &str) -> Result<Domain, ZoneErrorKind> {
+    let absolute = if text.ends_with('.') && !text.ends_with("\\.") {
+        text.to_owned()
+    } else {
+        format!("{text}.")
+    };
+    parse::parse_name_token(absolute.as_bytes(), 0, None).map_err(|(_, k)| k)
+}
