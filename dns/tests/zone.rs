@@ -320,7 +320,8 @@ fn generic_rfc_3597_types() {
 #[test]
 fn malformed_files_get_typed_errors_with_lines() {
     use ZoneErrorKind as K;
-    let cases: Vec<(&str, usize, fn(&K) -> bool)> = vec![
+    type Check = fn(&K) -> bool;
+    let cases: Vec<(&str, usize, Check)> = vec![
         ("$TTL 60\nwww A 300.1.2.3\n", 2, |k| {
             matches!(k, K::InvalidRdata { .. })
         }),
