@@ -1,0 +1,518 @@
+//! Canonicalization (RFC 6376 §3.4) of header fields and bodies.
+//!
+//! Both work on the raw bytes as received. A bare LF is treated as CRLF (RFC 6376 §3.4 leaves
+//! line endings of non-SMTP input to the implementation; independent verifiers accept LF-only
+//! files the same way), so a message signed from a Unix file verifies after SMTP conversion.
+//!
+//! The body canonicalizer is a streaming state machine. Its fast path checks 64-byte blocks
+//! for the few byte patterns the algorithm changes (for `relaxed`: a tab, a space next to other
+//! whitespace or a line end, a CR not followed by LF, a CR starting an empty line, a bare LF);
+//! a block without them is passed through unchanged. The check is branch-free and vectorises.
+
+use crate::algorithm::Canonicalization;
+
+const CR: u8 = b'\r';
+const LF: u8 = b'\n';
+const SP: u8 = b' ';
+const TAB: u8 = b'\t';
+
+/// Canonicalizes one header field (`raw`: name, colon, value with folding, no final line
+/// terminator) and appends it, terminated by CRLF, to `out` (RFC 6376 §3.4.1, §3.4.2).
+///
+/// # Examples
+///
+/// ```
+/// use mailward_dkim::{Canonicalization, canonicalize_header};
+///
+/// let mut out = Vec::new();
+/// canonicalize_header(Canonicalization::Relaxed, b"SUBJect : AbC\r\n  dEf \t", &mut out);
+/// assert_eq!(out, b"subject:AbC dEf\r\n");
+/// ```
+pub fn canonicalize_header(c: Canonicalization, raw: &[u8], out: &mut Vec<u8>) {
+    match c {
+        Canonicalization::Simple => simple_header(raw, out),
+        Canonicalization::Relaxed => relaxed_header(raw, out),
+    }
+}
+
+/// §3.4.1: "MUST NOT change header fields in any way"; bare LF in folding becomes CRLF.
+fn simple_header(raw: &[u8], out: &mut Vec<u8>) {
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == LF && prev != CR {
+            out.push(CR);
+        }
+        out.push(b);
+        prev = b;
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// §3.4.2: lower-case the name, unfold, reduce WSP runs to one SP, drop WSP at the end of the
+/// value and around the colon.
+fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
+    let (name, value) = match raw.iter().position(|&b| b == b':') {
+        Some(colon) => (
+            raw.get(..colon).unwrap_or_default(),
+            raw.get(colon + 1..).unwrap_or_default(),
+        ),
+        None => (raw, &[][..]),
+    };
+    let name = trim_wsp_end(name);
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
+    out.push(b':');
+    let mut pending_space = false;
+    let mut started = false;
+    for &b in value {
+        match b {
+            // Unfolding: the line terminators of folding disappear.
+            CR | LF => {}
+            SP | TAB => pending_space = true,
+            _ => {
+                if pending_space && started {
+                    out.push(SP);
+                }
+                pending_space = false;
+                started = true;
+                out.push(b);
+            }
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+fn trim_wsp_end(s: &[u8]) -> &[u8] {
+    let end = s
+        .iter()
+        .rposition(|&b| !matches!(b, SP | TAB | CR | LF))
+        .map_or(0, |p| p + 1);
+    s.get(..end).unwrap_or_default()
+}
+
+/// Returns the field with the value of its `b=` tag removed, as RFC 6376 §3.7 requires for the
+/// `DKIM-Signature` being verified or created ("with the value of the "b=" tag (including all
+/// surrounding whitespace) deleted (i.e., treated as the empty string)"). Everything else,
+/// including folding, is kept byte for byte.
+pub(crate) fn strip_b_value(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let Some(colon) = raw.iter().position(|&b| b == b':') else {
+        return raw.to_vec();
+    };
+    let (head, value) = raw.split_at(colon + 1);
+    out.extend_from_slice(head);
+    let mut first = true;
+    for spec in value.split(|&b| b == b';') {
+        if !first {
+            out.push(b';');
+        }
+        first = false;
+        match spec.iter().position(|&b| b == b'=') {
+            Some(eq) if trim_fws(spec.get(..eq).unwrap_or_default()) == b"b" => {
+                out.extend_from_slice(spec.get(..=eq).unwrap_or_default());
+            }
+            _ => out.extend_from_slice(spec),
+        }
+    }
+    out
+}
+
+fn trim_fws(s: &[u8]) -> &[u8] {
+    let is_ws = |b: &u8| matches!(*b, SP | TAB | CR | LF);
+    let start = s.iter().position(|b| !is_ws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !is_ws(b)).map_or(start, |p| p + 1);
+    s.get(start..end).unwrap_or_default()
+}
+
+/// Where canonical body bytes go.
+pub(crate) trait Emit {
+    /// Receives the next canonical bytes.
+    fn emit(&mut self, data: &[u8]);
+}
+
+impl Emit for Vec<u8> {
+    fn emit(&mut self, data: &[u8]) {
+        self.extend_from_slice(data);
+    }
+}
+
+/// Streaming body canonicalization state (RFC 6376 §3.4.3, §3.4.4).
+#[derive(Debug, Clone)]
+pub(crate) struct BodyCanon {
+    relaxed: bool,
+    /// Last input byte consumed (LF at the start: the body starts at a line start).
+    prev: u8,
+    /// The previous chunk ended in CR; whether it ends a line depends on the next byte.
+    held_cr: bool,
+    /// Relaxed: whitespace seen and not yet written.
+    pending_wsp: bool,
+    /// Empty lines seen and not yet written (dropped if the body ends).
+    empty_lines: u64,
+    /// The current line has canonical content written.
+    line_has_content: bool,
+    /// Canonical octets produced so far (written or not).
+    produced: u64,
+}
+
+impl BodyCanon {
+    pub(crate) fn new(c: Canonicalization) -> Self {
+        Self {
+            relaxed: c == Canonicalization::Relaxed,
+            prev: LF,
+            held_cr: false,
+            pending_wsp: false,
+            empty_lines: 0,
+            line_has_content: false,
+            produced: 0,
+        }
+    }
+
+    /// Canonical length so far.
+    pub(crate) fn produced(&self) -> u64 {
+        self.produced
+    }
+
+    fn out<E: Emit>(&mut self, e: &mut E, data: &[u8]) {
+        self.produced += data.len() as u64;
+        e.emit(data);
+    }
+
+    fn flush_pending<E: Emit>(&mut self, e: &mut E) {
+        while self.empty_lines > 0 {
+            self.empty_lines -= 1;
+            self.out(e, b"\r\n");
+        }
+        if self.pending_wsp {
+            self.pending_wsp = false;
+            self.out(e, b" ");
+        }
+    }
+
+    fn content<E: Emit>(&mut self, e: &mut E, b: u8) {
+        self.flush_pending(e);
+        self.out(e, &[b]);
+        self.line_has_content = true;
+    }
+
+    fn line_end<E: Emit>(&mut self, e: &mut E) {
+        self.pending_wsp = false;
+        if self.line_has_content {
+            self.out(e, b"\r\n");
+            self.line_has_content = false;
+        } else {
+            self.empty_lines += 1;
+        }
+    }
+
+    /// Feeds the next chunk of the body.
+    pub(crate) fn update<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
+        let mut i = 0;
+        if self.held_cr {
+            let Some(&next) = chunk.first() else { return };
+            self.held_cr = false;
+            if next == LF {
+                self.line_end(e);
+                self.prev = LF;
+                i = 1;
+            } else {
+                self.content(e, CR);
+                self.prev = CR;
+            }
+        }
+        let len = chunk.len();
+        while i < len {
+            // Fast path: a 64-byte block with its neighbours known on both sides.
+            if i >= 1 {
+                if let Some(window) = chunk
+                    .get(i - 1..i + 65)
+                    .and_then(|w| <&[u8; 66]>::try_from(w).ok())
+                {
+                    let special = if self.relaxed {
+                        block_special_relaxed(window)
+                    } else {
+                        block_special_simple(window)
+                    };
+                    if !special {
+                        // A block ending in CR stops before it so the CRLF pair is handled as
+                        // one (the LF starts the next block).
+                        let n = if chunk.get(i + 63) == Some(&CR) {
+                            63
+                        } else {
+                            64
+                        };
+                        let block = chunk.get(i..i + n).unwrap_or_default();
+                        self.flush_pending(e);
+                        self.out(e, block);
+                        if let Some(&last) = block.last() {
+                            self.line_has_content = last != LF;
+                            self.prev = last;
+                        }
+                        i += n;
+                        continue;
+                    }
+                    let end = i + 64;
+                    while i < end {
+                        i = self.step(e, chunk, i);
+                    }
+                    continue;
+                }
+            }
+            i = self.step(e, chunk, i);
+        }
+    }
+
+    /// Consumes the byte at `i` (and the LF after a CR); returns the next index.
+    fn step<E: Emit>(&mut self, e: &mut E, chunk: &[u8], i: usize) -> usize {
+        let Some(&b) = chunk.get(i) else { return i + 1 };
+        match b {
+            CR => match chunk.get(i + 1) {
+                Some(&LF) => {
+                    self.line_end(e);
+                    self.prev = LF;
+                    return i + 2;
+                }
+                Some(_) => self.content(e, CR),
+                None => {
+                    self.held_cr = true;
+                    return i + 1;
+                }
+            },
+            LF => self.line_end(e),
+            SP | TAB if self.relaxed => self.pending_wsp = true,
+            _ => self.content(e, b),
+        }
+        self.prev = b;
+        i + 1
+    }
+
+    /// Ends the body: a trailing CR is content, an unterminated last line gets its CRLF,
+    /// trailing empty lines are dropped; `simple` turns an empty body into CRLF.
+    pub(crate) fn finish<E: Emit>(&mut self, e: &mut E) {
+        if self.held_cr {
+            self.held_cr = false;
+            self.content(e, CR);
+        }
+        if self.line_has_content {
+            self.out(e, b"\r\n");
+            self.line_has_content = false;
+        }
+        self.pending_wsp = false;
+        self.empty_lines = 0;
+        if !self.relaxed && self.produced == 0 {
+            self.out(e, b"\r\n");
+        }
+    }
+}
+
+/// Whether any byte of `w[1..65]` needs the state machine under `relaxed`, given its
+/// neighbours: a tab; a space after whitespace or before whitespace or a line end; a CR not
+/// followed by LF or following a line start or whitespace; an LF not following CR.
+#[inline]
+fn block_special_relaxed(w: &[u8; 66]) -> bool {
+    let (prev, rest) = split3(w);
+    let mut acc = 0u8;
+    for ((&p, &c), &n) in prev.iter().zip(rest.0).zip(rest.1) {
+        let p_ws = (p == SP) | (p == TAB);
+        let n_ws = (n == SP) | (n == TAB) | (n == CR) | (n == LF);
+        let s = (c == TAB)
+            | ((c == SP) & (p_ws | n_ws))
+            | ((c == CR) & ((n != LF) | p_ws | (p == LF)))
+            | ((c == LF) & (p != CR));
+        acc |= u8::from(s);
+    }
+    acc != 0
+}
+
+/// As [`block_special_relaxed`] for `simple`: a CR starting a line (possible empty line) or a
+/// bare LF.
+#[inline]
+fn block_special_simple(w: &[u8; 66]) -> bool {
+    let (prev, rest) = split3(w);
+    let mut acc = 0u8;
+    for ((&p, &c), &_n) in prev.iter().zip(rest.0).zip(rest.1) {
+        let s = ((c == CR) & (p == LF)) | ((c == LF) & (p != CR));
+        acc |= u8::from(s);
+    }
+    acc != 0
+}
+
+/// Splits a 66-byte window into the previous, current and next 64-byte views.
+#[inline]
+fn split3(w: &[u8; 66]) -> (&[u8; 64], (&[u8; 64], &[u8; 64])) {
+    let (prev, _) = w.split_first_chunk::<64>().unwrap_or((&[0; 64], &[]));
+    let cur = w
+        .get(1..65)
+        .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+        .unwrap_or(&[0; 64]);
+    let (_, next) = w.split_last_chunk::<64>().unwrap_or((&[], &[0; 64]));
+    (prev, (cur, next))
+}
+
+/// Canonicalizes a whole body at once (RFC 6376 §3.4.3, §3.4.4).
+///
+/// # Examples
+///
+/// ```
+/// use mailward_dkim::{Canonicalization, canonicalize_body};
+///
+/// assert_eq!(canonicalize_body(Canonicalization::Simple, b""), b"\r\n");
+/// assert_eq!(canonicalize_body(Canonicalization::Relaxed, b""), b"");
+/// assert_eq!(canonicalize_body(Canonicalization::Relaxed, b"a  b \r\n \t\r\n\r\n"), b"a b\r\n");
+/// ```
+pub fn canonicalize_body(c: Canonicalization, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 2);
+    let mut canon = BodyCanon::new(c);
+    canon.update(&mut out, body);
+    canon.finish(&mut out);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use Canonicalization::{Relaxed, Simple};
+
+    fn hdr(c: Canonicalization, raw: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        canonicalize_header(c, raw, &mut out);
+        out
+    }
+
+    #[test]
+    fn rfc6376_3_4_5_examples() {
+        // RFC 6376 §3.4.5: "A: X\r\nB : Y\t\r\n\tZ  \r\n" with the body " C \r\nD \t E\r\n\r\n\r\n".
+        assert_eq!(hdr(Relaxed, b"A: X"), b"a:X\r\n");
+        assert_eq!(hdr(Relaxed, b"B : Y\t\r\n\tZ  "), b"b:Y Z\r\n");
+        assert_eq!(hdr(Simple, b"B : Y\t\r\n\tZ  "), b"B : Y\t\r\n\tZ  \r\n");
+        let body = b" C \r\nD \t E\r\n\r\n\r\n";
+        assert_eq!(canonicalize_body(Relaxed, body), b" C\r\nD E\r\n");
+        assert_eq!(canonicalize_body(Simple, body), b" C \r\nD \t E\r\n");
+    }
+
+    #[test]
+    fn empty_bodies() {
+        assert_eq!(canonicalize_body(Simple, b""), b"\r\n");
+        assert_eq!(canonicalize_body(Simple, b"\r\n\r\n"), b"\r\n");
+        assert_eq!(canonicalize_body(Relaxed, b""), b"");
+        assert_eq!(canonicalize_body(Relaxed, b"\r\n\r\n"), b"");
+    }
+
+    #[test]
+    fn whitespace_only_trailing_lines_relaxed() {
+        // §3.4.4 (a) empties whitespace-only lines, then (b) drops empty lines at the end.
+        assert_eq!(canonicalize_body(Relaxed, b"x\r\n \r\n\t \r\n"), b"x\r\n");
+        assert_eq!(
+            canonicalize_body(Relaxed, b"x\r\n \r\ny\r\n"),
+            b"x\r\n\r\ny\r\n"
+        );
+        assert_eq!(canonicalize_body(Relaxed, b" \r\n\t\r\n"), b"");
+        // simple keeps whitespace-only lines: they are not empty.
+        assert_eq!(canonicalize_body(Simple, b"x\r\n \r\n\r\n"), b"x\r\n \r\n");
+    }
+
+    #[test]
+    fn no_final_newline() {
+        assert_eq!(canonicalize_body(Simple, b"abc"), b"abc\r\n");
+        assert_eq!(canonicalize_body(Relaxed, b"abc  "), b"abc\r\n");
+        assert_eq!(canonicalize_body(Relaxed, b"  "), b"");
+        assert_eq!(canonicalize_body(Simple, b"abc\r"), b"abc\r\r\n");
+    }
+
+    #[test]
+    fn bare_lf_is_crlf() {
+        assert_eq!(canonicalize_body(Simple, b"a\nb\n\n"), b"a\r\nb\r\n");
+        assert_eq!(canonicalize_body(Relaxed, b"a \nb\n\n"), b"a\r\nb\r\n");
+        assert_eq!(hdr(Simple, b"A: x\n y"), b"A: x\r\n y\r\n");
+        assert_eq!(hdr(Relaxed, b"A: x\n y"), b"a:x y\r\n");
+    }
+
+    #[test]
+    fn bare_cr_is_content() {
+        assert_eq!(canonicalize_body(Relaxed, b"a \rb\r\n"), b"a \rb\r\n");
+        assert_eq!(canonicalize_body(Simple, b"\r\r\n"), b"\r\r\n");
+    }
+
+    #[test]
+    fn strip_b() {
+        assert_eq!(
+            strip_b_value(b"DKIM-Signature: a=1; b=abc\r\n def; bh=xyz"),
+            b"DKIM-Signature: a=1; b=; bh=xyz"
+        );
+        assert_eq!(
+            strip_b_value(b"DKIM-Signature: b = abc"),
+            b"DKIM-Signature: b ="
+        );
+    }
+
+    #[test]
+    fn long_inputs_use_fast_path_consistently() {
+        let line = b"The quick brown fox  jumps over\tthe lazy dog. \r\n";
+        let mut body = Vec::new();
+        for k in 0..50 {
+            body.extend_from_slice(line);
+            if k % 7 == 0 {
+                body.extend_from_slice(b"\r\n \r\n");
+            }
+        }
+        let relaxed = canonicalize_body(Relaxed, &body);
+        let expected: Vec<u8> = naive_relaxed(&body);
+        assert_eq!(relaxed, expected);
+    }
+
+    /// Straightforward line-by-line reading of §3.4.4, for comparison.
+    pub(crate) fn naive_relaxed(body: &[u8]) -> Vec<u8> {
+        let text = body.to_vec();
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        let mut cur = Vec::new();
+        let mut i = 0;
+        let mut terminated = true;
+        while i < text.len() {
+            let b = text[i];
+            if b == b'\r' && text.get(i + 1) == Some(&b'\n') {
+                lines.push(std::mem::take(&mut cur));
+                i += 2;
+                terminated = true;
+                continue;
+            }
+            if b == b'\n' {
+                lines.push(std::mem::take(&mut cur));
+                i += 1;
+                terminated = true;
+                continue;
+            }
+            cur.push(b);
+            terminated = false;
+            i += 1;
+        }
+        if !terminated {
+            lines.push(cur);
+        }
+        let mut out_lines: Vec<Vec<u8>> = lines
+            .into_iter()
+            .map(|l| {
+                let mut o = Vec::new();
+                let mut ws = false;
+                for &b in &l {
+                    if b == b' ' || b == b'\t' {
+                        ws = true;
+                    } else {
+                        if ws {
+                            o.push(b' ');
+                        }
+                        ws = false;
+                        o.push(b);
+                    }
+                }
+                o
+            })
+            .collect();
+        while out_lines.last().is_some_and(Vec::is_empty) {
+            out_lines.pop();
+        }
+        let mut out = Vec::new();
+        for l in out_lines {
+            out.extend_from_slice(&l);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+}

@@ -1,0 +1,471 @@
+//! The `DKIM-Signature` header field (RFC 6376 §3.5).
+
+use std::fmt;
+
+use mailward_types::Domain;
+use mailward_types::tag_list::{TagList, TagListError};
+
+use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
+use crate::util::{b64_decode, b64_encode, is_field_name};
+
+/// Most names accepted in `h=`. RFC 6376 §3.5 sets no limit; the header block of a message has at
+/// most 1000 fields (`mailward_types::message::MessageLimits`), and over-signing doubles a name
+/// at most a few times, so 1000 bounds hostile lists without rejecting real ones.
+pub const MAX_SIGNED_HEADERS: usize = 1000;
+
+/// Longest `DKIM-Signature` value parsed, in octets. RFC 6376 sets no limit; an RSA-8192
+/// signature is 1.4 KB of base64 and `h=`/`z=` rarely exceed a few KB. 64 KiB bounds the work.
+pub const MAX_SIGNATURE_LEN: usize = 64 * 1024;
+
+/// A parsed `DKIM-Signature` (RFC 6376 §3.5).
+///
+/// # Examples
+///
+/// ```
+/// use mailward_dkim::DkimSignature;
+///
+/// let sig = DkimSignature::parse(
+///     "v=1; a=rsa-sha256; d=example.net; s=brisbane; h=from:to:subject;\r\n\
+///      \tbh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AuUoFEfDxTDkHlLXSZEpZj79LICEps6eda7W3deTVFOk4yAUoqOB4nujc7YopdG5dWLSdNg6xNAZpOPr+kHxt1IrE+NahM6L/LbvaHutKVdkLLkpVaVVQPzeRDI009SO2Il5Lu7rDNH6mZckBdrIx0orEtZV4bmp/YzhwvcubU4=;",
+/// )?;
+/// assert_eq!(sig.domain.as_str(), "example.net");
+/// assert_eq!(sig.selector, "brisbane");
+/// # Ok::<(), mailward_dkim::SignatureError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DkimSignature {
+    /// `a=`: the signing algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// `b=`: the signature, decoded.
+    pub signature: Vec<u8>,
+    /// `bh=`: the body hash, decoded.
+    pub body_hash: Vec<u8>,
+    /// `c=`: canonicalization (default `simple/simple`).
+    pub canonicalization: CanonicalizationPair,
+    /// `d=`: the signing domain (SDID).
+    pub domain: Domain,
+    /// `h=`: the signed header field names, in order, as written (compare case-insensitively).
+    pub signed_headers: Vec<String>,
+    /// `i=`: the agent or user identifier (AUID) if given; [`Self::auid`] applies the default.
+    pub identity: Option<String>,
+    /// `l=`: body length count.
+    pub body_length: Option<u64>,
+    /// `q=`: query methods as written, if given (only `dns/txt` is defined).
+    pub query_methods: Option<Vec<String>>,
+    /// `s=`: the selector (lower-cased, validated as a sequence of DNS labels).
+    pub selector: String,
+    /// `t=`: signature timestamp (seconds since the epoch).
+    pub timestamp: Option<u64>,
+    /// `x=`: signature expiration (seconds since the epoch).
+    pub expiration: Option<u64>,
+    /// `z=`: copied header fields, raw (quoted-printable, `|`-separated, FWS removed).
+    pub copied_headers: Option<String>,
+}
+
+/// Why a `DKIM-Signature` value is not valid (RFC 6376 §3.5, §6.1.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The value is not a valid tag-list (including duplicate tags).
+    #[error("tag-list syntax: {0}")]
+    TagList(#[from] TagListError),
+    /// The value is not UTF-8 / ASCII.
+    #[error("signature is not ASCII text")]
+    NotText,
+    /// The value is longer than [`MAX_SIGNATURE_LEN`].
+    #[error("signature longer than {MAX_SIGNATURE_LEN} octets")]
+    TooLong,
+    /// A required tag is absent.
+    #[error("required tag {0}= missing")]
+    MissingTag(&'static str),
+    /// `v=` is not `1`.
+    #[error("unsupported version v={0}")]
+    UnsupportedVersion(String),
+    /// `a=` names an unknown algorithm.
+    #[error("unsupported algorithm a={0}")]
+    UnsupportedAlgorithm(String),
+    /// `c=` is invalid.
+    #[error("invalid canonicalization c={0}")]
+    InvalidCanonicalization(String),
+    /// A base64 tag (`b=`, `bh=`) does not decode.
+    #[error("invalid base64 in {0}=")]
+    InvalidBase64(&'static str),
+    /// `b=` or `bh=` is empty.
+    #[error("empty {0}=")]
+    Empty(&'static str),
+    /// `d=` is not a domain name.
+    #[error("invalid domain d={0}")]
+    InvalidDomain(String),
+    /// `s=` is not a sequence of DNS labels.
+    #[error("invalid selector s={0}")]
+    InvalidSelector(String),
+    /// `h=` has an empty or invalid field name, or too many names.
+    #[error("invalid h= list")]
+    InvalidHeaderList,
+    /// `h=` does not include From (RFC 6376 §5.4: "The From header field MUST be signed").
+    #[error("h= does not include from")]
+    FromNotSigned,
+    /// `i=` is not `[local-part] "@" domain`.
+    #[error("invalid identity i={0}")]
+    InvalidIdentity(String),
+    /// `i=` is not the same as or a subdomain of `d=` (RFC 6376 §3.5 `i=`).
+    #[error("i={0} is not within d=")]
+    IdentityNotInDomain(String),
+    /// A numeric tag (`l=`, `t=`, `x=`) is not a decimal number of at most 76 bits as allowed.
+    #[error("invalid number in {0}=")]
+    InvalidNumber(&'static str),
+    /// `q=` names no supported method (only `dns/txt` is defined).
+    #[error("unsupported query method q={0}")]
+    UnsupportedQueryMethod(String),
+    /// `x=` is not after `t=` (RFC 6376 §3.5 `x=`: "MUST be greater than the value of the t= tag").
+    #[error("x= is not after t=")]
+    ExpirationBeforeTimestamp,
+}
+
+impl DkimSignature {
+    /// Parses the value of a `DKIM-Signature` field (everything after the colon, folding kept).
+    ///
+    /// # Errors
+    ///
+    /// A [`SignatureError`] naming the first rule broken.
+    pub fn parse(value: &str) -> Result<Self, SignatureError> {
+        if value.len() > MAX_SIGNATURE_LEN {
+            return Err(SignatureError::TooLong);
+        }
+        let list = TagList::parse(value)?;
+        let get = |name: &'static str| list.get(name);
+        let require = |name: &'static str| get(name).ok_or(SignatureError::MissingTag(name));
+
+        // RFC 6376 §3.5 v=: "This tag MUST always be present ... MUST have the value "1"".
+        let v = require("v")?;
+        if v.value != "1" {
+            return Err(SignatureError::UnsupportedVersion(v.value.to_owned()));
+        }
+        let a = require("a")?;
+        let algorithm: SigningAlgorithm = a
+            .value
+            .parse()
+            .map_err(|_| SignatureError::UnsupportedAlgorithm(a.value.to_owned()))?;
+        let signature = b64_decode(&require("b")?.value_without_fws())
+            .ok_or(SignatureError::InvalidBase64("b"))?;
+        if signature.is_empty() {
+            return Err(SignatureError::Empty("b"));
+        }
+        let body_hash = b64_decode(&require("bh")?.value_without_fws())
+            .ok_or(SignatureError::InvalidBase64("bh"))?;
+        if body_hash.is_empty() {
+            return Err(SignatureError::Empty("bh"));
+        }
+        let canonicalization = match get("c") {
+            Some(c) => c
+                .value
+                .parse()
+                .map_err(|_| SignatureError::InvalidCanonicalization(c.value.to_owned()))?,
+            None => CanonicalizationPair::SIMPLE,
+        };
+        let d = require("d")?;
+        let domain =
+            Domain::new(d.value).map_err(|_| SignatureError::InvalidDomain(d.value.to_owned()))?;
+        let signed_headers = parse_header_list(&require("h")?.value_without_fws())?;
+        if !signed_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("from"))
+        {
+            return Err(SignatureError::FromNotSigned);
+        }
+        let identity = match get("i") {
+            Some(i) => {
+                let raw = i.value_without_fws();
+                check_identity(&raw, &domain)?;
+                Some(raw)
+            }
+            None => None,
+        };
+        let body_length = get("l").map(|l| parse_number(l.value, "l")).transpose()?;
+        let query_methods = match get("q") {
+            Some(q) => {
+                let methods: Vec<String> = q
+                    .value_without_fws()
+                    .split(':')
+                    .map(str::to_owned)
+                    .collect();
+                // RFC 6376 §3.5 q=: only "dns/txt" is defined; "dns" alone is the historic
+                // spelling accepted by existing verifiers.
+                if !methods
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case("dns/txt") || m.eq_ignore_ascii_case("dns"))
+                {
+                    return Err(SignatureError::UnsupportedQueryMethod(q.value.to_owned()));
+                }
+                Some(methods)
+            }
+            None => None,
+        };
+        let s = require("s")?;
+        let selector = parse_selector(s.value)?;
+        let timestamp = get("t").map(|t| parse_number(t.value, "t")).transpose()?;
+        let expiration = get("x").map(|x| parse_number(x.value, "x")).transpose()?;
+        if let (Some(t), Some(x)) = (timestamp, expiration) {
+            if x <= t {
+                return Err(SignatureError::ExpirationBeforeTimestamp);
+            }
+        }
+        let copied_headers = get("z").map(|z| z.value_without_fws());
+        Ok(Self {
+            algorithm,
+            signature,
+            body_hash,
+            canonicalization,
+            domain,
+            signed_headers,
+            identity,
+            body_length,
+            query_methods,
+            selector,
+            timestamp,
+            expiration,
+            copied_headers,
+        })
+    }
+
+    /// Parses a field value given as bytes (as found in a message).
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError::NotText`] when the bytes are not UTF-8, otherwise as [`Self::parse`].
+    pub fn parse_bytes(value: &[u8]) -> Result<Self, SignatureError> {
+        if value.len() > MAX_SIGNATURE_LEN {
+            return Err(SignatureError::TooLong);
+        }
+        let text = std::str::from_utf8(value).map_err(|_| SignatureError::NotText)?;
+        Self::parse(text)
+    }
+
+    /// The AUID: `i=` if present, else `"@" d` (RFC 6376 §3.5 `i=` default).
+    pub fn auid(&self) -> String {
+        match &self.identity {
+            Some(i) => i.clone(),
+            None => format!("@{}", self.domain),
+        }
+    }
+
+    /// The DNS name of the key record: `<selector>._domainkey.<domain>` (RFC 6376 §3.6.2.1).
+    ///
+    /// # Errors
+    ///
+    /// A [`mailward_types::DomainError`] when the name is too long for DNS.
+    pub fn key_name(&self) -> Result<Domain, mailward_types::DomainError> {
+        key_name(&self.selector, &self.domain)
+    }
+}
+
+/// `<selector>._domainkey.<domain>` (RFC 6376 §3.6.2.1).
+///
+/// # Errors
+///
+/// A [`mailward_types::DomainError`] when the name is not a valid DNS name (too long).
+pub fn key_name(selector: &str, domain: &Domain) -> Result<Domain, mailward_types::DomainError> {
+    Domain::new(&format!("{selector}._domainkey.{domain}"))
+}
+
+impl fmt::Display for DkimSignature {
+    /// Canonical form: every tag present written as `name=value` joined by `"; "`, in the order
+    /// v, a, c, d, s, t, x, l, i, q, h, z, bh, b; no folding.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "v=1; a={}; c={}; d={}; s={}",
+            self.algorithm, self.canonicalization, self.domain, self.selector
+        )?;
+        if let Some(t) = self.timestamp {
+            write!(f, "; t={t}")?;
+        }
+        if let Some(x) = self.expiration {
+            write!(f, "; x={x}")?;
+        }
+        if let Some(l) = self.body_length {
+            write!(f, "; l={l}")?;
+        }
+        if let Some(i) = &self.identity {
+            write!(f, "; i={i}")?;
+        }
+        if let Some(q) = &self.query_methods {
+            write!(f, "; q={}", q.join(":"))?;
+        }
+        write!(f, "; h={}", self.signed_headers.join(":"))?;
+        if let Some(z) = &self.copied_headers {
+            write!(f, "; z={z}")?;
+        }
+        write!(
+            f,
+            "; bh={}; b={}",
+            b64_encode(&self.body_hash),
+            b64_encode(&self.signature)
+        )
+    }
+}
+
+/// `h=` (RFC 6376 §3.5): `hdr-name *( *FWS ":" *FWS hdr-name )`, FWS already removed.
+fn parse_header_list(list: &str) -> Result<Vec<String>, SignatureError> {
+    let mut out = Vec::new();
+    for name in list.split(':') {
+        if !is_field_name(name) || out.len() >= MAX_SIGNED_HEADERS {
+            return Err(SignatureError::InvalidHeaderList);
+        }
+        out.push(name.to_owned());
+    }
+    Ok(out)
+}
+
+/// `s=` (RFC 6376 §3.5): `sub-domain *( "." sub-domain )`. Lower-cased (DNS names compare
+/// case-insensitively).
+fn parse_selector(value: &str) -> Result<String, SignatureError> {
+    let err = || SignatureError::InvalidSelector(value.to_owned());
+    if value.is_empty()
+        || value.len() > 253
+        || value.split('.').any(|label| {
+            label.is_empty()
+                || label.len() > 63
+                || !label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    {
+        return Err(err());
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// `i=` (RFC 6376 §3.5): `[ Local-part ] "@" domain-name`; the domain must equal or be a
+/// subdomain of `d=`.
+fn check_identity(raw: &str, domain: &Domain) -> Result<(), SignatureError> {
+    let err = || SignatureError::InvalidIdentity(raw.to_owned());
+    let (_, dom) = raw.rsplit_once('@').ok_or_else(err)?;
+    let dom = Domain::new(dom).map_err(|_| err())?;
+    if dom == *domain || dom.is_subdomain_of(domain) {
+        Ok(())
+    } else {
+        Err(SignatureError::IdentityNotInDomain(raw.to_owned()))
+    }
+}
+
+/// `1*76DIGIT` (RFC 6376 §3.5 `l=`, `t=`, `x=`). Values beyond `u64` are rejected (year 5.8e11).
+fn parse_number(value: &str, tag: &'static str) -> Result<u64, SignatureError> {
+    if value.is_empty() || value.len() > 76 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SignatureError::InvalidNumber(tag));
+    }
+    value
+        .parse()
+        .map_err(|_| SignatureError::InvalidNumber(tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "v=1; a=rsa-sha256; d=example.com; s=sel; h=From:To; bh=AAAA; b=AAAA";
+
+    fn with(extra: &str) -> Result<DkimSignature, SignatureError> {
+        DkimSignature::parse(&format!("{BASE}; {extra}"))
+    }
+
+    #[test]
+    fn minimal() {
+        let s = DkimSignature::parse(BASE).unwrap();
+        assert_eq!(s.canonicalization, CanonicalizationPair::SIMPLE);
+        assert_eq!(s.auid(), "@example.com");
+        assert_eq!(s.signed_headers, ["From", "To"]);
+        assert_eq!(s.key_name().unwrap().as_str(), "sel._domainkey.example.com");
+    }
+
+    #[test]
+    fn required_tags() {
+        for tag in ["v", "a", "b", "bh", "d", "h", "s"] {
+            let without: Vec<&str> = BASE
+                .split("; ")
+                .filter(|t| t.split('=').next() != Some(tag))
+                .collect();
+            assert_eq!(
+                DkimSignature::parse(&without.join("; ")),
+                Err(SignatureError::MissingTag(match tag {
+                    "v" => "v",
+                    "a" => "a",
+                    "b" => "b",
+                    "bh" => "bh",
+                    "d" => "d",
+                    "h" => "h",
+                    _ => "s",
+                })),
+                "{tag}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects() {
+        assert!(matches!(with("v=1"), Err(SignatureError::TagList(_)))); // duplicate
+        assert_eq!(
+            DkimSignature::parse(&BASE.replace("v=1", "v=2")),
+            Err(SignatureError::UnsupportedVersion("2".into()))
+        );
+        assert_eq!(
+            DkimSignature::parse(&BASE.replace("From:To", "To")),
+            Err(SignatureError::FromNotSigned)
+        );
+        assert_eq!(
+            with("i=user@example.org"),
+            Err(SignatureError::IdentityNotInDomain(
+                "user@example.org".into()
+            ))
+        );
+        assert!(with("i=user@sub.example.com").is_ok());
+        assert!(with("i=@example.com").is_ok());
+        assert!(matches!(
+            with("i=example.com"),
+            Err(SignatureError::InvalidIdentity(_))
+        ));
+        assert_eq!(with("l=-1"), Err(SignatureError::InvalidNumber("l")));
+        assert_eq!(
+            with("t=10; x=10"),
+            Err(SignatureError::ExpirationBeforeTimestamp)
+        );
+        assert_eq!(
+            with("c=fancy"),
+            Err(SignatureError::InvalidCanonicalization("fancy".into()))
+        );
+        assert_eq!(
+            with("q=http"),
+            Err(SignatureError::UnsupportedQueryMethod("http".into()))
+        );
+        assert!(with("q=dns/txt").is_ok());
+        assert_eq!(
+            DkimSignature::parse(&BASE.replace("b=AAAA", "b=A!AA")),
+            Err(SignatureError::InvalidBase64("b"))
+        );
+        assert_eq!(
+            DkimSignature::parse(&BASE.replace("b=AAAA", "b=AAAAA")),
+            Err(SignatureError::InvalidBase64("b"))
+        );
+        assert!(matches!(
+            DkimSignature::parse(&BASE.replace("s=sel", "s=a..b")),
+            Err(SignatureError::InvalidSelector(_))
+        ));
+        assert!(matches!(
+            DkimSignature::parse(&BASE.replace("h=From:To", "h=From::To")),
+            Err(SignatureError::InvalidHeaderList)
+        ));
+    }
+
+    #[test]
+    fn base64_with_fws() {
+        let s = DkimSignature::parse(&BASE.replace("b=AAAA", "b=AA\r\n\tAA")).unwrap();
+        assert_eq!(s.signature, [0, 0, 0]);
+    }
+
+    #[test]
+    fn display_round_trip() {
+        let s = with("t=10; x=20; l=5; i=a@example.com; c=relaxed; z=From:a|To:b").unwrap();
+        let text = s.to_string();
+        assert_eq!(DkimSignature::parse(&text).unwrap(), s);
+    }
+}
