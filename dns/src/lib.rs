@@ -8,3 +8,9 @@ pub mod zone;
 
 pub use cache::{CacheConfig, CachingResolver};
 pub use zone::{QueryType, Record, RecordData, ZoneError, ZoneErrorKind, ZoneResolver};
+
+#[cfg(feature = "hickory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]
+pub mod hickory;
+#[cfg(feature = "hickory")]
+pub use hickory::HickoryResolver;
