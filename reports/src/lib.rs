@@ -1,3 +1,24 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod aggregator;
+mod arf;
+mod error;
+mod model;
+mod read;
+mod summary;
+mod unwrap;
+mod write;
+
+pub use aggregator::{Aggregator, MessageOutcome, Reporter};
+pub use arf::{
+    AuthFailure, DeliveryResult, FailureReport, FailureReportInput, IdentityAlignment, MAX_FIELDS,
+    Redaction, generate_failure_report, parse_failure_report, parse_failure_report_with,
+};
+pub use error::{Defect, DefectKind, Error, Limit, Limits};
+pub use model::*;
+pub use read::{ParsedReport, parse_xml, parse_xml_with};
+pub use summary::{DomainSummary, MAX_REMEMBERED_REPORT_IDS, SourceSummary, Summary, Verdict, ratio};
+pub use unwrap::{Format, detect_format, parse, parse_with, unwrap_documents};
+pub use write::{ReportEmail, file_name, gzip, is_ridtxt, subject, to_email, to_xml};

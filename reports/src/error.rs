@@ -1,0 +1,263 @@
+//! Errors, defects and limits.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why an input was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is empty (or only whitespace).
+    #[error("empty input")]
+    Empty,
+    /// The content is none of XML, gzip, zip or an RFC 5322 message.
+    #[error("unrecognised format: {0}")]
+    UnknownFormat(String),
+    /// Well-formed XML whose root is not a DMARC `feedback` element.
+    #[error("not a DMARC aggregate report: root element is <{root}>")]
+    NotAReport {
+        /// The root element found.
+        root: String,
+    },
+    /// A container (e-mail, zip) held no report.
+    #[error("no report found in {0}")]
+    NoReport(String),
+    /// The input ends early (truncated XML, gzip stream or archive).
+    #[error("truncated input: {0}")]
+    Truncated(String),
+    /// The XML is not well-formed.
+    #[error("malformed XML at byte {offset}: {message}")]
+    Xml {
+        /// Byte offset in the XML document.
+        offset: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// The document has a document type declaration; DTDs (and so entity expansion,
+    /// "billion laughs") are refused outright.
+    #[error("document type declarations are not accepted (no DTD, no entity expansion)")]
+    Doctype,
+    /// A required element without which the report is meaningless is missing.
+    #[error("missing required element {0}")]
+    MissingElement(String),
+    /// A value that must be machine-readable is not (a count, a timestamp, an IP address).
+    #[error("invalid value {value:?} in {path}")]
+    InvalidValue {
+        /// Element path.
+        path: String,
+        /// The value found (truncated for display).
+        value: String,
+    },
+    /// A configured limit was hit.
+    #[error("limit exceeded: {0}")]
+    Limit(Limit),
+    /// A gzip stream is corrupt.
+    #[error("corrupt gzip stream: {0}")]
+    Gzip(String),
+    /// A zip archive is corrupt or uses an unsupported feature.
+    #[error("bad zip archive: {0}")]
+    Zip(String),
+    /// An e-mail message could not be read.
+    #[error("bad e-mail message: {0}")]
+    Mime(String),
+    /// An ARF failure report is malformed.
+    #[error("bad failure report: {0}")]
+    Arf(String),
+}
+
+/// Which limit was hit (see [`Limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_input_bytes`].
+    InputSize,
+    /// [`Limits::max_decompressed_bytes`].
+    DecompressedSize,
+    /// [`Limits::max_compression_ratio`].
+    CompressionRatio,
+    /// [`Limits::max_zip_entries`].
+    ZipEntries,
+    /// [`Limits::max_nesting`].
+    Nesting,
+    /// [`Limits::max_xml_depth`].
+    XmlDepth,
+    /// [`Limits::max_records`].
+    Records,
+    /// [`Limits::max_string_len`].
+    StringLength,
+    /// [`Limits::max_children`].
+    Children,
+    /// [`Limits::max_defects`] (only reported through [`DefectKind::DefectsTruncated`]).
+    Defects,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InputSize => "input size",
+            Self::DecompressedSize => "decompressed size",
+            Self::CompressionRatio => "compression ratio",
+            Self::ZipEntries => "number of zip entries",
+            Self::Nesting => "container nesting",
+            Self::XmlDepth => "XML depth",
+            Self::Records => "number of records",
+            Self::StringLength => "string length",
+            Self::Children => "number of child elements",
+            Self::Defects => "number of defects",
+        })
+    }
+}
+
+/// Limits against hostile input. [`Limits::default`] is safe for reports from strangers.
+///
+/// RFC 9990 §8.1 ("Report Content as an Attack") leaves the bounds to the implementation; the
+/// defaults below are well above any real report (the largest receivers' daily reports are a
+/// few MB) and small enough that a single input never needs more than
+/// `max_decompressed_bytes` plus a small constant of memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest raw input accepted (default 64 MiB).
+    pub max_input_bytes: u64,
+    /// Largest total of decompressed bytes for one input, over all entries (default 64 MiB).
+    pub max_decompressed_bytes: u64,
+    /// Largest decompressed/compressed ratio once past `ratio_grace_bytes` (default 300; real
+    /// report XML compresses 10–50×, deflate's maximum is about 1032×).
+    pub max_compression_ratio: u64,
+    /// Decompressed bytes allowed before the ratio is checked (default 1 MiB).
+    pub ratio_grace_bytes: u64,
+    /// Most zip entries examined (default 64).
+    pub max_zip_entries: usize,
+    /// Deepest container nesting (e-mail → zip → gzip → XML is 3; default 4).
+    pub max_nesting: usize,
+    /// Deepest XML element nesting (the schema needs 5; default 32 for extensions).
+    pub max_xml_depth: usize,
+    /// Most records per report (default 1 000 000).
+    pub max_records: usize,
+    /// Longest text value or attribute (default 64 KiB; RFC 9990 §3.1.5 asks that `error`
+    /// "not contain an extremely large body").
+    pub max_string_len: usize,
+    /// Most children under one element other than `feedback` (default 1 000; RFC 9990 §3.1.3
+    /// caps DKIM signatures per row at 100).
+    pub max_children: usize,
+    /// Most defects recorded per report (default 1 000; the rest are counted in one
+    /// [`DefectKind::DefectsTruncated`] defect).
+    pub max_defects: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 64 << 20,
+            max_decompressed_bytes: 64 << 20,
+            max_compression_ratio: 300,
+            ratio_grace_bytes: 1 << 20,
+            max_zip_entries: 64,
+            max_nesting: 4,
+            max_xml_depth: 32,
+            max_records: 1_000_000,
+            max_string_len: 64 << 10,
+            max_children: 1_000,
+            max_defects: 1_000,
+        }
+    }
+}
+
+/// A deviation from the schema that the reader accepted. Reports come back with the list of
+/// defects found, so nothing is repaired silently.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Defect {
+    /// The class of defect.
+    pub kind: DefectKind,
+    /// Where: an element path such as `feedback/record[2]/row/count` (1-based record index),
+    /// or the container path for wrapper defects.
+    pub path: String,
+    /// The offending value or name, when there is one (truncated to 200 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Classes of defect the reader tolerates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DefectKind {
+    /// An element the report's schema requires is absent (e.g. `sp`, `pct`, `fo` in RFC 7489,
+    /// `selector` in RFC 9990); the field is left empty/`None`.
+    MissingElement,
+    /// An element neither schema defines (skipped).
+    UnknownElement,
+    /// An element of the other schema (e.g. `pct` in an RFC 9990 report, `np` in an RFC 7489
+    /// one); it is still read.
+    OtherSchemaElement,
+    /// An element that may appear once appeared again; the first one is kept.
+    DuplicateElement,
+    /// Elements out of the order the schema's `sequence` requires.
+    OutOfOrder,
+    /// A token in the wrong case (`PASS`, `Reject`); it is read lower-cased.
+    UpperCaseToken,
+    /// A token no schema defines; kept as `Unknown(..)`.
+    UnknownValue,
+    /// Whitespace around a value (`<count> 3 </count>`); it is trimmed.
+    Whitespace,
+    /// The XML declaration is not followed by a line break (`<?xml ...?><feedback>`).
+    DeclarationWithoutNewline,
+    /// A byte order mark before the document.
+    ByteOrderMark,
+    /// Bytes that are not UTF-8 in text; replaced with U+FFFD.
+    InvalidUtf8,
+    /// An entity reference other than the five predefined ones (kept literally).
+    UnknownEntity,
+    /// A stray XML Schema element (`<xs:schema ...>`) around or inside the report; ignored.
+    StraySchemaElement,
+    /// An unexpected namespace on the root (or none where RFC 9990 elements are used).
+    UnexpectedNamespace,
+    /// The report has no `record` (both schemas require one or more).
+    NoRecords,
+    /// Content after the root element (ignored).
+    TrailingContent,
+    /// An e-mail or archive part that is not a report was skipped.
+    SkippedPart,
+    /// More defects than [`Limits::max_defects`]; `value` holds how many were dropped.
+    DefectsTruncated,
+}
+
+impl DefectKind {
+    /// Every defect class.
+    pub const ALL: &'static [Self] = &[
+        Self::MissingElement,
+        Self::UnknownElement,
+        Self::OtherSchemaElement,
+        Self::DuplicateElement,
+        Self::OutOfOrder,
+        Self::UpperCaseToken,
+        Self::UnknownValue,
+        Self::Whitespace,
+        Self::DeclarationWithoutNewline,
+        Self::ByteOrderMark,
+        Self::InvalidUtf8,
+        Self::UnknownEntity,
+        Self::StraySchemaElement,
+        Self::UnexpectedNamespace,
+        Self::NoRecords,
+        Self::TrailingContent,
+        Self::SkippedPart,
+        Self::DefectsTruncated,
+    ];
+}
+
+/// Truncates a value for error messages and defects (at a char boundary, 200 bytes).
+pub(crate) fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = s.get(..end).unwrap_or_default().to_owned();
+    out.push('…');
+    out
+}

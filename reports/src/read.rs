@@ -1,0 +1,1344 @@
+//! The aggregate report XML reader: lenient about what real reporters get wrong, hardened
+//! against hostile input.
+//!
+//! The document is streamed with quick-xml; each first-level element (`report_metadata`,
+//! `policy_published`, `extension`, one `record`) is collected into a small bounded tree and
+//! converted, so memory is proportional to the largest single record plus the output, not to
+//! the document. There is no DTD processing and no entity expansion: a `<!DOCTYPE` is an error
+//! ([`Error::Doctype`]), and an entity reference other than the five predefined ones and
+//! character references is kept literally and reported ([`DefectKind::UnknownEntity`]).
+
+use std::net::IpAddr;
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
+use crate::model::{
+    ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
+    Disposition, DkimAuthResult, DkimResult, DmarcResult, Identifiers, NAMESPACE_DMARC_ORG,
+    NAMESPACE_RFC9990, PolicyEvaluated, PolicyOverride, PolicyOverrideReason, PolicyPublished,
+    Record, ReportMetadata, Row, Schema, SpfAuthResult, SpfResult, SpfScope, Testing, XmlElement,
+};
+
+/// An aggregate report together with the defects the reader tolerated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ParsedReport {
+    /// The report.
+    pub report: AggregateReport,
+    /// Defects found, in document order (see [`DefectKind`]).
+    pub defects: Vec<Defect>,
+    /// Where the report was found inside its input (`gzip`, `zip:dir/a.xml`,
+    /// `mime[2](r.zip)>zip:r.xml`); empty for plain XML.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// The XML Schema namespace, for recognising stray `<xs:schema>` elements.
+const XSD_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema";
+
+/// Parses one aggregate report from XML bytes with the default [`Limits`].
+///
+/// # Errors
+///
+/// [`Error::Doctype`] for any DTD, [`Error::NotAReport`] when the root is not `feedback`,
+/// [`Error::Truncated`] / [`Error::Xml`] for broken XML, [`Error::MissingElement`] /
+/// [`Error::InvalidValue`] when the policy domain, the date range or a record's source IP or
+/// count is unusable, and [`Error::Limit`] when a limit is hit.
+///
+/// # Examples
+///
+/// ```
+/// let xml = br#"<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">
+///   <report_metadata><org_name>r.example</org_name><email>a@r.example</email>
+///   <report_id>1</report_id><date_range><begin>0</begin><end>86399</end></date_range>
+///   </report_metadata>
+///   <policy_published><domain>example.com</domain><p>none</p></policy_published>
+///   <record><row><source_ip>192.0.2.1</source_ip><count>2</count><policy_evaluated>
+///   <disposition>none</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated></row>
+///   <identifiers><header_from>example.com</header_from></identifiers>
+///   <auth_results><spf><domain>example.com</domain><result>fail</result></spf></auth_results>
+///   </record></feedback>"#;
+/// let parsed = mailward_reports::parse_xml(xml).unwrap();
+/// assert_eq!(parsed.report.policy_published.domain, "example.com");
+/// assert_eq!(parsed.report.message_count(), 2);
+/// ```
+pub fn parse_xml(xml: &[u8]) -> Result<ParsedReport, Error> {
+    parse_xml_with(xml, &Limits::default())
+}
+
+/// Parses one aggregate report from XML bytes with explicit limits.
+///
+/// # Errors
+///
+/// As [`parse_xml`].
+pub fn parse_xml_with(xml: &[u8], limits: &Limits) -> Result<ParsedReport, Error> {
+    let mut p = XmlParser::new(limits);
+    let report = p.parse(xml)?;
+    Ok(ParsedReport {
+        report,
+        defects: p.defects.finish(),
+        source: String::new(),
+    })
+}
+
+/// Collected defects, bounded by [`Limits::max_defects`].
+#[derive(Debug)]
+pub(crate) struct Defects {
+    list: Vec<Defect>,
+    max: usize,
+    dropped: u64,
+}
+
+impl Defects {
+    pub(crate) fn new(max: usize) -> Self {
+        Self {
+            list: Vec::new(),
+            max,
+            dropped: 0,
+        }
+    }
+
+    pub(crate) fn push(&mut self, kind: DefectKind, path: &str, value: Option<&str>) {
+        if self.list.len() >= self.max {
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        }
+        self.list.push(Defect {
+            kind,
+            path: path.to_owned(),
+            value: value.map(clip),
+        });
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<Defect> {
+        if self.dropped > 0 {
+            self.list.push(Defect {
+                kind: DefectKind::DefectsTruncated,
+                path: String::new(),
+                value: Some(self.dropped.to_string()),
+            });
+        }
+        self.list
+    }
+}
+
+/// A collected element.
+#[derive(Debug, Default)]
+struct Node {
+    /// Name as written (with prefix).
+    qname: String,
+    /// Local name.
+    local: String,
+    /// Whether the element belongs to another namespace than the report's.
+    foreign: bool,
+    attributes: Vec<(String, String)>,
+    /// Unescaped text bytes (may hold invalid UTF-8 until `finish_text`).
+    raw_text: Vec<u8>,
+    text: String,
+    children: Vec<Self>,
+}
+
+struct XmlParser<'l> {
+    limits: &'l Limits,
+    defects: Defects,
+    schema: Schema,
+    /// The prefix the root used (`None` for the default namespace).
+    root_prefix: Option<String>,
+    root_namespace: Option<String>,
+}
+
+impl<'l> XmlParser<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        Self {
+            limits,
+            defects: Defects::new(limits.max_defects),
+            schema: Schema::Rfc7489,
+            root_prefix: None,
+            root_namespace: None,
+        }
+    }
+
+    fn parse(&mut self, input: &[u8]) -> Result<AggregateReport, Error> {
+        if input.len() as u64 > self.limits.max_decompressed_bytes.max(self.limits.max_input_bytes)
+        {
+            return Err(Error::Limit(Limit::InputSize));
+        }
+        let mut xml = input;
+        if let Some(rest) = xml.strip_prefix(b"\xEF\xBB\xBF") {
+            self.defects.push(DefectKind::ByteOrderMark, "", None);
+            xml = rest;
+        }
+        if xml.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::Empty);
+        }
+        self.check_declaration(xml);
+
+        let mut reader = Reader::from_reader(xml);
+        {
+            let cfg = reader.config_mut();
+            cfg.check_end_names = false;
+            cfg.allow_unmatched_ends = true;
+            cfg.expand_empty_elements = true;
+            cfg.check_comments = false;
+        }
+        let mut root_seen = false;
+        let mut root_closed = false;
+        let mut trailing_reported = false;
+
+        let mut version: Option<String> = None;
+        let mut metadata: Option<ReportMetadata> = None;
+        let mut policy: Option<PolicyPublished> = None;
+        let mut extension: Option<Vec<XmlElement>> = None;
+        let mut records: Vec<Record> = Vec::new();
+        // Order of the first-level sequence (RFC 9990 §3.1.1.2 "MUST appear in the order listed").
+        let mut last_order = 0u8;
+        // Depth of stray `xs:schema` wrappers currently open.
+        let mut stray_open = 0usize;
+
+        loop {
+            let event = reader.read_event().map_err(|e| xml_error(&reader, &e))?;
+            match event {
+                Event::Eof => break,
+                Event::DocType(_) => return Err(Error::Doctype),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Text(t) => {
+                    if !t.as_ref().iter().all(u8::is_ascii_whitespace) {
+                        if !root_seen {
+                            return Err(Error::Xml {
+                                offset: reader.buffer_position(),
+                                message: "text before the root element".into(),
+                            });
+                        }
+                        if root_closed && !trailing_reported {
+                            trailing_reported = true;
+                            self.defects.push(DefectKind::TrailingContent, "", None);
+                        } else if !root_closed {
+                            self.defects.push(
+                                DefectKind::UnknownElement,
+                                "feedback",
+                                Some(&String::from_utf8_lossy(t.as_ref())),
+                            );
+                        }
+                    }
+                }
+                Event::CData(_) | Event::GeneralRef(_) => {
+                    if root_closed {
+                        if !trailing_reported {
+                            trailing_reported = true;
+                            self.defects.push(DefectKind::TrailingContent, "", None);
+                        }
+                    } else if !root_seen {
+                        return Err(Error::Xml {
+                            offset: reader.buffer_position(),
+                            message: "content before the root element".into(),
+                        });
+                    }
+                }
+                Event::Start(start) => {
+                    let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+                    let local = local_of(&qname).to_owned();
+                    if is_stray_schema(&qname, &start) {
+                        self.defects
+                            .push(DefectKind::StraySchemaElement, "", Some(&qname));
+                        stray_open = stray_open.saturating_add(1);
+                        continue;
+                    }
+                    if root_closed {
+                        if !trailing_reported {
+                            trailing_reported = true;
+                            self.defects.push(DefectKind::TrailingContent, "", Some(&qname));
+                        }
+                        skip_subtree(&mut reader, self.limits, 1)?;
+                        continue;
+                    }
+                    if !root_seen {
+                        if local != "feedback" {
+                            return Err(Error::NotAReport { root: clip(&qname) });
+                        }
+                        root_seen = true;
+                        self.root_prefix = prefix_of(&qname).map(str::to_owned);
+                        let attrs = attributes(&start, self.limits)?;
+                        let ns_attr = match &self.root_prefix {
+                            Some(p) => format!("xmlns:{p}"),
+                            None => "xmlns".to_owned(),
+                        };
+                        self.root_namespace = attrs
+                            .iter()
+                            .find(|(k, _)| *k == ns_attr)
+                            .map(|(_, v)| v.trim().to_owned());
+                        self.schema = match self.root_namespace.as_deref() {
+                            Some(NAMESPACE_RFC9990) => Schema::Rfc9990,
+                            None | Some(NAMESPACE_DMARC_ORG) | Some("") => Schema::Rfc7489,
+                            Some(other) => {
+                                self.defects.push(
+                                    DefectKind::UnexpectedNamespace,
+                                    "feedback",
+                                    Some(other),
+                                );
+                                Schema::Rfc7489
+                            }
+                        };
+                        continue;
+                    }
+                    // A first-level element: collect it.
+                    let node = self.collect(&mut reader, start, 2)?;
+                    let order = match (node.foreign, node.local.as_str()) {
+                        (false, "version") => 1,
+                        (false, "report_metadata") => 2,
+                        (false, "policy_published") => 3,
+                        (false, "extension") => 4,
+                        (false, "record") => 5,
+                        _ => 0,
+                    };
+                    if order != 0 {
+                        if order < last_order {
+                            self.defects
+                                .push(DefectKind::OutOfOrder, "feedback", Some(&node.local));
+                        }
+                        last_order = last_order.max(order);
+                    }
+                    match order {
+                        1 => {
+                            let v = self.leaf(&node, "feedback/version");
+                            set_once(&mut version, v, &mut self.defects, "feedback/version");
+                        }
+                        2 => {
+                            let m = self.metadata(&node)?;
+                            set_once(
+                                &mut metadata,
+                                m,
+                                &mut self.defects,
+                                "feedback/report_metadata",
+                            );
+                        }
+                        3 => {
+                            let p = self.policy(&node)?;
+                            set_once(&mut policy, p, &mut self.defects, "feedback/policy_published");
+                        }
+                        4 => {
+                            if self.schema == Schema::Rfc7489 {
+                                self.defects.push(
+                                    DefectKind::OtherSchemaElement,
+                                    "feedback/extension",
+                                    None,
+                                );
+                            }
+                            let children = node.children.into_iter().map(to_element).collect();
+                            set_once(
+                                &mut extension,
+                                children,
+                                &mut self.defects,
+                                "feedback/extension",
+                            );
+                        }
+                        5 => {
+                            if records.len() >= self.limits.max_records {
+                                return Err(Error::Limit(Limit::Records));
+                            }
+                            let path = format!("feedback/record[{}]", records.len() + 1);
+                            let r = self.record(node, &path)?;
+                            records.push(r);
+                        }
+                        _ => {
+                            self.defects.push(
+                                DefectKind::UnknownElement,
+                                "feedback",
+                                Some(&node.qname),
+                            );
+                        }
+                    }
+                }
+                Event::End(end) => {
+                    let qname = String::from_utf8_lossy(end.name().as_ref()).into_owned();
+                    if local_of(&qname) == "schema" && stray_open > 0 {
+                        stray_open -= 1;
+                        continue;
+                    }
+                    if local_of(&qname) == "schema" && !root_seen {
+                        self.defects
+                            .push(DefectKind::StraySchemaElement, "", Some(&qname));
+                        continue;
+                    }
+                    if root_seen && !root_closed {
+                        if local_of(&qname) != "feedback" {
+                            return Err(Error::Xml {
+                                offset: reader.buffer_position(),
+                                message: format!("unexpected </{}>", clip(&qname)),
+                            });
+                        }
+                        root_closed = true;
+                    } else if root_closed && local_of(&qname) == "schema" {
+                        self.defects
+                            .push(DefectKind::StraySchemaElement, "", Some(&qname));
+                    } else {
+                        return Err(Error::Xml {
+                            offset: reader.buffer_position(),
+                            message: format!("unexpected </{}>", clip(&qname)),
+                        });
+                    }
+                }
+                Event::Empty(_) => {
+                    // expand_empty_elements is on; never produced.
+                }
+            }
+        }
+        if !root_seen {
+            return Err(Error::Truncated("no root element".into()));
+        }
+        if !root_closed {
+            return Err(Error::Truncated("the feedback element is not closed".into()));
+        }
+        let report_metadata =
+            metadata.ok_or_else(|| Error::MissingElement("feedback/report_metadata".into()))?;
+        let policy_published =
+            policy.ok_or_else(|| Error::MissingElement("feedback/policy_published".into()))?;
+        if records.is_empty() {
+            self.defects.push(DefectKind::NoRecords, "feedback", None);
+        }
+        if version.is_none() && self.schema == Schema::Rfc7489 {
+            self.defects
+                .push(DefectKind::MissingElement, "feedback/version", None);
+        }
+        Ok(AggregateReport {
+            schema: self.schema,
+            version,
+            report_metadata,
+            policy_published,
+            extension,
+            records,
+        })
+    }
+
+    fn check_declaration(&mut self, xml: &[u8]) {
+        let trimmed = trim_start(xml);
+        if !trimmed.starts_with(b"<?xml") {
+            return;
+        }
+        let Some(end) = find(trimmed, b"?>") else {
+            return;
+        };
+        let after = trimmed.get(end + 2..).unwrap_or_default();
+        if matches!(after.first(), Some(b'<')) {
+            self.defects
+                .push(DefectKind::DeclarationWithoutNewline, "", None);
+        }
+    }
+
+    /// Collects the element just started into a bounded tree.
+    fn collect(
+        &mut self,
+        reader: &mut Reader<&[u8]>,
+        start: quick_xml::events::BytesStart<'_>,
+        depth: usize,
+    ) -> Result<Node, Error> {
+        let mut stack: Vec<Node> = vec![self.node_from(&start)?];
+        let mut depth = depth;
+        loop {
+            let event = reader.read_event().map_err(|e| xml_error(reader, &e))?;
+            match event {
+                Event::Eof => {
+                    return Err(Error::Truncated(format!(
+                        "element <{}> is not closed",
+                        stack.first().map(|n| n.qname.as_str()).unwrap_or_default()
+                    )));
+                }
+                Event::DocType(_) => return Err(Error::Doctype),
+                Event::Start(s) => {
+                    depth = depth.saturating_add(1);
+                    if depth > self.limits.max_xml_depth {
+                        return Err(Error::Limit(Limit::XmlDepth));
+                    }
+                    let qname = String::from_utf8_lossy(s.name().as_ref()).into_owned();
+                    if is_stray_schema(&qname, &s) {
+                        return Err(Error::Xml {
+                            offset: reader.buffer_position(),
+                            message: "xs:schema element inside the report".into(),
+                        });
+                    }
+                    let node = self.node_from(&s)?;
+                    if stack
+                        .last()
+                        .is_some_and(|p| p.children.len() >= self.limits.max_children)
+                    {
+                        return Err(Error::Limit(Limit::Children));
+                    }
+                    stack.push(node);
+                }
+                Event::End(_) => {
+                    depth = depth.saturating_sub(1);
+                    let Some(mut node) = stack.pop() else {
+                        return Err(Error::Xml {
+                            offset: reader.buffer_position(),
+                            message: "unbalanced end tag".into(),
+                        });
+                    };
+                    self.finish_text(&mut node);
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(node),
+                        None => return Ok(node),
+                    }
+                }
+                Event::Text(t) => {
+                    if let Some(node) = stack.last_mut() {
+                        append(&mut node.raw_text, t.as_ref(), self.limits)?;
+                    }
+                }
+                Event::CData(c) => {
+                    if let Some(node) = stack.last_mut() {
+                        append(&mut node.raw_text, c.as_ref(), self.limits)?;
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    if let Some(node) = stack.last_mut() {
+                        let name = r.as_ref();
+                        let resolved: Option<char> = match name {
+                            b"amp" => Some('&'),
+                            b"lt" => Some('<'),
+                            b"gt" => Some('>'),
+                            b"quot" => Some('"'),
+                            b"apos" => Some('\''),
+                            _ if r.is_char_ref() => r.resolve_char_ref().ok().flatten(),
+                            _ => None,
+                        };
+                        match resolved {
+                            Some(c) => {
+                                let mut b = [0u8; 4];
+                                append(&mut node.raw_text, c.encode_utf8(&mut b).as_bytes(), self.limits)?;
+                            }
+                            None => {
+                                let lossy = String::from_utf8_lossy(name).into_owned();
+                                let path = node.qname.clone();
+                                self.defects
+                                    .push(DefectKind::UnknownEntity, &path, Some(&lossy));
+                                append(&mut node.raw_text, b"&", self.limits)?;
+                                append(&mut node.raw_text, name, self.limits)?;
+                                append(&mut node.raw_text, b";", self.limits)?;
+                            }
+                        }
+                    }
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Empty(_) => {}
+            }
+        }
+    }
+
+    fn node_from(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<Node, Error> {
+        let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        if qname.len() > self.limits.max_string_len {
+            return Err(Error::Limit(Limit::StringLength));
+        }
+        let attributes = attributes(start, self.limits)?;
+        let prefix = prefix_of(&qname);
+        let mut foreign = match (prefix, self.root_prefix.as_deref()) {
+            (None, None) => false,
+            (Some(p), Some(r)) => p != r,
+            (None, Some(_)) => self.root_namespace.is_some(),
+            (Some(_), None) => true,
+        };
+        let own_ns = attributes.iter().find(|(k, _)| k == "xmlns");
+        if own_ns.is_some_and(|(_, ns)| {
+            prefix.is_none() && Some(ns.trim()) != self.root_namespace.as_deref()
+        }) {
+            foreign = true;
+        }
+        Ok(Node {
+            local: local_of(&qname).to_owned(),
+            qname,
+            foreign,
+            attributes,
+            ..Node::default()
+        })
+    }
+
+    fn finish_text(&mut self, node: &mut Node) {
+        let raw = std::mem::take(&mut node.raw_text);
+        node.text = match String::from_utf8(raw) {
+            Ok(s) => s,
+            Err(e) => {
+                self.defects
+                    .push(DefectKind::InvalidUtf8, &node.qname.clone(), None);
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        };
+    }
+
+    // ----- conversion helpers -----
+
+    /// A leaf value: trimmed, with a defect for surrounding whitespace and for child elements.
+    fn leaf(&mut self, node: &Node, path: &str) -> String {
+        for child in &node.children {
+            self.defects
+                .push(DefectKind::UnknownElement, path, Some(&child.qname));
+        }
+        let trimmed = node.text.trim();
+        if trimmed.len() != node.text.len() {
+            self.defects
+                .push(DefectKind::Whitespace, path, Some(&node.text));
+        }
+        trimmed.to_owned()
+    }
+
+    /// A token: trimmed, lower-cased (with a defect) and mapped; unknown values reported.
+    fn token<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        from: fn(&str) -> T,
+        known: fn(&T) -> bool,
+    ) -> T {
+        let mut v = self.leaf(node, path);
+        if v.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.defects.push(DefectKind::UpperCaseToken, path, Some(&v));
+            v.make_ascii_lowercase();
+        }
+        let t = from(&v);
+        if !known(&t) {
+            self.defects.push(DefectKind::UnknownValue, path, Some(&v));
+        }
+        t
+    }
+
+    fn number(&mut self, node: &Node, path: &str) -> Result<u64, Error> {
+        let v = self.leaf(node, path);
+        v.parse::<u64>().map_err(|_| Error::InvalidValue {
+            path: path.to_owned(),
+            value: clip(&v),
+        })
+    }
+
+    fn missing(&mut self, path: &str, name: &str) {
+        self.defects
+            .push(DefectKind::MissingElement, &format!("{path}/{name}"), None);
+    }
+
+    fn unknown(&mut self, path: &str, node: &Node) {
+        self.defects
+            .push(DefectKind::UnknownElement, path, Some(&node.qname));
+    }
+
+    fn other_schema(&mut self, path: &str, name: &str, only: Schema) {
+        if self.schema != only {
+            self.defects.push(
+                DefectKind::OtherSchemaElement,
+                &format!("{path}/{name}"),
+                None,
+            );
+        }
+    }
+
+    fn metadata(&mut self, node: &Node) -> Result<ReportMetadata, Error> {
+        let path = "feedback/report_metadata";
+        let mut org_name = None;
+        let mut email = None;
+        let mut extra = None;
+        let mut report_id = None;
+        let mut date_range = None;
+        let mut errors = Vec::new();
+        let mut generator = None;
+        for child in &node.children {
+            if child.foreign {
+                self.unknown(path, child);
+                continue;
+            }
+            let cpath = format!("{path}/{}", child.local);
+            match child.local.as_str() {
+                "org_name" => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut org_name, v, &mut self.defects, &cpath);
+                }
+                "email" => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut email, v, &mut self.defects, &cpath);
+                }
+                "extra_contact_info" => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut extra, v, &mut self.defects, &cpath);
+                }
+                "report_id" => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut report_id, v, &mut self.defects, &cpath);
+                }
+                "date_range" => {
+                    let d = self.date_range(child, &cpath)?;
+                    set_once(&mut date_range, d, &mut self.defects, &cpath);
+                }
+                "error" => {
+                    if self.schema == Schema::Rfc9990 && !errors.is_empty() {
+                        self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                    }
+                    errors.push(self.leaf(child, &cpath));
+                }
+                "generator" => {
+                    self.other_schema(path, "generator", Schema::Rfc9990);
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut generator, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        for (name, present) in [
+            ("org_name", org_name.is_some()),
+            ("email", email.is_some()),
+            ("report_id", report_id.is_some()),
+        ] {
+            if !present {
+                self.missing(path, name);
+            }
+        }
+        let date_range = date_range
+            .ok_or_else(|| Error::MissingElement(format!("{path}/date_range")))?;
+        Ok(ReportMetadata {
+            org_name: org_name.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+            extra_contact_info: extra,
+            report_id: report_id.unwrap_or_default(),
+            date_range,
+            errors,
+            generator,
+        })
+    }
+
+    fn date_range(&mut self, node: &Node, path: &str) -> Result<DateRange, Error> {
+        let mut begin = None;
+        let mut end = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "begin") => {
+                    let v = self.number(child, &cpath)?;
+                    set_once(&mut begin, v, &mut self.defects, &cpath);
+                }
+                (false, "end") => {
+                    let v = self.number(child, &cpath)?;
+                    set_once(&mut end, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        Ok(DateRange {
+            begin: begin.ok_or_else(|| Error::MissingElement(format!("{path}/begin")))?,
+            end: end.ok_or_else(|| Error::MissingElement(format!("{path}/end")))?,
+        })
+    }
+
+    fn policy(&mut self, node: &Node) -> Result<PolicyPublished, Error> {
+        let path = "feedback/policy_published";
+        let mut out = PolicyPublished::default();
+        let mut domain = None;
+        let mut seen: Vec<&str> = Vec::new();
+        for child in &node.children {
+            if child.foreign {
+                self.unknown(path, child);
+                continue;
+            }
+            let name = child.local.as_str();
+            let cpath = format!("{path}/{name}");
+            let known = [
+                "domain",
+                "discovery_method",
+                "p",
+                "sp",
+                "np",
+                "adkim",
+                "aspf",
+                "pct",
+                "fo",
+                "testing",
+            ];
+            let Some(k) = known.iter().find(|k| **k == name) else {
+                self.unknown(path, child);
+                continue;
+            };
+            if seen.contains(k) {
+                self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                continue;
+            }
+            seen.push(k);
+            match name {
+                "domain" => domain = Some(self.leaf(child, &cpath)),
+                "discovery_method" => {
+                    self.other_schema(path, name, Schema::Rfc9990);
+                    out.discovery_method = Some(self.token(
+                        child,
+                        &cpath,
+                        DiscoveryMethod::from_token,
+                        DiscoveryMethod::is_known,
+                    ));
+                }
+                "p" => {
+                    out.p = Some(self.token(
+                        child,
+                        &cpath,
+                        Disposition::from_token,
+                        Disposition::is_known,
+                    ));
+                }
+                "sp" => {
+                    out.sp = Some(self.token(
+                        child,
+                        &cpath,
+                        Disposition::from_token,
+                        Disposition::is_known,
+                    ));
+                }
+                "np" => {
+                    self.other_schema(path, name, Schema::Rfc9990);
+                    out.np = Some(self.token(
+                        child,
+                        &cpath,
+                        Disposition::from_token,
+                        Disposition::is_known,
+                    ));
+                }
+                "adkim" => {
+                    out.adkim =
+                        Some(self.token(child, &cpath, Alignment::from_token, Alignment::is_known));
+                }
+                "aspf" => {
+                    out.aspf =
+                        Some(self.token(child, &cpath, Alignment::from_token, Alignment::is_known));
+                }
+                "pct" => {
+                    self.other_schema(path, name, Schema::Rfc7489);
+                    let v = self.leaf(child, &cpath);
+                    match v.parse::<u8>() {
+                        Ok(n) if n <= 100 => out.pct = Some(n),
+                        _ => self.defects.push(DefectKind::UnknownValue, &cpath, Some(&v)),
+                    }
+                }
+                "fo" => out.fo = Some(self.leaf(child, &cpath)),
+                "testing" => {
+                    self.other_schema(path, name, Schema::Rfc9990);
+                    out.testing =
+                        Some(self.token(child, &cpath, Testing::from_token, Testing::is_known));
+                }
+                _ => {}
+            }
+        }
+        out.domain = match domain {
+            Some(d) if !d.is_empty() => d,
+            _ => return Err(Error::MissingElement(format!("{path}/domain"))),
+        };
+        if out.p.is_none() {
+            self.missing(path, "p");
+        }
+        if self.schema == Schema::Rfc7489 {
+            // RFC 7489 Appendix C makes sp, pct and fo required (no minOccurs="0").
+            if out.sp.is_none() {
+                self.missing(path, "sp");
+            }
+            if out.pct.is_none() && !seen.contains(&"pct") {
+                self.missing(path, "pct");
+            }
+            if out.fo.is_none() {
+                self.missing(path, "fo");
+            }
+        }
+        Ok(out)
+    }
+
+    fn record(&mut self, node: Node, path: &str) -> Result<Record, Error> {
+        let mut row = None;
+        let mut identifiers = None;
+        let mut auth = None;
+        let mut extensions = Vec::new();
+        let mut last = 0u8;
+        for child in node.children {
+            if child.foreign {
+                if self.schema == Schema::Rfc7489 {
+                    self.defects.push(
+                        DefectKind::OtherSchemaElement,
+                        &format!("{path}/{}", child.qname),
+                        None,
+                    );
+                }
+                extensions.push(to_element(child));
+                continue;
+            }
+            let order = match child.local.as_str() {
+                "row" => 1,
+                "identifiers" => 2,
+                "auth_results" => 3,
+                _ => 0,
+            };
+            if order == 0 {
+                self.unknown(path, &child);
+                continue;
+            }
+            if order < last {
+                self.defects
+                    .push(DefectKind::OutOfOrder, path, Some(&child.local));
+            }
+            last = last.max(order);
+            let cpath = format!("{path}/{}", child.local);
+            match order {
+                1 => {
+                    let r = self.row(&child, &cpath)?;
+                    set_once(&mut row, r, &mut self.defects, &cpath);
+                }
+                2 => {
+                    let i = self.identifiers(&child, &cpath);
+                    set_once(&mut identifiers, i, &mut self.defects, &cpath);
+                }
+                _ => {
+                    let a = self.auth_results(&child, &cpath);
+                    set_once(&mut auth, a, &mut self.defects, &cpath);
+                }
+            }
+        }
+        let row = row.ok_or_else(|| Error::MissingElement(format!("{path}/row")))?;
+        if identifiers.is_none() {
+            self.missing(path, "identifiers");
+        }
+        let auth_results = match auth {
+            Some(a) => a,
+            None => {
+                self.missing(path, "auth_results");
+                AuthResults::default()
+            }
+        };
+        if self.schema == Schema::Rfc7489 && auth_results.spf.is_empty() {
+            // RFC 7489 Appendix C: "There will always be at least one SPF result."
+            self.missing(&format!("{path}/auth_results"), "spf");
+        }
+        Ok(Record {
+            row,
+            identifiers: identifiers.unwrap_or_default(),
+            auth_results,
+            extensions,
+        })
+    }
+
+    fn row(&mut self, node: &Node, path: &str) -> Result<Row, Error> {
+        let mut ip = None;
+        let mut count = None;
+        let mut pe = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "source_ip") => {
+                    let v = self.leaf(child, &cpath);
+                    let parsed: IpAddr = v.parse().map_err(|_| Error::InvalidValue {
+                        path: cpath.clone(),
+                        value: clip(&v),
+                    })?;
+                    set_once(&mut ip, parsed, &mut self.defects, &cpath);
+                }
+                (false, "count") => {
+                    let v = self.number(child, &cpath)?;
+                    set_once(&mut count, v, &mut self.defects, &cpath);
+                }
+                (false, "policy_evaluated") => {
+                    let v = self.policy_evaluated(child, &cpath);
+                    set_once(&mut pe, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        let policy_evaluated = match pe {
+            Some(p) => p,
+            None => {
+                self.missing(path, "policy_evaluated");
+                PolicyEvaluated::default()
+            }
+        };
+        Ok(Row {
+            source_ip: ip.ok_or_else(|| Error::MissingElement(format!("{path}/source_ip")))?,
+            count: count.ok_or_else(|| Error::MissingElement(format!("{path}/count")))?,
+            policy_evaluated,
+        })
+    }
+
+    fn policy_evaluated(&mut self, node: &Node, path: &str) -> PolicyEvaluated {
+        let mut out = PolicyEvaluated::default();
+        let mut last = 0u8;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            let order = match (child.foreign, child.local.as_str()) {
+                (false, "disposition") => 1,
+                (false, "dkim") => 2,
+                (false, "spf") => 3,
+                (false, "reason") => 4,
+                _ => 0,
+            };
+            if order == 0 {
+                self.unknown(path, child);
+                continue;
+            }
+            if order < last {
+                self.defects
+                    .push(DefectKind::OutOfOrder, path, Some(&child.local));
+            }
+            last = last.max(order);
+            match order {
+                1 => {
+                    let v = self.token(
+                        child,
+                        &cpath,
+                        ActionDisposition::from_token,
+                        ActionDisposition::is_known,
+                    );
+                    if v == ActionDisposition::Pass && self.schema == Schema::Rfc7489 {
+                        self.defects
+                            .push(DefectKind::UnknownValue, &cpath, Some("pass"));
+                    }
+                    set_once(&mut out.disposition, v, &mut self.defects, &cpath);
+                }
+                2 => {
+                    let v =
+                        self.token(child, &cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    set_once(&mut out.dkim, v, &mut self.defects, &cpath);
+                }
+                3 => {
+                    let v =
+                        self.token(child, &cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    set_once(&mut out.spf, v, &mut self.defects, &cpath);
+                }
+                _ => {
+                    let r = self.reason(child, &cpath);
+                    out.reasons.push(r);
+                }
+            }
+        }
+        for (name, present) in [
+            ("disposition", out.disposition.is_some()),
+            ("dkim", out.dkim.is_some()),
+            ("spf", out.spf.is_some()),
+        ] {
+            if !present {
+                self.missing(path, name);
+            }
+        }
+        out
+    }
+
+    fn reason(&mut self, node: &Node, path: &str) -> PolicyOverrideReason {
+        let mut kind = None;
+        let mut comment = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "type") => {
+                    let v = self.token(
+                        child,
+                        &cpath,
+                        PolicyOverride::from_token,
+                        PolicyOverride::is_known,
+                    );
+                    set_once(&mut kind, v, &mut self.defects, &cpath);
+                }
+                (false, "comment") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut comment, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        let kind = match kind {
+            Some(k) => k,
+            None => {
+                self.missing(path, "type");
+                PolicyOverride::Unknown(String::new())
+            }
+        };
+        PolicyOverrideReason { kind, comment }
+    }
+
+    fn identifiers(&mut self, node: &Node, path: &str) -> Identifiers {
+        let mut header_from = None;
+        let mut envelope_from = None;
+        let mut envelope_to = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "header_from") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut header_from, v, &mut self.defects, &cpath);
+                }
+                (false, "envelope_from") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut envelope_from, v, &mut self.defects, &cpath);
+                }
+                (false, "envelope_to") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut envelope_to, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        if header_from.is_none() {
+            self.missing(path, "header_from");
+        }
+        if envelope_from.is_none() && self.schema == Schema::Rfc7489 {
+            self.missing(path, "envelope_from");
+        }
+        Identifiers {
+            header_from: header_from.unwrap_or_default(),
+            envelope_from,
+            envelope_to,
+        }
+    }
+
+    fn auth_results(&mut self, node: &Node, path: &str) -> AuthResults {
+        let mut out = AuthResults::default();
+        let mut seen_spf = false;
+        for child in &node.children {
+            match (child.foreign, child.local.as_str()) {
+                (false, "dkim") => {
+                    if seen_spf {
+                        self.defects.push(DefectKind::OutOfOrder, path, Some("dkim"));
+                    }
+                    let cpath = format!("{path}/dkim[{}]", out.dkim.len() + 1);
+                    let d = self.dkim(child, &cpath);
+                    out.dkim.push(d);
+                }
+                (false, "spf") => {
+                    seen_spf = true;
+                    let cpath = format!("{path}/spf[{}]", out.spf.len() + 1);
+                    if self.schema == Schema::Rfc9990 && !out.spf.is_empty() {
+                        // RFC 9990 Appendix A: "There may be zero or one SPF result."
+                        self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                    }
+                    let s = self.spf(child, &cpath);
+                    out.spf.push(s);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        out
+    }
+
+    fn dkim(&mut self, node: &Node, path: &str) -> DkimAuthResult {
+        let mut out = DkimAuthResult::default();
+        let mut domain = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "domain") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut domain, v, &mut self.defects, &cpath);
+                }
+                (false, "selector") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut out.selector, v, &mut self.defects, &cpath);
+                }
+                (false, "result") => {
+                    let v = self.token(child, &cpath, DkimResult::from_token, DkimResult::is_known);
+                    set_once(&mut out.result, v, &mut self.defects, &cpath);
+                }
+                (false, "human_result") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut out.human_result, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        if domain.is_none() {
+            self.missing(path, "domain");
+        }
+        out.domain = domain.unwrap_or_default();
+        if out.result.is_none() {
+            self.missing(path, "result");
+        }
+        if out.selector.is_none() && self.schema == Schema::Rfc9990 {
+            // RFC 9990 Appendix C: "Selector is now required when reporting a DKIM signature".
+            self.missing(path, "selector");
+        }
+        out
+    }
+
+    fn spf(&mut self, node: &Node, path: &str) -> SpfAuthResult {
+        let mut out = SpfAuthResult::default();
+        let mut domain = None;
+        for child in &node.children {
+            let cpath = format!("{path}/{}", child.local);
+            match (child.foreign, child.local.as_str()) {
+                (false, "domain") => {
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut domain, v, &mut self.defects, &cpath);
+                }
+                (false, "scope") => {
+                    let v = self.token(child, &cpath, SpfScope::from_token, SpfScope::is_known);
+                    set_once(&mut out.scope, v, &mut self.defects, &cpath);
+                }
+                (false, "result") => {
+                    let v = self.token(child, &cpath, SpfResult::from_token, SpfResult::is_known);
+                    set_once(&mut out.result, v, &mut self.defects, &cpath);
+                }
+                (false, "human_result") => {
+                    self.other_schema(path, "human_result", Schema::Rfc9990);
+                    let v = self.leaf(child, &cpath);
+                    set_once(&mut out.human_result, v, &mut self.defects, &cpath);
+                }
+                _ => self.unknown(path, child),
+            }
+        }
+        if domain.is_none() {
+            self.missing(path, "domain");
+        }
+        out.domain = domain.unwrap_or_default();
+        if out.result.is_none() {
+            self.missing(path, "result");
+        }
+        if out.scope.is_none() && self.schema == Schema::Rfc7489 {
+            self.missing(path, "scope");
+        }
+        out
+    }
+}
+
+/// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
+fn set_once<T>(slot: &mut Option<T>, value: T, defects: &mut Defects, path: &str) {
+    if slot.is_some() {
+        defects.push(DefectKind::DuplicateElement, path, None);
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn to_element(node: Node) -> XmlElement {
+    XmlElement {
+        name: node.qname,
+        attributes: node.attributes,
+        text: node.text.trim().to_owned(),
+        children: node.children.into_iter().map(to_element).collect(),
+    }
+}
+
+fn append(buf: &mut Vec<u8>, bytes: &[u8], limits: &Limits) -> Result<(), Error> {
+    if buf.len().saturating_add(bytes.len()) > limits.max_string_len {
+        return Err(Error::Limit(Limit::StringLength));
+    }
+    buf.extend_from_slice(bytes);
+    Ok(())
+}
+
+fn attributes(
+    start: &quick_xml::events::BytesStart<'_>,
+    limits: &Limits,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for attr in start.attributes().with_checks(false) {
+        let attr = attr.map_err(|e| Error::Xml {
+            offset: 0,
+            message: format!("bad attribute: {e}"),
+        })?;
+        if out.len() >= limits.max_children {
+            return Err(Error::Limit(Limit::Children));
+        }
+        let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+        let raw = String::from_utf8_lossy(&attr.value).into_owned();
+        if key.len().saturating_add(raw.len()) > limits.max_string_len {
+            return Err(Error::Limit(Limit::StringLength));
+        }
+        out.push((key, unescape_attr(&raw)));
+    }
+    Ok(out)
+}
+
+/// Resolves the predefined entities and character references in an attribute value; other
+/// references are kept literally (there is no DTD).
+fn unescape_attr(raw: &str) -> String {
+    if !raw.contains('&') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(rest.get(..i).unwrap_or_default());
+        let after = rest.get(i..).unwrap_or_default();
+        let Some(semi) = after.find(';') else {
+            out.push_str(after);
+            return out;
+        };
+        let name = after.get(1..semi).unwrap_or_default();
+        let resolved = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => name.strip_prefix('#').and_then(|n| {
+                let code = match n.strip_prefix('x') {
+                    Some(h) => u32::from_str_radix(h, 16).ok(),
+                    None => n.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            }),
+        };
+        match resolved {
+            Some(c) => out.push(c),
+            None => out.push_str(after.get(..=semi).unwrap_or_default()),
+        }
+        rest = after.get(semi + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_stray_schema(qname: &str, start: &quick_xml::events::BytesStart<'_>) -> bool {
+    if local_of(qname) != "schema" {
+        return false;
+    }
+    if matches!(prefix_of(qname), Some("xs" | "xsd")) {
+        return true;
+    }
+    start.attributes().with_checks(false).flatten().any(|a| {
+        a.key.as_ref().starts_with(b"xmlns") && a.value.as_ref() == XSD_NAMESPACE.as_bytes()
+    })
+}
+
+/// Skips the rest of an element whose start tag was just read.
+fn skip_subtree(reader: &mut Reader<&[u8]>, limits: &Limits, depth: usize) -> Result<(), Error> {
+    let mut depth = depth;
+    while depth > 0 {
+        match reader.read_event().map_err(|e| xml_error(reader, &e))? {
+            Event::Start(_) => {
+                depth = depth.saturating_add(1);
+                if depth > limits.max_xml_depth {
+                    return Err(Error::Limit(Limit::XmlDepth));
+                }
+            }
+            Event::End(_) => depth -= 1,
+            Event::DocType(_) => return Err(Error::Doctype),
+            Event::Eof => return Err(Error::Truncated("unclosed element".into())),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn xml_error(reader: &Reader<&[u8]>, e: &quick_xml::Error) -> Error {
+    use quick_xml::errors::SyntaxError;
+    match e {
+        quick_xml::Error::Syntax(SyntaxError::UnclosedDoctype) => Error::Doctype,
+        quick_xml::Error::Syntax(
+            s @ (SyntaxError::UnclosedPIOrXmlDecl
+            | SyntaxError::UnclosedComment
+            | SyntaxError::UnclosedCData
+            | SyntaxError::UnclosedTag),
+        ) => Error::Truncated(s.to_string()),
+        other => Error::Xml {
+            offset: reader.error_position(),
+            message: other.to_string(),
+        },
+    }
+}
+
+fn local_of(qname: &str) -> &str {
+    qname.rsplit_once(':').map_or(qname, |(_, l)| l)
+}
+
+fn prefix_of(qname: &str) -> Option<&str> {
+    qname.split_once(':').map(|(p, _)| p)
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    b.get(n..).unwrap_or_default()
+}
+
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

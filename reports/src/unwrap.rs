@@ -1,0 +1,492 @@
+//! Unwrapping report inputs: plain XML, gzip, zip and RFC 5322 messages, detected from content.
+//!
+//! Every decompression streams through a limit check: the running total of decompressed bytes
+//! (over all entries of one input, nested containers included) is compared with
+//! [`Limits::max_decompressed_bytes`] and the decompressed/compressed ratio with
+//! [`Limits::max_compression_ratio`] after every 64 KiB, so a bomb fails after at most one chunk
+//! past the limit. Sizes written in zip headers are never trusted for allocation.
+
+use std::io::Read;
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
+use crate::read::{ParsedReport, find, parse_xml_with};
+
+/// The content formats recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// XML (optionally after a byte order mark and whitespace).
+    Xml,
+    /// A gzip stream (RFC 1952 magic `1f 8b`).
+    Gzip,
+    /// A zip archive (`PK\x03\x04` or, for an empty archive, `PK\x05\x06`).
+    Zip,
+    /// An RFC 5322 message (first line is a header field or an mbox `From ` line).
+    Email,
+}
+
+/// Decompressed-chunk size for the limit checks.
+const CHUNK: usize = 64 * 1024;
+
+/// Detects the format of `input` from its first bytes.
+///
+/// # Errors
+///
+/// [`Error::Empty`] for empty input, [`Error::UnknownFormat`] when none matches.
+pub fn detect_format(input: &[u8]) -> Result<Format, Error> {
+    if input.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Format::Gzip);
+    }
+    if input.starts_with(b"PK\x03\x04") || input.starts_with(b"PK\x05\x06") {
+        return Ok(Format::Zip);
+    }
+    let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        return Err(Error::Empty);
+    };
+    let body = body.get(start..).unwrap_or_default();
+    if body.first() == Some(&b'<') {
+        return Ok(Format::Xml);
+    }
+    if body.starts_with(b"From ") || looks_like_header(body) {
+        return Ok(Format::Email);
+    }
+    Err(Error::UnknownFormat(describe(body)))
+}
+
+/// RFC 5322 §3.6.8: `field-name = 1*ftext`, `ftext = %d33-57 / %d59-126`, then ":".
+fn looks_like_header(b: &[u8]) -> bool {
+    let name_len = b
+        .iter()
+        .take(1000)
+        .take_while(|c| matches!(c, 33..=57 | 59..=126))
+        .count();
+    if name_len == 0 {
+        return false;
+    }
+    // Allow whitespace between the name and the colon (obsolete syntax, RFC 5322 §4.5).
+    b.get(name_len..)
+        .and_then(|r| r.iter().find(|c| **c != b' ' && **c != b'\t'))
+        == Some(&b':')
+}
+
+fn describe(b: &[u8]) -> String {
+    let head: String = b
+        .iter()
+        .take(16)
+        .map(|c| if c.is_ascii_graphic() || *c == b' ' { char::from(*c) } else { '.' })
+        .collect();
+    format!("content starts with {head:?}")
+}
+
+/// Parses every aggregate report in `input` (XML, gzip, zip, e-mail, nested) with the default
+/// [`Limits`].
+///
+/// # Errors
+///
+/// Any [`Error`]: the whole input is rejected if any report inside it is.
+///
+/// # Examples
+///
+/// ```
+/// let err = mailward_reports::parse(b"hello world").unwrap_err();
+/// assert!(matches!(err, mailward_reports::Error::UnknownFormat(_)));
+/// ```
+pub fn parse(input: &[u8]) -> Result<Vec<ParsedReport>, Error> {
+    parse_with(input, &Limits::default())
+}
+
+/// Parses every aggregate report in `input` with explicit limits.
+///
+/// Each report's `source` says where it was found (`zip:dir/a.xml`, `mime[2](r.xml.gz)>gzip`);
+/// wrapper defects ([`DefectKind::SkippedPart`]) are added to every report of the input.
+///
+/// # Errors
+///
+/// As [`parse`].
+pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<ParsedReport>, Error> {
+    if input.len() as u64 > limits.max_input_bytes {
+        return Err(Error::Limit(Limit::InputSize));
+    }
+    let mut ctx = Ctx {
+        limits,
+        decompressed: 0,
+        out: Vec::new(),
+        wrapper_defects: Vec::new(),
+    };
+    ctx.walk(input, String::new(), 0)?;
+    let Ctx {
+        mut out,
+        wrapper_defects,
+        ..
+    } = ctx;
+    if out.is_empty() {
+        return Err(Error::NoReport("input".into()));
+    }
+    for report in &mut out {
+        report.defects.extend(wrapper_defects.iter().cloned());
+    }
+    Ok(out)
+}
+
+/// Returns the report documents in `input` after unwrapping containers, without parsing the XML
+/// (for tools that want the raw XML). Each item is `(source, xml bytes)`.
+///
+/// # Errors
+///
+/// Container errors and limits, as [`parse`].
+pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    if input.len() as u64 > limits.max_input_bytes {
+        return Err(Error::Limit(Limit::InputSize));
+    }
+    let mut docs = Vec::new();
+    let mut budget = 0u64;
+    collect_docs(input, String::new(), 0, limits, &mut budget, &mut docs)?;
+    if docs.is_empty() {
+        return Err(Error::NoReport("input".into()));
+    }
+    Ok(docs)
+}
+
+fn collect_docs(
+    input: &[u8],
+    source: String,
+    depth: usize,
+    limits: &Limits,
+    budget: &mut u64,
+    docs: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), Error> {
+    let mut ctx = Ctx {
+        limits,
+        decompressed: *budget,
+        out: Vec::new(),
+        wrapper_defects: Vec::new(),
+    };
+    ctx.expand(input, source, depth, &mut |s, xml, _| {
+        docs.push((s, xml.to_vec()));
+        Ok(())
+    })?;
+    *budget = ctx.decompressed;
+    Ok(())
+}
+
+struct Ctx<'l> {
+    limits: &'l Limits,
+    decompressed: u64,
+    out: Vec<ParsedReport>,
+    wrapper_defects: Vec<Defect>,
+}
+
+type Sink<'s> = dyn FnMut(String, &[u8], &Limits) -> Result<(), Error> + 's;
+
+impl Ctx<'_> {
+    fn walk(&mut self, input: &[u8], source: String, depth: usize) -> Result<(), Error> {
+        let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+        self.expand(input, source, depth, &mut |s, xml, _| {
+            found.push((s, xml.to_vec()));
+            Ok(())
+        })?;
+        for (source, xml) in found {
+            let mut parsed = parse_xml_with(&xml, self.limits)?;
+            parsed.source = source;
+            self.out.push(parsed);
+        }
+        Ok(())
+    }
+
+    fn expand(
+        &mut self,
+        input: &[u8],
+        source: String,
+        depth: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        if depth > self.limits.max_nesting {
+            return Err(Error::Limit(Limit::Nesting));
+        }
+        match detect_format(input)? {
+            Format::Xml => sink(source, input, self.limits),
+            Format::Gzip => {
+                let xml = self.gunzip(input)?;
+                self.expand(&xml, join(&source, "gzip"), depth + 1, sink)
+            }
+            Format::Zip => self.unzip(input, &source, depth, sink),
+            Format::Email => self.email(input, &source, depth, sink),
+        }
+    }
+
+    fn gunzip(&mut self, input: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut decoder = flate2::bufread::GzDecoder::new(input);
+        let total = input.len();
+        inflate(
+            &mut decoder,
+            |d| total.saturating_sub(d.get_ref().len()) as u64,
+            &mut self.decompressed,
+            self.limits,
+            Error::Gzip,
+        )
+    }
+
+    fn unzip(
+        &mut self,
+        input: &[u8],
+        source: &str,
+        depth: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        let entries = zip_entries(input, self.limits)?;
+        let mut any = false;
+        for entry in entries {
+            let data = match entry.method {
+                0 => {
+                    // Stored: the bytes are the content; still counted against the budget.
+                    self.decompressed = self.decompressed.saturating_add(entry.data.len() as u64);
+                    if self.decompressed > self.limits.max_decompressed_bytes {
+                        return Err(Error::Limit(Limit::DecompressedSize));
+                    }
+                    entry.data.to_vec()
+                }
+                8 => {
+                    let mut decoder = flate2::bufread::DeflateDecoder::new(entry.data);
+                    let total = entry.data.len();
+                    inflate(
+                        &mut decoder,
+                        |d| total.saturating_sub(d.get_ref().len()) as u64,
+                        &mut self.decompressed,
+                        self.limits,
+                        Error::Zip,
+                    )?
+                }
+                m => {
+                    return Err(Error::Zip(format!(
+                        "entry {:?} uses unsupported compression method {m}",
+                        clip(&entry.name)
+                    )));
+                }
+            };
+            let entry_source = join(source, &format!("zip:{}", entry.name));
+            match detect_format(&data) {
+                Ok(Format::Xml | Format::Gzip | Format::Zip) => {
+                    any = true;
+                    self.expand(&data, entry_source, depth + 1, sink)?;
+                }
+                _ => self.wrapper_defects.push(Defect {
+                    kind: DefectKind::SkippedPart,
+                    path: entry_source,
+                    value: None,
+                }),
+            }
+        }
+        if !any {
+            return Err(Error::NoReport("zip archive".into()));
+        }
+        Ok(())
+    }
+
+    fn email(
+        &mut self,
+        input: &[u8],
+        source: &str,
+        depth: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), Error> {
+        let message = MessageParser::default()
+            .parse(input)
+            .ok_or_else(|| Error::Mime("not a parsable message".into()))?;
+        let mut any = false;
+        self.email_parts(&message, source, depth, sink, &mut any)?;
+        if !any {
+            return Err(Error::NoReport("e-mail message".into()));
+        }
+        Ok(())
+    }
+
+    fn email_parts(
+        &mut self,
+        message: &mail_parser::Message<'_>,
+        source: &str,
+        depth: usize,
+        sink: &mut Sink<'_>,
+        any: &mut bool,
+    ) -> Result<(), Error> {
+        if depth > self.limits.max_nesting {
+            return Err(Error::Limit(Limit::Nesting));
+        }
+        for (i, part) in message.parts.iter().enumerate() {
+            let label = match part.attachment_name() {
+                Some(name) => format!("mime[{i}]({})", clip(name)),
+                None => format!("mime[{i}]"),
+            };
+            let part_source = join(source, &label);
+            match &part.body {
+                PartType::Multipart(_) => {}
+                PartType::Message(nested) => {
+                    self.email_parts(nested, &part_source, depth + 1, sink, any)?;
+                }
+                PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+                    let data = part.contents();
+                    self.decompressed = self.decompressed.saturating_add(data.len() as u64);
+                    if self.decompressed > self.limits.max_decompressed_bytes {
+                        return Err(Error::Limit(Limit::DecompressedSize));
+                    }
+                    let is_report = match detect_format(data) {
+                        Ok(Format::Gzip | Format::Zip) => true,
+                        Ok(Format::Xml) => {
+                            // Only XML whose root looks like a report; HTML bodies are skipped.
+                            find(data.get(..data.len().min(4096)).unwrap_or_default(), b"feedback")
+                                .is_some()
+                        }
+                        _ => false,
+                    };
+                    if is_report {
+                        *any = true;
+                        self.expand(data, part_source, depth + 1, sink)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn join(source: &str, part: &str) -> String {
+    if source.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{source}>{part}")
+    }
+}
+
+/// Streams a decoder into memory under the decompressed-size and ratio limits.
+fn inflate<D: Read>(
+    decoder: &mut D,
+    consumed: impl Fn(&D) -> u64,
+    budget: &mut u64,
+    limits: &Limits,
+    corrupt: fn(String) -> Error,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = match decoder.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(Error::Truncated("compressed stream ends early".into()));
+            }
+            Err(e) => return Err(corrupt(e.to_string())),
+        };
+        *budget = budget.saturating_add(n as u64);
+        if *budget > limits.max_decompressed_bytes {
+            return Err(Error::Limit(Limit::DecompressedSize));
+        }
+        let produced = out.len().saturating_add(n) as u64;
+        if produced > limits.ratio_grace_bytes
+            && produced / consumed(decoder).max(1) > limits.max_compression_ratio
+        {
+            return Err(Error::Limit(Limit::CompressionRatio));
+        }
+        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+    }
+    Ok(out)
+}
+
+/// One zip entry located through the central directory.
+#[derive(Debug)]
+struct ZipEntry<'a> {
+    name: String,
+    method: u16,
+    /// The compressed bytes (bounded by the input, never by a header's claim alone).
+    data: &'a [u8],
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([*s.first()?, *s.get(1)?]))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([*s.first()?, *s.get(1)?, *s.get(2)?, *s.get(3)?]))
+}
+
+fn usize_of(v: u32) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// Reads the central directory (APPNOTE.TXT §4.3.16 end of central directory record, §4.3.12
+/// central directory header, §4.3.7 local file header).
+fn zip_entries<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<ZipEntry<'a>>, Error> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const CDH: u32 = 0x0201_4b50;
+    const LFH: u32 = 0x0403_4b50;
+    // The EOCD record is 22 bytes plus a comment of at most 65 535 bytes.
+    let tail_start = input.len().saturating_sub(22 + 65_535);
+    let tail = input.get(tail_start..).unwrap_or_default();
+    let eocd = tail
+        .windows(4)
+        .rposition(|w| w == EOCD)
+        .map(|p| p + tail_start)
+        .ok_or_else(|| Error::Truncated("zip archive without end of central directory".into()))?;
+    let bad = |what: &str| Error::Zip(what.to_owned());
+    let total = u16_at(input, eocd + 10).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
+    let cd_offset = u32_at(input, eocd + 16).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
+    if total == 0xFFFF || cd_offset == 0xFFFF_FFFF {
+        return Err(bad("zip64 archives are not supported"));
+    }
+    if usize::from(total) > limits.max_zip_entries {
+        return Err(Error::Limit(Limit::ZipEntries));
+    }
+    let mut pos = usize_of(cd_offset);
+    let mut entries = Vec::new();
+    let mut local_offsets: Vec<usize> = Vec::new();
+    for _ in 0..total {
+        if u32_at(input, pos) != Some(CDH) {
+            return Err(Error::Truncated("zip central directory".into()));
+        }
+        let field = |off: usize| u16_at(input, pos + off).map(usize::from);
+        let flags = field(8).ok_or_else(|| bad("central directory"))?;
+        let method = u16_at(input, pos + 10).ok_or_else(|| bad("central directory"))?;
+        let csize = u32_at(input, pos + 20).ok_or_else(|| bad("central directory"))?;
+        let name_len = field(28).ok_or_else(|| bad("central directory"))?;
+        let extra_len = field(30).ok_or_else(|| bad("central directory"))?;
+        let comment_len = field(32).ok_or_else(|| bad("central directory"))?;
+        let local = usize_of(u32_at(input, pos + 42).ok_or_else(|| bad("central directory"))?);
+        let name_bytes = input
+            .get(pos + 46..pos + 46 + name_len)
+            .ok_or_else(|| Error::Truncated("zip central directory".into()))?;
+        let name = String::from_utf8_lossy(name_bytes).into_owned();
+        pos = pos + 46 + name_len + extra_len + comment_len;
+        if name.ends_with('/') {
+            continue;
+        }
+        if flags & 1 != 0 {
+            return Err(bad("encrypted zip entries are not supported"));
+        }
+        if csize == 0xFFFF_FFFF {
+            return Err(bad("zip64 entries are not supported"));
+        }
+        // Several central directory entries pointing at the same data is the overlapping
+        // "zip bomb" construction; real archives never do it.
+        if local_offsets.contains(&local) {
+            return Err(bad("overlapping entries"));
+        }
+        local_offsets.push(local);
+        if u32_at(input, local) != Some(LFH) {
+            return Err(Error::Truncated(format!("zip entry {:?}", clip(&name))));
+        }
+        let lname = u16_at(input, local + 26).map(usize::from).unwrap_or(0);
+        let lextra = u16_at(input, local + 28).map(usize::from).unwrap_or(0);
+        let start = local + 30 + lname + lextra;
+        let end = start.saturating_add(usize_of(csize));
+        let data = input
+            .get(start..end)
+            .ok_or_else(|| Error::Truncated(format!("zip entry {:?}", clip(&name))))?;
+        entries.push(ZipEntry { name, method, data });
+    }
+    Ok(entries)
+}
