@@ -456,6 +456,8 @@ impl<'a> Parser<'a> {
                     text.push(')');
                 }
                 '\\' => match self.bump() {
+                    // A quoted CR or LF is folding, not content (quoted-pair takes VCHAR / WSP).
+                    Some('\r' | '\n') => {}
                     Some(q) => text.push(q),
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
@@ -501,6 +503,7 @@ impl<'a> Parser<'a> {
                 None => return Err(self.err(ParseErrorKind::Unterminated)),
                 Some('"') => return Ok(out),
                 Some('\\') => match self.bump() {
+                    Some('\r' | '\n') => {}
                     Some(q) => out.push(q),
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
