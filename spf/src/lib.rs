@@ -1,3 +1,26 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod eval;
+mod header;
+mod macros;
+mod parser;
+mod record;
+
+pub use eval::{
+    CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES, MAX_PTR_NAMES,
+    MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome, SpfResult, Step,
+    TraceEntry, TraceEvent, evaluate, is_spf1,
+};
+pub use header::{
+    MAX_HEADER_VALUE_LEN, auth_results_entry, received_spf_field, received_spf_value,
+};
+pub use macros::{
+    MAX_EXPANSION_LEN, MacroContext, MacroExpand, MacroLetter, MacroString, MacroToken,
+};
+pub use record::{
+    Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, SpfRecord,
+    Term, VERSION,
+};

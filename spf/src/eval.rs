@@ -1,0 +1,1527 @@
+//! `check_host()` ([RFC 7208 §4](https://www.rfc-editor.org/rfc/rfc7208#section-4)) as a sans-I/O
+//! step machine, and the async driver [`evaluate`].
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+use mailward_types::Domain;
+use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
+
+use crate::macros::{MacroContext, MacroLetter, MacroString};
+use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
+
+/// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
+pub const MAX_DNS_TERMS: u32 = 10;
+
+/// RFC 7208 §4.6.4: "SPF implementations SHOULD limit "void lookups" to two".
+pub const MAX_VOID_LOOKUPS: u32 = 2;
+
+/// RFC 7208 §4.6.4: "the evaluation of each "MX" record MUST NOT result in querying more than
+/// 10 address records".
+pub const MAX_MX_NAMES: usize = 10;
+
+/// RFC 7208 §4.6.4: for PTR, "all records other than the first 10 MUST be ignored".
+pub const MAX_PTR_NAMES: usize = 10;
+
+/// RFC 7208 §7.3: "if the expanded domain name exceeds 253 characters … the left side is
+/// truncated to fit".
+pub const MAX_TARGET_LEN: usize = 253;
+
+/// Entries kept in [`SpfOutcome::trace`]; a record with thousands of `ip4` terms cannot make the
+/// trace grow without bound.
+pub const MAX_TRACE_ENTRIES: usize = 512;
+
+/// An SPF result ([RFC 7208 §2.6](https://www.rfc-editor.org/rfc/rfc7208#section-2.6)).
+///
+/// Complete by definition (RFC 7208 defines exactly these seven results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SpfResult {
+    /// No SPF record, or no valid domain to check.
+    None,
+    /// The domain makes no assertion about the client.
+    Neutral,
+    /// The client is authorized.
+    Pass,
+    /// The client is not authorized.
+    Fail,
+    /// The client is probably not authorized.
+    SoftFail,
+    /// A transient DNS error.
+    TempError,
+    /// The domain's records could not be interpreted.
+    PermError,
+}
+
+impl SpfResult {
+    /// The RFC 7208 / RFC 8601 token (`pass`, `softfail`, `temperror`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Neutral => "neutral",
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::SoftFail => "softfail",
+            Self::TempError => "temperror",
+            Self::PermError => "permerror",
+        }
+    }
+
+    fn from_qualifier(q: Qualifier) -> Self {
+        match q {
+            Qualifier::Pass => Self::Pass,
+            Qualifier::Fail => Self::Fail,
+            Qualifier::SoftFail => Self::SoftFail,
+            Qualifier::Neutral => Self::Neutral,
+        }
+    }
+}
+
+impl fmt::Display for SpfResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which identity is checked ([RFC 7208 §2.3, §2.4](https://www.rfc-editor.org/rfc/rfc7208#section-2.3)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Identity {
+    /// The MAIL FROM (reverse-path) identity; a null reverse-path uses `postmaster@<helo>`.
+    MailFrom,
+    /// The HELO/EHLO identity.
+    Helo,
+}
+
+impl Identity {
+    /// `mailfrom` or `helo`, as in Received-SPF `identity=` (RFC 7208 §9.1).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MailFrom => "mailfrom",
+            Self::Helo => "helo",
+        }
+    }
+}
+
+/// The inputs of one check.
+///
+/// # Examples
+///
+/// ```
+/// use mailward_spf::{Identity, Query};
+///
+/// let q = Query::mail_from("192.0.2.1".parse()?, "", "mx.example.org");
+/// assert_eq!(q.identity, Identity::MailFrom);
+/// assert_eq!(q.effective_sender(), "postmaster@mx.example.org");
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Query {
+    /// The SMTP client address; an IPv4-mapped IPv6 address is treated as IPv4 (RFC 7208 §5).
+    pub ip: IpAddr,
+    /// The MAIL FROM reverse-path as given (`""` for the null reverse-path).
+    pub sender: String,
+    /// The HELO/EHLO parameter as given.
+    pub helo: String,
+    /// Which identity to check.
+    pub identity: Identity,
+    /// The receiving host, for `%{r}` (`unknown` when `None`).
+    pub receiver: Option<String>,
+    /// Seconds since the epoch, for `%{t}`; the crate never reads the clock.
+    pub timestamp: u64,
+}
+
+impl Query {
+    /// Checks the MAIL FROM identity (RFC 7208 §2.4).
+    pub fn mail_from(ip: IpAddr, sender: impl Into<String>, helo: impl Into<String>) -> Self {
+        Self {
+            ip,
+            sender: sender.into(),
+            helo: helo.into(),
+            identity: Identity::MailFrom,
+            receiver: None,
+            timestamp: 0,
+        }
+    }
+
+    /// Checks the HELO identity (RFC 7208 §2.3).
+    pub fn helo(ip: IpAddr, helo: impl Into<String>) -> Self {
+        Self {
+            ip,
+            sender: String::new(),
+            helo: helo.into(),
+            identity: Identity::Helo,
+            receiver: None,
+            timestamp: 0,
+        }
+    }
+
+    /// Sets the receiving host name for `%{r}`.
+    pub fn with_receiver(mut self, receiver: impl Into<String>) -> Self {
+        self.receiver = Some(receiver.into());
+        self
+    }
+
+    /// Sets the time for `%{t}`.
+    pub fn with_timestamp(mut self, seconds_since_epoch: u64) -> Self {
+        self.timestamp = seconds_since_epoch;
+        self
+    }
+
+    /// The `<sender>` of RFC 7208 §4.1 after §2.4 and §4.3: `postmaster@<helo>` for a null
+    /// reverse-path or the HELO identity, `postmaster` as local-part when there is none.
+    pub fn effective_sender(&self) -> String {
+        let (local, domain) = self.sender_parts();
+        format!("{local}@{domain}")
+    }
+
+    fn sender_parts(&self) -> (&str, &str) {
+        if self.identity == Identity::Helo || self.sender.is_empty() {
+            return ("postmaster", self.helo.as_str());
+        }
+        match self.sender.rsplit_once('@') {
+            Some(("", d)) => ("postmaster", d),
+            Some((l, d)) => (l, d),
+            None => ("postmaster", self.sender.as_str()),
+        }
+    }
+
+    /// The client address with an IPv4-mapped IPv6 address turned into IPv4.
+    pub fn client_ip(&self) -> IpAddr {
+        self.ip.to_canonical()
+    }
+}
+
+/// A DNS query the step machine needs answered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DnsQuery {
+    /// TXT records of a name.
+    Txt(Domain),
+    /// A records of a name.
+    A(Domain),
+    /// AAAA records of a name.
+    Aaaa(Domain),
+    /// MX records of a name.
+    Mx(Domain),
+    /// PTR records of an address.
+    Ptr(IpAddr),
+}
+
+impl fmt::Display for DnsQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Txt(d) => write!(f, "TXT {d}"),
+            Self::A(d) => write!(f, "A {d}"),
+            Self::Aaaa(d) => write!(f, "AAAA {d}"),
+            Self::Mx(d) => write!(f, "MX {d}"),
+            Self::Ptr(ip) => write!(f, "PTR {ip}"),
+        }
+    }
+}
+
+/// The answer to a [`DnsQuery`], of the matching type.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum DnsAnswer {
+    /// Answer to [`DnsQuery::Txt`].
+    Txt(DnsResult<Txt>),
+    /// Answer to [`DnsQuery::A`].
+    A(DnsResult<Ipv4Addr>),
+    /// Answer to [`DnsQuery::Aaaa`].
+    Aaaa(DnsResult<Ipv6Addr>),
+    /// Answer to [`DnsQuery::Mx`].
+    Mx(DnsResult<Mx>),
+    /// Answer to [`DnsQuery::Ptr`].
+    Ptr(DnsResult<Domain>),
+}
+
+/// What the step machine wants next.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Step {
+    /// Answer this query with [`CheckHost::answer`], then call [`CheckHost::next`] again.
+    Query(DnsQuery),
+    /// The evaluation is over.
+    Done(SpfOutcome),
+}
+
+/// One line of the evaluation trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceEvent {
+    /// `check_host()` starts for a domain (`via` is `check`, `include` or `redirect`).
+    CheckHost {
+        /// The `<domain>`.
+        domain: String,
+        /// Why it is evaluated.
+        via: &'static str,
+    },
+    /// A DNS query and its answer class.
+    Query {
+        /// The query.
+        query: DnsQuery,
+        /// `NXDOMAIN`, `NODATA`, `TIMEOUT`, `SERVFAIL`, `ERROR` or a summary of the records.
+        answer: String,
+    },
+    /// The record selected for a domain.
+    Record {
+        /// The record as published.
+        record: String,
+    },
+    /// A term was evaluated.
+    Term {
+        /// The term in canonical form.
+        term: String,
+        /// `match`, `no match`, or why it stopped the evaluation.
+        outcome: String,
+    },
+    /// Anything else worth knowing (limits, ignored explanation, …).
+    Note(String),
+}
+
+/// A [`TraceEvent`] with its nesting depth (0 for the checked domain, +1 per include/redirect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// Nesting depth.
+    pub depth: usize,
+    /// What happened.
+    pub event: TraceEvent,
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CheckHost { domain, via } => write!(f, "check_host({domain}) via {via}"),
+            Self::Query { query, answer } => write!(f, "query {query} -> {answer}"),
+            Self::Record { record } => write!(f, "record {record:?}"),
+            Self::Term { term, outcome } => write!(f, "term {term}: {outcome}"),
+            Self::Note(n) => f.write_str(n),
+        }
+    }
+}
+
+impl fmt::Display for TraceEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for _ in 0..self.depth {
+            f.write_str("  ")?;
+        }
+        self.event.fmt(f)
+    }
+}
+
+/// The result of `check_host()` with everything needed to explain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpfOutcome {
+    /// The SPF result.
+    pub result: SpfResult,
+    /// The explanation from the domain's `exp=` (RFC 7208 §6.2), only for `fail`; `None` when the
+    /// domain gave none (the caller may use [`SpfOutcome::DEFAULT_EXPLANATION`]).
+    pub explanation: Option<String>,
+    /// The directive that decided the result, in canonical form (`None`: the default result).
+    pub mechanism: Option<String>,
+    /// For `permerror`, `temperror` and `none`: what went wrong.
+    pub problem: Option<String>,
+    /// The domain checked (`None` when the identity had no valid domain).
+    pub domain: Option<Domain>,
+    /// DNS-querying terms counted against [`MAX_DNS_TERMS`].
+    pub lookups: u32,
+    /// Void lookups counted against [`MAX_VOID_LOOKUPS`].
+    pub void_lookups: u32,
+    /// What was evaluated and queried, in order.
+    pub trace: Vec<TraceEntry>,
+}
+
+impl SpfOutcome {
+    /// An explanation to use for `fail` when the domain gave none (RFC 7208 §6.2 allows "a
+    /// default explanation string").
+    pub const DEFAULT_EXPLANATION: &'static str = "SPF check failed";
+}
+
+/// Runs `check_host()` to completion over `resolver`.
+///
+/// # Examples
+///
+/// ```
+/// # use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+/// # use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt};
+/// # use mailward_types::Domain;
+/// use mailward_spf::{evaluate, Query, SpfResult};
+///
+/// struct One;
+/// impl Resolver for One {
+///     async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+///         match name.as_str() {
+///             "example.com" => Ok(Lookup::new(vec![Txt::from("v=spf1 ip4:192.0.2.0/24 -all")], 300)),
+///             _ => Err(DnsError::NXDOMAIN),
+///         }
+///     }
+///     async fn a(&self, _: &Domain) -> DnsResult<Ipv4Addr> { Err(DnsError::NXDOMAIN) }
+///     async fn aaaa(&self, _: &Domain) -> DnsResult<Ipv6Addr> { Err(DnsError::NXDOMAIN) }
+///     async fn mx(&self, _: &Domain) -> DnsResult<Mx> { Err(DnsError::NXDOMAIN) }
+///     async fn ptr(&self, _: IpAddr) -> DnsResult<Domain> { Err(DnsError::NXDOMAIN) }
+/// }
+///
+/// let q = Query::mail_from("192.0.2.7".parse()?, "alice@example.com", "mx.example.com");
+/// let outcome = pollster::block_on(evaluate(&One, &q));
+/// assert_eq!(outcome.result, SpfResult::Pass);
+/// assert_eq!(outcome.mechanism.as_deref(), Some("ip4:192.0.2.0/24"));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfOutcome {
+    let mut machine = CheckHost::new(query);
+    loop {
+        match machine.next() {
+            Step::Done(outcome) => return outcome,
+            Step::Query(q) => {
+                let answer = match &q {
+                    DnsQuery::Txt(d) => DnsAnswer::Txt(resolver.txt(d).await),
+                    DnsQuery::A(d) => DnsAnswer::A(resolver.a(d).await),
+                    DnsQuery::Aaaa(d) => DnsAnswer::Aaaa(resolver.aaaa(d).await),
+                    DnsQuery::Mx(d) => DnsAnswer::Mx(resolver.mx(d).await),
+                    DnsQuery::Ptr(ip) => DnsAnswer::Ptr(resolver.ptr(*ip).await),
+                };
+                machine.answer(answer);
+            }
+        }
+    }
+}
+
+/// Why an answer could not be used: the caller answered a different query type.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer does not match the query")]
+struct MismatchedAnswer;
+
+/// An answer, normalised.
+#[derive(Debug)]
+enum Ans {
+    Txt(Vec<Txt>),
+    Addrs(Vec<IpAddr>),
+    Mx(Vec<Mx>),
+    Ptr(Vec<Domain>),
+    /// NXDOMAIN or NODATA (or an empty record list).
+    Void(DnsError),
+    /// Timeout, SERVFAIL, anything else.
+    Error(DnsError),
+}
+
+impl Ans {
+    fn from(query: &DnsQuery, answer: DnsAnswer) -> Self {
+        fn norm<T>(r: DnsResult<T>, f: impl FnOnce(Vec<T>) -> Ans) -> Ans {
+            match r {
+                Ok(l) if l.records.is_empty() => Ans::Void(DnsError::NODATA),
+                Ok(l) => f(l.records),
+                Err(e) if e.is_void() => Ans::Void(e),
+                Err(e) => Ans::Error(e),
+            }
+        }
+        match (query, answer) {
+            (DnsQuery::Txt(_), DnsAnswer::Txt(r)) => norm(r, Ans::Txt),
+            (DnsQuery::A(_), DnsAnswer::A(r)) => {
+                norm(r, |v| Ans::Addrs(v.into_iter().map(IpAddr::V4).collect()))
+            }
+            (DnsQuery::Aaaa(_), DnsAnswer::Aaaa(r)) => {
+                norm(r, |v| Ans::Addrs(v.into_iter().map(IpAddr::V6).collect()))
+            }
+            (DnsQuery::Mx(_), DnsAnswer::Mx(r)) => norm(r, Ans::Mx),
+            (DnsQuery::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, Ans::Ptr),
+            _ => Ans::Error(DnsError::other(MismatchedAnswer)),
+        }
+    }
+
+    fn summary(&self) -> String {
+        match self {
+            Self::Txt(v) => v
+                .iter()
+                .map(|t| format!("{:?}", String::from_utf8_lossy(&t.concat())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Self::Addrs(v) => join(v),
+            Self::Mx(v) => v
+                .iter()
+                .map(|m| format!("{} {}", m.preference, m.exchange))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Self::Ptr(v) => join(v),
+            Self::Void(e) | Self::Error(e) => e.as_str().to_owned(),
+        }
+    }
+}
+
+fn join<T: fmt::Display>(v: &[T]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Top,
+    Include,
+    Redirect,
+}
+
+impl FrameKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Top => "check",
+            Self::Include => "include",
+            Self::Redirect => "redirect",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Phase {
+    FetchRecord,
+    AwaitRecord,
+    Terms,
+    AwaitA(DualCidr),
+    AwaitExists,
+    AwaitMx(DualCidr),
+    MxHosts {
+        names: Vec<Domain>,
+        next: usize,
+        cidr: DualCidr,
+    },
+    AwaitMxHost {
+        names: Vec<Domain>,
+        next: usize,
+        cidr: DualCidr,
+    },
+    AwaitInclude,
+    Redirect,
+    AwaitRedirect,
+}
+
+/// One (possibly recursive) `check_host()` evaluation.
+#[derive(Debug)]
+struct Frame {
+    domain: Domain,
+    kind: FrameKind,
+    /// This frame or an ancestor is an include: its matches and `exp=` do not decide the
+    /// outcome's mechanism and explanation (RFC 7208 §6.2).
+    in_include: bool,
+    record: Option<Arc<SpfRecord>>,
+    term: usize,
+    /// The current DNS term was already counted (set again after %{p} processing resumes).
+    counted: bool,
+    phase: Phase,
+    child_result: Option<SpfResult>,
+}
+
+/// The validated names of the client address (RFC 7208 §5.5), shared by `ptr` and `%{p}`.
+#[derive(Debug, Clone, Default)]
+struct PtrNames {
+    validated: Vec<Domain>,
+    /// The PTR lookup was NXDOMAIN/NODATA.
+    void: bool,
+}
+
+#[derive(Debug)]
+enum PtrProc {
+    Start,
+    AwaitPtr,
+    Validate {
+        names: Vec<Domain>,
+        next: usize,
+        validated: Vec<Domain>,
+        awaiting: bool,
+    },
+}
+
+#[derive(Debug)]
+enum ExpPhase {
+    Start,
+    AwaitTxt,
+    Expand(MacroString),
+}
+
+#[derive(Debug)]
+struct ExpState {
+    spec: MacroString,
+    domain: Domain,
+    phase: ExpPhase,
+}
+
+/// `check_host()` as a step machine (STYLE §3): call [`next`](Self::next), answer each
+/// [`Step::Query`] with [`answer`](Self::answer), until [`Step::Done`].
+///
+/// All limits of RFC 7208 §4.6.4 are enforced here, whatever drives the machine.
+///
+/// # Examples
+///
+/// ```
+/// use mailward_spf::{CheckHost, DnsAnswer, DnsQuery, Query, SpfResult, Step};
+/// use mailward_types::dns::{Lookup, Txt};
+///
+/// let q = Query::mail_from("192.0.2.1".parse()?, "a@example.com", "mx.example.com");
+/// let mut m = CheckHost::new(&q);
+/// let outcome = loop {
+///     match m.next() {
+///         Step::Query(DnsQuery::Txt(_)) => {
+///             m.answer(DnsAnswer::Txt(Ok(Lookup::new(vec![Txt::from("v=spf1 -all")], 60))))
+///         }
+///         Step::Query(other) => panic!("unexpected {other}"),
+///         Step::Done(o) => break o,
+///         _ => unreachable!(),
+///     }
+/// };
+/// assert_eq!(outcome.result, SpfResult::Fail);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug)]
+pub struct CheckHost {
+    ip: IpAddr,
+    local_part: String,
+    sender_domain: String,
+    helo: String,
+    receiver: Option<String>,
+    timestamp: u64,
+    stack: Vec<Frame>,
+    lookups: u32,
+    voids: u32,
+    ptr_names: Option<PtrNames>,
+    ptr_proc: Option<PtrProc>,
+    exp: Option<ExpState>,
+    outgoing: Option<DnsQuery>,
+    awaiting: bool,
+    answer: Option<Ans>,
+    done: Option<SpfOutcome>,
+    result: Option<SpfResult>,
+    mechanism: Option<String>,
+    explanation: Option<String>,
+    problem: Option<String>,
+    domain: Option<Domain>,
+    trace: Vec<TraceEntry>,
+}
+
+/// RFC 7208 §4.3: the `<domain>` must be a well-formed, multi-label, fully qualified name; a
+/// domain literal or a name whose last label is not a `toplabel` (§7.1; e.g. `[192.0.2.1]` or a
+/// dotted quad) is not a domain.
+fn check_host_domain(name: &str) -> Result<Domain, String> {
+    let d = Domain::new(name).map_err(|e| format!("invalid domain {name:?}: {e}"))?;
+    if d.label_count() < 2 {
+        return Err(format!("{d} is not a multi-label domain name"));
+    }
+    let top = d.labels().last().unwrap_or_default();
+    let toplabel_ok = !top.is_empty()
+        && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && if top.contains('-') {
+            !top.starts_with('-') && !top.ends_with('-')
+        } else {
+            top.bytes().any(|b| b.is_ascii_alphabetic())
+        };
+    if !toplabel_ok {
+        return Err(format!("{d} does not end in a valid top-level label"));
+    }
+    Ok(d)
+}
+
+/// RFC 7208 §7.3 / §4.8: the `<target-name>` from an expanded domain-spec. One trailing dot is
+/// accepted; names over 253 octets lose labels on the left.
+fn target_name(expanded: &str) -> Result<Domain, String> {
+    let mut name = expanded.strip_suffix('.').unwrap_or(expanded);
+    // RFC 7208 §7.3: "the left side is truncated to fit, by removing successive domain labels
+    // (and their following dots) until the total length does not exceed 253 characters".
+    while name.len() > MAX_TARGET_LEN {
+        match name.split_once('.') {
+            Some((_, rest)) => name = rest,
+            None => return Err(format!("{expanded:?} is too long")),
+        }
+    }
+    Domain::new(name).map_err(|e| format!("invalid target name {expanded:?}: {e}"))
+}
+
+impl CheckHost {
+    /// Starts `check_host()` for the identity in `query` (RFC 7208 §4.1, §4.3).
+    pub fn new(query: &Query) -> Self {
+        let (local, sdomain) = query.sender_parts();
+        let mut m = Self {
+            ip: query.client_ip(),
+            local_part: local.to_owned(),
+            sender_domain: sdomain.to_owned(),
+            helo: query.helo.clone(),
+            receiver: query.receiver.clone(),
+            timestamp: query.timestamp,
+            stack: Vec::new(),
+            lookups: 0,
+            voids: 0,
+            ptr_names: None,
+            ptr_proc: None,
+            exp: None,
+            outgoing: None,
+            awaiting: false,
+            answer: None,
+            done: None,
+            result: None,
+            mechanism: None,
+            explanation: None,
+            problem: None,
+            domain: None,
+            trace: Vec::new(),
+        };
+        match check_host_domain(sdomain) {
+            Ok(d) => {
+                m.domain = Some(d.clone());
+                m.push_frame(d, FrameKind::Top, false);
+            }
+            // RFC 7208 §4.3: "If the <domain> is malformed … check_host() immediately returns
+            // the result "none"."
+            Err(why) => m.conclude(SpfResult::None, Some(why)),
+        }
+        m
+    }
+
+    /// What the machine needs next: a DNS query, or the outcome.
+    pub fn next(&mut self) -> Step {
+        self.run();
+        if let Some(done) = &self.done {
+            return Step::Done(done.clone());
+        }
+        match &self.outgoing {
+            Some(q) => Step::Query(q.clone()),
+            // Unreachable by construction (run() stops only with a query or a result); a
+            // temperror is the safe answer should it ever happen.
+            None => {
+                self.conclude(SpfResult::TempError, Some("internal: no progress".into()));
+                self.finalize();
+                Step::Done(self.done.clone().unwrap_or_else(|| self.outcome()))
+            }
+        }
+    }
+
+    /// Gives the answer to the query last returned by [`next`](Self::next). An answer of the
+    /// wrong type counts as a DNS error; an answer when none is expected is ignored.
+    pub fn answer(&mut self, answer: DnsAnswer) {
+        if !self.awaiting {
+            return;
+        }
+        self.awaiting = false;
+        if let Some(q) = self.outgoing.take() {
+            let ans = Ans::from(&q, answer);
+            let summary = ans.summary();
+            self.trace(TraceEvent::Query {
+                query: q,
+                answer: summary,
+            });
+            self.answer = Some(ans);
+        }
+    }
+
+    fn run(&mut self) {
+        // Each step either issues a query, consumes an answer, advances a term or pops a frame;
+        // the terms and queries are bounded (§4.6.4 limits, record length), so this ends.
+        while self.done.is_none() && !self.awaiting {
+            self.step();
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.stack.len().saturating_sub(1)
+    }
+
+    fn trace(&mut self, event: TraceEvent) {
+        if self.trace.len() < MAX_TRACE_ENTRIES {
+            let depth = self.depth();
+            self.trace.push(TraceEntry { depth, event });
+        } else if self.trace.len() == MAX_TRACE_ENTRIES {
+            self.trace.push(TraceEntry {
+                depth: 0,
+                event: TraceEvent::Note("trace truncated".into()),
+            });
+        }
+    }
+
+    fn note(&mut self, s: impl Into<String>) {
+        self.trace(TraceEvent::Note(s.into()));
+    }
+
+    fn query(&mut self, q: DnsQuery) {
+        self.outgoing = Some(q);
+        self.awaiting = true;
+    }
+
+    fn push_frame(&mut self, domain: Domain, kind: FrameKind, in_include: bool) {
+        self.stack.push(Frame {
+            domain: domain.clone(),
+            kind,
+            in_include,
+            record: None,
+            term: 0,
+            counted: false,
+            phase: Phase::FetchRecord,
+            child_result: None,
+        });
+        self.trace(TraceEvent::CheckHost {
+            domain: domain.to_string(),
+            via: kind.as_str(),
+        });
+    }
+
+    /// Sets the final result; the explanation may still be fetched.
+    fn conclude(&mut self, result: SpfResult, problem: Option<String>) {
+        if let Some(p) = &problem {
+            self.note(format!("{result}: {p}"));
+        }
+        self.result = Some(result);
+        self.problem = problem;
+        self.stack.clear();
+        if result != SpfResult::Fail {
+            self.exp = None;
+        }
+        if self.exp.is_none() {
+            self.finalize();
+        }
+    }
+
+    fn finalize(&mut self) {
+        self.stack.clear();
+        self.exp = None;
+        self.ptr_proc = None;
+        self.done = Some(self.outcome());
+    }
+
+    fn outcome(&self) -> SpfOutcome {
+        SpfOutcome {
+            result: self.result.unwrap_or(SpfResult::TempError),
+            explanation: self.explanation.clone(),
+            mechanism: self.mechanism.clone(),
+            problem: self.problem.clone(),
+            domain: self.domain.clone(),
+            lookups: self.lookups,
+            void_lookups: self.voids,
+            trace: self.trace.clone(),
+        }
+    }
+
+    fn macro_ctx<'a>(&'a self, domain: &'a str) -> MacroContext<'a> {
+        MacroContext {
+            ip: self.ip,
+            local_part: &self.local_part,
+            sender_domain: &self.sender_domain,
+            domain,
+            helo: &self.helo,
+            validated_domain: self.p_value(domain),
+            receiver: self.receiver.as_deref(),
+            timestamp: self.timestamp,
+        }
+    }
+
+    /// RFC 7208 §7.3: "If the <domain> is present in the list of validated domains, it SHOULD be
+    /// used. Otherwise, if a subdomain of the <domain> is present, it SHOULD be used. Otherwise,
+    /// any name from the list can be used."
+    fn p_value(&self, domain: &str) -> Option<&str> {
+        let names = &self.ptr_names.as_ref()?.validated;
+        let d = Domain::new(domain).ok();
+        let exact = names.iter().find(|n| Some(*n) == d.as_ref());
+        let sub = d
+            .as_ref()
+            .and_then(|d| names.iter().find(|n| n.is_subdomain_of(d)));
+        exact.or(sub).or(names.first()).map(Domain::as_str)
+    }
+
+    /// Whether expanding `spec` needs the validated names first (a `%{p}` not yet resolved);
+    /// if so the PTR procedure is started.
+    fn needs_ptr(&mut self, spec: Option<&MacroString>) -> bool {
+        if spec.is_some_and(|s| s.uses(MacroLetter::ValidatedDomain)) && self.ptr_names.is_none() {
+            self.ptr_proc = Some(PtrProc::Start);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn count_void(&mut self) -> bool {
+        self.voids += 1;
+        if self.voids > MAX_VOID_LOOKUPS {
+            // RFC 7208 §4.6.4: "Exceeding the limit produces a "permerror" result."
+            self.conclude(
+                SpfResult::PermError,
+                Some(format!(
+                    "more than {MAX_VOID_LOOKUPS} void lookups (RFC 7208 section 4.6.4)"
+                )),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn step(&mut self) {
+        if self.ptr_proc.is_some() {
+            self.step_ptr();
+        } else if !self.stack.is_empty() {
+            self.step_frame();
+        } else if self.exp.is_some() {
+            self.step_exp();
+        } else {
+            if self.result.is_none() {
+                self.result = Some(SpfResult::TempError);
+            }
+            self.finalize();
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The PTR procedure of RFC 7208 §5.5, shared by "ptr" and %{p}.
+
+    fn step_ptr(&mut self) {
+        let Some(proc) = self.ptr_proc.take() else {
+            return;
+        };
+        match proc {
+            PtrProc::Start => {
+                self.query(DnsQuery::Ptr(self.ip));
+                self.ptr_proc = Some(PtrProc::AwaitPtr);
+            }
+            PtrProc::AwaitPtr => match self.answer.take() {
+                Some(Ans::Ptr(mut names)) => {
+                    // RFC 7208 §4.6.4: "all records other than the first 10 MUST be ignored".
+                    if names.len() > MAX_PTR_NAMES {
+                        self.note(format!(
+                            "{} PTR names, only the first {MAX_PTR_NAMES} are used",
+                            names.len()
+                        ));
+                        names.truncate(MAX_PTR_NAMES);
+                    }
+                    self.ptr_proc = Some(PtrProc::Validate {
+                        names,
+                        next: 0,
+                        validated: Vec::new(),
+                        awaiting: false,
+                    });
+                }
+                Some(Ans::Void(_)) => {
+                    self.ptr_names = Some(PtrNames {
+                        validated: Vec::new(),
+                        void: true,
+                    });
+                }
+                // RFC 7208 §5.5: "If a DNS error occurs while doing the PTR RR lookup, then this
+                // mechanism fails to match"; §7.3: %{p} is then "unknown".
+                _ => self.ptr_names = Some(PtrNames::default()),
+            },
+            PtrProc::Validate {
+                names,
+                next,
+                mut validated,
+                awaiting,
+            } => {
+                let mut next = next;
+                if awaiting {
+                    if let Some(Ans::Addrs(addrs)) = self.answer.take() {
+                        if addrs.contains(&self.ip) {
+                            if let Some(n) = names.get(next) {
+                                validated.push(n.clone());
+                            }
+                        }
+                    }
+                    // RFC 7208 §5.5: "If a DNS error occurs while doing an A RR lookup, then that
+                    // domain name is skipped and the search continues."
+                    next += 1;
+                }
+                match names.get(next) {
+                    Some(name) => {
+                        let q = match self.ip {
+                            IpAddr::V4(_) => DnsQuery::A(name.clone()),
+                            IpAddr::V6(_) => DnsQuery::Aaaa(name.clone()),
+                        };
+                        self.query(q);
+                        self.ptr_proc = Some(PtrProc::Validate {
+                            names,
+                            next,
+                            validated,
+                            awaiting: true,
+                        });
+                    }
+                    None => {
+                        self.ptr_names = Some(PtrNames {
+                            validated,
+                            void: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // exp= (RFC 7208 §6.2): every failure means "no explanation", never a different result.
+
+    fn step_exp(&mut self) {
+        let Some(mut st) = self.exp.take() else {
+            return;
+        };
+        match std::mem::replace(&mut st.phase, ExpPhase::Start) {
+            ExpPhase::Start => {
+                if self.needs_ptr(Some(&st.spec)) {
+                    self.exp = Some(st);
+                    return;
+                }
+                let expanded = st.spec.expand(&self.macro_ctx(st.domain.as_str()));
+                match target_name(&expanded) {
+                    Ok(t) => {
+                        self.query(DnsQuery::Txt(t));
+                        st.phase = ExpPhase::AwaitTxt;
+                        self.exp = Some(st);
+                    }
+                    Err(why) => self.exp_ignored(why),
+                }
+            }
+            ExpPhase::AwaitTxt => match self.answer.take() {
+                Some(Ans::Txt(records)) => match records.as_slice() {
+                    [one] => {
+                        let bytes = one.concat();
+                        // RFC 7208 §6.2: "the explanation string MUST be limited to [US-ASCII]".
+                        let parsed = std::str::from_utf8(&bytes)
+                            .ok()
+                            .filter(|s| s.is_ascii())
+                            .ok_or_else(|| "explanation is not US-ASCII".to_owned())
+                            .and_then(|s| {
+                                MacroString::parse_explain_string(s).map_err(|e| e.to_string())
+                            });
+                        match parsed {
+                            Ok(ms) => {
+                                st.phase = ExpPhase::Expand(ms);
+                                self.exp = Some(st);
+                            }
+                            Err(why) => self.exp_ignored(why),
+                        }
+                    }
+                    _ => self.exp_ignored(format!("{} TXT records", records.len())),
+                },
+                Some(other) => self.exp_ignored(other.summary()),
+                None => self.exp_ignored("no answer".into()),
+            },
+            ExpPhase::Expand(ms) => {
+                if self.needs_ptr(Some(&ms)) {
+                    st.phase = ExpPhase::Expand(ms);
+                    self.exp = Some(st);
+                    return;
+                }
+                let text = ms.expand(&self.macro_ctx(st.domain.as_str()));
+                self.explanation = Some(text);
+                self.finalize();
+            }
+        }
+    }
+
+    fn exp_ignored(&mut self, why: String) {
+        // RFC 7208 §6.2: "proceed as if no "exp" modifier was given".
+        self.note(format!("exp= ignored: {why}"));
+        self.finalize();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
+
+    fn step_frame(&mut self) {
+        let Some(frame) = self.stack.last_mut() else {
+            return;
+        };
+        let phase = std::mem::replace(&mut frame.phase, Phase::Terms);
+        match phase {
+            Phase::FetchRecord => {
+                let q = DnsQuery::Txt(frame.domain.clone());
+                frame.phase = Phase::AwaitRecord;
+                self.query(q);
+            }
+            Phase::AwaitRecord => self.on_record(),
+            Phase::Terms => self.next_term(),
+            Phase::AwaitA(cidr) => match self.answer.take() {
+                Some(Ans::Addrs(addrs)) => {
+                    let hit = addrs.iter().any(|a| self.ip_matches(*a, cidr));
+                    self.mechanism_done(hit);
+                }
+                other => self.empty_or_error(other),
+            },
+            Phase::AwaitExists => match self.answer.take() {
+                // RFC 7208 §5.7: "If any A record is returned, this mechanism matches."
+                Some(Ans::Addrs(_)) => self.mechanism_done(true),
+                other => self.empty_or_error(other),
+            },
+            Phase::AwaitMx(cidr) => match self.answer.take() {
+                Some(Ans::Mx(mut mxs)) => {
+                    // RFC 7208 §4.6.4 / §5.4: "If the MX lookup limit is exceeded, then
+                    // "permerror" is returned and the evaluation is terminated."
+                    if mxs.len() > MAX_MX_NAMES {
+                        self.conclude(
+                            SpfResult::PermError,
+                            Some(format!(
+                                "{} MX names, more than {MAX_MX_NAMES} (RFC 7208 section 4.6.4)",
+                                mxs.len()
+                            )),
+                        );
+                        return;
+                    }
+                    mxs.sort_by_key(|m| m.preference);
+                    let names = mxs.into_iter().map(|m| m.exchange).collect();
+                    self.set_phase(Phase::MxHosts {
+                        names,
+                        next: 0,
+                        cidr,
+                    });
+                }
+                other => self.empty_or_error(other),
+            },
+            Phase::MxHosts { names, next, cidr } => match names.get(next) {
+                Some(host) => {
+                    let q = self.address_query(host.clone());
+                    self.set_phase(Phase::AwaitMxHost { names, next, cidr });
+                    self.query(q);
+                }
+                None => self.mechanism_done(false),
+            },
+            Phase::AwaitMxHost { names, next, cidr } => match self.answer.take() {
+                Some(Ans::Addrs(addrs)) if addrs.iter().any(|a| self.ip_matches(*a, cidr)) => {
+                    self.mechanism_done(true);
+                }
+                // §5: a timeout or server failure stops the mechanism with temperror.
+                Some(Ans::Error(e)) => self.temperror(&e),
+                _ => self.set_phase(Phase::MxHosts {
+                    names,
+                    next: next + 1,
+                    cidr,
+                }),
+            },
+            Phase::AwaitInclude => {
+                let child = self.stack.last_mut().and_then(|f| f.child_result.take());
+                // RFC 7208 §5.2 table: pass → match; fail, softfail, neutral → not match;
+                // temperror → temperror; permerror, none → permerror. The errors never reach
+                // here: they end the whole evaluation.
+                self.mechanism_done(child == Some(SpfResult::Pass));
+            }
+            Phase::Redirect => self.start_redirect(),
+            Phase::AwaitRedirect => {
+                let child = self
+                    .stack
+                    .last_mut()
+                    .and_then(|f| f.child_result.take())
+                    .unwrap_or(SpfResult::TempError);
+                self.finish_frame(child, None);
+            }
+        }
+    }
+
+    fn set_phase(&mut self, phase: Phase) {
+        if let Some(f) = self.stack.last_mut() {
+            f.phase = phase;
+        }
+    }
+
+    fn address_query(&self, name: Domain) -> DnsQuery {
+        match self.ip {
+            IpAddr::V4(_) => DnsQuery::A(name),
+            IpAddr::V6(_) => DnsQuery::Aaaa(name),
+        }
+    }
+
+    fn ip_matches(&self, addr: IpAddr, cidr: DualCidr) -> bool {
+        match (self.ip, addr) {
+            (IpAddr::V4(ip), IpAddr::V4(a)) => v4_in(ip, a, cidr.v4_len()),
+            (IpAddr::V6(ip), IpAddr::V6(a)) => v6_in(ip, a, cidr.v6_len()),
+            _ => false,
+        }
+    }
+
+    fn temperror(&mut self, e: &DnsError) {
+        self.conclude(SpfResult::TempError, Some(format!("DNS error: {e}")));
+    }
+
+    /// A void answer (count it, no match) or an error (temperror).
+    fn empty_or_error(&mut self, ans: Option<Ans>) {
+        match ans {
+            Some(Ans::Error(e)) => self.temperror(&e),
+            Some(Ans::Void(_)) => {
+                if self.count_void() {
+                    self.mechanism_done(false);
+                }
+            }
+            _ => self.mechanism_done(false),
+        }
+    }
+
+    fn on_record(&mut self) {
+        let Some(frame) = self.stack.last() else {
+            return;
+        };
+        let domain = frame.domain.clone();
+        let records = match self.answer.take() {
+            Some(Ans::Txt(r)) => r,
+            // RFC 7208 §4.3: NXDOMAIN → "none"; §4.5: no record → "none".
+            Some(Ans::Void(e)) => {
+                self.finish_frame(
+                    SpfResult::None,
+                    Some(format!("no SPF record at {domain} ({})", e.as_str())),
+                );
+                return;
+            }
+            // RFC 7208 §4.4: server failure or timeout → "temperror".
+            Some(Ans::Error(e)) => return self.temperror(&e),
+            _ => return self.temperror(&DnsError::other(MismatchedAnswer)),
+        };
+        // RFC 7208 §4.5: keep records that begin with "v=spf1" followed by SP or the end.
+        let spf: Vec<Vec<u8>> = records
+            .iter()
+            .map(Txt::concat)
+            .filter(|r| is_spf1(r))
+            .collect();
+        let text = match spf.as_slice() {
+            [] => {
+                return self
+                    .finish_frame(SpfResult::None, Some(format!("no SPF record at {domain}")));
+            }
+            [one] => String::from_utf8_lossy(one).into_owned(),
+            more => {
+                return self.conclude(
+                    SpfResult::PermError,
+                    Some(format!(
+                        "{} SPF records at {domain} (RFC 7208 section 4.5)",
+                        more.len()
+                    )),
+                );
+            }
+        };
+        self.trace(TraceEvent::Record {
+            record: text.clone(),
+        });
+        // RFC 7208 §4.6: "if there are any syntax errors anywhere in the record, check_host()
+        // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
+        // and is rejected as a non-ASCII character.
+        match SpfRecord::parse(&text) {
+            Ok(r) => {
+                if let Some(f) = self.stack.last_mut() {
+                    f.record = Some(Arc::new(r));
+                    f.phase = Phase::Terms;
+                }
+            }
+            Err(e) => {
+                self.conclude(
+                    SpfResult::PermError,
+                    Some(format!("syntax error in the record of {domain}: {e}")),
+                );
+            }
+        }
+    }
+
+    fn current(&self) -> Option<(Arc<SpfRecord>, usize, Domain, bool)> {
+        let f = self.stack.last()?;
+        Some((f.record.clone()?, f.term, f.domain.clone(), f.counted))
+    }
+
+    fn next_term(&mut self) {
+        let Some((record, idx, domain, counted)) = self.current() else {
+            return self.temperror(&DnsError::other(MismatchedAnswer));
+        };
+        let Some(term) = record.terms.get(idx) else {
+            // RFC 7208 §4.7 / §6.1 / §5.1: no mechanism matched.
+            if record.redirect().is_some() && !record.has_all() {
+                self.set_phase(Phase::Redirect);
+            } else {
+                self.note("no mechanism matched: default result neutral");
+                self.finish_frame(SpfResult::Neutral, None);
+            }
+            return;
+        };
+        let Term::Directive(d) = term else {
+            // Modifiers do not match (§4.6.3); redirect= is handled after the mechanisms.
+            return self.advance();
+        };
+        let ip = self.ip;
+        match &d.mechanism {
+            Mechanism::All => return self.mechanism_done(true),
+            m @ (Mechanism::Ip4(..) | Mechanism::Ip6(..)) => {
+                return self.mechanism_done(m.network_contains(ip));
+            }
+            _ => {}
+        }
+        if !counted {
+            if let Some(f) = self.stack.last_mut() {
+                f.counted = true;
+            }
+            if !self.count_lookup(&d.to_string()) {
+                return;
+            }
+        }
+        let spec = d.mechanism.domain_spec();
+        if self.needs_ptr(spec) {
+            return;
+        }
+        let target = match spec {
+            None => Ok(domain.clone()),
+            Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
+        };
+        match (&d.mechanism, target) {
+            (Mechanism::Include(_), Ok(t)) => match check_host_domain(t.as_str()) {
+                Ok(t) => {
+                    self.set_phase(Phase::AwaitInclude);
+                    let in_include = true;
+                    self.push_frame(t, FrameKind::Include, in_include);
+                }
+                // RFC 7208 §4.3 + §5.2: a malformed domain gives "none", which makes include
+                // return "permerror".
+                Err(why) => self.conclude(SpfResult::PermError, Some(format!("include: {why}"))),
+            },
+            (Mechanism::Include(_), Err(why)) => {
+                self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
+            }
+            // RFC 7208 §4.8 leaves an invalid target-name undefined; it is treated as a name
+            // that does not exist: the mechanism does not match.
+            (_, Err(why)) => {
+                self.note(why);
+                self.mechanism_done(false);
+            }
+            (Mechanism::A(_, cidr), Ok(t)) => {
+                let q = self.address_query(t);
+                self.set_phase(Phase::AwaitA(*cidr));
+                self.query(q);
+            }
+            (Mechanism::Mx(_, cidr), Ok(t)) => {
+                self.set_phase(Phase::AwaitMx(*cidr));
+                self.query(DnsQuery::Mx(t));
+            }
+            // RFC 7208 §5.7: "The resulting domain name is used for a DNS A RR lookup (even when
+            // the connection type is IPv6)."
+            (Mechanism::Exists(_), Ok(t)) => {
+                self.set_phase(Phase::AwaitExists);
+                self.query(DnsQuery::A(t));
+            }
+            (Mechanism::Ptr(_), Ok(t)) => self.eval_ptr(&t),
+            (Mechanism::All | Mechanism::Ip4(..) | Mechanism::Ip6(..), Ok(_)) => {
+                self.mechanism_done(false);
+            }
+        }
+    }
+
+    /// RFC 7208 §5.5: match if a validated name is the target or below it.
+    fn eval_ptr(&mut self, target: &Domain) {
+        match &self.ptr_names {
+            None => {
+                // First use: run the PTR procedure, then come back to this term.
+                self.ptr_proc = Some(PtrProc::Start);
+            }
+            Some(p) => {
+                let hit = p.validated.iter().any(|n| n.is_subdomain_of(target));
+                let void = p.void;
+                if void && !self.count_void() {
+                    return;
+                }
+                self.mechanism_done(hit);
+            }
+        }
+    }
+
+    fn count_lookup(&mut self, term: &str) -> bool {
+        self.lookups += 1;
+        if self.lookups > MAX_DNS_TERMS {
+            // RFC 7208 §4.6.4: "If this limit is exceeded, the implementation MUST return
+            // "permerror"."
+            self.conclude(
+                SpfResult::PermError,
+                Some(format!(
+                    "{term}: more than {MAX_DNS_TERMS} DNS-querying terms (RFC 7208 section 4.6.4)"
+                )),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn advance(&mut self) {
+        if let Some(f) = self.stack.last_mut() {
+            f.term += 1;
+            f.counted = false;
+            f.phase = Phase::Terms;
+        }
+    }
+
+    fn mechanism_done(&mut self, matched: bool) {
+        let Some((record, idx, _, _)) = self.current() else {
+            return;
+        };
+        let Some(Term::Directive(d)) = record.terms.get(idx) else {
+            return self.advance();
+        };
+        self.trace(TraceEvent::Term {
+            term: d.to_string(),
+            outcome: if matched { "match" } else { "no match" }.into(),
+        });
+        if matched {
+            self.directive_matched(d, &record);
+        } else {
+            self.advance();
+        }
+    }
+
+    fn directive_matched(&mut self, d: &Directive, record: &SpfRecord) {
+        let result = SpfResult::from_qualifier(d.qualifier);
+        let Some(frame) = self.stack.last() else {
+            return;
+        };
+        if !frame.in_include {
+            // This frame is the checked domain or a redirect target: its match is the outcome.
+            self.mechanism = Some(d.to_string());
+            // RFC 7208 §6.2: on "fail" due to a mechanism match, the exp= of the record that
+            // matched (a redirect target's, never the original's; never an include's).
+            if result == SpfResult::Fail {
+                if let Some(spec) = record.explanation() {
+                    self.exp = Some(ExpState {
+                        spec: spec.clone(),
+                        domain: frame.domain.clone(),
+                        phase: ExpPhase::Start,
+                    });
+                }
+            }
+        }
+        self.finish_frame(result, None);
+    }
+
+    fn start_redirect(&mut self) {
+        let Some((record, _, domain, counted)) = self.current() else {
+            return;
+        };
+        let Some(spec) = record.redirect() else {
+            return self.finish_frame(SpfResult::Neutral, None);
+        };
+        let term = format!("redirect={spec}");
+        if !counted {
+            if let Some(f) = self.stack.last_mut() {
+                f.counted = true;
+            }
+            if !self.count_lookup(&term) {
+                return;
+            }
+        }
+        if self.needs_ptr(Some(spec)) {
+            self.set_phase(Phase::Redirect);
+            return;
+        }
+        let expanded = spec.expand(&self.macro_ctx(domain.as_str()));
+        // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
+        // result is a "permerror" rather than "none"".
+        match target_name(&expanded).and_then(|t| check_host_domain(t.as_str())) {
+            Ok(t) => {
+                self.trace(TraceEvent::Term {
+                    term,
+                    outcome: format!("redirect to {t}"),
+                });
+                let in_include = self.stack.last().is_some_and(|f| f.in_include);
+                self.set_phase(Phase::AwaitRedirect);
+                self.push_frame(t, FrameKind::Redirect, in_include);
+            }
+            Err(why) => self.conclude(SpfResult::PermError, Some(format!("redirect: {why}"))),
+        }
+    }
+
+    /// Ends the top frame with `result` and hands it to its parent.
+    fn finish_frame(&mut self, result: SpfResult, problem: Option<String>) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        match frame.kind {
+            FrameKind::Top => self.conclude(result, problem),
+            // RFC 7208 §5.2: include of a domain without a record is "permerror"; §6.1 the same
+            // for redirect.
+            FrameKind::Include | FrameKind::Redirect if result == SpfResult::None => {
+                let p = problem.unwrap_or_else(|| format!("no SPF record at {}", frame.domain));
+                self.conclude(
+                    SpfResult::PermError,
+                    Some(format!("{}: {p}", frame.kind.as_str())),
+                );
+            }
+            FrameKind::Include | FrameKind::Redirect => {
+                self.trace(TraceEvent::Note(format!(
+                    "{} {} returned {result}",
+                    frame.kind.as_str(),
+                    frame.domain
+                )));
+                if let Some(parent) = self.stack.last_mut() {
+                    parent.child_result = Some(result);
+                }
+            }
+        }
+    }
+}
+
+/// RFC 7208 §4.5: "discard records that do not begin with a version section of exactly
+/// "v=spf1". Note that the version section is terminated by either an SP character or the end of
+/// the record." (ABNF literals are case-insensitive, §12.)
+pub fn is_spf1(record: &[u8]) -> bool {
+    match record.get(..6) {
+        Some(v) if v.eq_ignore_ascii_case(b"v=spf1") => {
+            matches!(record.get(6), None | Some(b' '))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_selection() {
+        assert!(is_spf1(b"v=spf1"));
+        assert!(is_spf1(b"V=SPF1 -all"));
+        assert!(!is_spf1(b"v=spf10"));
+        assert!(!is_spf1(b"v=spf1\t-all"));
+        assert!(!is_spf1(b" v=spf1"));
+        assert!(!is_spf1(b"v=spf"));
+    }
+
+    #[test]
+    fn initial_processing_domains() {
+        assert!(check_host_domain("example.com").is_ok());
+        assert!(check_host_domain("example.com.").is_ok());
+        assert!(check_host_domain("A2345678").is_err());
+        assert!(check_host_domain("[192.0.2.1]").is_err());
+        assert!(check_host_domain("192.0.2.1").is_err());
+        assert!(check_host_domain("a..example.com").is_err());
+        assert!(check_host_domain(&format!("{}.example.com", "a".repeat(64))).is_err());
+        assert!(check_host_domain(&format!("{}.example.com", "a".repeat(63))).is_ok());
+    }
+
+    #[test]
+    fn target_truncation() {
+        // RFC 7208 §7.3: labels are removed from the left until the name fits in 253.
+        let long = format!(
+            "{}.{}.{}.{}.example.com",
+            "a".repeat(60),
+            "b".repeat(60),
+            "c".repeat(60),
+            "d".repeat(60)
+        );
+        assert!(long.len() > 253);
+        let t = target_name(&long).unwrap();
+        assert!(t.as_str().len() <= 253);
+        assert_eq!(t.as_str(), &long[61..]);
+        assert!(target_name("x.example.com.").is_ok());
+        assert!(target_name("x..example.com").is_err());
+    }
+
+    #[test]
+    fn sender_parts() {
+        let ip = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            Query::mail_from(ip, "a@b.example", "h.example").effective_sender(),
+            "a@b.example"
+        );
+        assert_eq!(
+            Query::mail_from(ip, "@b.example", "h.example").effective_sender(),
+            "postmaster@b.example"
+        );
+        assert_eq!(
+            Query::mail_from(ip, "", "h.example").effective_sender(),
+            "postmaster@h.example"
+        );
+        assert_eq!(
+            Query::helo(ip, "h.example").effective_sender(),
+            "postmaster@h.example"
+        );
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(Query::helo(mapped, "h").client_ip(), ip);
+    }
+}

@@ -1,0 +1,415 @@
+//! The SPF record AST ([RFC 7208 §4.5, §5, §6, §12](https://www.rfc-editor.org/rfc/rfc7208#section-12)),
+//! its parser entry points and its canonical text.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use crate::macros::MacroString;
+use crate::parser;
+
+/// RFC 7208 §4.5: "version = "v=spf1"".
+pub const VERSION: &str = "v=spf1";
+
+/// A directive's qualifier ([RFC 7208 §4.6.2](https://www.rfc-editor.org/rfc/rfc7208#section-4.6.2)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Qualifier {
+    /// `+`, the default: pass.
+    #[default]
+    Pass,
+    /// `-`: fail.
+    Fail,
+    /// `~`: softfail.
+    SoftFail,
+    /// `?`: neutral.
+    Neutral,
+}
+
+impl Qualifier {
+    /// The qualifier character.
+    pub fn as_char(self) -> char {
+        match self {
+            Self::Pass => '+',
+            Self::Fail => '-',
+            Self::SoftFail => '~',
+            Self::Neutral => '?',
+        }
+    }
+}
+
+/// CIDR prefix lengths of `a` and `mx` (`dual-cidr-length`, RFC 7208 §5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DualCidr {
+    /// IPv4 prefix length (0–32); `None` means /32.
+    pub v4: Option<u8>,
+    /// IPv6 prefix length (0–128); `None` means /128.
+    pub v6: Option<u8>,
+}
+
+impl DualCidr {
+    /// The IPv4 prefix length in effect.
+    pub fn v4_len(self) -> u8 {
+        self.v4.unwrap_or(32)
+    }
+
+    /// The IPv6 prefix length in effect.
+    pub fn v6_len(self) -> u8 {
+        self.v6.unwrap_or(128)
+    }
+}
+
+impl fmt::Display for DualCidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(v4) = self.v4 {
+            write!(f, "/{v4}")?;
+        }
+        if let Some(v6) = self.v6 {
+            write!(f, "//{v6}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A mechanism ([RFC 7208 §5](https://www.rfc-editor.org/rfc/rfc7208#section-5)).
+///
+/// Complete by definition for `v=spf1` (unknown mechanisms are a syntax error).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Mechanism {
+    /// `all`.
+    All,
+    /// `include:<domain-spec>`.
+    Include(MacroString),
+    /// `a[:<domain-spec>][<dual-cidr-length>]`.
+    A(Option<MacroString>, DualCidr),
+    /// `mx[:<domain-spec>][<dual-cidr-length>]`.
+    Mx(Option<MacroString>, DualCidr),
+    /// `ptr[:<domain-spec>]`.
+    Ptr(Option<MacroString>),
+    /// `ip4:<network>[/<len>]`.
+    Ip4(Ipv4Addr, Option<u8>),
+    /// `ip6:<network>[/<len>]`.
+    Ip6(Ipv6Addr, Option<u8>),
+    /// `exists:<domain-spec>`.
+    Exists(MacroString),
+}
+
+impl Mechanism {
+    /// The mechanism name in lower case.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Include(_) => "include",
+            Self::A(..) => "a",
+            Self::Mx(..) => "mx",
+            Self::Ptr(_) => "ptr",
+            Self::Ip4(..) => "ip4",
+            Self::Ip6(..) => "ip6",
+            Self::Exists(_) => "exists",
+        }
+    }
+
+    /// RFC 7208 §4.6.4: "the "include", "a", "mx", "ptr", and "exists" mechanisms, and the
+    /// "redirect" modifier" cause DNS queries and count towards the limit of 10.
+    pub fn queries_dns(&self) -> bool {
+        !matches!(self, Self::All | Self::Ip4(..) | Self::Ip6(..))
+    }
+
+    /// The domain-spec argument, if any.
+    pub fn domain_spec(&self) -> Option<&MacroString> {
+        match self {
+            Self::Include(d) | Self::Exists(d) => Some(d),
+            Self::A(d, _) | Self::Mx(d, _) | Self::Ptr(d) => d.as_ref(),
+            Self::All | Self::Ip4(..) | Self::Ip6(..) => None,
+        }
+    }
+
+    /// Whether `ip` lies in this `ip4`/`ip6` network (false for other mechanisms).
+    pub fn network_contains(&self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Self::Ip4(net, len), IpAddr::V4(ip)) => v4_in(ip, *net, len.unwrap_or(32)),
+            (Self::Ip6(net, len), IpAddr::V6(ip)) => v6_in(ip, *net, len.unwrap_or(128)),
+            _ => false,
+        }
+    }
+}
+
+/// Whether the first `len` bits of `a` and `b` are equal (`len` above 32 compares all bits).
+pub(crate) fn v4_in(a: Ipv4Addr, b: Ipv4Addr, len: u8) -> bool {
+    let len = u32::from(len.min(32));
+    let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+    u32::from(a) & mask == u32::from(b) & mask
+}
+
+/// Whether the first `len` bits of `a` and `b` are equal (`len` above 128 compares all bits).
+pub(crate) fn v6_in(a: Ipv6Addr, b: Ipv6Addr, len: u8) -> bool {
+    let len = u32::from(len.min(128));
+    let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+    u128::from(a) & mask == u128::from(b) & mask
+}
+
+fn write_opt_spec(f: &mut fmt::Formatter<'_>, spec: Option<&MacroString>) -> fmt::Result {
+    match spec {
+        Some(s) => write!(f, ":{s}"),
+        None => Ok(()),
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        match self {
+            Self::All => Ok(()),
+            Self::Include(d) | Self::Exists(d) => write!(f, ":{d}"),
+            Self::A(d, c) | Self::Mx(d, c) => {
+                write_opt_spec(f, d.as_ref())?;
+                write!(f, "{c}")
+            }
+            Self::Ptr(d) => write_opt_spec(f, d.as_ref()),
+            Self::Ip4(ip, len) => {
+                write!(f, ":{ip}")?;
+                len.map_or(Ok(()), |l| write!(f, "/{l}"))
+            }
+            Self::Ip6(ip, len) => {
+                write!(f, ":{ip}")?;
+                len.map_or(Ok(()), |l| write!(f, "/{l}"))
+            }
+        }
+    }
+}
+
+/// A qualified mechanism (`directive`, RFC 7208 §4.6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Directive {
+    /// The qualifier (`+` when omitted).
+    pub qualifier: Qualifier,
+    /// The mechanism.
+    pub mechanism: Mechanism,
+}
+
+impl fmt::Display for Directive {
+    /// Canonical form: the `+` qualifier is omitted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.qualifier != Qualifier::Pass {
+            write!(f, "{}", self.qualifier.as_char())?;
+        }
+        self.mechanism.fmt(f)
+    }
+}
+
+/// A modifier ([RFC 7208 §6](https://www.rfc-editor.org/rfc/rfc7208#section-6)).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Modifier {
+    /// `redirect=<domain-spec>`.
+    Redirect(MacroString),
+    /// `exp=<domain-spec>`.
+    Explanation(MacroString),
+    /// Any other `name=macro-string`; ignored during evaluation (RFC 7208 §6).
+    Unknown {
+        /// The name as written.
+        name: String,
+        /// The value.
+        value: MacroString,
+    },
+}
+
+impl fmt::Display for Modifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redirect(d) => write!(f, "redirect={d}"),
+            Self::Explanation(d) => write!(f, "exp={d}"),
+            Self::Unknown { name, value } => write!(f, "{name}={value}"),
+        }
+    }
+}
+
+/// One term of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Term {
+    /// A directive (a qualified mechanism).
+    Directive(Directive),
+    /// A modifier.
+    Modifier(Modifier),
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Directive(d) => d.fmt(f),
+            Self::Modifier(m) => m.fmt(f),
+        }
+    }
+}
+
+/// A parsed `v=spf1` record.
+///
+/// # Examples
+///
+/// ```
+/// use mailward_spf::SpfRecord;
+///
+/// let r: SpfRecord = "v=spf1  +MX a:colo.example.com/28 -all ".parse()?;
+/// assert_eq!(r.to_string(), "v=spf1 mx a:colo.example.com/28 -all");
+/// assert!(SpfRecord::parse("v=spf1 ip4:192.0.2.0/33").is_err());
+/// # Ok::<(), mailward_spf::ParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct SpfRecord {
+    /// The terms in record order.
+    pub terms: Vec<Term>,
+}
+
+impl SpfRecord {
+    /// Parses a whole record, `v=spf1` included (RFC 7208 §12 `record`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] with the offending term and its offset: RFC 7208 §4.6 makes any syntax
+    /// error anywhere in the record a `permerror`.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        parser::parse_record_str(text)
+    }
+
+    /// The directives, in order.
+    pub fn directives(&self) -> impl Iterator<Item = &Directive> {
+        self.terms.iter().filter_map(|t| match t {
+            Term::Directive(d) => Some(d),
+            Term::Modifier(_) => None,
+        })
+    }
+
+    /// The `redirect=` modifier.
+    pub fn redirect(&self) -> Option<&MacroString> {
+        self.terms.iter().find_map(|t| match t {
+            Term::Modifier(Modifier::Redirect(d)) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// The `exp=` modifier.
+    pub fn explanation(&self) -> Option<&MacroString> {
+        self.terms.iter().find_map(|t| match t {
+            Term::Modifier(Modifier::Explanation(d)) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// Whether the record has an `all` mechanism (which makes `redirect=` ignored, §5.1).
+    pub fn has_all(&self) -> bool {
+        self.directives().any(|d| d.mechanism == Mechanism::All)
+    }
+}
+
+impl FromStr for SpfRecord {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for SpfRecord {
+    /// Canonical text: `v=spf1`, then each term after one space, lower-case names, no `+`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(VERSION)?;
+        for t in &self.terms {
+            write!(f, " {t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Which rule a record or macro string broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The text does not start with `v=spf1` followed by a space or the end.
+    Version,
+    /// A character outside printable US-ASCII (RFC 7208 §3.1: records are US-ASCII; terms are
+    /// separated by spaces only).
+    InvalidCharacter,
+    /// A term that is neither a known mechanism nor a `name=value` modifier.
+    UnknownMechanism,
+    /// A known mechanism with a bad argument (domain-spec, network, CIDR length).
+    InvalidMechanism(&'static str),
+    /// A modifier with a bad name or value.
+    InvalidModifier,
+    /// `redirect=` or `exp=` given twice (RFC 7208 §6).
+    DuplicateModifier(&'static str),
+    /// A bad macro (`%` not followed by `{`, `%`, `_`, `-`; unknown letter; zero digits;
+    /// `c`, `r` or `t` outside an explanation).
+    InvalidMacro,
+    /// A `domain-spec` that does not end in `.toplabel` or a macro (RFC 7208 §7.1).
+    InvalidDomainSpec,
+}
+
+impl fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Version => f.write_str("not an SPF version 1 record"),
+            Self::InvalidCharacter => f.write_str("invalid character"),
+            Self::UnknownMechanism => f.write_str("unknown mechanism"),
+            Self::InvalidMechanism(m) => write!(f, "invalid {m} mechanism"),
+            Self::InvalidModifier => f.write_str("invalid modifier"),
+            Self::DuplicateModifier(m) => write!(f, "{m}= modifier appears twice"),
+            Self::InvalidMacro => f.write_str("invalid macro"),
+            Self::InvalidDomainSpec => f.write_str("invalid domain-spec"),
+        }
+    }
+}
+
+/// A syntax error: the rule broken, the offending term and its byte offset in the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at offset {offset}: {term:?}")]
+pub struct ParseError {
+    /// Byte offset in the parsed text where the rule broke (inside [`term`](Self::term)).
+    pub offset: usize,
+    /// Which rule failed.
+    pub kind: ParseErrorKind,
+    /// The offending term as written (possibly shortened).
+    pub term: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(offset: usize, kind: ParseErrorKind, term: &str) -> Self {
+        /// Keeps error messages short when a hostile record has a huge term.
+        const MAX_TERM_IN_ERROR: usize = 100;
+        let mut term = term.to_owned();
+        if term.len() > MAX_TERM_IN_ERROR {
+            let mut cut = MAX_TERM_IN_ERROR;
+            while !term.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            term.truncate(cut);
+            term.push('…');
+        }
+        Self { offset, kind, term }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_matching() {
+        let a: Ipv4Addr = "192.0.2.129".parse().unwrap();
+        assert!(v4_in(a, "192.0.2.128".parse().unwrap(), 30));
+        assert!(!v4_in(a, "192.0.2.128".parse().unwrap(), 32));
+        assert!(v4_in(a, "10.0.0.0".parse().unwrap(), 0));
+        let b: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        assert!(v6_in(b, "2001:db8::".parse().unwrap(), 64));
+        assert!(!v6_in(b, "2001:db9::".parse().unwrap(), 32));
+        assert!(v6_in(b, "::".parse().unwrap(), 0));
+    }
+
+    #[test]
+    fn canonical_display() {
+        let r = SpfRecord::parse("V=SPF1 +IP4:192.0.2.1/24 ~A:Foo.com//64 ?Mx/0 EXP=x.%{D}.com")
+            .unwrap();
+        assert_eq!(
+            r.to_string(),
+            "v=spf1 ip4:192.0.2.1/24 ~a:Foo.com//64 ?mx/0 exp=x.%{D}.com"
+        );
+    }
+}
