@@ -66,6 +66,29 @@ pub enum Error {
     Arf(String),
 }
 
+impl Error {
+    /// A stable snake_case name of the error class (`doctype`, `truncated`,
+    /// `limit:decompressed_size`, ...), for machine-readable output.
+    pub fn kind(&self) -> String {
+        match self {
+            Self::Empty => "empty".into(),
+            Self::UnknownFormat(_) => "unknown_format".into(),
+            Self::NotAReport { .. } => "not_a_report".into(),
+            Self::NoReport(_) => "no_report".into(),
+            Self::Truncated(_) => "truncated".into(),
+            Self::Xml { .. } => "xml".into(),
+            Self::Doctype => "doctype".into(),
+            Self::MissingElement(_) => "missing_element".into(),
+            Self::InvalidValue { .. } => "invalid_value".into(),
+            Self::Limit(l) => format!("limit:{}", l.as_str()),
+            Self::Gzip(_) => "gzip".into(),
+            Self::Zip(_) => "zip".into(),
+            Self::Mime(_) => "mime".into(),
+            Self::Arf(_) => "arf".into(),
+        }
+    }
+}
+
 /// Which limit was hit (see [`Limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,6 +114,24 @@ pub enum Limit {
     Children,
     /// [`Limits::max_defects`] (only reported through [`DefectKind::DefectsTruncated`]).
     Defects,
+}
+
+impl Limit {
+    /// The snake_case name used in serialised output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InputSize => "input_size",
+            Self::DecompressedSize => "decompressed_size",
+            Self::CompressionRatio => "compression_ratio",
+            Self::ZipEntries => "zip_entries",
+            Self::Nesting => "nesting",
+            Self::XmlDepth => "xml_depth",
+            Self::Records => "records",
+            Self::StringLength => "string_length",
+            Self::Children => "children",
+            Self::Defects => "defects",
+        }
+    }
 }
 
 impl fmt::Display for Limit {

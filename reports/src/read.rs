@@ -177,7 +177,7 @@ impl<'l> XmlParser<'l> {
         let mut reader = Reader::from_reader(xml);
         {
             let cfg = reader.config_mut();
-            cfg.check_end_names = false;
+            cfg.check_end_names = true;
             cfg.allow_unmatched_ends = true;
             cfg.expand_empty_elements = true;
             cfg.check_comments = false;

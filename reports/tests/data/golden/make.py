@@ -1,0 +1,750 @@
+#!/usr/bin/env python3
+"""Writes the golden inputs and their expected normalised JSON.
+
+The inputs are built with Python's own gzip / zipfile / email libraries (an implementation
+independent of ours); every expected value is written out by hand below from the input next to
+it and the reading rules in the crate docs (defect classes, paths, schema detection) -- never
+copied from the crate's output. Run from this directory: `python3 make.py`.
+"""
+import copy
+import email.message
+import email.policy
+import gzip
+import io
+import json
+import zipfile
+
+OUT = {}
+
+
+def case(name, data, expected):
+    if isinstance(data, str):
+        data = data.encode()
+    OUT[name] = (data, expected)
+
+
+def ok(*reports):
+    return {"reports": list(reports)}
+
+
+def rep(report, defects=(), source=None):
+    r = {"report": report, "defects": list(defects)}
+    if source:
+        r["source"] = source
+    return r
+
+
+def d(kind, path, value=None):
+    out = {"kind": kind, "path": path}
+    if value is not None:
+        out["value"] = value
+    return out
+
+
+def err(kind):
+    return {"error": kind}
+
+
+def gz(data):
+    if isinstance(data, str):
+        data = data.encode()
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as f:
+        f.write(data)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# RFC 9990 Appendix B, verbatim (indentation removed).
+APPENDIX_B = """<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">
+  <version>1.0</version>
+  <report_metadata>
+    <org_name>Sample Reporter</org_name>
+    <email>report_sender@example-reporter.com</email>
+    <extra_contact_info>...</extra_contact_info>
+    <report_id>3v98abbp8ya9n3va8yr8oa3ya</report_id>
+    <date_range>
+      <begin>302832000</begin>
+      <end>302918399</end>
+    </date_range>
+    <generator>Example DMARC Aggregate Reporter v1.2</generator>
+  </report_metadata>
+  <policy_published>
+    <domain>example.com</domain>
+    <p>quarantine</p>
+    <sp>none</sp>
+    <np>none</np>
+    <testing>n</testing>
+    <discovery_method>treewalk</discovery_method>
+  </policy_published>
+  <record>
+    <row>
+      <source_ip>192.0.2.123</source_ip>
+      <count>123</count>
+      <policy_evaluated>
+        <disposition>pass</disposition>
+        <dkim>pass</dkim>
+        <spf>fail</spf>
+      </policy_evaluated>
+    </row>
+    <identifiers>
+      <envelope_from>example.com</envelope_from>
+      <header_from>example.com</header_from>
+    </identifiers>
+    <auth_results>
+      <dkim>
+        <domain>example.com</domain>
+        <result>pass</result>
+        <selector>abc123</selector>
+      </dkim>
+      <spf>
+        <domain>example.com</domain>
+        <result>fail</result>
+      </spf>
+    </auth_results>
+  </record>
+</feedback>
+"""
+
+APPENDIX_B_EXPECTED = {
+    "schema": "rfc9990",
+    "version": "1.0",
+    "report_metadata": {
+        "org_name": "Sample Reporter",
+        "email": "report_sender@example-reporter.com",
+        "extra_contact_info": "...",
+        "report_id": "3v98abbp8ya9n3va8yr8oa3ya",
+        "date_range": {"begin": 302832000, "end": 302918399},
+        "generator": "Example DMARC Aggregate Reporter v1.2",
+    },
+    "policy_published": {
+        "domain": "example.com",
+        "discovery_method": "treewalk",
+        "p": "quarantine",
+        "sp": "none",
+        "np": "none",
+        "testing": "n",
+    },
+    "records": [
+        {
+            "row": {
+                "source_ip": "192.0.2.123",
+                "count": 123,
+                "policy_evaluated": {"disposition": "pass", "dkim": "pass", "spf": "fail"},
+            },
+            "identifiers": {"header_from": "example.com", "envelope_from": "example.com"},
+            "auth_results": {
+                "dkim": [{"domain": "example.com", "selector": "abc123", "result": "pass"}],
+                "spf": [{"domain": "example.com", "result": "fail"}],
+            },
+        }
+    ],
+}
+case("rfc9990_appendix_b.xml", APPENDIX_B, ok(rep(APPENDIX_B_EXPECTED)))
+
+# ---------------------------------------------------------------------------------------------
+# A small conforming RFC 9990 report; the defect cases below each change one thing in it.
+BASE = """<?xml version="1.0" encoding="UTF-8"?>
+<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">
+  <version>1.0</version>
+  <report_metadata>
+    <org_name>receiver.example</org_name>
+    <email>dmarc-reports@receiver.example</email>
+    <report_id>r-1</report_id>
+    <date_range><begin>1700000000</begin><end>1700086399</end></date_range>
+  </report_metadata>
+  <policy_published>
+    <domain>example.com</domain>
+    <p>none</p>
+  </policy_published>
+  <record>
+    <row>
+      <source_ip>192.0.2.1</source_ip>
+      <count>3</count>
+      <policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated>
+    </row>
+    <identifiers><header_from>example.com</header_from></identifiers>
+    <auth_results>
+      <dkim><domain>example.com</domain><selector>s1</selector><result>pass</result></dkim>
+      <spf><domain>bounce.example.net</domain><result>fail</result></spf>
+    </auth_results>
+  </record>
+</feedback>
+"""
+
+BASE_EXPECTED = {
+    "schema": "rfc9990",
+    "version": "1.0",
+    "report_metadata": {
+        "org_name": "receiver.example",
+        "email": "dmarc-reports@receiver.example",
+        "report_id": "r-1",
+        "date_range": {"begin": 1700000000, "end": 1700086399},
+    },
+    "policy_published": {"domain": "example.com", "p": "none"},
+    "records": [
+        {
+            "row": {
+                "source_ip": "192.0.2.1",
+                "count": 3,
+                "policy_evaluated": {"disposition": "none", "dkim": "pass", "spf": "fail"},
+            },
+            "identifiers": {"header_from": "example.com"},
+            "auth_results": {
+                "dkim": [{"domain": "example.com", "selector": "s1", "result": "pass"}],
+                "spf": [{"domain": "bounce.example.net", "result": "fail"}],
+            },
+        }
+    ],
+}
+
+
+def variant(old, new, count=1):
+    assert BASE.count(old) >= 1, old
+    return BASE.replace(old, new, count)
+
+
+def expect(mutate=None):
+    e = copy.deepcopy(BASE_EXPECTED)
+    if mutate:
+        mutate(e)
+    return e
+
+
+R1 = "feedback/record[1]"
+PE = R1 + "/row/policy_evaluated"
+
+case("base.xml", BASE, ok(rep(expect())))
+
+# Whitespace around values is trimmed and reported.
+case(
+    "defect_whitespace.xml",
+    variant("<count>3</count>", "<count> 3\n </count>").replace(
+        "<source_ip>192.0.2.1</source_ip>", "<source_ip>\n  192.0.2.1</source_ip>"
+    ),
+    ok(rep(expect(), [
+        d("whitespace", R1 + "/row/source_ip", "\n  192.0.2.1"),
+        d("whitespace", R1 + "/row/count", " 3\n "),
+    ])),
+)
+
+# Upper-case tokens are read lower-cased and reported.
+case(
+    "defect_uppercase.xml",
+    variant("<disposition>none</disposition>", "<disposition>NONE</disposition>").replace(
+        "<selector>s1</selector><result>pass</result>", "<selector>s1</selector><result>Pass</result>"
+    ),
+    ok(rep(expect(), [
+        d("upper_case_token", PE + "/disposition", "NONE"),
+        d("upper_case_token", R1 + "/auth_results/dkim[1]/result", "Pass"),
+    ])),
+)
+
+# Unknown elements are skipped and reported (inside a row and at the top level).
+case(
+    "defect_unknown_element.xml",
+    variant("<count>3</count>", "<count>3</count><source_port>25</source_port>").replace(
+        "</policy_published>", "</policy_published>\n  <vendor_info>x</vendor_info>"
+    ),
+    ok(rep(expect(), [
+        d("unknown_element", "feedback", "vendor_info"),
+        d("unknown_element", R1 + "/row", "source_port"),
+    ])),
+)
+
+# XML declaration directly followed by the root.
+case(
+    "defect_declaration_newline.xml",
+    variant('<?xml version="1.0" encoding="UTF-8"?>\n', '<?xml version="1.0" encoding="UTF-8"?>'),
+    ok(rep(expect(), [d("declaration_without_newline", "")])),
+)
+
+# Invalid UTF-8 in free text becomes U+FFFD and is reported (path: the element name).
+def _bad_org(e):
+    e["report_metadata"]["org_name"] = "receiver\ufffd.example"
+
+
+case(
+    "defect_invalid_utf8.xml",
+    variant("<org_name>receiver.example</org_name>", "<org_name>receiver\udcff.example</org_name>")
+    .encode("utf-8", "surrogateescape"),
+    ok(rep(expect(_bad_org), [d("invalid_utf8", "org_name")])),
+)
+
+# A stray, never closed <xs:schema> start tag before the report (seen from real reporters).
+case(
+    "defect_stray_schema.xml",
+    variant(
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n',
+    ),
+    ok(rep(expect(), [d("stray_schema_element", "", "xs:schema")])),
+)
+
+# The same, wrapped and closed.
+case(
+    "defect_stray_schema_closed.xml",
+    variant(
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n',
+    ).replace("</feedback>\n", "</feedback>\n</xs:schema>\n"),
+    ok(rep(expect(), [d("stray_schema_element", "", "xs:schema")])),
+)
+
+# Byte order mark.
+case("defect_bom.xml", b"\xef\xbb\xbf" + BASE.encode(), ok(rep(expect(), [d("byte_order_mark", "")])))
+
+# An undefined entity is kept literally, never expanded.
+def _entity_org(e):
+    e["report_metadata"]["org_name"] = "receiver&nbsp;example"
+
+
+case(
+    "defect_unknown_entity.xml",
+    variant("<org_name>receiver.example</org_name>", "<org_name>receiver&nbsp;example</org_name>"),
+    ok(rep(expect(_entity_org), [d("unknown_entity", "org_name", "nbsp")])),
+)
+
+# Predefined entities, character references and CDATA are plain XML, not defects.
+def _escaped(e):
+    e["report_metadata"]["org_name"] = "R&D <mail> A"
+    e["report_metadata"]["extra_contact_info"] = "see <https://receiver.example/>"
+
+
+case(
+    "escapes.xml",
+    variant(
+        "<org_name>receiver.example</org_name>",
+        "<org_name>R&amp;D &lt;mail&gt; &#65;</org_name>\n"
+        "    <extra_contact_info><![CDATA[see <https://receiver.example/>]]></extra_contact_info>",
+    ),
+    ok(rep(expect(_escaped))),
+)
+
+# An RFC 7489 element in an RFC 9990 report is read and reported.
+def _pct(e):
+    e["policy_published"]["pct"] = 100
+
+
+case(
+    "defect_other_schema.xml",
+    variant("<p>none</p>", "<p>none</p>\n    <pct>100</pct>"),
+    ok(rep(expect(_pct), [d("other_schema_element", "feedback/policy_published/pct")])),
+)
+
+# A repeated single element: the first is kept.
+case(
+    "defect_duplicate.xml",
+    variant(
+        "<org_name>receiver.example</org_name>",
+        "<org_name>receiver.example</org_name><org_name>other.example</org_name>",
+    ),
+    ok(rep(expect(), [d("duplicate_element", "feedback/report_metadata/org_name")])),
+)
+
+# policy_published before report_metadata.
+_pp = "  <policy_published>\n    <domain>example.com</domain>\n    <p>none</p>\n  </policy_published>\n"
+_swapped = BASE.replace(_pp, "").replace("  <report_metadata>", _pp + "  <report_metadata>")
+assert _swapped != BASE
+case(
+    "defect_out_of_order.xml",
+    _swapped,
+    ok(rep(expect(), [d("out_of_order", "feedback", "report_metadata")])),
+)
+
+# A token no schema defines is kept as is.
+def _deliver(e):
+    e["records"][0]["row"]["policy_evaluated"]["disposition"] = "deliver"
+
+
+case(
+    "defect_unknown_value.xml",
+    variant("<disposition>none</disposition>", "<disposition>deliver</disposition>"),
+    ok(rep(expect(_deliver), [d("unknown_value", PE + "/disposition", "deliver")])),
+)
+
+# Missing elements the RFC 9990 schema requires (p, a DKIM selector).
+def _missing(e):
+    del e["policy_published"]["p"]
+    del e["records"][0]["auth_results"]["dkim"][0]["selector"]
+
+
+case(
+    "defect_missing_elements.xml",
+    variant("\n    <p>none</p>", "").replace("<selector>s1</selector>", ""),
+    ok(rep(expect(_missing), [
+        d("missing_element", "feedback/policy_published/p"),
+        d("missing_element", R1 + "/auth_results/dkim[1]/selector"),
+    ])),
+)
+
+# No record at all.
+def _norecords(e):
+    e["records"] = []
+
+
+_start = BASE.index("  <record>")
+_end = BASE.index("</record>\n") + len("</record>\n")
+case(
+    "defect_no_records.xml",
+    BASE[:_start] + BASE[_end:],
+    ok(rep(expect(_norecords), [d("no_records", "feedback")])),
+)
+
+# Content after the root element.
+case(
+    "defect_trailing.xml",
+    BASE + "<feedback>second</feedback>\n",
+    ok(rep(expect(), [d("trailing_content", "", "feedback")])),
+)
+
+# A namespace that is neither RFC 9990's nor RFC 7489's: read with the RFC 7489 rules, which
+# require sp, pct, fo, envelope_from and an SPF scope.
+def _legacy(e):
+    e["schema"] = "rfc7489"
+
+
+case(
+    "defect_unexpected_namespace.xml",
+    variant('xmlns="urn:ietf:params:xml:ns:dmarc-2.0"', 'xmlns="urn:example:other"'),
+    ok(rep(expect(_legacy), [
+        d("unexpected_namespace", "feedback", "urn:example:other"),
+        d("missing_element", "feedback/policy_published/sp"),
+        d("missing_element", "feedback/policy_published/pct"),
+        d("missing_element", "feedback/policy_published/fo"),
+        d("missing_element", R1 + "/identifiers/envelope_from"),
+        d("missing_element", R1 + "/auth_results/spf[1]/scope"),
+    ])),
+)
+
+# Two SPF results in an RFC 9990 report ("zero or one").
+def _twospf(e):
+    e["records"][0]["auth_results"]["spf"].append(
+        {"domain": "mx.example.net", "scope": "helo", "result": "pass"}
+    )
+
+
+case(
+    "defect_two_spf.xml",
+    variant(
+        "<spf><domain>bounce.example.net</domain><result>fail</result></spf>",
+        "<spf><domain>bounce.example.net</domain><result>fail</result></spf>\n"
+        "      <spf><domain>mx.example.net</domain><scope>helo</scope><result>pass</result></spf>",
+    ),
+    ok(rep(expect(_twospf), [d("duplicate_element", R1 + "/auth_results/spf[2]")])),
+)
+
+# RFC 9990 extensions: top level and record level, kept as trees.
+def _ext(e):
+    e["extension"] = [
+        {
+            "name": "ext:info",
+            "attributes": [["xmlns:ext", "urn:example:ext"]],
+            "children": [{"name": "ext:note", "text": "hello & bye"}],
+        }
+    ]
+    e["records"][0]["extensions"] = [
+        {"name": "x:source_hostname", "attributes": [["xmlns:x", "urn:example:x"]], "text": "mail.example.net"}
+    ]
+
+
+case(
+    "extensions.xml",
+    variant(
+        "</policy_published>\n",
+        '</policy_published>\n  <extension>\n    <ext:info xmlns:ext="urn:example:ext"><ext:note>hello &amp; bye</ext:note></ext:info>\n  </extension>\n',
+    ).replace(
+        "</auth_results>\n",
+        '</auth_results>\n    <x:source_hostname xmlns:x="urn:example:x">mail.example.net</x:source_hostname>\n',
+    ),
+    ok(rep(expect(_ext))),
+)
+
+# ---------------------------------------------------------------------------------------------
+# RFC 7489 report: no namespace, pct, fo, several SPF results with helo scope, several errors,
+# the 7489-only reasons.
+LEGACY = """<?xml version="1.0" encoding="UTF-8" ?>
+<feedback>
+  <version>1.0</version>
+  <report_metadata>
+    <org_name>legacy.example</org_name>
+    <email>noreply-dmarc@legacy.example</email>
+    <extra_contact_info>https://legacy.example/dmarc</extra_contact_info>
+    <report_id>1234567890</report_id>
+    <date_range>
+      <begin>1600000000</begin>
+      <end>1600086399</end>
+    </date_range>
+    <error>first error</error>
+    <error>second error</error>
+  </report_metadata>
+  <policy_published>
+    <domain>example.org</domain>
+    <adkim>r</adkim>
+    <aspf>s</aspf>
+    <p>quarantine</p>
+    <sp>reject</sp>
+    <pct>50</pct>
+    <fo>1</fo>
+  </policy_published>
+  <record>
+    <row>
+      <source_ip>2001:db8::25</source_ip>
+      <count>7</count>
+      <policy_evaluated>
+        <disposition>none</disposition>
+        <dkim>fail</dkim>
+        <spf>fail</spf>
+        <reason>
+          <type>forwarded</type>
+          <comment>via list</comment>
+        </reason>
+        <reason>
+          <type>sampled_out</type>
+        </reason>
+      </policy_evaluated>
+    </row>
+    <identifiers>
+      <envelope_to>rcpt.example</envelope_to>
+      <envelope_from>example.org</envelope_from>
+      <header_from>example.org</header_from>
+    </identifiers>
+    <auth_results>
+      <dkim>
+        <domain>example.org</domain>
+        <result>fail</result>
+        <human_result>body hash mismatch</human_result>
+      </dkim>
+      <spf>
+        <domain>mx.example.org</domain>
+        <scope>helo</scope>
+        <result>pass</result>
+      </spf>
+      <spf>
+        <domain>example.org</domain>
+        <scope>mfrom</scope>
+        <result>softfail</result>
+      </spf>
+    </auth_results>
+  </record>
+  <record>
+    <row>
+      <source_ip>198.51.100.7</source_ip>
+      <count>1</count>
+      <policy_evaluated>
+        <disposition>quarantine</disposition>
+        <dkim>fail</dkim>
+        <spf>fail</spf>
+      </policy_evaluated>
+    </row>
+    <identifiers>
+      <envelope_from></envelope_from>
+      <header_from>example.org</header_from>
+    </identifiers>
+    <auth_results>
+      <spf>
+        <domain>example.org</domain>
+        <scope>mfrom</scope>
+        <result>fail</result>
+      </spf>
+    </auth_results>
+  </record>
+</feedback>
+"""
+
+LEGACY_EXPECTED = {
+    "schema": "rfc7489",
+    "version": "1.0",
+    "report_metadata": {
+        "org_name": "legacy.example",
+        "email": "noreply-dmarc@legacy.example",
+        "extra_contact_info": "https://legacy.example/dmarc",
+        "report_id": "1234567890",
+        "date_range": {"begin": 1600000000, "end": 1600086399},
+        "errors": ["first error", "second error"],
+    },
+    "policy_published": {
+        "domain": "example.org",
+        "p": "quarantine",
+        "sp": "reject",
+        "adkim": "r",
+        "aspf": "s",
+        "pct": 50,
+        "fo": "1",
+    },
+    "records": [
+        {
+            "row": {
+                "source_ip": "2001:db8::25",
+                "count": 7,
+                "policy_evaluated": {
+                    "disposition": "none",
+                    "dkim": "fail",
+                    "spf": "fail",
+                    "reasons": [{"type": "forwarded", "comment": "via list"}, {"type": "sampled_out"}],
+                },
+            },
+            "identifiers": {
+                "header_from": "example.org",
+                "envelope_from": "example.org",
+                "envelope_to": "rcpt.example",
+            },
+            "auth_results": {
+                "dkim": [{"domain": "example.org", "result": "fail", "human_result": "body hash mismatch"}],
+                "spf": [
+                    {"domain": "mx.example.org", "scope": "helo", "result": "pass"},
+                    {"domain": "example.org", "scope": "mfrom", "result": "softfail"},
+                ],
+            },
+        },
+        {
+            "row": {
+                "source_ip": "198.51.100.7",
+                "count": 1,
+                "policy_evaluated": {"disposition": "quarantine", "dkim": "fail", "spf": "fail"},
+            },
+            "identifiers": {"header_from": "example.org", "envelope_from": ""},
+            "auth_results": {"spf": [{"domain": "example.org", "scope": "mfrom", "result": "fail"}]},
+        },
+    ],
+}
+case("rfc7489.xml", LEGACY, ok(rep(LEGACY_EXPECTED)))
+
+# The dmarc.org namespace some RFC 7489 reporters used.
+case(
+    "rfc7489_dmarc_org_ns.xml",
+    LEGACY.replace("<feedback>", '<feedback xmlns="http://dmarc.org/dmarc-xml/0.1">'),
+    ok(rep(LEGACY_EXPECTED)),
+)
+
+# A typical legacy report that leaves out what RFC 7489 requires (sp, pct, fo, version).
+def _legacy_missing(e):
+    del e["version"]
+    del e["policy_published"]["sp"]
+    del e["policy_published"]["pct"]
+    del e["policy_published"]["fo"]
+
+
+case(
+    "rfc7489_missing_elements.xml",
+    LEGACY.replace("  <version>1.0</version>\n", "")
+    .replace("    <sp>reject</sp>\n", "")
+    .replace("    <pct>50</pct>\n", "")
+    .replace("    <fo>1</fo>\n", ""),
+    ok(rep(
+        (lambda e: (_legacy_missing(e), e)[1])(copy.deepcopy(LEGACY_EXPECTED)),
+        [
+            d("missing_element", "feedback/policy_published/sp"),
+            d("missing_element", "feedback/policy_published/pct"),
+            d("missing_element", "feedback/policy_published/fo"),
+            d("missing_element", "feedback/version"),
+        ],
+    )),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Wrappers.
+case("rfc9990_appendix_b.xml.gz", gz(APPENDIX_B), ok(rep(APPENDIX_B_EXPECTED, source="gzip")))
+
+_zbuf = io.BytesIO()
+with zipfile.ZipFile(_zbuf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr("reports/", b"")
+    z.writestr("reports/a.xml", BASE)
+    z.writestr("reports/sub/b.xml.gz", gz(LEGACY), compress_type=zipfile.ZIP_STORED)
+    z.writestr("__MACOSX/reports/._a.xml", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+_skipped = d("skipped_part", "zip:__MACOSX/reports/._a.xml")
+case(
+    "several_entries.zip",
+    _zbuf.getvalue(),
+    ok(
+        rep(expect(), [_skipped], source="zip:reports/a.xml"),
+        rep(LEGACY_EXPECTED, [_skipped], source="zip:reports/sub/b.xml.gz>gzip"),
+    ),
+)
+
+
+def mail(subject, parts, single=None):
+    m = email.message.EmailMessage(policy=email.policy.SMTP)
+    m["From"] = "dmarc@receiver.example"
+    m["To"] = "rua@example.com"
+    m["Subject"] = subject
+    m["Date"] = "Tue, 14 Nov 2023 22:13:20 +0000"
+    if single is not None:
+        data, maintype, subtype = single
+        m.set_content(data, maintype=maintype, subtype=subtype)
+        return m.as_bytes()
+    m.set_content("This is a DMARC aggregate report.\n")
+    for data, maintype, subtype, filename in parts:
+        m.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return m.as_bytes()
+
+
+_fn = "receiver.example!example.com!1700000000!1700086399.xml.gz"
+case(
+    "report_gzip.eml",
+    mail("Report Domain: example.com Submitter: receiver.example Report-ID: r-1",
+         [(gz(BASE), "application", "gzip", _fn)]),
+    # mail-parser numbers parts depth-first from the root: 0 multipart, 1 text, 2 attachment.
+    ok(rep(expect(), source=f"mime[2]({_fn})>gzip")),
+)
+
+_zbuf2 = io.BytesIO()
+with zipfile.ZipFile(_zbuf2, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr("legacy.xml", LEGACY)
+case(
+    "report_zip.eml",
+    mail("Report domain: example.org Submitter: legacy.example Report-ID: <1234567890>",
+         [(_zbuf2.getvalue(), "application", "zip", "legacy.zip")]),
+    ok(rep(LEGACY_EXPECTED, source="mime[2](legacy.zip)>zip:legacy.xml")),
+)
+
+case(
+    "report_single_part.eml",
+    mail("Report Domain: example.com", [], single=(BASE.encode(), "text", "xml")),
+    ok(rep(expect(), source="mime[0]")),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Rejected inputs.
+case("reject_not_a_report.xml", "<html><body>hello</body></html>\n", err("not_a_report"))
+case("reject_truncated.xml", BASE[: BASE.index("<identifiers>") + 5], err("truncated"))
+case("reject_truncated_record.xml", BASE[: BASE.index("</record>")], err("truncated"))
+case("reject_truncated.xml.gz", gz(BASE)[:120], err("truncated"))
+case(
+    "reject_billion_laughs.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(
+        f' <!ENTITY lol{i} "' + f"&lol{i - 1 if i > 1 else ''};" * 10 + '">\n' for i in range(1, 10)
+    )
+    + "]>\n<feedback>&lol9;</feedback>\n",
+    err("doctype"),
+)
+case(
+    "reject_external_entity.xml",
+    '<?xml version="1.0"?>\n<!DOCTYPE feedback [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    "<feedback><report_metadata><org_name>&xxe;</org_name></report_metadata></feedback>\n",
+    err("doctype"),
+)
+case("reject_text.txt", "hello, this is not a report\n", err("unknown_format"))
+case("reject_empty.xml", "\n", err("empty"))
+case("reject_bad_count.xml", variant("<count>3</count>", "<count>three</count>"), err("invalid_value"))
+case("reject_bad_ip.xml", variant("192.0.2.1", "192.0.2.300"), err("invalid_value"))
+case("reject_no_domain.xml", variant("<domain>example.com</domain>\n    <p>", "<p>"), err("missing_element"))
+case("reject_mismatched_tags.xml", variant("<email>dmarc-reports@receiver.example</email>",
+                                           "<email>dmarc-reports@receiver.example</org_name>"), err("xml"))
+case("reject_truncated.zip", _zbuf.getvalue()[:-30], err("truncated"))
+_enc = bytearray(_zbuf2.getvalue())
+_cd = _enc.rindex(b"PK\x01\x02")
+_enc[_cd + 8] |= 1  # general purpose flag bit 0: encrypted
+case("reject_encrypted.zip", bytes(_enc), err("zip"))
+case("reject_no_report.eml", mail("hello", [], single=(b"just text\n", "text", "plain")), err("no_report"))
+case("reject_corrupt.xml.gz", gz(BASE)[:10] + b"\xff" * 200, err("gzip"))
+
+if __name__ == "__main__":
+    for name, (data, expected) in sorted(OUT.items()):
+        with open(name, "wb") as f:
+            f.write(data)
+        with open(name + ".json", "w") as f:
+            json.dump(expected, f, indent=2, sort_keys=True)
+            f.write("\n")
+    print(f"{len(OUT)} cases written")
