@@ -532,7 +532,7 @@ struct Dns<'r, R> {
 fn outcome_str<T>(r: &DnsResult<T>) -> String {
     match r {
         Ok(_) => "records".to_owned(),
-        Err(e) => e.as_str().to_owned(),
+        Err(e) => e.as_str().to_ascii_lowercase(),
     }
 }
 
@@ -650,7 +650,10 @@ async fn discover<R: Resolver>(
     }
     let _ = options;
     // §4.10.1: query the Author Domain; walk only if no valid record is there.
-    let walk = match dns.walk(TreeWalk::new_policy_discovery(author.clone())).await {
+    let walk = match dns
+        .walk(TreeWalk::new_policy_discovery(author.clone()))
+        .await
+    {
         Ok(w) => w,
         Err(e) => {
             d.walk = e.queries.clone();
@@ -689,7 +692,11 @@ async fn discover<R: Resolver>(
         let org = walk.organizational_domain.clone();
         d.organizational_domain = Some(org.clone());
         if let Some(rec) = walk.record_at(&org) {
-            (rec.clone(), RecordLocation::OrganizationalDomain, Some(walk))
+            (
+                rec.clone(),
+                RecordLocation::OrganizationalDomain,
+                Some(walk),
+            )
         } else if let Some(rec) = walk.psd_record() {
             (rec.clone(), RecordLocation::PublicSuffixDomain, Some(walk))
         } else {
@@ -850,11 +857,7 @@ pub async fn evaluate<R: Resolver>(
 ) -> DmarcOutcome {
     let mut dns = Dns::new(resolver);
     let (disc, author_walk) = discover(&mut dns, author, options, false).await;
-    let mut out = DmarcOutcome::empty(
-        Some(author.clone()),
-        DmarcResult::None,
-        String::new(),
-    );
+    let mut out = DmarcOutcome::empty(Some(author.clone()), DmarcResult::None, String::new());
     out.mode = options.mode;
     out.walk = disc.walk.clone();
     out.author_exists = disc.author_exists;
@@ -910,12 +913,12 @@ pub async fn evaluate<R: Resolver>(
     let mut any_temp = false;
     if let Some(spf) = spf {
         let mode = record.aspf();
-        let (status, org_domain) = if spf.result != SpfVerdict::Pass || spf.scope != SpfScope::MailFrom
-        {
-            (AlignmentStatus::NotAuthenticated, None)
-        } else {
-            align(&mut dns, &mut org, author, &spf.domain, mode).await
-        };
+        let (status, org_domain) =
+            if spf.result != SpfVerdict::Pass || spf.scope != SpfScope::MailFrom {
+                (AlignmentStatus::NotAuthenticated, None)
+            } else {
+                align(&mut dns, &mut org, author, &spf.domain, mode).await
+            };
         any_temp |= status == AlignmentStatus::TempError;
         out.spf_aligned = status.is_aligned();
         out.spf = Some(SpfAlignment {
@@ -953,10 +956,10 @@ pub async fn evaluate<R: Resolver>(
             organizational_domain: org_domain,
         });
     }
-    if out.organizational_domain.is_none() {
-        if let Some(Ok(o)) = org.known.get(author) {
-            out.organizational_domain = Some(o.clone());
-        }
+    if out.organizational_domain.is_none()
+        && let Some(Ok(o)) = org.known.get(author)
+    {
+        out.organizational_domain = Some(o.clone());
     }
 
     // Effective policy: `t=y` one level lower (§4.7), or `pct` in PSL mode (RFC 7489 §6.6.4).
@@ -996,8 +999,7 @@ pub async fn evaluate<R: Resolver>(
         };
     } else if any_temp {
         out.result = DmarcResult::TempError;
-        out.reason =
-            "no identifier aligned and an Organizational Domain lookup failed".to_owned();
+        out.reason = "no identifier aligned and an Organizational Domain lookup failed".to_owned();
     } else {
         out.result = DmarcResult::Fail;
         out.disposition = effective.into();

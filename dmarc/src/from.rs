@@ -313,12 +313,9 @@ fn quoted(value: &[u8], start: usize) -> Result<(String, usize), FromError> {
 
 /// `display-name = phrase`, with RFC 5322 §4.1 `obs-phrase` dots allowed.
 fn check_phrase(tokens: &[Token]) -> Result<(), FromError> {
-    let ok = tokens.iter().all(|t| {
-        matches!(
-            t,
-            Token::Atom(_) | Token::Quoted(_) | Token::Special(b'.')
-        )
-    });
+    let ok = tokens
+        .iter()
+        .all(|t| matches!(t, Token::Atom(_) | Token::Quoted(_) | Token::Special(b'.')));
     if ok {
         Ok(())
     } else {
@@ -412,8 +409,14 @@ mod tests {
     fn plain_and_named() {
         assert_eq!(domain(" user@example.com").unwrap(), "example.com");
         assert_eq!(domain(" User <user@EXAMPLE.com>").unwrap(), "example.com");
-        assert_eq!(domain(" \"Doe, John\" <j@example.com>").unwrap(), "example.com");
-        assert_eq!(domain(" John Q. Public <j@example.com>").unwrap(), "example.com");
+        assert_eq!(
+            domain(" \"Doe, John\" <j@example.com>").unwrap(),
+            "example.com"
+        );
+        assert_eq!(
+            domain(" John Q. Public <j@example.com>").unwrap(),
+            "example.com"
+        );
         assert_eq!(
             domain(" user@example.com (Some (nested) comment)").unwrap(),
             "example.com"
@@ -422,7 +425,10 @@ mod tests {
             domain(" (c) user (c) @ (c) example (c) . (c) com (c)").unwrap(),
             "example.com"
         );
-        assert_eq!(domain("\r\n user@\r\n\texample.com").unwrap(), "example.com");
+        assert_eq!(
+            domain("\r\n user@\r\n\texample.com").unwrap(),
+            "example.com"
+        );
     }
 
     #[test]
@@ -448,10 +454,7 @@ mod tests {
             domain(" \"john..doe@x\"@example.com").unwrap(),
             "example.com"
         );
-        assert_eq!(
-            domain(" \"a\\\"b\"@example.com").unwrap(),
-            "example.com"
-        );
+        assert_eq!(domain(" \"a\\\"b\"@example.com").unwrap(), "example.com");
     }
 
     #[test]

@@ -206,7 +206,10 @@ impl fmt::Display for FailureOptions {
 /// an invalid `sp` or `np` like one without a valid `p`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase", tag = "state", content = "value"))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "lowercase", tag = "state", content = "value")
+)]
 pub enum PolicyValue {
     /// The tag is not in the record.
     #[default]
@@ -678,7 +681,8 @@ impl Parser {
                 }
             }
             "pct" => {
-                self.warnings.push(RecordWarning::RemovedTag { tag: name.clone() });
+                self.warnings
+                    .push(RecordWarning::RemovedTag { tag: name.clone() });
                 match value.parse::<u8>() {
                     Ok(n) if n <= 100 && value.bytes().all(|b| b.is_ascii_digit()) => {
                         r.legacy.push(LegacyTag::Pct(n));
@@ -687,7 +691,8 @@ impl Parser {
                 }
             }
             "ri" => {
-                self.warnings.push(RecordWarning::RemovedTag { tag: name.clone() });
+                self.warnings
+                    .push(RecordWarning::RemovedTag { tag: name.clone() });
                 match value.parse::<u32>() {
                     Ok(n) if value.bytes().all(|b| b.is_ascii_digit()) => {
                         r.legacy.push(LegacyTag::Ri(n));
@@ -696,7 +701,8 @@ impl Parser {
                 }
             }
             "rf" => {
-                self.warnings.push(RecordWarning::RemovedTag { tag: name.clone() });
+                self.warnings
+                    .push(RecordWarning::RemovedTag { tag: name.clone() });
                 // RFC 7489 §6.4: `dmarc-rfmt = Keyword *(*WSP ":" Keyword)`.
                 let keywords: Vec<String> = value
                     .split(':')
@@ -708,7 +714,9 @@ impl Parser {
                     invalid(&mut self.warnings);
                 }
             }
-            "v" => self.warnings.push(RecordWarning::DuplicateTag { tag: name }),
+            "v" => self
+                .warnings
+                .push(RecordWarning::DuplicateTag { tag: name }),
             _ => {
                 self.warnings
                     .push(RecordWarning::UnknownTag { tag: name.clone() });
@@ -841,7 +849,9 @@ mod tests {
 
     #[test]
     fn tags_and_defaults() {
-        let (r, w) = parse("v=DMARC1; p=quarantine; sp=reject; np=none; psd=n; t=y; adkim=s; aspf=r; fo=1:d:s; ruf=mailto:f@example.com");
+        let (r, w) = parse(
+            "v=DMARC1; p=quarantine; sp=reject; np=none; psd=n; t=y; adkim=s; aspf=r; fo=1:d:s; ruf=mailto:f@example.com",
+        );
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(r.p, PolicyValue::Valid(RequestedPolicy::Quarantine));
         assert_eq!(r.sp.valid(), Some(RequestedPolicy::Reject));
@@ -912,7 +922,10 @@ mod tests {
     fn np_sp_p_fallback() {
         let (r, _) = parse("v=DMARC1; p=reject");
         let p = r.policies().unwrap();
-        assert_eq!((p.sp, p.np), (RequestedPolicy::Reject, RequestedPolicy::Reject));
+        assert_eq!(
+            (p.sp, p.np),
+            (RequestedPolicy::Reject, RequestedPolicy::Reject)
+        );
         let (r, _) = parse("v=DMARC1; p=reject; sp=quarantine");
         let p = r.policies().unwrap();
         assert_eq!(
@@ -921,7 +934,10 @@ mod tests {
         );
         let (r, _) = parse("v=DMARC1; p=reject; np=none");
         let p = r.policies().unwrap();
-        assert_eq!((p.sp, p.np), (RequestedPolicy::Reject, RequestedPolicy::None));
+        assert_eq!(
+            (p.sp, p.np),
+            (RequestedPolicy::Reject, RequestedPolicy::None)
+        );
     }
 
     #[test]
@@ -962,20 +978,24 @@ mod tests {
 
     #[test]
     fn uri_lists() {
-        let (r, w) = parse(
-            "v=DMARC1; p=none; rua=mailto:a@example.com!10m , mailto:b@example.net,bad uri",
-        );
+        let (r, w) =
+            parse("v=DMARC1; p=none; rua=mailto:a@example.com!10m , mailto:b@example.net,bad uri");
         assert_eq!(r.rua.len(), 2);
         assert_eq!(r.rua[0].size_limit.as_deref(), Some("10m"));
-        assert!(w.iter().any(|w| matches!(w, RecordWarning::ObsoleteSizeLimit { .. })));
-        assert!(w.iter().any(|w| matches!(w, RecordWarning::InvalidUri { .. })));
+        assert!(
+            w.iter()
+                .any(|w| matches!(w, RecordWarning::ObsoleteSizeLimit { .. }))
+        );
+        assert!(
+            w.iter()
+                .any(|w| matches!(w, RecordWarning::InvalidUri { .. }))
+        );
     }
 
     #[test]
     fn display_is_canonical() {
-        let (r, _) = parse(
-            "v=DMARC1;ruf=mailto:f@example.com;  fo=s:1; aspf=s;t=n;P=REJECT;x=1;pct=50",
-        );
+        let (r, _) =
+            parse("v=DMARC1;ruf=mailto:f@example.com;  fo=s:1; aspf=s;t=n;P=REJECT;x=1;pct=50");
         assert_eq!(
             r.to_string(),
             "v=DMARC1; p=reject; t=n; aspf=s; fo=1:s; ruf=mailto:f@example.com; pct=50; x=1"

@@ -106,7 +106,17 @@ pub async fn verify_destinations<R: Resolver>(
     let mut out = Vec::new();
     let policy_org = org_domain(resolver, policy_domain, mode).await;
     for uri in uris {
-        out.push(verify_one(resolver, policy_domain, policy_org.as_ref(), uri, kind, mode).await);
+        out.push(
+            verify_one(
+                resolver,
+                policy_domain,
+                policy_org.as_ref(),
+                uri,
+                kind,
+                mode,
+            )
+            .await,
+        );
     }
     out
 }

@@ -44,9 +44,7 @@ impl ReportUri {
             Some((uri, size)) => {
                 let digits = size.trim_end_matches(|c: char| "kmgtKMGT".contains(c));
                 let unit_len = size.len() - digits.len();
-                if digits.is_empty()
-                    || !digits.bytes().all(|b| b.is_ascii_digit())
-                    || unit_len > 1
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || unit_len > 1
                 {
                     return None;
                 }

@@ -138,14 +138,16 @@ pub struct WalkError {
 impl TreeWalk {
     /// A full walk starting at `start` (for Organizational Domain discovery, §4.10.2).
     pub fn new(start: Domain) -> Self {
-        Self {
+        let mut walk = Self {
             next: Some(start.clone()),
             start,
             queries: Vec::new(),
             found: Vec::new(),
             stop_after_first: false,
             error: None,
-        }
+        };
+        walk.skip_unqueryable();
+        walk
     }
 
     /// A walk that stops after the first query if it finds a record there. Policy discovery
@@ -207,7 +209,7 @@ impl TreeWalk {
             Err(e) if e.is_void() => QueryOutcome::NoData,
             Err(e) => {
                 let outcome = QueryOutcome::Error {
-                    error: e.as_str().to_owned(),
+                    error: e.as_str().to_ascii_lowercase(),
                 };
                 self.error = Some(e);
                 outcome
@@ -236,16 +238,22 @@ impl TreeWalk {
             return;
         }
         self.next = next_target(&domain, was_first);
-        // A `_dmarc` name over 253 octets cannot exist: record it and move on.
+        self.skip_unqueryable();
+    }
+
+    /// A `_dmarc` name over 253 octets cannot exist: record it as not queried and move on
+    /// (it still counts against [`MAX_WALK_QUERIES`], so the walk's shape does not change).
+    fn skip_unqueryable(&mut self) {
         while let Some(d) = self.next.clone() {
             if dmarc_name(&d).is_some() || self.queries.len() >= MAX_WALK_QUERIES {
                 break;
             }
+            let was_first = self.queries.is_empty();
             self.queries.push(WalkQuery {
                 domain: d.clone(),
                 outcome: QueryOutcome::NameTooLong,
             });
-            self.next = next_target(&d, false);
+            self.next = next_target(&d, was_first);
         }
     }
 
@@ -410,19 +418,28 @@ mod tests {
             ],
         );
         assert_eq!(asked.len(), 2, "psd=n stops the walk");
-        assert_eq!(w.unwrap().organizational_domain.as_str(), "mail.example.com");
+        assert_eq!(
+            w.unwrap().organizational_domain.as_str(),
+            "mail.example.com"
+        );
         let (_, w) = run(
             "a.mail.example.com",
             &[("_dmarc.com", "v=DMARC1; p=none; psd=y")],
         );
         assert_eq!(w.unwrap().organizational_domain.as_str(), "example.com");
         let (_, w) = run("a.mail.example.com", &[]);
-        assert_eq!(w.unwrap().organizational_domain.as_str(), "a.mail.example.com");
+        assert_eq!(
+            w.unwrap().organizational_domain.as_str(),
+            "a.mail.example.com"
+        );
     }
 
     #[test]
     fn psd_y_at_start_is_its_own_org_domain() {
-        let (asked, w) = run("bank.example", &[("_dmarc.bank.example", "v=DMARC1; p=none; psd=y")]);
+        let (asked, w) = run(
+            "bank.example",
+            &[("_dmarc.bank.example", "v=DMARC1; p=none; psd=y")],
+        );
         assert_eq!(asked.len(), 1);
         assert_eq!(w.unwrap().organizational_domain.as_str(), "bank.example");
     }
@@ -439,7 +456,10 @@ mod tests {
         );
         let w = w.unwrap();
         assert_eq!(asked.len(), 3);
-        assert_eq!(w.queries[0].outcome, QueryOutcome::MultipleRecords { count: 2 });
+        assert_eq!(
+            w.queries[0].outcome,
+            QueryOutcome::MultipleRecords { count: 2 }
+        );
         assert!(w.found.is_empty());
         assert_eq!(w.organizational_domain.as_str(), "mail.example.com");
     }

@@ -36,16 +36,45 @@ _dmarc.example.net.  IN TXT \"v=DMARC1; p=none\"
 #[test]
 fn section_4_4_table_1() {
     let z = zone(EXAMPLE_COM);
-    let out = eval(&z, "news.example.com", Some(spf_pass("foo.example.com")), &[]);
+    let out = eval(
+        &z,
+        "news.example.com",
+        Some(spf_pass("foo.example.com")),
+        &[],
+    );
     let spf = out.spf.as_ref().unwrap();
-    assert_eq!(spf.status, AlignmentStatus::Relaxed, "same Organizational Domain");
-    assert_eq!(spf.organizational_domain.as_ref().unwrap().as_str(), "example.com");
-    assert_eq!(out.organizational_domain.as_ref().unwrap().as_str(), "example.com");
+    assert_eq!(
+        spf.status,
+        AlignmentStatus::Relaxed,
+        "same Organizational Domain"
+    );
+    assert_eq!(
+        spf.organizational_domain.as_ref().unwrap().as_str(),
+        "example.com"
+    );
+    assert_eq!(
+        out.organizational_domain.as_ref().unwrap().as_str(),
+        "example.com"
+    );
 
-    let out = eval(&z, "news.example.com", Some(spf_pass("news.example.com")), &[]);
-    assert_eq!(out.spf.unwrap().status, AlignmentStatus::Strict, "identical");
+    let out = eval(
+        &z,
+        "news.example.com",
+        Some(spf_pass("news.example.com")),
+        &[],
+    );
+    assert_eq!(
+        out.spf.unwrap().status,
+        AlignmentStatus::Strict,
+        "identical"
+    );
 
-    let out = eval(&z, "news.example.com", Some(spf_pass("foo.example.net")), &[]);
+    let out = eval(
+        &z,
+        "news.example.com",
+        Some(spf_pass("foo.example.net")),
+        &[],
+    );
     assert_eq!(out.spf.unwrap().status, AlignmentStatus::NotAligned);
     assert_eq!(out.result, DmarcResult::Fail);
 }
@@ -54,7 +83,12 @@ fn section_4_4_table_1() {
 #[test]
 fn section_4_4_case_insensitive() {
     let z = zone(EXAMPLE_COM);
-    let out = eval(&z, "News.Example.COM", Some(spf_pass("NEWS.example.com")), &[]);
+    let out = eval(
+        &z,
+        "News.Example.COM",
+        Some(spf_pass("NEWS.example.com")),
+        &[],
+    );
     assert_eq!(out.spf.unwrap().status, AlignmentStatus::Strict);
 }
 
@@ -105,7 +139,10 @@ fn section_4_10_2_examples() {
          _dmarc.example.com. IN TXT \"v=DMARC1; p=reject\"",
     );
     let p = discover(&z, "a.mail.example.com");
-    assert_eq!(p.organizational_domain.unwrap().as_str(), "mail.example.com");
+    assert_eq!(
+        p.organizational_domain.unwrap().as_str(),
+        "mail.example.com"
+    );
     assert_eq!(p.requested_policy, Some(RequestedPolicy::None));
     assert_eq!(p.walk.len(), 2, "the walk stops at psd=n");
 
@@ -121,7 +158,10 @@ fn section_4_10_2_examples() {
     // "mail.example.com" makes "mail.example.com" the Organizational Domain.
     let z = zone("_dmarc.example.com. IN TXT \"v=DMARC1; p=none; psd=y\"");
     let p = discover(&z, "mail.example.com");
-    assert_eq!(p.organizational_domain.unwrap().as_str(), "mail.example.com");
+    assert_eq!(
+        p.organizational_domain.unwrap().as_str(),
+        "mail.example.com"
+    );
 }
 
 /// §4.10.2: "The Author Domain and the Authenticated Identifier(s) are all the same domain, and
@@ -240,7 +280,12 @@ fn section_11_8_relaxed_alignment_considerations() {
         evil.example.com. IN A 192.0.2.66
     ";
     let z = zone(base);
-    let out = eval(&z, "evil.example.com", None, &[dkim_pass("mail.example.com")]);
+    let out = eval(
+        &z,
+        "evil.example.com",
+        None,
+        &[dkim_pass("mail.example.com")],
+    );
     assert_eq!(out.result, DmarcResult::Pass);
     assert_eq!(out.dkim[0].status, AlignmentStatus::Relaxed);
 
@@ -248,15 +293,28 @@ fn section_11_8_relaxed_alignment_considerations() {
         "_dmarc.mail.example.com. IN TXT \"v=DMARC1; p=reject\"",
         "_dmarc.mail.example.com. IN TXT \"v=DMARC1; p=reject; psd=n\"",
     ));
-    let out = eval(&z, "evil.example.com", None, &[dkim_pass("mail.example.com")]);
+    let out = eval(
+        &z,
+        "evil.example.com",
+        None,
+        &[dkim_pass("mail.example.com")],
+    );
     assert_eq!(out.result, DmarcResult::Fail);
     assert_eq!(
         out.dkim[0].organizational_domain.as_ref().unwrap().as_str(),
         "mail.example.com"
     );
 
-    let z = zone(&base.replace("p=reject\"\n        evil", "p=reject; adkim=s\"\n        evil"));
-    let out = eval(&z, "evil.example.com", None, &[dkim_pass("mail.example.com")]);
+    let z = zone(&base.replace(
+        "p=reject\"\n        evil",
+        "p=reject; adkim=s\"\n        evil",
+    ));
+    let out = eval(
+        &z,
+        "evil.example.com",
+        None,
+        &[dkim_pass("mail.example.com")],
+    );
     assert_eq!(out.result, DmarcResult::Fail);
 }
 
@@ -328,11 +386,13 @@ fn b2_record(name: &str) -> DmarcRecord {
 #[test]
 fn appendix_b_2_records() {
     // B.2.1 / B.2.2 (B.2.2's record is the one in the zone; it extends B.2.1 by ruf).
-    let r = DmarcRecord::parse(b"v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com")
-        .unwrap();
+    let r = DmarcRecord::parse(b"v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com").unwrap();
     assert_eq!(r.p.valid(), Some(RequestedPolicy::None));
     assert_eq!(r.rua[0].uri, "mailto:dmarc-feedback@example.com");
-    assert!(!r.testing(), "no \"t\" tag present, so the default of \"n\" applies");
+    assert!(
+        !r.testing(),
+        "no \"t\" tag present, so the default of \"n\" applies"
+    );
 
     let r = b2_record("example.com");
     assert_eq!(r.rua[0].uri, "mailto:dmarc-feedback@example.com");
@@ -376,7 +436,10 @@ fn appendix_b_2_5_testing_then_reject() {
     let z = zone("_dmarc.test.example.com. IN TXT \"v=DMARC1; p=reject; t=y\"");
     let out = eval(&z, "test.example.com", None, &[]);
     assert_eq!(out.disposition, Disposition::Quarantine);
-    assert_eq!(out.to_method_result().property("policy", "dmarc"), Some("quarantine"));
+    assert_eq!(
+        out.to_method_result().property("policy", "dmarc"),
+        Some("quarantine")
+    );
 }
 
 /// Appendix B.2.3 / B.2.4 with RFC 9990 §4: the third party's
@@ -396,9 +459,7 @@ fn appendix_b_2_3_and_b_2_4_external_destinations() {
     assert_eq!(
         ruf[0].status,
         DestinationStatus::Authorized {
-            uris: vec![
-                ReportUri::parse("mailto:failure-reports@thirdparty.example.net").unwrap()
-            ]
+            uris: vec![ReportUri::parse("mailto:failure-reports@thirdparty.example.net").unwrap()]
         }
     );
     let rua = pollster::block_on(verify_destinations(
@@ -486,7 +547,10 @@ fn appendix_b_4_1_simple() {
         Some(spf_pass("example.com")),
         &[dkim_pass("signing.example.com")],
     );
-    assert_eq!(out.organizational_domain.as_ref().unwrap().as_str(), "example.com");
+    assert_eq!(
+        out.organizational_domain.as_ref().unwrap().as_str(),
+        "example.com"
+    );
     assert_eq!(out.spf.as_ref().unwrap().status, AlignmentStatus::Strict);
     assert_eq!(out.dkim[0].status, AlignmentStatus::Relaxed);
     assert_eq!(
@@ -532,12 +596,18 @@ fn appendix_b_4_2_deep() {
             "_dmarc.com",
         ]
     );
-    assert_eq!(out.organizational_domain.as_ref().unwrap().as_str(), "example.com");
+    assert_eq!(
+        out.organizational_domain.as_ref().unwrap().as_str(),
+        "example.com"
+    );
     assert!(out.spf_aligned, "SPF is aligned");
     assert!(out.dkim_aligned, "DKIM is aligned for relaxed alignment");
     // "the policy domain is the highest element in the DNS tree with a DMARC Policy Record".
     assert_eq!(out.policy_domain.as_ref().unwrap().as_str(), "example.com");
-    assert_eq!(out.record_location, Some(RecordLocation::OrganizationalDomain));
+    assert_eq!(
+        out.record_location,
+        Some(RecordLocation::OrganizationalDomain)
+    );
     // The same message without aligned identifiers gets example.com's policy for a subdomain.
     let out = eval(&z, "a.b.c.d.e.f.g.h.i.j.k.example.com", None, &[]);
     assert_eq!(out.disposition, Disposition::Quarantine);
@@ -563,7 +633,10 @@ fn appendix_b_4_3_psd() {
         out.organizational_domain.as_ref().unwrap().as_str(),
         "giant.bank.example"
     );
-    assert_eq!(out.policy_domain.as_ref().unwrap().as_str(), "giant.bank.example");
+    assert_eq!(
+        out.policy_domain.as_ref().unwrap().as_str(),
+        "giant.bank.example"
+    );
     // "Since this is the same Organizational Domain as the Author Domain, SPF is aligned."
     let spf = out.spf.as_ref().unwrap();
     assert_eq!(spf.status, AlignmentStatus::Relaxed);
@@ -599,7 +672,11 @@ fn appendix_a_4_nxdomain_vs_nodata() {
     assert_eq!(txt_only.policy, Some(PolicyTag::Sp));
     assert_eq!(txt_only.disposition, Disposition::Quarantine);
     let ent = eval(&z, "empty-non-terminal.example.com", None, &[]);
-    assert_eq!(ent.policy, Some(PolicyTag::Sp), "an empty non-terminal exists (RFC 8020)");
+    assert_eq!(
+        ent.policy,
+        Some(PolicyTag::Sp),
+        "an empty non-terminal exists (RFC 8020)"
+    );
     // RFC 8020: below an NXDOMAIN name nothing exists.
     let deeper = eval(&z, "a.ghost.example.com", None, &[]);
     assert_eq!(deeper.policy, Some(PolicyTag::Np));

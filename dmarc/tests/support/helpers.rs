@@ -3,8 +3,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use mailward_dmarc::evaluate::{
-    DkimInput, DkimVerdict, DmarcOutcome, Options, PolicyDiscovery, SpfInput, SpfScope,
-    SpfVerdict, discover_policy, evaluate,
+    DkimInput, DkimVerdict, DmarcOutcome, Options, PolicyDiscovery, SpfInput, SpfScope, SpfVerdict,
+    discover_policy, evaluate,
 };
 use mailward_dns::ZoneResolver;
 use mailward_types::Domain;
@@ -77,7 +77,10 @@ pub fn discover(z: &ZoneResolver, author: &str) -> PolicyDiscovery {
 
 /// The `_dmarc` names the policy-discovery walk queried.
 pub fn walk_names(out: &DmarcOutcome) -> Vec<String> {
-    out.walk.iter().map(|q| format!("_dmarc.{}", q.domain)).collect()
+    out.walk
+        .iter()
+        .map(|q| format!("_dmarc.{}", q.domain))
+        .collect()
 }
 
 /// Every TXT name queried.
