@@ -5,18 +5,31 @@
 
 mod algorithm;
 mod canon;
+mod crypto;
 mod hash;
 mod key;
+mod sign;
 mod signature;
 mod util;
+mod verify;
 
 pub use algorithm::{
     Canonicalization, CanonicalizationPair, HashAlgorithm, InvalidCanonicalization, KeyType,
     SigningAlgorithm, UnknownAlgorithm,
 };
 pub use canon::{canonicalize_body, canonicalize_header};
+pub use crypto::signing::RSA_KEY_SIZES;
+pub use crypto::{
+    CryptoProvider, KeyGenError, MAX_RSA_BITS, MIN_RSA_BITS, PublicKey, PublicKeyError, SigningKey,
+    SigningKeyError,
+};
 pub use hash::{BodyHash, BodyHasher};
 pub use key::{KeyRecord, KeyRecordError, MAX_KEY_RECORD_LEN, MAX_LIST_ENTRIES};
+pub use sign::{DEFAULT_SIGNED_HEADERS, OVERSIGNED_HEADERS, SignError, Signer, SigningContext};
 pub use signature::{
     DkimSignature, MAX_SIGNATURE_LEN, MAX_SIGNED_HEADERS, SignatureError, key_name,
+};
+pub use verify::{
+    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_SIGNATURES, DkimOutcome, KeyMismatch, MAX_CACHED_KEYS,
+    PolicyViolation, SignatureResult, Verifier, VerifyOptions,
 };

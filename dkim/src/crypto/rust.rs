@@ -1,0 +1,63 @@
+//! The RustCrypto backend: key parsing and Ed25519 verification (RSA in `rsa_verify`).
+
+use rsa::pkcs1::RsaPublicKeyRef;
+use rsa::pkcs1::der::Decode;
+use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
+
+use super::PublicKeyError;
+use super::rsa_verify::RsaVerifyKey;
+
+/// Parses an RSA public key: SubjectPublicKeyInfo (rsaEncryption) or PKCS#1 RSAPublicKey DER.
+pub(super) fn parse_rsa(data: &[u8]) -> Result<RsaVerifyKey, PublicKeyError> {
+    let pkcs1 = match SubjectPublicKeyInfoRef::from_der(data) {
+        Ok(spki) => {
+            if spki.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+                return Err(PublicKeyError::Malformed);
+            }
+            spki.subject_public_key
+                .as_bytes()
+                .ok_or(PublicKeyError::Malformed)?
+        }
+        Err(_) => data,
+    };
+    let key = RsaPublicKeyRef::from_der(pkcs1).map_err(|_| PublicKeyError::Malformed)?;
+    let n = key.modulus.as_bytes();
+    let e = key.public_exponent.as_bytes();
+    // Bound the work before any arithmetic (a hostile key could be huge).
+    let n_bits = bit_len(n);
+    if n_bits > super::MAX_RSA_BITS {
+        return Err(PublicKeyError::TooLarge(n_bits));
+    }
+    if bit_len(e) > 64 {
+        return Err(PublicKeyError::Malformed);
+    }
+    RsaVerifyKey::new(n, e).ok_or(PublicKeyError::Malformed)
+}
+
+/// Bit length of a big-endian unsigned integer.
+pub(super) fn bit_len(be: &[u8]) -> u32 {
+    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
+        Some(p) => be.get(p..).unwrap_or_default(),
+        None => &[],
+    };
+    match trimmed.first() {
+        Some(&top) => u32::try_from(trimmed.len().saturating_sub(1).saturating_mul(8))
+            .unwrap_or(u32::MAX)
+            .saturating_add(8 - top.leading_zeros()),
+        None => 0,
+    }
+}
+
+/// RFC 8463 §4: `p=` is the raw 32-octet Ed25519 public key.
+pub(super) fn parse_ed25519(data: &[u8]) -> Result<ed25519_dalek::VerifyingKey, PublicKeyError> {
+    let bytes: &[u8; 32] = data.try_into().map_err(|_| PublicKeyError::Malformed)?;
+    ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| PublicKeyError::Malformed)
+}
+
+/// RFC 8463 §3: the Ed25519 signature is over the SHA-256 digest of the canonical header data.
+pub(super) fn verify_ed25519(key: &ed25519_dalek::VerifyingKey, digest: &[u8], sig: &[u8]) -> bool {
+    let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
+        return false;
+    };
+    key.verify_strict(digest, &sig).is_ok()
+}

@@ -1,0 +1,634 @@
+//! Verification (RFC 6376 §6) with the RFC 8301 policy.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use mailward_types::auth_results::MethodResult;
+use mailward_types::message::{HeaderField, Message, MessageError};
+use mailward_types::{DnsError, Domain, Resolver};
+
+use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
+use crate::canon::{canonicalize_header, strip_b_value};
+use crate::crypto::{CryptoProvider, PublicKey, PublicKeyError};
+use crate::hash::{BodyHasher, Hasher};
+use crate::key::{KeyRecord, KeyRecordError};
+use crate::signature::{DkimSignature, SignatureError};
+use crate::util::b64_encode;
+
+/// Default number of signatures checked per message. RFC 6376 §6.1 lets verifiers limit the
+/// signatures they check ("A Verifier MAY limit the number of signatures it tries") to bound the
+/// work a hostile message can cause; real mail carries one to three.
+pub const DEFAULT_MAX_SIGNATURES: usize = 5;
+
+/// Most parsed keys kept in a [`Verifier`]'s cache; the cache is cleared when full.
+pub const MAX_CACHED_KEYS: usize = 1024;
+
+/// Default tolerance for a `t=` in the future, in seconds (clock skew between hosts). RFC 6376
+/// §3.5 `t=`: "Implementations MAY ... consider signatures with timestamps in the future invalid".
+pub const DEFAULT_CLOCK_SKEW: u64 = 300;
+
+/// How a [`Verifier`] judges signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Signatures checked per message; the rest are reported as [`DkimOutcome::NotChecked`].
+    pub max_signatures: usize,
+    /// Accept `rsa-sha1` (RFC 8301 §3.1: "Verifiers MUST NOT consider signatures using
+    /// rsa-sha1 as valid"; off by default, configurable for forensics).
+    pub allow_sha1: bool,
+    /// Treat signatures with `l=` as policy failures (RFC 6376 §8.2 describes the
+    /// content-appending attacks `l=` enables).
+    pub reject_body_length: bool,
+    /// Seconds a `t=` may lie in the future before the signature fails.
+    pub clock_skew: u64,
+    /// The crypto backend.
+    pub provider: CryptoProvider,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            max_signatures: DEFAULT_MAX_SIGNATURES,
+            allow_sha1: false,
+            reject_body_length: false,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            provider: CryptoProvider::default(),
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// Sets [`Self::max_signatures`].
+    pub fn with_max_signatures(mut self, n: usize) -> Self {
+        self.max_signatures = n;
+        self
+    }
+    /// Sets [`Self::allow_sha1`].
+    pub fn with_allow_sha1(mut self, allow: bool) -> Self {
+        self.allow_sha1 = allow;
+        self
+    }
+    /// Sets [`Self::reject_body_length`].
+    pub fn with_reject_body_length(mut self, reject: bool) -> Self {
+        self.reject_body_length = reject;
+        self
+    }
+    /// Sets [`Self::clock_skew`].
+    pub fn with_clock_skew(mut self, seconds: u64) -> Self {
+        self.clock_skew = seconds;
+        self
+    }
+    /// Sets [`Self::provider`].
+    pub fn with_provider(mut self, provider: CryptoProvider) -> Self {
+        self.provider = provider;
+        self
+    }
+}
+
+/// What the key record does not allow (RFC 6376 §6.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyMismatch {
+    /// `k=` is not the key type of `a=`.
+    KeyType,
+    /// `h=` does not list the hash of `a=`.
+    HashAlgorithm,
+    /// `s=` does not include `email` or `*`.
+    ServiceType,
+    /// `t=s` and the `i=` domain is a subdomain of `d=`.
+    StrictIdentity,
+}
+
+impl fmt::Display for KeyMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::KeyType => "key type (k=) does not match the algorithm",
+            Self::HashAlgorithm => "key h= does not allow the hash algorithm",
+            Self::ServiceType => "key s= does not allow email",
+            Self::StrictIdentity => "key t=s forbids an i= subdomain of d=",
+        })
+    }
+}
+
+/// A local policy the signature breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyViolation {
+    /// An RSA key under 1024 bits (RFC 8301 §3.2).
+    WeakKey {
+        /// Modulus size.
+        bits: u32,
+    },
+    /// `rsa-sha1` (RFC 8301 §3.1).
+    Sha1,
+    /// `l=` present while [`VerifyOptions::reject_body_length`] is set.
+    BodyLength,
+}
+
+impl fmt::Display for PolicyViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WeakKey { bits } => write!(f, "RSA key of {bits} bits is below 1024 (RFC 8301)"),
+            Self::Sha1 => f.write_str("rsa-sha1 is not accepted (RFC 8301)"),
+            Self::BodyLength => f.write_str("signatures with l= are not accepted"),
+        }
+    }
+}
+
+/// What happened to one signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DkimOutcome {
+    /// The signature verified.
+    Pass,
+    /// The `DKIM-Signature` field does not parse (RFC 6376 §6.1.1).
+    Syntax(SignatureError),
+    /// No key record at the selector (NXDOMAIN or no TXT).
+    KeyNotFound,
+    /// The key lookup failed temporarily (timeout, SERVFAIL, …).
+    KeyDnsError(String),
+    /// The key record does not parse or its `p=` is not a valid key.
+    KeyInvalid(String),
+    /// `p=` is empty: the key is revoked.
+    KeyRevoked,
+    /// The key record does not allow this signature.
+    KeyMismatch(KeyMismatch),
+    /// The computed body hash differs from `bh=`.
+    BodyHashMismatch,
+    /// The signature does not verify over the header hash.
+    SignatureMismatch,
+    /// `x=` has passed.
+    Expired {
+        /// `x=`.
+        expiration: u64,
+        /// The time used.
+        now: u64,
+    },
+    /// `t=` is further in the future than the allowed clock skew.
+    FutureTimestamp {
+        /// `t=`.
+        timestamp: u64,
+        /// The time used.
+        now: u64,
+    },
+    /// A policy rejects the signature.
+    Policy(PolicyViolation),
+    /// Not checked: more signatures than [`VerifyOptions::max_signatures`].
+    NotChecked,
+}
+
+impl DkimOutcome {
+    /// The RFC 8601 §2.7.1 result token.
+    pub fn result(&self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::BodyHashMismatch
+            | Self::SignatureMismatch
+            | Self::KeyRevoked
+            | Self::Expired { .. }
+            | Self::FutureTimestamp { .. } => "fail",
+            Self::Syntax(_) | Self::KeyNotFound | Self::KeyInvalid(_) | Self::KeyMismatch(_) => {
+                "permerror"
+            }
+            Self::KeyDnsError(_) => "temperror",
+            Self::Policy(_) => "policy",
+            Self::NotChecked => "neutral",
+        }
+    }
+
+    /// Whether the signature passed.
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Self::Pass)
+    }
+}
+
+impl fmt::Display for DkimOutcome {
+    /// A short human-readable reason.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pass => f.write_str("signature verified"),
+            Self::Syntax(e) => write!(f, "signature syntax: {e}"),
+            Self::KeyNotFound => f.write_str("no key record"),
+            Self::KeyDnsError(e) => write!(f, "key lookup failed: {e}"),
+            Self::KeyInvalid(e) => write!(f, "invalid key record: {e}"),
+            Self::KeyRevoked => f.write_str("key revoked"),
+            Self::KeyMismatch(m) => write!(f, "{m}"),
+            Self::BodyHashMismatch => f.write_str("body hash did not verify"),
+            Self::SignatureMismatch => f.write_str("signature did not verify"),
+            Self::Expired { expiration, now } => {
+                write!(f, "signature expired at {expiration} (now {now})")
+            }
+            Self::FutureTimestamp { timestamp, now } => {
+                write!(
+                    f,
+                    "signature timestamp {timestamp} is in the future (now {now})"
+                )
+            }
+            Self::Policy(p) => write!(f, "policy: {p}"),
+            Self::NotChecked => f.write_str("not checked (signature limit reached)"),
+        }
+    }
+}
+
+/// The result for one `DKIM-Signature` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignatureResult {
+    /// What happened.
+    pub outcome: DkimOutcome,
+    /// The parsed signature, when it parsed.
+    pub signature: Option<DkimSignature>,
+    /// `d=` as written (also when the signature did not parse), if found.
+    pub domain: Option<String>,
+    /// `s=` as written, if found.
+    pub selector: Option<String>,
+    /// The key record has `t=y` (the domain is testing DKIM).
+    pub testing: bool,
+    /// Size of the key used, when fetched.
+    pub key_bits: Option<u32>,
+    /// Index of the field among the message's header fields.
+    pub field_index: usize,
+}
+
+impl SignatureResult {
+    fn new(field_index: usize, raw_value: &[u8], outcome: DkimOutcome) -> Self {
+        let text = String::from_utf8_lossy(raw_value);
+        let (domain, selector) = scan_d_s(&text);
+        Self {
+            outcome,
+            signature: None,
+            domain,
+            selector,
+            testing: false,
+            key_bits: None,
+            field_index,
+        }
+    }
+
+    /// The RFC 8601 `dkim` method result: `header.d`, `header.s`, `header.i`, `header.a`
+    /// and `header.b` (the first 12 characters of `b=`, enough to tell signatures apart,
+    /// RFC 6008 §2), with the reason for anything but pass.
+    pub fn to_method_result(&self) -> MethodResult {
+        let mut m = MethodResult::new("dkim", self.outcome.result());
+        if !self.outcome.is_pass() {
+            m = m.with_reason(self.outcome.to_string());
+        }
+        if self.testing {
+            m = m.with_comment("key in testing mode, t=y");
+        }
+        if let Some(d) = &self.domain {
+            m = m.with_property("header", "d", d.clone());
+        }
+        if let Some(s) = &self.selector {
+            m = m.with_property("header", "s", s.clone());
+        }
+        if let Some(sig) = &self.signature {
+            m = m.with_property("header", "i", sig.auid());
+            m = m.with_property("header", "a", sig.algorithm.as_str());
+            let b = b64_encode(&sig.signature);
+            m = m.with_property("header", "b", b.chars().take(12).collect::<String>());
+        }
+        m
+    }
+}
+
+/// Finds `d=` and `s=` in an unparseable signature, for reporting.
+fn scan_d_s(text: &str) -> (Option<String>, Option<String>) {
+    let mut d = None;
+    let mut s = None;
+    for spec in text.split(';') {
+        if let Some((name, value)) = spec.split_once('=') {
+            let value: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+            match name.trim() {
+                "d" => d = Some(value),
+                "s" => s = Some(value),
+                _ => {}
+            }
+        }
+    }
+    (d, s)
+}
+
+#[derive(Debug, Clone)]
+struct CachedKey {
+    record: Arc<(KeyRecord, Result<PublicKey, PublicKeyError>)>,
+    expires: u64,
+}
+
+/// A DKIM verifier: options plus a cache of parsed keys.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo(resolver: impl mailward_types::Resolver, message: &[u8]) {
+/// use mailward_dkim::{Verifier, VerifyOptions};
+///
+/// let verifier = Verifier::new(VerifyOptions::default());
+/// let now = 1_700_000_000;
+/// for r in verifier.verify(&resolver, message, now).await.unwrap_or_default() {
+///     println!("{}", r.to_method_result());
+/// }
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct Verifier {
+    options: VerifyOptions,
+    cache: Mutex<HashMap<Domain, CachedKey>>,
+}
+
+/// A signature with everything computed locally, waiting for its key.
+struct Prepared<'m> {
+    index: usize,
+    field: HeaderField<'m>,
+    sig: DkimSignature,
+}
+
+impl Verifier {
+    /// A verifier with these options.
+    pub fn new(options: VerifyOptions) -> Self {
+        Self {
+            options,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &VerifyOptions {
+        &self.options
+    }
+
+    /// Verifies every `DKIM-Signature` of `message` (up to the configured cap), fetching keys
+    /// through `resolver`; `now` is seconds since the Unix epoch. Results are in header order
+    /// (top first).
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] when the message cannot be split into header fields and body.
+    pub async fn verify<R: Resolver>(
+        &self,
+        resolver: &R,
+        message: &[u8],
+        now: u64,
+    ) -> Result<Vec<SignatureResult>, MessageError> {
+        let msg = Message::parse(message)?;
+        let headers = msg.headers();
+        let mut results = Vec::new();
+        let mut prepared = Vec::new();
+        let mut checked = 0usize;
+        for (index, field) in headers
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name_eq("DKIM-Signature"))
+        {
+            if checked >= self.options.max_signatures {
+                results.push(SignatureResult::new(
+                    index,
+                    field.value,
+                    DkimOutcome::NotChecked,
+                ));
+                continue;
+            }
+            checked += 1;
+            match DkimSignature::parse_bytes(field.value) {
+                Ok(sig) => prepared.push(Prepared {
+                    index,
+                    field: *field,
+                    sig,
+                }),
+                Err(e) => results.push(SignatureResult::new(
+                    index,
+                    field.value,
+                    DkimOutcome::Syntax(e),
+                )),
+            }
+        }
+        // Body hashes, computed once per distinct (canonicalization, hash, l=).
+        let mut body_hashes: HashMap<(Canonicalization, HashAlgorithm, Option<u64>), Vec<u8>> =
+            HashMap::new();
+        for p in &prepared {
+            let key = (
+                p.sig.canonicalization.body,
+                p.sig.algorithm.hash(),
+                p.sig.body_length,
+            );
+            body_hashes.entry(key).or_insert_with(|| {
+                let mut h = BodyHasher::new(key.0, key.1, key.2);
+                h.update(msg.body());
+                h.finish().digest
+            });
+        }
+        for p in prepared {
+            let mut result = SignatureResult::new(p.index, p.field.value, DkimOutcome::Pass);
+            result.domain = Some(p.sig.domain.to_string());
+            result.selector = Some(p.sig.selector.clone());
+            let body_hash = body_hashes
+                .get(&(
+                    p.sig.canonicalization.body,
+                    p.sig.algorithm.hash(),
+                    p.sig.body_length,
+                ))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            result.outcome = self
+                .check(resolver, &p, headers, body_hash, now, &mut result)
+                .await;
+            result.signature = Some(p.sig);
+            results.push(result);
+        }
+        results.sort_by_key(|r| r.field_index);
+        Ok(results)
+    }
+
+    async fn check<R: Resolver>(
+        &self,
+        resolver: &R,
+        p: &Prepared<'_>,
+        headers: &[HeaderField<'_>],
+        body_hash: &[u8],
+        now: u64,
+        result: &mut SignatureResult,
+    ) -> DkimOutcome {
+        let sig = &p.sig;
+        if sig.algorithm == SigningAlgorithm::RsaSha1 && !self.options.allow_sha1 {
+            return DkimOutcome::Policy(PolicyViolation::Sha1);
+        }
+        if sig.body_length.is_some() && self.options.reject_body_length {
+            return DkimOutcome::Policy(PolicyViolation::BodyLength);
+        }
+        if let Some(x) = sig.expiration {
+            // RFC 6376 §3.5 x=: "Signatures MAY be considered invalid if the verification time at
+            // the Verifier is past the expiration date."
+            if now > x {
+                return DkimOutcome::Expired { expiration: x, now };
+            }
+        }
+        if let Some(t) = sig.timestamp {
+            if t > now.saturating_add(self.options.clock_skew) {
+                return DkimOutcome::FutureTimestamp { timestamp: t, now };
+            }
+        }
+        let cached = match self.fetch_key(resolver, sig, now).await {
+            Ok(k) => k,
+            Err(outcome) => return outcome,
+        };
+        let (record, public) = &*cached;
+        result.testing = record.is_testing();
+        // RFC 6376 §6.1.2 step 6-10, in order.
+        if record.is_revoked() {
+            return DkimOutcome::KeyRevoked;
+        }
+        if !record.allows_hash(sig.algorithm.hash()) {
+            return DkimOutcome::KeyMismatch(KeyMismatch::HashAlgorithm);
+        }
+        if record.key_type() != sig.algorithm.key_type() {
+            return DkimOutcome::KeyMismatch(KeyMismatch::KeyType);
+        }
+        if !record.allows_email() {
+            return DkimOutcome::KeyMismatch(KeyMismatch::ServiceType);
+        }
+        if record.is_strict() {
+            let auid = sig.auid();
+            let i_domain = auid.rsplit_once('@').map_or("", |(_, d)| d);
+            if !i_domain.eq_ignore_ascii_case(sig.domain.as_str()) {
+                return DkimOutcome::KeyMismatch(KeyMismatch::StrictIdentity);
+            }
+        }
+        let public = match public {
+            Ok(k) => k,
+            Err(PublicKeyError::WeakRsaKey(bits)) => {
+                result.key_bits = Some(*bits);
+                return DkimOutcome::Policy(PolicyViolation::WeakKey { bits: *bits });
+            }
+            Err(e) => return DkimOutcome::KeyInvalid(e.to_string()),
+        };
+        result.key_bits = Some(public.bits());
+        let digest = header_hash(
+            sig.algorithm.hash(),
+            sig.canonicalization.header,
+            headers,
+            &sig.signed_headers,
+            Some(p.index),
+            &strip_b_value(p.field.raw),
+        );
+        if !public.verify(sig.algorithm, &digest, &sig.signature) {
+            return DkimOutcome::SignatureMismatch;
+        }
+        if body_hash != sig.body_hash.as_slice() {
+            return DkimOutcome::BodyHashMismatch;
+        }
+        DkimOutcome::Pass
+    }
+
+    async fn fetch_key<R: Resolver>(
+        &self,
+        resolver: &R,
+        sig: &DkimSignature,
+        now: u64,
+    ) -> Result<Arc<(KeyRecord, Result<PublicKey, PublicKeyError>)>, DkimOutcome> {
+        let name = sig.key_name().map_err(|e| {
+            DkimOutcome::Syntax(SignatureError::InvalidSelector(format!(
+                "{}: {e}",
+                sig.selector
+            )))
+        })?;
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(c) = cache.get(&name) {
+                if c.expires > now {
+                    return Ok(Arc::clone(&c.record));
+                }
+            }
+        }
+        let lookup = match resolver.txt(&name).await {
+            Ok(l) => l,
+            Err(e) if e.is_void() => return Err(DkimOutcome::KeyNotFound),
+            Err(e) => return Err(DkimOutcome::KeyDnsError(dns_reason(&e))),
+        };
+        if lookup.records.is_empty() {
+            return Err(DkimOutcome::KeyNotFound);
+        }
+        // RFC 6376 §3.6.2.2: strings of one TXT record are concatenated. With several records,
+        // the first that parses is used.
+        let mut first_error: Option<KeyRecordError> = None;
+        let mut record = None;
+        for txt in &lookup.records {
+            match KeyRecord::parse_bytes(&txt.concat()) {
+                Ok(r) => {
+                    record = Some(r);
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let Some(record) = record else {
+            return Err(DkimOutcome::KeyInvalid(
+                first_error.map_or_else(|| "no key record".to_owned(), |e| e.to_string()),
+            ));
+        };
+        let public = if record.is_revoked() {
+            Err(PublicKeyError::Malformed)
+        } else {
+            self.options
+                .provider
+                .parse_public_key(record.key_type(), &record.public_key)
+        };
+        let entry = Arc::new((record, public));
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= MAX_CACHED_KEYS {
+                cache.clear();
+            }
+            cache.insert(
+                name,
+                CachedKey {
+                    record: Arc::clone(&entry),
+                    expires: now.saturating_add(u64::from(lookup.ttl)),
+                },
+            );
+        }
+        Ok(entry)
+    }
+}
+
+fn dns_reason(e: &DnsError) -> String {
+    e.to_string()
+}
+
+/// Computes the header hash (RFC 6376 §3.7, §5.4.2): the fields named in `h=` selected from the
+/// bottom up (a name listed more often than present contributes nothing for the extra
+/// occurrences: over-signing), each canonicalized, then the signature field itself (with `b=`
+/// emptied) canonicalized without its final CRLF. `own_index` is the signature field's index,
+/// never selected through `h=`.
+pub(crate) fn header_hash(
+    hash: HashAlgorithm,
+    c: Canonicalization,
+    headers: &[HeaderField<'_>],
+    signed: &[String],
+    own_index: Option<usize>,
+    sig_field_stripped: &[u8],
+) -> Vec<u8> {
+    let mut used = vec![false; headers.len()];
+    if let Some(slot) = own_index.and_then(|i| used.get_mut(i)) {
+        *slot = true;
+    }
+    let mut data = Vec::with_capacity(1024);
+    for name in signed {
+        let found = headers
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, f)| !used.get(*i).copied().unwrap_or(true) && f.name_eq(name));
+        if let Some((i, f)) = found {
+            if let Some(slot) = used.get_mut(i) {
+                *slot = true;
+            }
+            canonicalize_header(c, f.raw, &mut data);
+        }
+    }
+    canonicalize_header(c, sig_field_stripped, &mut data);
+    data.truncate(data.len().saturating_sub(2));
+    let mut h = Hasher::new(hash);
+    h.update(&data);
+    h.finish()
+}
