@@ -1,13 +1,245 @@
-//! Placeholder until the subcommand lands; replaced by its owner.
+//! `mailward dns NAME TYPE`: one lookup through the selected resolver, printed like dig's
+//! answer section.
+//!
+//! Output: one record per line, `name. TTL IN TYPE data` (TXT as quoted character-strings with
+//! RFC 1035 escapes for `"`, `\` and non-printable octets), or one word for a negative answer or
+//! a failure: `NXDOMAIN`, `NODATA`, `TIMEOUT`, `SERVFAIL`, `ERROR: …`. With `--json`, one
+//! object. Exit code 0 for records, NXDOMAIN and NODATA (all are answers); 1 for TIMEOUT,
+//! SERVFAIL and other DNS failures; 2 for usage errors.
 
+use std::net::IpAddr;
 use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use mailward_dns::zone::parse_name;
+use mailward_types::Domain;
+use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt, reverse_name};
+use serde_json::{Map, Value, json};
 
 use crate::global::GlobalArgs;
 
-/// Arguments of the subcommand.
+/// Arguments of `mailward dns`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The name to look up (master-file escapes such as `\032` allowed); for PTR, an IP address.
+    name: String,
+    /// The record type.
+    #[arg(value_enum, ignore_case = true)]
+    rtype: RType,
+}
 
-pub(crate) async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this subcommand is not built yet")
+/// The record types `mailward dns` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RType {
+    /// Text records.
+    #[value(name = "TXT")]
+    Txt,
+    /// IPv4 addresses.
+    #[value(name = "A")]
+    A,
+    /// IPv6 addresses.
+    #[value(name = "AAAA")]
+    Aaaa,
+    /// Mail exchangers.
+    #[value(name = "MX")]
+    Mx,
+    /// The names of an IP address.
+    #[value(name = "PTR")]
+    Ptr,
+}
+
+impl RType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Txt => "TXT",
+            Self::A => "A",
+            Self::Aaaa => "AAAA",
+            Self::Mx => "MX",
+            Self::Ptr => "PTR",
+        }
+    }
+}
+
+/// One record, as presentation text and as JSON.
+struct Shown {
+    text: String,
+    json: Value,
+}
+
+pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    // Validate the query before building the resolver, so usage errors come first.
+    let target = if args.rtype == RType::Ptr {
+        let ip: IpAddr = args
+            .name
+            .parse()
+            .with_context(|| format!("PTR needs an IP address, not {:?}", args.name))?;
+        Target::Ip(ip)
+    } else {
+        let name =
+            parse_name(&args.name).with_context(|| format!("invalid name {:?}", args.name))?;
+        Target::Name(name)
+    };
+    let resolver = global.resolver()?;
+    let (owner, result) = match (&target, args.rtype) {
+        (Target::Ip(ip), _) => (reverse_name(*ip), shown(resolver.ptr(*ip).await, show_name)),
+        (Target::Name(n), RType::Txt) => (n.clone(), shown(resolver.txt(n).await, show_txt)),
+        (Target::Name(n), RType::A) => (n.clone(), shown(resolver.a(n).await, show_ip)),
+        (Target::Name(n), RType::Aaaa) => (n.clone(), shown(resolver.aaaa(n).await, show_ip)),
+        (Target::Name(n), RType::Mx) => (n.clone(), shown(resolver.mx(n).await, show_mx)),
+        (Target::Name(_), RType::Ptr) => bail!("PTR needs an IP address"),
+    };
+    let owner_text = presentation_name(&owner);
+    let code = match &result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.is_void() => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    };
+    if global.json {
+        let mut obj = Map::new();
+        obj.insert("name".into(), json!(owner.as_str()));
+        obj.insert("type".into(), json!(args.rtype.as_str()));
+        if let Target::Ip(ip) = target {
+            obj.insert("ip".into(), json!(ip.to_string()));
+        }
+        match result {
+            Ok((records, ttl)) => {
+                obj.insert("status".into(), json!("NOERROR"));
+                obj.insert("ttl".into(), json!(ttl));
+                let records = records.into_iter().map(|r| r.json).collect();
+                obj.insert("records".into(), Value::Array(records));
+            }
+            Err(e) => {
+                obj.insert("status".into(), json!(e.as_str()));
+                if let DnsError::NxDomain { negative_ttl } | DnsError::NoData { negative_ttl } = &e
+                {
+                    obj.insert("negative_ttl".into(), json!(negative_ttl));
+                }
+                if let DnsError::Other(inner) = &e {
+                    obj.insert("error".into(), json!(inner.to_string()));
+                }
+                obj.insert("records".into(), json!([]));
+            }
+        }
+        let obj = Value::Object(obj);
+        println!("{obj}");
+        return Ok(code);
+    }
+    match result {
+        Ok((records, ttl)) => {
+            for r in records {
+                println!(
+                    "{owner_text}\t{ttl}\tIN\t{}\t{}",
+                    args.rtype.as_str(),
+                    r.text
+                );
+            }
+        }
+        Err(DnsError::Other(inner)) => println!("ERROR: {inner}"),
+        Err(e) => println!("{}", e.as_str()),
+    }
+    Ok(code)
+}
+
+enum Target {
+    Name(Domain),
+    Ip(IpAddr),
+}
+
+fn shown<T>(r: DnsResult<T>, show: fn(&T) -> Shown) -> Result<(Vec<Shown>, u32), DnsError> {
+    let lookup = r?;
+    if lookup.records.is_empty() {
+        // Resolvers must not do this; treat it as NODATA like the protocols do.
+        return Err(DnsError::NODATA);
+    }
+    Ok((lookup.records.iter().map(show).collect(), lookup.ttl))
+}
+
+fn show_ip<T: std::fmt::Display>(ip: &T) -> Shown {
+    Shown {
+        text: ip.to_string(),
+        json: json!(ip.to_string()),
+    }
+}
+
+fn show_name(name: &Domain) -> Shown {
+    Shown {
+        text: presentation_name(name),
+        json: json!(name.as_str()),
+    }
+}
+
+fn show_mx(mx: &Mx) -> Shown {
+    Shown {
+        text: format!("{} {}", mx.preference, presentation_name(&mx.exchange)),
+        json: json!({ "preference": mx.preference, "exchange": mx.exchange.as_str() }),
+    }
+}
+
+fn show_txt(txt: &Txt) -> Shown {
+    let quoted: Vec<String> = txt.strings.iter().map(|s| quote(s)).collect();
+    Shown {
+        text: quoted.join(" "),
+        json: json!({
+            // Each character-string in master-file form (lossless for any octet).
+            "strings": txt.strings.iter().map(|s| escape(s)).collect::<Vec<_>>(),
+            // The joined strings, as the protocols read them (invalid UTF-8 replaced).
+            "text": String::from_utf8_lossy(&txt.concat()),
+        }),
+    }
+}
+
+/// A character-string in RFC 1035 §5.1 presentation form, without the quotes: `"` and `\`
+/// escaped with `\`, octets outside printable ASCII as `\DDD`.
+fn escape(s: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out
+}
+
+fn quote(s: &[u8]) -> String {
+    format!("\"{}\"", escape(s))
+}
+
+/// A name in presentation form with its trailing dot; octets that are special in master files
+/// are escaped (space and non-printables as `\DDD`).
+fn presentation_name(name: &Domain) -> String {
+    let mut out = String::with_capacity(name.as_str().len() + 1);
+    for label in name.labels() {
+        for b in label.bytes() {
+            match b {
+                b'"' | b'(' | b')' | b';' | b'\\' | b'@' | b'$' => {
+                    out.push('\\');
+                    out.push(char::from(b));
+                }
+                0x21..=0x7e => out.push(char::from(b)),
+                _ => out.push_str(&format!("\\{b:03}")),
+            }
+        }
+        out.push('.');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_follow_rfc_1035_presentation() {
+        assert_eq!(quote(b"a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(quote(b"\0\r\n\xff"), r#""\000\013\010\255""#);
+        assert_eq!(
+            presentation_name(&Domain::new("sp ace.a:b.example").unwrap()),
+            r"sp\032ace.a:b.example."
+        );
+    }
 }

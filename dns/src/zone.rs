@@ -194,7 +194,7 @@ impl std::error::Error for ZoneError {
 #[non_exhaustive]
 pub enum ZoneErrorKind {
     /// The file could not be read.
-    #[error("cannot read: {0}")]
+    #[error("cannot read the file")]
     Io(Arc<std::io::Error>),
     /// The file is larger than [`MAX_ZONE_FILE_SIZE`].
     #[error("file larger than {limit} octets")]
