@@ -5,14 +5,17 @@ use std::io::Write as _;
 
 use base64::Engine as _;
 
-use crate::model::{AggregateReport, NAMESPACE_RFC9990, XmlElement};
+use crate::model::{AggregateReport, NAMESPACE_RFC9990, PolicyOverride, SpfScope, XmlElement};
 
 /// Writes `report` as RFC 9990 XML (namespace `urn:ietf:params:xml:ns:dmarc-2.0`), elements in
 /// the order of the Appendix A schema.
 ///
-/// Fields the RFC 9990 schema has no place for are left out: `pct`; SPF results after the
-/// first (RFC 9990 allows "zero or one"); `error` elements after the first are joined into the
-/// one allowed, separated by newlines. Values outside the schema's enumerations
+/// Fields the RFC 9990 schema has no place for are left out or mapped: `pct` is left out; of
+/// the SPF results only the first one not scoped `helo` is written (RFC 9990 allows "zero or
+/// one", for MAIL FROM); `error` elements after the first are joined into the one allowed,
+/// separated by newlines; the RFC 7489 override types `forwarded` and `sampled_out` become
+/// `other` with the old type leading the comment; a missing DKIM selector (optional in RFC
+/// 7489) is written empty. Values outside the schema's enumerations
 /// (`Unknown(..)`, only present in reports read from non-conforming sources) are written as
 /// they are, so such a report does not validate. Characters XML 1.0 cannot carry are written as
 /// U+FFFD.
@@ -88,8 +91,22 @@ pub fn to_xml(report: &AggregateReport) -> String {
         w.opt("spf", pe.spf.as_ref().map(|v| v.as_str()));
         for reason in &pe.reasons {
             w.open("reason");
-            w.leaf("type", reason.kind.as_str());
-            w.opt("comment", reason.comment.as_deref());
+            match reason.kind {
+                // RFC 7489-only types have no RFC 9990 value: written as `other`, the old
+                // type leading the comment.
+                PolicyOverride::Forwarded | PolicyOverride::SampledOut => {
+                    w.leaf("type", "other");
+                    let comment = match &reason.comment {
+                        Some(c) => format!("{}: {c}", reason.kind),
+                        None => reason.kind.to_string(),
+                    };
+                    w.leaf("comment", &comment);
+                }
+                _ => {
+                    w.leaf("type", reason.kind.as_str());
+                    w.opt("comment", reason.comment.as_deref());
+                }
+            }
             w.close("reason");
         }
         w.close("policy_evaluated");
@@ -104,12 +121,21 @@ pub fn to_xml(report: &AggregateReport) -> String {
         for d in &r.auth_results.dkim {
             w.open("dkim");
             w.leaf("domain", &d.domain);
-            w.opt("selector", d.selector.as_deref());
+            // RFC 9990 requires a selector; a result read from an RFC 7489 report without one is
+            // written with an empty selector.
+            w.leaf("selector", d.selector.as_deref().unwrap_or_default());
             w.opt("result", d.result.as_ref().map(|v| v.as_str()));
             w.opt("human_result", d.human_result.as_deref());
             w.close("dkim");
         }
-        if let Some(s) = r.auth_results.spf.first() {
+        // RFC 9990 reports one SPF result, for the MAIL FROM identity: the first result not
+        // scoped `helo` (RFC 7489 reports could carry HELO results too).
+        let spf = r
+            .auth_results
+            .spf
+            .iter()
+            .find(|s| s.scope != Some(SpfScope::Helo));
+        if let Some(s) = spf {
             w.open("spf");
             w.leaf("domain", &s.domain);
             w.opt("scope", s.scope.as_ref().map(|v| v.as_str()));
