@@ -1,0 +1,167 @@
+//! The sans-I/O step machine driven by hand: limits that need precise control of the answers
+//! (PTR name limit, hostile resolvers) and caller misuse.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use mailward_spf::{CheckHost, DnsAnswer, DnsQuery, Query, SpfOutcome, SpfResult, Step};
+use mailward_types::Domain;
+use mailward_types::dns::{DnsError, Lookup, Mx, Txt};
+
+/// Drives the machine with `f` answering every query; returns the outcome and the queries.
+fn drive(q: &Query, mut f: impl FnMut(&DnsQuery) -> DnsAnswer) -> (SpfOutcome, Vec<DnsQuery>) {
+    let mut m = CheckHost::new(q);
+    let mut seen = Vec::new();
+    loop {
+        match m.next() {
+            Step::Done(o) => return (o, seen),
+            Step::Query(query) => {
+                let a = f(&query);
+                seen.push(query);
+                m.answer(a);
+                assert!(seen.len() < 10_000, "unbounded queries");
+            }
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn txt(s: &str) -> DnsAnswer {
+    DnsAnswer::Txt(Ok(Lookup::new(vec![Txt::from(s)], 60)))
+}
+
+fn d(s: &str) -> Domain {
+    Domain::new(s).unwrap()
+}
+
+#[test]
+fn ptr_names_beyond_ten_are_ignored() {
+    // RFC 7208 §4.6.4: "If this limit is exceeded, all records other than the first 10 MUST be
+    // ignored." Only the 11th name would validate, so ptr does not match.
+    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let (o, queries) = drive(&q, |query| match query {
+        DnsQuery::Txt(_) => txt("v=spf1 ptr:example.com -all"),
+        DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
+            (1..=11).map(|i| d(&format!("n{i}.example.com"))).collect(),
+            60,
+        ))),
+        DnsQuery::A(name) if name.as_str() == "n11.example.com" => {
+            DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 1)], 60)))
+        }
+        DnsQuery::A(_) => DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 250)], 60))),
+        other => panic!("unexpected {other}"),
+    });
+    assert_eq!(o.result, SpfResult::Fail);
+    let a_queries = queries.iter().filter(|q| matches!(q, DnsQuery::A(_))).count();
+    assert_eq!(a_queries, 10);
+    // The same with the match at the 10th name passes.
+    let (o, _) = drive(&q, |query| match query {
+        DnsQuery::Txt(_) => txt("v=spf1 ptr:example.com -all"),
+        DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
+            (1..=11).map(|i| d(&format!("n{i}.example.com"))).collect(),
+            60,
+        ))),
+        DnsQuery::A(name) if name.as_str() == "n10.example.com" => {
+            DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 1)], 60)))
+        }
+        DnsQuery::A(_) => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
+        other => panic!("unexpected {other}"),
+    });
+    assert_eq!(o.result, SpfResult::Pass);
+}
+
+#[test]
+fn hostile_resolver_is_bounded() {
+    // Every name has a record that asks for more work, every MX has 10 hosts, every PTR 50
+    // names: the §4.6.4 limits still end the evaluation in a bounded number of queries.
+    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let (o, queries) = drive(&q, |query| match query {
+        DnsQuery::Txt(name) => txt(&format!(
+            "v=spf1 a mx ptr include:i.{name} redirect=r.{name} exp=e.{name}"
+        )),
+        DnsQuery::Mx(_) => DnsAnswer::Mx(Ok(Lookup::new(
+            (0..10)
+                .map(|i| Mx {
+                    preference: i,
+                    exchange: d(&format!("m{i}.example.net")),
+                })
+                .collect(),
+            60,
+        ))),
+        DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
+            (0..50).map(|i| d(&format!("p{i}.example.net"))).collect(),
+            60,
+        ))),
+        DnsQuery::A(_) => DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(10, 0, 0, 1)], 60))),
+        DnsQuery::Aaaa(_) => DnsAnswer::Aaaa(Err(DnsError::NODATA)),
+        _ => panic!("unexpected"),
+    });
+    assert_eq!(o.result, SpfResult::PermError);
+    assert_eq!(o.lookups, 11);
+    // 10 terms: each at most 1 + 10 queries, PTR 1 + 10, TXT fetches for each include.
+    assert!(queries.len() <= 10 * 11 + 11 + 10, "{}", queries.len());
+}
+
+#[test]
+fn mismatched_answers_are_dns_errors() {
+    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let (o, _) = drive(&q, |_| DnsAnswer::A(Err(DnsError::NXDOMAIN)));
+    assert_eq!(o.result, SpfResult::TempError);
+    // An answer when none is expected is ignored.
+    let mut m = CheckHost::new(&q);
+    m.answer(txt("v=spf1 +all"));
+    assert!(matches!(m.next(), Step::Query(DnsQuery::Txt(_))));
+    m.answer(txt("v=spf1 +all"));
+    assert!(matches!(m.next(), Step::Done(o) if o.result == SpfResult::Pass));
+    // Done is sticky.
+    assert!(matches!(m.next(), Step::Done(o) if o.result == SpfResult::Pass));
+}
+
+#[test]
+fn empty_lookup_is_nodata() {
+    // The trait says resolvers must not return an empty Lookup; callers still treat one as
+    // NODATA, i.e. a void lookup.
+    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let (o, _) = drive(&q, |query| match query {
+        DnsQuery::Txt(_) => txt("v=spf1 a:x.example.com a:y.example.com a:z.example.com -all"),
+        _ => DnsAnswer::A(Ok(Lookup::new(vec![], 60))),
+    });
+    assert_eq!((o.result, o.void_lookups), (SpfResult::PermError, 3));
+}
+
+#[test]
+fn p_macro_prefers_the_domain() {
+    // RFC 7208 §7.3: "If the <domain> is present in the list of validated domains, it SHOULD
+    // be used. Otherwise, if a subdomain of the <domain> is present, it SHOULD be used."
+    let ip: IpAddr = "192.0.2.1".parse().unwrap();
+    let q = Query::mail_from(ip, "a@example.com", "h.example.com");
+    let (o, queries) = drive(&q, |query| match query {
+        DnsQuery::Txt(_) => txt("v=spf1 exists:%{p}.p.example.org -all"),
+        DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
+            vec![d("other.example.net"), d("mail.example.com"), d("bad.example.com")],
+            60,
+        ))),
+        DnsQuery::A(n) if n.as_str() == "bad.example.com" => {
+            DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(10, 0, 0, 1)], 60)))
+        }
+        DnsQuery::A(n) if n.as_str().ends_with(".p.example.org") => {
+            DnsAnswer::A(Err(DnsError::NXDOMAIN))
+        }
+        DnsQuery::A(_) => DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 1)], 60))),
+        other => panic!("unexpected {other}"),
+    });
+    assert_eq!(o.result, SpfResult::Fail);
+    assert!(queries.contains(&DnsQuery::A(d("mail.example.com.p.example.org"))));
+}
+
+#[test]
+fn ipv4_mapped_client_queries_a() {
+    let q = Query::mail_from("::ffff:192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let (o, queries) = drive(&q, |query| match query {
+        DnsQuery::Txt(_) => txt("v=spf1 a -all"),
+        DnsQuery::A(_) => DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 1)], 60))),
+        other => panic!("unexpected {other}"),
+    });
+    assert_eq!(o.result, SpfResult::Pass);
+    assert_eq!(queries.len(), 2);
+}
