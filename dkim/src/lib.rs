@@ -8,6 +8,7 @@ mod canon;
 mod crypto;
 mod hash;
 mod key;
+mod keygen;
 mod sign;
 mod signature;
 mod util;
@@ -25,6 +26,9 @@ pub use crypto::{
 };
 pub use hash::{BodyHash, BodyHasher};
 pub use key::{KeyRecord, KeyRecordError, MAX_KEY_RECORD_LEN, MAX_LIST_ENTRIES};
+pub use keygen::{
+    MAX_TXT_STRING, generate_key, key_record_text, master_file_entry, split_txt_strings,
+};
 pub use sign::{DEFAULT_SIGNED_HEADERS, OVERSIGNED_HEADERS, SignError, Signer, SigningContext};
 pub use signature::{
     DkimSignature, MAX_SIGNATURE_LEN, MAX_SIGNED_HEADERS, SignatureError, key_name,

@@ -51,10 +51,12 @@ impl RsaVerifyKey {
         })
     }
 
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
     pub(crate) fn e_bytes(&self) -> Box<[u8]> {
         self.e.to_be_bytes_trimmed_vartime()
     }
 
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(dead_code))]
     pub(crate) fn n_bytes(&self) -> Box<[u8]> {
         self.n.to_be_bytes_trimmed_vartime()
     }
