@@ -327,6 +327,11 @@ pub struct PolicyDiscovery {
     pub policy: Option<PolicyTag>,
     /// Its value.
     pub requested_policy: Option<RequestedPolicy>,
+    /// `t=y` was set (and the mode honours it).
+    pub testing: bool,
+    /// The value after `t=y` lowering (Tree Walk mode). In PSL mode `pct` sampling happens per
+    /// message, in [`evaluate`], so this is the requested value.
+    pub effective_policy: Option<RequestedPolicy>,
     /// Whether the Author Domain exists, when that was needed (for `np`) or evident.
     pub author_exists: Option<bool>,
     /// The Tree Walk queries of policy discovery.
@@ -437,7 +442,8 @@ pub struct DmarcOutcome {
     pub record_location: Option<RecordLocation>,
     /// The record as published.
     pub record: Option<String>,
-    /// The record parsed.
+    /// The record parsed (not serialized: `record` has the text).
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub parsed_record: Option<DmarcRecord>,
     /// SPF alignment, when an SPF result was given.
     pub spf: Option<SpfAlignment>,
@@ -641,6 +647,8 @@ async fn discover<R: Resolver>(
         policies: None,
         policy: None,
         requested_policy: None,
+        testing: false,
+        effective_policy: None,
         author_exists: None,
         walk: Vec::new(),
     };
@@ -703,7 +711,13 @@ async fn discover<R: Resolver>(
             return (d, Some(walk));
         }
     };
-    let r = finish_discovery(dns, d, record, location).await;
+    let mut r = finish_discovery(dns, d, record, location).await;
+    // §4.7 `t`: "if the policy is "quarantine" and the value of the "t" tag is "y", a policy
+    // of "none" will be applied [...]; if the policy is "reject" [...] "quarantine"".
+    if let (Some(rec), Some(p)) = (&r.record, r.requested_policy) {
+        r.testing = rec.record.testing();
+        r.effective_policy = Some(if r.testing { p.one_level_lower() } else { p });
+    }
     (r, full)
 }
 
@@ -760,6 +774,7 @@ async fn finish_discovery<R: Resolver>(
         PolicyTag::Sp => policies.sp,
         PolicyTag::Np => policies.np,
     });
+    d.effective_policy = d.requested_policy;
     d.policy = Some(tag);
     d.policies = Some(policies);
     d.status = DiscoveryStatus::Found;

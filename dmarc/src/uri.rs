@@ -18,7 +18,6 @@ pub const MAX_REPORT_URIS: usize = 32;
 
 /// One reporting URI from `rua` or `ruf`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReportUri {
     /// The URI (RFC 3986 syntax checked), without any size suffix.
     pub uri: String,
@@ -96,6 +95,14 @@ impl fmt::Display for ReportUri {
             write!(f, "!{size}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for ReportUri {
+    /// As its text (with any size suffix).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

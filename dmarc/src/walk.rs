@@ -66,8 +66,10 @@ pub enum QueryOutcome {
         count: usize,
     },
     /// NXDOMAIN.
+    #[cfg_attr(feature = "serde", serde(rename = "nxdomain"))]
     NxDomain,
     /// NODATA (the name exists, no TXT).
+    #[cfg_attr(feature = "serde", serde(rename = "nodata"))]
     NoData,
     /// The `_dmarc` name would be longer than a DNS name can be; not queried.
     NameTooLong,
