@@ -219,3 +219,48 @@ fn bad_zone_files_name_file_and_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A UDP server on loopback answering every query with an empty response of the given RCODE.
+fn fake_server(rcode: u8) -> String {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            if n < 12 {
+                continue;
+            }
+            let mut reply = buf[..n].to_vec();
+            reply[2] |= 0x80; // QR
+            reply[3] = 0x80 | rcode; // RA, RCODE
+            let _ = sock.send_to(&reply, peer);
+        }
+    });
+    addr.to_string()
+}
+
+#[test]
+fn dns_server_flag_uses_real_dns() {
+    // RCODE 3 (NXDOMAIN) and 2 (SERVFAIL), RFC 1035 §4.1.1.
+    let nx = fake_server(3);
+    let out = mailward(&["--dns-server", &nx, "dns", "example.com", "TXT"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "NXDOMAIN\n");
+    let sf = fake_server(2);
+    let out = mailward(&["--dns-server", &sf, "--json", "dns", "example.com", "A"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "SERVFAIL");
+    // --zone and --dns-server together are a usage error.
+    let zone = example_zone();
+    let err = usage_error(&[
+        "--zone",
+        &zone,
+        "--dns-server",
+        &nx,
+        "dns",
+        "example.com",
+        "TXT",
+    ]);
+    assert!(err.contains("cannot be used together"), "{err}");
+}
