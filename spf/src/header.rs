@@ -136,16 +136,17 @@ pub fn received_spf_value(outcome: &SpfOutcome, query: &Query, receiver: &str) -
     out
 }
 
-/// The whole `Received-SPF:` field, folded (CRLF + tab) before the key-value pairs, without the
-/// final CRLF.
+/// The whole `Received-SPF:` field, without the final CRLF. Lines longer than 78 columns are
+/// folded by inserting CRLF before an existing space (RFC 5322 §2.2.3), so unfolding gives the
+/// value back unchanged.
 pub fn received_spf_field(outcome: &SpfOutcome, query: &Query, receiver: &str) -> String {
     let value = received_spf_value(outcome, query, receiver);
     let mut out = String::from("Received-SPF:");
     let mut line = out.len();
     for word in value.split(' ') {
         if line + 1 + word.len() > 78 && line > 1 {
-            out.push_str("\r\n\t");
-            line = 8;
+            out.push_str("\r\n ");
+            line = 1;
         } else {
             out.push(' ');
             line += 1;

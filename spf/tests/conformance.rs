@@ -1,7 +1,12 @@
 //! Conformance scenarios written from the text of RFC 7208, over
 //! `tests/data/conformance.zone` with fault injection (timeouts, SERVFAIL) from
 //! `mailward_dns::ZoneResolver`. Every expectation cites the sentence it comes from.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use mailward_dns::ZoneResolver;
 use mailward_spf::{Query, SpfOutcome, SpfResult, TraceEvent, evaluate};
@@ -64,7 +69,12 @@ fn s4_3_initial_processing() {
     table(&[
         // "If the <domain> is malformed (e.g., label longer than 63 characters, zero-length
         // label not at the end, etc.) or is not a multi-label domain name, ... "none"."
-        ("192.0.2.1", "a@foo..example.com", NoneR, "zero-length label"),
+        (
+            "192.0.2.1",
+            "a@foo..example.com",
+            NoneR,
+            "zero-length label",
+        ),
         (
             "192.0.2.1",
             &format!("a@{}.example.com", "x".repeat(64)),
@@ -94,16 +104,56 @@ fn s4_4_record_lookup_errors() {
 fn s4_5_record_selection() {
     table(&[
         ("192.0.2.1", "sel-none", NoneR, "no v=spf1 record"),
-        ("192.0.2.1", "sel-version10", NoneR, "\"v=spf10\" does not match and is discarded"),
-        ("192.0.2.1", "sel-case", SoftFail, "ABNF literals are case-insensitive (§12)"),
-        ("192.0.2.1", "sel-two", PermError, "more than one record: permerror"),
-        ("192.0.2.1", "sel-other", Fail, "other TXT records are discarded"),
+        (
+            "192.0.2.1",
+            "sel-version10",
+            NoneR,
+            "\"v=spf10\" does not match and is discarded",
+        ),
+        (
+            "192.0.2.1",
+            "sel-case",
+            SoftFail,
+            "ABNF literals are case-insensitive (§12)",
+        ),
+        (
+            "192.0.2.1",
+            "sel-two",
+            PermError,
+            "more than one record: permerror",
+        ),
+        (
+            "192.0.2.1",
+            "sel-other",
+            Fail,
+            "other TXT records are discarded",
+        ),
         // §3.3: strings "MUST be treated as if those strings are concatenated together
         // without adding spaces".
-        ("192.0.2.5", "sel-concat", Pass, "\"v=spf1 ip4:\" \"192.0.2.5 -all\""),
-        ("192.0.2.5", "sel-glued", NoneR, "\"v=spf1\" \"-all\" is \"v=spf1-all\""),
-        ("192.0.2.5", "sel-empty", Neutral, "an empty record: default result (§4.7)"),
-        ("192.0.2.5", "sel-tab", NoneR, "version terminated by SP or end only"),
+        (
+            "192.0.2.5",
+            "sel-concat",
+            Pass,
+            "\"v=spf1 ip4:\" \"192.0.2.5 -all\"",
+        ),
+        (
+            "192.0.2.5",
+            "sel-glued",
+            NoneR,
+            "\"v=spf1\" \"-all\" is \"v=spf1-all\"",
+        ),
+        (
+            "192.0.2.5",
+            "sel-empty",
+            Neutral,
+            "an empty record: default result (§4.7)",
+        ),
+        (
+            "192.0.2.5",
+            "sel-tab",
+            NoneR,
+            "version terminated by SP or end only",
+        ),
     ]);
 }
 
@@ -112,27 +162,62 @@ fn s4_6_syntax_errors_anywhere() {
     table(&[
         // §4.6: "if there are any syntax errors anywhere in the record, check_host() returns
         // immediately with the result "permerror", without further interpretation".
-        ("192.0.2.1", "syn-anywhere", PermError, "+all before a bad term"),
+        (
+            "192.0.2.1",
+            "syn-anywhere",
+            PermError,
+            "+all before a bad term",
+        ),
         // §12 terms = *( 1*SP ( directive / modifier ) ), record = version terms *SP.
-        ("192.0.2.1", "syn-spaces", Pass, "runs of spaces and trailing spaces"),
+        (
+            "192.0.2.1",
+            "syn-spaces",
+            Pass,
+            "runs of spaces and trailing spaces",
+        ),
         ("192.0.2.1", "syn-ctrl", PermError, "CR is not SP"),
         // §6: "Unrecognized modifiers MUST be ignored no matter where, or how often".
-        ("192.0.2.1", "syn-unknown-mod", Pass, "unknown modifiers ignored"),
-        ("192.0.2.2", "syn-unknown-mod", Fail, "unknown modifiers ignored"),
+        (
+            "192.0.2.1",
+            "syn-unknown-mod",
+            Pass,
+            "unknown modifiers ignored",
+        ),
+        (
+            "192.0.2.2",
+            "syn-unknown-mod",
+            Fail,
+            "unknown modifiers ignored",
+        ),
         // §4.6.1: "mechanism and modifier names are case-insensitive".
         ("192.0.2.2", "syn-mod-case", Fail, "REDIRECT= works"),
-        ("192.0.2.1", "syn-redir-mech", PermError, "redirect is a modifier"),
+        (
+            "192.0.2.1",
+            "syn-redir-mech",
+            PermError,
+            "redirect is a modifier",
+        ),
         // §6: redirect and exp "MUST NOT appear in a record more than once each".
         ("192.0.2.1", "syn-dup-redir", PermError, "two redirect="),
         ("192.0.2.1", "syn-dup-exp", PermError, "two exp="),
-        ("192.0.2.1", "syn-exp-empty", PermError, "exp= needs a domain-spec"),
+        (
+            "192.0.2.1",
+            "syn-exp-empty",
+            PermError,
+            "exp= needs a domain-spec",
+        ),
         // §5.6 ip4-cidr-length "value range 0-32", no leading zero.
         ("192.0.2.1", "syn-cidr33", PermError, "/33"),
         ("192.0.2.1", "syn-cidr-zero", PermError, "/024"),
         ("192.0.2.1", "syn-ip6-129", PermError, "/129"),
         // §5.6: "It is not permitted to omit parts of the IP address".
         ("192.0.2.1", "syn-ip4-short", PermError, "ip4:192.0.2"),
-        ("192.0.2.1", "syn-ip4-dual", PermError, "ip4 takes no dual-cidr-length"),
+        (
+            "192.0.2.1",
+            "syn-ip4-dual",
+            PermError,
+            "ip4 takes no dual-cidr-length",
+        ),
         // §7.1 toplabel: not all-numeric; a domain-spec needs "." toplabel or a macro.
         ("192.0.2.1", "syn-numeric-top", PermError, "a:foo.123"),
         ("192.0.2.1", "syn-only-top", PermError, "a:com"),
@@ -142,13 +227,28 @@ fn s4_6_syntax_errors_anywhere() {
         ("192.0.2.1", "syn-trailing-pct", PermError, "trailing %"),
         ("192.0.2.1", "syn-bad-letter", PermError, "%{x}"),
         // §7.2: c, r, t "are allowed only in "exp" text".
-        ("192.0.2.1", "syn-crt-domain", PermError, "%{c} in a domain-spec"),
+        (
+            "192.0.2.1",
+            "syn-crt-domain",
+            PermError,
+            "%{c} in a domain-spec",
+        ),
         // §7.3: "If a DIGIT is specified, the value MUST be nonzero."
         ("192.0.2.1", "syn-zero-digit", PermError, "%{d0}"),
         // §3.1: records are US-ASCII.
         ("192.0.2.1", "syn-nonascii", PermError, "UTF-8 in a record"),
-        ("192.0.2.1", "syn-all-arg", PermError, "all takes no argument"),
-        ("192.0.2.1", "syn-include-cidr", PermError, "include takes no CIDR"),
+        (
+            "192.0.2.1",
+            "syn-all-arg",
+            PermError,
+            "all takes no argument",
+        ),
+        (
+            "192.0.2.1",
+            "syn-include-cidr",
+            PermError,
+            "include takes no CIDR",
+        ),
     ]);
 }
 
@@ -160,10 +260,25 @@ fn s4_6_4_dns_term_limit() {
         ("192.0.2.99", "lim-10", Pass, "exactly 10 DNS terms"),
         ("198.51.100.10", "lim-10", Pass, "the 10th term matches"),
         ("192.0.2.99", "lim-11", PermError, "11 DNS terms"),
-        ("198.51.100.11", "lim-11", PermError, "the 11th term is never queried"),
+        (
+            "198.51.100.11",
+            "lim-11",
+            PermError,
+            "the 11th term is never queried",
+        ),
         // "must be tracked as a single global limit for all evaluations" (§4.1).
-        ("192.0.2.99", "lim-chain", Pass, "1 include + 4 a + redirect + 4 a = 10"),
-        ("192.0.2.99", "lim-chain-over", PermError, "the same plus 5 more"),
+        (
+            "192.0.2.99",
+            "lim-chain",
+            Pass,
+            "1 include + 4 a + redirect + 4 a = 10",
+        ),
+        (
+            "192.0.2.99",
+            "lim-chain-over",
+            PermError,
+            "the same plus 5 more",
+        ),
         ("192.0.2.1", "lim-loop", PermError, "include loop"),
         ("192.0.2.1", "lim-redir-loop", PermError, "redirect loop"),
     ]);
@@ -181,15 +296,31 @@ fn s4_6_4_void_and_mx_limits() {
     table(&[
         // "SPF implementations SHOULD limit "void lookups" to two ... Exceeding the limit
         // produces a "permerror" result."
-        ("192.0.2.99", "void-2", Pass, "NXDOMAIN + NODATA = 2 void lookups"),
+        (
+            "192.0.2.99",
+            "void-2",
+            Pass,
+            "NXDOMAIN + NODATA = 2 void lookups",
+        ),
         ("192.0.2.99", "void-3", PermError, "the 3rd void lookup"),
         // "the evaluation of each "MX" record MUST NOT result in querying more than 10 address
         // records ... If this limit is exceeded, the "mx" mechanism MUST produce a "permerror"".
-        ("192.0.2.110", "mx-10", Pass, "10 MX names, the 10th matches"),
+        (
+            "192.0.2.110",
+            "mx-10",
+            Pass,
+            "10 MX names, the 10th matches",
+        ),
         ("192.0.2.99", "mx-11", PermError, "11 MX names"),
     ]);
-    assert_eq!(run("192.0.2.99", "user@void-2.example.com", "h").void_lookups, 2);
-    assert_eq!(run("192.0.2.99", "user@void-3.example.com", "h").void_lookups, 3);
+    assert_eq!(
+        run("192.0.2.99", "user@void-2.example.com", "h").void_lookups,
+        2
+    );
+    assert_eq!(
+        run("192.0.2.99", "user@void-3.example.com", "h").void_lookups,
+        3
+    );
 }
 
 #[test]
@@ -202,7 +333,12 @@ fn s4_7_and_5_1_default_and_all() {
         // §5.1: "Mechanisms after "all" will never be tested."
         ("192.0.2.1", "all-first", Fail, "-all before +ip4"),
         // §5.1: "Any "redirect" modifier ... MUST be ignored when there is an "all" mechanism".
-        ("192.0.2.1", "all-redirect", Neutral, "?all wins over redirect"),
+        (
+            "192.0.2.1",
+            "all-redirect",
+            Neutral,
+            "?all wins over redirect",
+        ),
     ]);
 }
 
@@ -211,17 +347,52 @@ fn s5_2_include_result_table() {
     table(&[
         ("192.0.2.1", "inc-pass", Pass, "pass -> match"),
         ("192.0.2.1", "inc-fail", Neutral, "fail -> not match"),
-        ("192.0.2.1", "inc-softfail", Neutral, "softfail -> not match"),
+        (
+            "192.0.2.1",
+            "inc-softfail",
+            Neutral,
+            "softfail -> not match",
+        ),
         ("192.0.2.1", "inc-neutral", Fail, "neutral -> not match"),
-        ("192.0.2.1", "inc-temperror", TempError, "temperror -> temperror (timeout)"),
-        ("192.0.2.1", "inc-servfail", TempError, "temperror -> temperror (SERVFAIL)"),
-        ("192.0.2.1", "inc-permerror", PermError, "permerror -> permerror"),
-        ("192.0.2.1", "inc-none", PermError, "none -> permerror (no SPF record)"),
-        ("192.0.2.1", "inc-nx", PermError, "none -> permerror (NXDOMAIN)"),
+        (
+            "192.0.2.1",
+            "inc-temperror",
+            TempError,
+            "temperror -> temperror (timeout)",
+        ),
+        (
+            "192.0.2.1",
+            "inc-servfail",
+            TempError,
+            "temperror -> temperror (SERVFAIL)",
+        ),
+        (
+            "192.0.2.1",
+            "inc-permerror",
+            PermError,
+            "permerror -> permerror",
+        ),
+        (
+            "192.0.2.1",
+            "inc-none",
+            PermError,
+            "none -> permerror (no SPF record)",
+        ),
+        (
+            "192.0.2.1",
+            "inc-nx",
+            PermError,
+            "none -> permerror (NXDOMAIN)",
+        ),
         // "-include produces "fail"".
         ("192.0.2.1", "inc-minus", Fail, "-include of a pass"),
         // §4.3 + §5.2: a target that is not a multi-label domain gives none -> permerror.
-        ("192.0.2.1", "bob@inc-bad-target.example.com", PermError, "include:%{l}"),
+        (
+            "192.0.2.1",
+            "bob@inc-bad-target.example.com",
+            PermError,
+            "include:%{l}",
+        ),
     ]);
 }
 
@@ -236,11 +407,36 @@ fn s5_3_a() {
         ("2001:db8::21", "a-v4only", Fail, "no AAAA"),
         // §5: "SPF implementations on IPv6 servers need to handle both "AAAA" and "A" records,
         // for clients on IPv4-mapped IPv6 addresses".
-        ("::ffff:192.0.2.20", "a-plain", Pass, "IPv4-mapped client uses A"),
-        ("192.0.2.1", "a-slow", TempError, "§5: a timeout makes check_host() temperror"),
-        ("192.0.2.20", "a-cname", Pass, "CNAME followed by the resolver"),
-        ("203.0.113.1", "a-zero", Pass, "a/0 matches any IPv4 when an A record exists"),
-        ("2001:db8::1", "a-zero", Fail, "a/0 is the IPv4 length: IPv6 still needs /128"),
+        (
+            "::ffff:192.0.2.20",
+            "a-plain",
+            Pass,
+            "IPv4-mapped client uses A",
+        ),
+        (
+            "192.0.2.1",
+            "a-slow",
+            TempError,
+            "§5: a timeout makes check_host() temperror",
+        ),
+        (
+            "192.0.2.20",
+            "a-cname",
+            Pass,
+            "CNAME followed by the resolver",
+        ),
+        (
+            "203.0.113.1",
+            "a-zero",
+            Pass,
+            "a/0 matches any IPv4 when an A record exists",
+        ),
+        (
+            "2001:db8::1",
+            "a-zero",
+            Fail,
+            "a/0 is the IPv4 length: IPv6 still needs /128",
+        ),
         // §7.1 macro-literal includes ':'.
         ("192.0.2.70", "a-colon", Pass, "a:foo:bar.example.com"),
     ]);
@@ -262,18 +458,53 @@ fn s5_4_mx() {
 #[test]
 fn s5_5_ptr() {
     table(&[
-        ("192.0.2.40", "ptr-test", Pass, "validated name within example.com"),
-        ("192.0.2.41", "ptr-test", Fail, "fake.example.com is 192.0.2.99: not validated"),
-        ("192.0.2.42", "ptr-test", Fail, "host40.example.org: validated? no, and outside"),
+        (
+            "192.0.2.40",
+            "ptr-test",
+            Pass,
+            "validated name within example.com",
+        ),
+        (
+            "192.0.2.41",
+            "ptr-test",
+            Fail,
+            "fake.example.com is 192.0.2.99: not validated",
+        ),
+        (
+            "192.0.2.42",
+            "ptr-test",
+            Fail,
+            "host40.example.org: validated? no, and outside",
+        ),
         // "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails to
         // match."
-        ("192.0.2.43", "ptr-test", Fail, "PTR timeout: no match, not temperror"),
+        (
+            "192.0.2.43",
+            "ptr-test",
+            Fail,
+            "PTR timeout: no match, not temperror",
+        ),
         // "If a DNS error occurs while doing an A RR lookup, then that domain name is skipped
         // and the search continues."
-        ("192.0.2.44", "ptr-test", Pass, "first name times out, second validates"),
+        (
+            "192.0.2.44",
+            "ptr-test",
+            Pass,
+            "first name times out, second validates",
+        ),
         // Without domain-spec the target is <domain> (§4.8).
-        ("192.0.2.45", "ptr-self", Pass, "host below ptr-self.example.com"),
-        ("192.0.2.40", "ptr-self", Fail, "host40.example.com is not below ptr-self"),
+        (
+            "192.0.2.45",
+            "ptr-self",
+            Pass,
+            "host below ptr-self.example.com",
+        ),
+        (
+            "192.0.2.40",
+            "ptr-self",
+            Fail,
+            "host40.example.com is not below ptr-self",
+        ),
     ]);
 }
 
@@ -281,9 +512,24 @@ fn s5_5_ptr() {
 fn s5_6_s5_7_ip_and_exists() {
     table(&[
         ("2001:db8:1::1", "ip6-net", Pass, "inside 2001:db8::/32"),
-        ("192.0.2.1", "ip6-net", Fail, "ip6 never matches an IPv4 client"),
-        ("::ffff:192.0.2.1", "ip6-net", Fail, "a mapped client is IPv4 (§5)"),
-        ("::ffff:192.0.2.1", "ip4-net", Pass, "a mapped client matches ip4"),
+        (
+            "192.0.2.1",
+            "ip6-net",
+            Fail,
+            "ip6 never matches an IPv4 client",
+        ),
+        (
+            "::ffff:192.0.2.1",
+            "ip6-net",
+            Fail,
+            "a mapped client is IPv4 (§5)",
+        ),
+        (
+            "::ffff:192.0.2.1",
+            "ip4-net",
+            Pass,
+            "a mapped client matches ip4",
+        ),
         ("192.0.2.2", "exists-test", Pass, "%{ir}.bl A record exists"),
         // §5.7: "used for a DNS A RR lookup (even when the connection type is IPv6)".
         ("2001:db8::1", "exists-test", Pass, "IPv6 client, A lookup"),
@@ -297,11 +543,26 @@ fn s6_1_redirect() {
         ("192.0.2.1", "red-pass", Pass, "the target's result"),
         // "if no SPF record is found, or if the <target-name> is malformed, the result is a
         // "permerror" rather than "none"".
-        ("192.0.2.1", "red-none", PermError, "target without SPF record"),
+        (
+            "192.0.2.1",
+            "red-none",
+            PermError,
+            "target without SPF record",
+        ),
         ("192.0.2.1", "red-nx", PermError, "target NXDOMAIN"),
-        ("192.0.2.1", "bob@red-bad-target.example.com", PermError, "malformed target"),
+        (
+            "192.0.2.1",
+            "bob@red-bad-target.example.com",
+            PermError,
+            "malformed target",
+        ),
         // "If all mechanisms fail to match, and a "redirect" modifier is present".
-        ("192.0.2.1", "red-after", Pass, "mechanisms first, wherever redirect is"),
+        (
+            "192.0.2.1",
+            "red-after",
+            Pass,
+            "mechanisms first, wherever redirect is",
+        ),
         ("192.0.2.2", "red-after", Fail, "then the redirect"),
         // %{d} and implicit targets take the new <domain>.
         ("192.0.2.80", "red-domain", Pass, "a on r-a.example.net"),
@@ -320,7 +581,13 @@ fn s6_2_explanations() {
     // "If there are any DNS processing errors (any RCODE other than 0), or if no records are
     // returned, or if more than one record is returned, or if there are syntax errors in the
     // explanation string, then proceed as if no "exp" modifier was given."
-    for d in ["exp-nx", "exp-multi", "exp-syntax", "exp-nonascii", "exp-slow"] {
+    for d in [
+        "exp-nx",
+        "exp-multi",
+        "exp-syntax",
+        "exp-nonascii",
+        "exp-slow",
+    ] {
         let o = run("192.0.2.9", &format!("user@{d}.example.com"), "h");
         assert_eq!((o.result, o.explanation), (Fail, None), "{d}");
     }
@@ -340,18 +607,27 @@ fn s6_2_explanations() {
     assert!(o.explanation.unwrap().starts_with("2001:db8::cb01 checked"));
     // The exp domain-spec is macro-expanded too.
     let o = run("192.0.2.9", "alice@exp-macro-name.example.com", "h");
-    assert_eq!(o.explanation.as_deref(), Some("per-user explanation for alice"));
+    assert_eq!(
+        o.explanation.as_deref(),
+        Some("per-user explanation for alice")
+    );
     // "The fetched TXT record's strings are concatenated with no spaces".
     let o = run("192.0.2.9", "a@exp-joined.example.com", "h");
     assert_eq!(o.explanation.as_deref(), Some("two strings"));
     // "During recursion into an "include" mechanism, an "exp" modifier from the
     // <target-name> MUST NOT be used."
     let o = run("192.0.2.9", "a@inc-exp.example.com", "h");
-    assert_eq!(o.explanation.as_deref(), Some("top explanation for inc-exp.example.com"));
+    assert_eq!(
+        o.explanation.as_deref(),
+        Some("top explanation for inc-exp.example.com")
+    );
     // "when executing a "redirect" modifier, an "exp" modifier from the original domain MUST
     // NOT be used."
     let o = run("192.0.2.9", "a@red-exp.example.com", "h");
-    assert_eq!(o.explanation.as_deref(), Some("inner explanation for r-fail-exp.example.net"));
+    assert_eq!(
+        o.explanation.as_deref(),
+        Some("inner explanation for r-fail-exp.example.net")
+    );
 }
 
 #[test]
@@ -361,20 +637,45 @@ fn s7_macros_in_queries() {
         ("192.0.2.40", "mac-p", Pass, "%{p}"),
         // Not validated: "the string "unknown" is used".
         ("192.0.2.41", "mac-p", Fail, "%{p} is unknown"),
-        ("192.0.2.1", "bob+tag@mac-o.example.com", Pass, "%{l1r+}.%{o}"),
-        ("192.0.2.1", "a+b@mac-upper.example.com", Pass, "%{L} URL-escapes '+' to %2B"),
-        ("192.0.2.1", "a@mac-special.example.com", Fail, "%% %_ %- are valid"),
+        (
+            "192.0.2.1",
+            "bob+tag@mac-o.example.com",
+            Pass,
+            "%{l1r+}.%{o}",
+        ),
+        (
+            "192.0.2.1",
+            "a+b@mac-upper.example.com",
+            Pass,
+            "%{L} URL-escapes '+' to %2B",
+        ),
+        (
+            "192.0.2.1",
+            "a@mac-special.example.com",
+            Fail,
+            "%% %_ %- are valid",
+        ),
     ]);
     // %{h} is the HELO parameter.
-    assert_eq!(run("192.0.2.1", "a@mac-h.example.com", "good.example.net").result, Pass);
-    assert_eq!(run("192.0.2.1", "a@mac-h.example.com", "bad.example.net").result, Fail);
+    assert_eq!(
+        run("192.0.2.1", "a@mac-h.example.com", "good.example.net").result,
+        Pass
+    );
+    assert_eq!(
+        run("192.0.2.1", "a@mac-h.example.com", "bad.example.net").result,
+        Fail
+    );
     // §7.3: names over 253 characters lose labels on the left.
     let local = "a".repeat(50);
     let o = run("192.0.2.1", &format!("{local}@mac-trunc.example.com"), "h");
     assert_eq!(o.result, Pass, "{:#?}", o.trace);
     // §7.3: %- expands to %20 and %_ to a space, in the queried name.
     let o = run("192.0.2.1", "a@mac-special.example.com", "h");
-    assert!(o.trace.iter().any(|e| e.to_string().contains("A x%y z%20w.special.example.com")));
+    assert!(
+        o.trace
+            .iter()
+            .any(|e| e.to_string().contains("A x%y z%20w.special.example.com"))
+    );
 }
 
 #[test]
@@ -382,9 +683,15 @@ fn s2_3_s2_4_identities() {
     let z = zone();
     let ip = |s: &str| s.parse().unwrap();
     // §2.3: the HELO identity, checked with <sender> = postmaster@<helo>.
-    let o = pollster::block_on(evaluate(&z, &Query::helo(ip("192.0.2.60"), "helo.example.com")));
+    let o = pollster::block_on(evaluate(
+        &z,
+        &Query::helo(ip("192.0.2.60"), "helo.example.com"),
+    ));
     assert_eq!(o.result, Pass);
-    let o = pollster::block_on(evaluate(&z, &Query::helo(ip("192.0.2.61"), "helo.example.com")));
+    let o = pollster::block_on(evaluate(
+        &z,
+        &Query::helo(ip("192.0.2.61"), "helo.example.com"),
+    ));
     assert_eq!(o.result, Fail);
     // "This SPF check can only be performed when the "HELO" string is a valid, multi-label
     // domain name."

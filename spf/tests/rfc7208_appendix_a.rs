@@ -3,7 +3,12 @@
 //!
 //! Each example's SPF records are appended to the zone text; the expected results are the ones
 //! the appendix states next to each record.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use mailward_dns::ZoneResolver;
 use mailward_spf::{Query, SpfResult, evaluate};
@@ -26,7 +31,11 @@ fn check(z: &ZoneResolver, ip: &str, sender: &str) -> SpfResult {
 
 fn expect(record: &str, ip: &str, want: SpfResult) {
     let z = zone(&[("example.com", record)]);
-    assert_eq!(check(&z, ip, "user@example.com"), want, "{record} from {ip}");
+    assert_eq!(
+        check(&z, ip, "user@example.com"),
+        want,
+        "{record} from {ip}"
+    );
 }
 
 use SpfResult::{Fail, Pass};
@@ -100,7 +109,10 @@ fn a2_multiple_domains() {
     // example.org's designated servers "are the union of example.com's and example.net's".
     // The RFC does not give example.com's and example.net's records; these are ours.
     let z = zone(&[
-        ("example.org", "v=spf1 include:example.com include:example.net -all"),
+        (
+            "example.org",
+            "v=spf1 include:example.com include:example.net -all",
+        ),
         ("example.com", "v=spf1 mx -all"),
         ("example.net", "v=spf1 ip4:198.51.100.0/24 -all"),
         ("la.example.org", "v=spf1 redirect=example.org"),
@@ -111,8 +123,14 @@ fn a2_multiple_domains() {
     assert_eq!(check(&z, "198.51.100.7", "a@example.org"), Pass);
     assert_eq!(check(&z, "192.0.2.10", "a@example.org"), Fail);
     for d in ["la", "ny", "sf"] {
-        assert_eq!(check(&z, "192.0.2.130", &format!("a@{d}.example.org")), Pass);
-        assert_eq!(check(&z, "203.0.113.1", &format!("a@{d}.example.org")), Fail);
+        assert_eq!(
+            check(&z, "192.0.2.130", &format!("a@{d}.example.org")),
+            Pass
+        );
+        assert_eq!(
+            check(&z, "203.0.113.1", &format!("a@{d}.example.org")),
+            Fail
+        );
     }
 }
 
@@ -123,8 +141,14 @@ fn a3_dnsbl_style() {
             "example.com",
             "v=spf1 mx include:mobile-users._spf.%{d} include:remote-users._spf.%{d} -all",
         ),
-        ("mobile-users._spf.example.com", "v=spf1 exists:%{l1r+}.%{d}"),
-        ("remote-users._spf.example.com", "v=spf1 exists:%{ir}.%{l1r+}.%{d}"),
+        (
+            "mobile-users._spf.example.com",
+            "v=spf1 exists:%{l1r+}.%{d}",
+        ),
+        (
+            "remote-users._spf.example.com",
+            "v=spf1 exists:%{ir}.%{l1r+}.%{d}",
+        ),
     ]);
     // "users at example.com who mail from arbitrary servers": mary and fred, from anywhere.
     assert_eq!(check(&z, "203.0.113.9", "mary@example.com"), Pass);

@@ -1,6 +1,11 @@
 //! Property test: every record AST displays to text that parses back to the same AST
 //! (STYLE §6), and parsing arbitrary text never panics.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -22,7 +27,11 @@ fn letter(explain: bool) -> impl Strategy<Value = MacroLetter> {
         MacroLetter::Helo,
     ];
     if explain {
-        v.extend([MacroLetter::ClientIp, MacroLetter::Receiver, MacroLetter::Timestamp]);
+        v.extend([
+            MacroLetter::ClientIp,
+            MacroLetter::Receiver,
+            MacroLetter::Timestamp,
+        ]);
     }
     proptest::sample::select(v)
 }
@@ -89,7 +98,10 @@ fn domain_spec() -> impl Strategy<Value = MacroString> {
 }
 
 fn cidr() -> impl Strategy<Value = DualCidr> {
-    (proptest::option::of(0u8..=32), proptest::option::of(0u8..=128))
+    (
+        proptest::option::of(0u8..=32),
+        proptest::option::of(0u8..=128),
+    )
         .prop_map(|(v4, v6)| DualCidr { v4, v6 })
 }
 

@@ -1,6 +1,11 @@
 //! The sans-I/O step machine driven by hand: limits that need precise control of the answers
 //! (PTR name limit, hostile resolvers) and caller misuse.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -38,7 +43,11 @@ fn d(s: &str) -> Domain {
 fn ptr_names_beyond_ten_are_ignored() {
     // RFC 7208 §4.6.4: "If this limit is exceeded, all records other than the first 10 MUST be
     // ignored." Only the 11th name would validate, so ptr does not match.
-    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let q = Query::mail_from(
+        "192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    );
     let (o, queries) = drive(&q, |query| match query {
         DnsQuery::Txt(_) => txt("v=spf1 ptr:example.com -all"),
         DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
@@ -52,7 +61,10 @@ fn ptr_names_beyond_ten_are_ignored() {
         other => panic!("unexpected {other}"),
     });
     assert_eq!(o.result, SpfResult::Fail);
-    let a_queries = queries.iter().filter(|q| matches!(q, DnsQuery::A(_))).count();
+    let a_queries = queries
+        .iter()
+        .filter(|q| matches!(q, DnsQuery::A(_)))
+        .count();
     assert_eq!(a_queries, 10);
     // The same with the match at the 10th name passes.
     let (o, _) = drive(&q, |query| match query {
@@ -74,7 +86,11 @@ fn ptr_names_beyond_ten_are_ignored() {
 fn hostile_resolver_is_bounded() {
     // Every name has a record that asks for more work, every MX has 10 hosts, every PTR 50
     // names: the §4.6.4 limits still end the evaluation in a bounded number of queries.
-    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let q = Query::mail_from(
+        "192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    );
     let (o, queries) = drive(&q, |query| match query {
         DnsQuery::Txt(name) => txt(&format!(
             "v=spf1 a mx ptr include:i.{name} redirect=r.{name} exp=e.{name}"
@@ -104,7 +120,11 @@ fn hostile_resolver_is_bounded() {
 
 #[test]
 fn mismatched_answers_are_dns_errors() {
-    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let q = Query::mail_from(
+        "192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    );
     let (o, _) = drive(&q, |_| DnsAnswer::A(Err(DnsError::NXDOMAIN)));
     assert_eq!(o.result, SpfResult::TempError);
     // An answer when none is expected is ignored.
@@ -121,7 +141,11 @@ fn mismatched_answers_are_dns_errors() {
 fn empty_lookup_is_nodata() {
     // The trait says resolvers must not return an empty Lookup; callers still treat one as
     // NODATA, i.e. a void lookup.
-    let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let q = Query::mail_from(
+        "192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    );
     let (o, _) = drive(&q, |query| match query {
         DnsQuery::Txt(_) => txt("v=spf1 a:x.example.com a:y.example.com a:z.example.com -all"),
         _ => DnsAnswer::A(Ok(Lookup::new(vec![], 60))),
@@ -138,7 +162,11 @@ fn p_macro_prefers_the_domain() {
     let (o, queries) = drive(&q, |query| match query {
         DnsQuery::Txt(_) => txt("v=spf1 exists:%{p}.p.example.org -all"),
         DnsQuery::Ptr(_) => DnsAnswer::Ptr(Ok(Lookup::new(
-            vec![d("other.example.net"), d("mail.example.com"), d("bad.example.com")],
+            vec![
+                d("other.example.net"),
+                d("mail.example.com"),
+                d("bad.example.com"),
+            ],
             60,
         ))),
         DnsQuery::A(n) if n.as_str() == "bad.example.com" => {
@@ -156,7 +184,11 @@ fn p_macro_prefers_the_domain() {
 
 #[test]
 fn ipv4_mapped_client_queries_a() {
-    let q = Query::mail_from("::ffff:192.0.2.1".parse().unwrap(), "a@example.com", "h.example.com");
+    let q = Query::mail_from(
+        "::ffff:192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    );
     let (o, queries) = drive(&q, |query| match query {
         DnsQuery::Txt(_) => txt("v=spf1 a -all"),
         DnsQuery::A(_) => DnsAnswer::A(Ok(Lookup::new(vec![Ipv4Addr::new(192, 0, 2, 1)], 60))),
