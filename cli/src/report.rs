@@ -1,13 +1,623 @@
-//! Placeholder until the subcommand lands; replaced by its owner.
+//! `mailward report`: parse, summarise and generate DMARC reports.
 
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use mailward_reports::{
+    AggregateReport, Aggregator, DateRange, Format, Limits, MessageOutcome, ParsedReport,
+    ReportEmail, Reporter, Summary,
+};
+use serde_json::{Value, json};
 
 use crate::global::GlobalArgs;
 
-/// Arguments of the subcommand.
-#[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+/// Deepest directory recursion for `summarize DIR` (far beyond any report archive layout).
+const MAX_DIR_DEPTH: usize = 16;
+/// Longest line accepted in an outcomes file.
+const MAX_LINE: usize = 1 << 20;
 
-pub(crate) async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this subcommand is not built yet")
+/// Arguments of `mailward report`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Read reports (XML, .gz, .zip, e-mail; aggregate or ARF failure reports) and print each
+    /// normalised, with the defects found. Exit status 1 if any input was rejected.
+    Parse(ParseArgs),
+    /// Summarise aggregate reports per policy domain: sources, alignment pass rates, reporters,
+    /// and what would happen at p=quarantine / p=reject.
+    Summarize(SummarizeArgs),
+    /// Build RFC 9990 aggregate reports from a JSON-lines file of per-message outcomes.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ParseArgs {
+    /// Report files.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct SummarizeArgs {
+    /// Report files or directories (searched recursively).
+    #[arg(required = true, value_name = "FILE-or-DIR")]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// JSON lines, one outcome per line (`-` for standard input). Fields: policy (the published
+    /// policy, with its domain), source_ip, header_from, envelope_from, envelope_to,
+    /// disposition, dkim_aligned, spf_aligned, reasons, dkim, spf, count.
+    #[arg(value_name = "OUTCOMES")]
+    outcomes: PathBuf,
+    /// Reporting organisation (`org_name`).
+    #[arg(long)]
+    org_name: String,
+    /// Reporter contact address (`email`).
+    #[arg(long)]
+    email: String,
+    /// Domain of the receiver generating the reports (file names, report ids, Subject).
+    #[arg(long)]
+    receiver: String,
+    /// Start of the reporting period, seconds since the epoch.
+    #[arg(long)]
+    begin: u64,
+    /// End of the reporting period, seconds since the epoch.
+    #[arg(long)]
+    end: u64,
+    /// Write each report into this directory under its RFC 9990 §3.5.2 file name instead of
+    /// printing the XML.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Gzip the files written to --out-dir (`.xml.gz`).
+    #[arg(long)]
+    gzip: bool,
+    /// Write report e-mails (`.eml`, gzip attachment) to --out-dir, addressed to this address.
+    #[arg(long, value_name = "ADDR", requires = "out_dir")]
+    email_to: Option<String>,
+    /// `Date:` of the report e-mails (RFC 5322 date).
+    #[arg(long, default_value = "Thu, 01 Jan 1970 00:00:00 +0000")]
+    date: String,
+}
+
+pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Parse(a) => parse(global.json, &a),
+        Command::Summarize(a) => summarize(global.json, &a),
+        Command::Generate(a) => generate(&a),
+    }
+}
+
+/// Reads a file, refusing anything larger than the input limit before reading it.
+fn read_input(path: &Path, limits: &Limits) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut data = Vec::new();
+    file.take(limits.max_input_bytes.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if data.len() as u64 > limits.max_input_bytes {
+        return Err(mailward_reports::Error::Limit(mailward_reports::Limit::InputSize).to_string());
+    }
+    Ok(data)
+}
+
+/// An input read as aggregate reports or, for an e-mail with a feedback-report part, as an ARF
+/// failure report.
+enum Parsed {
+    Aggregate(Vec<ParsedReport>),
+    Failure(Box<mailward_reports::FailureReport>),
+}
+
+fn parse_any(data: &[u8], limits: &Limits) -> Result<Parsed, mailward_reports::Error> {
+    if matches!(mailward_reports::detect_format(data), Ok(Format::Email))
+        && contains_ci(data, b"message/feedback-report")
+    {
+        return mailward_reports::parse_failure_report_with(data, limits)
+            .map(|r| Parsed::Failure(Box::new(r)));
+    }
+    mailward_reports::parse_with(data, limits).map(Parsed::Aggregate)
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn parse(json: bool, args: &ParseArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits::default();
+    let mut rejected = 0usize;
+    let mut results = Vec::new();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let outcome = read_input(path, &limits)
+            .and_then(|data| parse_any(&data, &limits).map_err(|e| format!("{e} [{}]", e.kind())));
+        match outcome {
+            Ok(Parsed::Aggregate(reports)) => {
+                if json {
+                    results.push(json!({ "file": name, "reports": reports }));
+                } else {
+                    for r in &reports {
+                        writeln!(out, "{}", describe(&name, r))?;
+                    }
+                }
+            }
+            Ok(Parsed::Failure(report)) => {
+                if json {
+                    results.push(json!({ "file": name, "failure_report": report }));
+                } else {
+                    writeln!(out, "{}", describe_failure(&name, &report))?;
+                }
+            }
+            Err(reason) => {
+                rejected += 1;
+                if json {
+                    results.push(json!({ "file": name, "error": reason }));
+                } else {
+                    writeln!(out, "{name}: rejected: {reason}")?;
+                }
+            }
+        }
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut out, &results)?;
+        writeln!(out)?;
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn describe(name: &str, p: &ParsedReport) -> String {
+    let r = &p.report;
+    let m = &r.report_metadata;
+    let mut s = String::new();
+    let source = if p.source.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", p.source)
+    };
+    let _ = writeln!(
+        s,
+        "{name}{source}: {:?} report {} from {} <{}> for {}, {}..{}",
+        r.schema,
+        m.report_id,
+        m.org_name,
+        m.email,
+        r.policy_published.domain,
+        m.date_range.begin,
+        m.date_range.end
+    );
+    let pp = &r.policy_published;
+    let show = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        s,
+        "  policy: p={} sp={} np={} adkim={} aspf={} testing={} pct={}",
+        show(pp.p.as_ref().map(ToString::to_string)),
+        show(pp.sp.as_ref().map(ToString::to_string)),
+        show(pp.np.as_ref().map(ToString::to_string)),
+        show(pp.adkim.as_ref().map(ToString::to_string)),
+        show(pp.aspf.as_ref().map(ToString::to_string)),
+        show(pp.testing.as_ref().map(ToString::to_string)),
+        show(pp.pct.map(|v| v.to_string())),
+    );
+    for e in &m.errors {
+        let _ = writeln!(s, "  reporter error: {e}");
+    }
+    let _ = writeln!(
+        s,
+        "  {} records, {} messages",
+        r.records.len(),
+        r.message_count()
+    );
+    for rec in &r.records {
+        let pe = &rec.row.policy_evaluated;
+        let dkim: Vec<String> = rec
+            .auth_results
+            .dkim
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}/{}={}",
+                    d.domain,
+                    d.selector.as_deref().unwrap_or("-"),
+                    show(d.result.as_ref().map(ToString::to_string))
+                )
+            })
+            .collect();
+        let spf: Vec<String> = rec
+            .auth_results
+            .spf
+            .iter()
+            .map(|x| {
+                format!(
+                    "{}={}",
+                    x.domain,
+                    show(x.result.as_ref().map(ToString::to_string))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {:<39} {:>7}  disposition={} dkim={} spf={}  from={}  dkim[{}] spf[{}]",
+            rec.row.source_ip.to_string(),
+            rec.row.count,
+            show(pe.disposition.as_ref().map(ToString::to_string)),
+            show(pe.dkim.as_ref().map(ToString::to_string)),
+            show(pe.spf.as_ref().map(ToString::to_string)),
+            rec.identifiers.header_from,
+            dkim.join(" "),
+            spf.join(" "),
+        );
+    }
+    if p.defects.is_empty() {
+        s.push_str("  no defects");
+    } else {
+        let _ = write!(s, "  {} defects:", p.defects.len());
+        for d in &p.defects {
+            let kind = serde_json::to_value(d.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let _ = write!(
+                s,
+                "\n    {kind} at {}",
+                if d.path.is_empty() {
+                    "(document)"
+                } else {
+                    &d.path
+                }
+            );
+            if let Some(v) = &d.value {
+                let _ = write!(s, ": {v:?}");
+            }
+        }
+    }
+    s
+}
+
+fn describe_failure(name: &str, r: &mailward_reports::FailureReport) -> String {
+    let mut s = format!("{name}: failure report ({})", r.feedback_type);
+    let mut line = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            let _ = write!(s, "\n  {k}: {v}");
+        }
+    };
+    line(
+        "Auth-Failure",
+        r.auth_failure.as_ref().map(ToString::to_string),
+    );
+    line(
+        "Identity-Alignment",
+        r.identity_alignment.map(|a| a.to_string()),
+    );
+    line(
+        "Reported-Domain",
+        Some(r.reported_domain.join(", ")).filter(|v| !v.is_empty()),
+    );
+    line("Source-IP", r.source_ip.map(|ip| ip.to_string()));
+    line("Original-Mail-From", r.original_mail_from.clone());
+    line("DKIM-Domain", r.dkim_domain.clone());
+    line("DKIM-Selector", r.dkim_selector.clone());
+    for a in &r.authentication_results {
+        line("Authentication-Results", Some(a.clone()));
+    }
+    for v in &r.spf_dns {
+        line("SPF-DNS", Some(v.clone()));
+    }
+    line(
+        "Delivery-Result",
+        r.delivery_result.as_ref().map(ToString::to_string),
+    );
+    line(
+        "original",
+        Some(format!(
+            "{} header fields{}",
+            r.original_headers.len(),
+            if r.original_has_body { " and body" } else { "" }
+        )),
+    );
+    s
+}
+
+/// Collects files under the given paths (directories recursively, sorted).
+fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+        if depth > MAX_DIR_DEPTH {
+            anyhow::bail!("{}: directories nested too deeply", dir.display());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, depth + 1, out)?;
+            } else if p.is_file() {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, 0, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    format!("{:.1}%", mailward_reports::ratio(part, whole) * 100.0)
+}
+
+fn summarize(json: bool, args: &SummarizeArgs) -> anyhow::Result<ExitCode> {
+    let limits = Limits::default();
+    let files = collect_files(&args.paths)?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} reports  {elapsed_precise} {wide_msg}",
+        ) {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let mut summary = Summary::new();
+    let mut rejected: Vec<(String, String)> = Vec::new();
+    for path in &files {
+        let name = path.display().to_string();
+        if let Some(b) = &bar {
+            b.set_message(name.clone());
+        }
+        match read_input(path, &limits)
+            .and_then(|d| mailward_reports::parse_with(&d, &limits).map_err(|e| e.to_string()))
+        {
+            Ok(reports) => {
+                for r in &reports {
+                    summary.add(&r.report);
+                }
+            }
+            Err(e) => rejected.push((name, e)),
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        let domains: Vec<Value> = summary
+            .domains
+            .values()
+            .map(|d| {
+                let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut v {
+                    map.insert(
+                        "verdicts".into(),
+                        serde_json::to_value(d.verdicts()).unwrap_or(Value::Null),
+                    );
+                }
+                v
+            })
+            .collect();
+        let doc = json!({
+            "files": files.len(),
+            "reports": summary.reports,
+            "duplicates": summary.duplicates,
+            "rejected": rejected.iter().map(|(f, e)| json!({"file": f, "error": e})).collect::<Vec<_>>(),
+            "domains": domains,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{} files, {} reports ({} duplicates skipped), {} rejected",
+            files.len(),
+            summary.reports,
+            summary.duplicates,
+            rejected.len()
+        )?;
+        for (f, e) in &rejected {
+            writeln!(out, "  rejected {f}: {e}")?;
+        }
+        for d in summary.domains.values() {
+            write_domain(&mut out, d)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_domain(out: &mut impl Write, d: &mailward_reports::DomainSummary) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}  (published p={}; {} messages, {} reporters)",
+        d.domain,
+        d.published_p
+            .as_ref()
+            .map_or_else(|| "?".to_owned(), ToString::to_string),
+        d.volume,
+        d.reporters.len()
+    )?;
+    writeln!(
+        out,
+        "  DMARC pass {}   DKIM aligned pass {}   SPF aligned pass {}",
+        pct(d.dmarc_pass, d.volume),
+        pct(d.dkim_aligned_pass, d.volume),
+        pct(d.spf_aligned_pass, d.volume)
+    )?;
+    let reporters: Vec<String> = d
+        .reporters
+        .iter()
+        .map(|(r, n)| format!("{r} ({n})"))
+        .collect();
+    writeln!(out, "  reporters: {}", reporters.join(", "))?;
+    writeln!(out, "  sources:")?;
+    writeln!(
+        out,
+        "    {:<39} {:<30} {:>9} {:>8} {:>8} {:>9}  reporters",
+        "ip", "reverse name", "messages", "dkim ok", "spf ok", "dmarc fail"
+    )?;
+    let mut sources: Vec<_> = d.sources.iter().collect();
+    sources.sort_by(|a, b| b.1.volume.cmp(&a.1.volume).then(a.0.cmp(b.0)));
+    for (ip, s) in sources {
+        let reporters: Vec<&str> = s.reporters.iter().map(String::as_str).collect();
+        writeln!(
+            out,
+            "    {:<39} {:<30} {:>9} {:>8} {:>8} {:>9}  {}",
+            ip.to_string(),
+            s.reverse_name.as_deref().unwrap_or("-"),
+            s.volume,
+            pct(s.dkim_aligned_pass, s.volume),
+            pct(s.spf_aligned_pass, s.volume),
+            s.dmarc_fail,
+            reporters.join(", ")
+        )?;
+    }
+    writeln!(out, "  what would happen:")?;
+    for v in d.verdicts() {
+        let action = match v.policy {
+            mailward_reports::Disposition::Quarantine => "quarantined",
+            _ => "rejected",
+        };
+        writeln!(
+            out,
+            "    p={:<10} {} of {} messages ({}) would be {action}",
+            v.policy.to_string(),
+            v.affected,
+            d.volume,
+            pct(v.affected, d.volume),
+        )?;
+    }
+    let [verdict, _] = d.verdicts();
+    if verdict.failing_sources.is_empty() {
+        writeln!(out, "    no source fails alignment")?;
+    } else {
+        writeln!(out, "    sources failing alignment:")?;
+        for (ip, n, share) in &verdict.failing_sources {
+            writeln!(
+                out,
+                "      {ip}: {n} messages ({:.1}% of its volume)",
+                share * 100.0
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let reader: Box<dyn BufRead> = if args.outcomes.as_os_str() == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(&args.outcomes)
+            .with_context(|| format!("cannot open {}", args.outcomes.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let reporter = Reporter {
+        org_name: args.org_name.clone(),
+        email: args.email.clone(),
+        receiver: args.receiver.clone(),
+        extra_contact_info: None,
+        generator: Some(format!("mailward {}", env!("CARGO_PKG_VERSION"))),
+    };
+    let mut agg = Aggregator::new(
+        reporter,
+        DateRange {
+            begin: args.begin,
+            end: args.end,
+        },
+    );
+    let mut reader = reader.take(u64::MAX);
+    let mut line = String::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_line(&mut line)
+            .context("cannot read outcomes")?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        if n > MAX_LINE {
+            anyhow::bail!("outcomes line {number}: longer than {MAX_LINE} bytes");
+        }
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let outcome: MessageOutcome = serde_json::from_str(trimmed)
+            .with_context(|| format!("outcomes line {number}: not a valid outcome"))?;
+        agg.add(&outcome);
+    }
+    let reports = agg.finish();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &args.out_dir {
+        None => {
+            for r in &reports {
+                out.write_all(mailward_reports::to_xml(r).as_bytes())?;
+            }
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            for r in &reports {
+                let (file, bytes) = build_output(args, r);
+                let path = dir.join(&file);
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                writeln!(out, "{}", path.display())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build_output(args: &GenerateArgs, r: &AggregateReport) -> (String, Vec<u8>) {
+    if let Some(to) = &args.email_to {
+        let env = ReportEmail {
+            from: args.email.clone(),
+            to: to.clone(),
+            submitter: args.receiver.clone(),
+            date: args.date.clone(),
+            unique_id: None,
+            gzip: true,
+        };
+        let name = mailward_reports::file_name(&args.receiver, r, None, true);
+        let name = name.trim_end_matches(".xml.gz").to_owned() + ".eml";
+        return (name, mailward_reports::to_email(r, &env));
+    }
+    let name = mailward_reports::file_name(&args.receiver, r, None, args.gzip);
+    let xml = mailward_reports::to_xml(r);
+    let bytes = if args.gzip {
+        mailward_reports::gzip(xml.as_bytes())
+    } else {
+        xml.into_bytes()
+    };
+    (name, bytes)
 }
