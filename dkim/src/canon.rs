@@ -409,6 +409,10 @@ pub(crate) mod tests {
         assert_eq!(canonicalize_body(Simple, b"x\r\n \r\n\r\n"), b"x\r\n \r\n");
     }
 
+    /// RFC 6376 §3.4.4: (a) drops whitespace at the end of lines, then (b) adds the missing
+    /// CRLF. We read the unterminated last line as a line, so its trailing whitespace goes (as
+    /// OpenDKIM does); dkimpy 1.1.8 instead keeps one SP there ("abc \r\n"). Messages sent over
+    /// SMTP always end in CRLF, so only files are affected.
     #[test]
     fn no_final_newline() {
         assert_eq!(canonicalize_body(Simple, b"abc"), b"abc\r\n");
