@@ -301,6 +301,7 @@ pub enum DiscoveryStatus {
     /// PSL mode: several records at the queried name (RFC 7489 §6.6.3 step 4).
     MultipleRecords,
     /// A DNS error: the policy cannot be known.
+    #[cfg_attr(feature = "serde", serde(rename = "temperror"))]
     TempError {
         /// Description of the failed query.
         error: String,
@@ -352,6 +353,7 @@ pub enum AlignmentStatus {
     /// Not an Authenticated Identifier: the mechanism did not pass (or SPF checked HELO).
     NotAuthenticated,
     /// The Organizational Domain could not be determined (DNS error).
+    #[cfg_attr(feature = "serde", serde(rename = "temperror"))]
     TempError,
 }
 

@@ -47,6 +47,7 @@ pub enum DestinationStatus {
     /// The URI has no host this check can use (not `mailto:`/`http(s):` with a DNS name).
     NoHost,
     /// A DNS error; the check can be repeated later.
+    #[cfg_attr(feature = "serde", serde(rename = "temperror"))]
     TempError,
 }
 
