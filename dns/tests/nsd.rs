@@ -241,32 +241,48 @@ async fn nsd_and_zone_resolver_agree() {
         }
     }
 
-    let (server, addr) = start_nsd(&nsd, &zones);
-    let hickory = HickoryResolver::new(
-        HickoryOptions::default()
-            .with_server(addr)
-            .with_timeout(Duration::from_secs(2))
-            .with_attempts(2),
-    )
-    .unwrap();
-
-    // Wait until nsd answers (it loads the zones after binding).
+    // Start nsd and wait until it answers (it loads the zones after binding). If it exits
+    // early (say the port was taken between our probe and its bind), try another port.
     let probe = apexes.first().unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match hickory.txt(&probe).await {
-            Ok(_) => break,
-            Err(e) if e.is_void() => break,
-            Err(e) => {
-                if Instant::now() > deadline {
-                    let log =
-                        std::fs::read_to_string(server.dir.join("nsd.log")).unwrap_or_default();
-                    panic!("nsd did not answer on {addr}: {e}\nnsd.log:\n{log}");
+    let mut started = None;
+    let mut last_failure = String::new();
+    for _ in 0..3 {
+        last_failure.clear();
+        let (mut server, addr) = start_nsd(&nsd, &zones);
+        let hickory = HickoryResolver::new(
+            HickoryOptions::default()
+                .with_server(addr)
+                .with_timeout(Duration::from_secs(2))
+                .with_attempts(2),
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match hickory.txt(&probe).await {
+                Ok(_) => break,
+                Err(e) if e.is_void() => break,
+                Err(e) => {
+                    let exited = server.child.try_wait().ok().flatten().is_some();
+                    if exited || Instant::now() > deadline {
+                        let log =
+                            std::fs::read_to_string(server.dir.join("nsd.log")).unwrap_or_default();
+                        last_failure =
+                            format!("nsd did not answer on {addr}: {e}\nnsd.log:\n{log}");
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        if last_failure.is_empty() {
+            started = Some((server, hickory));
+            break;
+        }
+        eprintln!("{last_failure}");
     }
+    let Some((server, hickory)) = started else {
+        panic!("{last_failure}");
+    };
 
     // Every owner name, every empty non-terminal between it and its apex, and absent names.
     let mut names: BTreeSet<Domain> = BTreeSet::new();
