@@ -8,6 +8,7 @@
 //! ([`Error::Doctype`]), and an entity reference other than the five predefined ones and
 //! character references is kept literally and reported ([`DefectKind::UnknownEntity`]).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use quick_xml::events::Event;
@@ -99,14 +100,14 @@ impl Defects {
         }
     }
 
-    pub(crate) fn push(&mut self, kind: DefectKind, path: &str, value: Option<&str>) {
+    pub(crate) fn push(&mut self, kind: DefectKind, path: impl std::fmt::Display, value: Option<&str>) {
         if self.list.len() >= self.max {
             self.dropped = self.dropped.saturating_add(1);
             return;
         }
         self.list.push(Defect {
             kind,
-            path: path.to_owned(),
+            path: path.to_string(),
             value: value.map(clip),
         });
     }
@@ -123,13 +124,81 @@ impl Defects {
     }
 }
 
+/// An element path, rendered only when a defect or error needs it (building path strings for
+/// every element would dominate the parse time).
+#[derive(Debug, Clone, Copy)]
+struct Loc<'a> {
+    parent: Option<&'a Loc<'a>>,
+    name: &'a str,
+    index: Option<usize>,
+}
+
+const FEEDBACK: Loc<'static> = Loc {
+    parent: None,
+    name: "feedback",
+    index: None,
+};
+
+impl<'a> Loc<'a> {
+    fn child(&'a self, name: &'a str) -> Self {
+        Self {
+            parent: Some(self),
+            name,
+            index: None,
+        }
+    }
+
+    fn indexed(&'a self, name: &'a str, index: usize) -> Self {
+        Self {
+            parent: Some(self),
+            name,
+            index: Some(index),
+        }
+    }
+}
+
+impl Node {
+    fn local(&self) -> &str {
+        self.qname.get(self.local_start..).unwrap_or_default()
+    }
+}
+
+/// The element names of both schemas, so the common case allocates no name.
+fn intern(name: &[u8]) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "record", "row", "source_ip", "count", "policy_evaluated", "disposition", "dkim", "spf",
+        "reason", "type", "comment", "identifiers", "header_from", "envelope_from", "envelope_to",
+        "auth_results", "domain", "selector", "result", "human_result", "scope",
+        "report_metadata", "org_name", "email", "extra_contact_info", "report_id", "date_range",
+        "begin", "end", "error", "generator", "policy_published", "p", "sp", "np", "adkim", "aspf",
+        "pct", "fo", "testing", "discovery_method", "version", "extension", "feedback",
+    ];
+    NAMES.iter().find(|n| n.as_bytes() == name).copied()
+}
+
+impl std::fmt::Display for Loc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.parent {
+            write!(f, "{p}/")?;
+        }
+        f.write_str(self.name)?;
+        if let Some(i) = self.index {
+            write!(f, "[{i}]")?;
+        }
+        Ok(())
+    }
+}
+
 /// A collected element.
 #[derive(Debug, Default)]
 struct Node {
-    /// Name as written (with prefix).
-    qname: String,
-    /// Local name.
-    local: String,
+    /// Name as written (with prefix); schema names are interned, not allocated.
+    qname: Cow<'static, str>,
+    /// Byte offset of the local name in `qname`.
+    local_start: usize,
+    /// Whitespace-only text was skipped before any other text (kept as a flag rather than
+    /// bytes: container elements are full of indentation).
+    skipped_ws: bool,
     /// Whether the element belongs to another namespace than the report's.
     foreign: bool,
     attributes: Vec<(String, String)>,
@@ -283,7 +352,7 @@ impl<'l> XmlParser<'l> {
                     }
                     // A first-level element: collect it.
                     let node = self.collect(&mut reader, start, 2)?;
-                    let order = match (node.foreign, node.local.as_str()) {
+                    let order = match (node.foreign, node.local()) {
                         (false, "version") => 1,
                         (false, "report_metadata") => 2,
                         (false, "policy_published") => 3,
@@ -294,7 +363,7 @@ impl<'l> XmlParser<'l> {
                     if order != 0 {
                         if order < last_order {
                             self.defects
-                                .push(DefectKind::OutOfOrder, "feedback", Some(&node.local));
+                                .push(DefectKind::OutOfOrder, "feedback", Some(node.local()));
                         }
                         last_order = last_order.max(order);
                     }
@@ -336,7 +405,7 @@ impl<'l> XmlParser<'l> {
                             if records.len() >= self.limits.max_records {
                                 return Err(Error::Limit(Limit::Records));
                             }
-                            let path = format!("feedback/record[{}]", records.len() + 1);
+                            let path = FEEDBACK.indexed("record", records.len() + 1);
                             let r = self.record(node, &path)?;
                             records.push(r);
                         }
@@ -440,7 +509,7 @@ impl<'l> XmlParser<'l> {
                 Event::Eof => {
                     return Err(Error::Truncated(format!(
                         "element <{}> is not closed",
-                        stack.first().map(|n| n.qname.as_str()).unwrap_or_default()
+                        stack.first().map(|n| n.qname.as_ref()).unwrap_or_default()
                     )));
                 }
                 Event::DocType(_) => return Err(Error::Doctype),
@@ -481,7 +550,12 @@ impl<'l> XmlParser<'l> {
                 }
                 Event::Text(t) => {
                     if let Some(node) = stack.last_mut() {
-                        append(&mut node.raw_text, t.as_ref(), self.limits)?;
+                        let bytes = t.as_ref();
+                        if node.raw_text.is_empty() && bytes.iter().all(u8::is_ascii_whitespace) {
+                            node.skipped_ws |= !bytes.is_empty();
+                        } else {
+                            append(&mut node.raw_text, bytes, self.limits)?;
+                        }
                     }
                 }
                 Event::CData(c) => {
@@ -508,7 +582,7 @@ impl<'l> XmlParser<'l> {
                             }
                             None => {
                                 let lossy = String::from_utf8_lossy(name).into_owned();
-                                let path = node.qname.clone();
+                                let path = node.qname.to_string();
                                 self.defects
                                     .push(DefectKind::UnknownEntity, &path, Some(&lossy));
                                 append(&mut node.raw_text, b"&", self.limits)?;
@@ -524,7 +598,11 @@ impl<'l> XmlParser<'l> {
     }
 
     fn node_from(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<Node, Error> {
-        let qname = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        let raw_name = start.name();
+        let qname: Cow<'static, str> = match intern(raw_name.as_ref()) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(String::from_utf8_lossy(raw_name.as_ref()).into_owned()),
+        };
         if qname.len() > self.limits.max_string_len {
             return Err(Error::Limit(Limit::StringLength));
         }
@@ -543,7 +621,7 @@ impl<'l> XmlParser<'l> {
             foreign = true;
         }
         Ok(Node {
-            local: local_of(&qname).to_owned(),
+            local_start: qname.len() - local_of(&qname).len(),
             qname,
             foreign,
             attributes,
@@ -557,7 +635,7 @@ impl<'l> XmlParser<'l> {
             Ok(s) => s,
             Err(e) => {
                 self.defects
-                    .push(DefectKind::InvalidUtf8, &node.qname.clone(), None);
+                    .push(DefectKind::InvalidUtf8, node.qname.clone(), None);
                 String::from_utf8_lossy(e.as_bytes()).into_owned()
             }
         };
@@ -566,13 +644,13 @@ impl<'l> XmlParser<'l> {
     // ----- conversion helpers -----
 
     /// A leaf value: trimmed, with a defect for surrounding whitespace and for child elements.
-    fn leaf(&mut self, node: &Node, path: &str) -> String {
+    fn leaf(&mut self, node: &Node, path: impl std::fmt::Display + Copy) -> String {
         for child in &node.children {
             self.defects
                 .push(DefectKind::UnknownElement, path, Some(&child.qname));
         }
         let trimmed = node.text.trim();
-        if trimmed.len() != node.text.len() {
+        if trimmed.len() != node.text.len() || (node.skipped_ws && !trimmed.is_empty()) {
             self.defects
                 .push(DefectKind::Whitespace, path, Some(&node.text));
         }
@@ -583,7 +661,7 @@ impl<'l> XmlParser<'l> {
     fn token<T>(
         &mut self,
         node: &Node,
-        path: &str,
+        path: impl std::fmt::Display + Copy,
         from: fn(&str) -> T,
         known: fn(&T) -> bool,
     ) -> T {
@@ -599,36 +677,33 @@ impl<'l> XmlParser<'l> {
         t
     }
 
-    fn number(&mut self, node: &Node, path: &str) -> Result<u64, Error> {
+    fn number(&mut self, node: &Node, path: impl std::fmt::Display + Copy) -> Result<u64, Error> {
         let v = self.leaf(node, path);
         v.parse::<u64>().map_err(|_| Error::InvalidValue {
-            path: path.to_owned(),
+            path: path.to_string(),
             value: clip(&v),
         })
     }
 
-    fn missing(&mut self, path: &str, name: &str) {
+    fn missing(&mut self, path: &Loc<'_>, name: &str) {
         self.defects
-            .push(DefectKind::MissingElement, &format!("{path}/{name}"), None);
+            .push(DefectKind::MissingElement, path.child(name), None);
     }
 
-    fn unknown(&mut self, path: &str, node: &Node) {
+    fn unknown(&mut self, path: impl std::fmt::Display, node: &Node) {
         self.defects
             .push(DefectKind::UnknownElement, path, Some(&node.qname));
     }
 
-    fn other_schema(&mut self, path: &str, name: &str, only: Schema) {
+    fn other_schema(&mut self, path: &Loc<'_>, name: &str, only: Schema) {
         if self.schema != only {
-            self.defects.push(
-                DefectKind::OtherSchemaElement,
-                &format!("{path}/{name}"),
-                None,
-            );
+            self.defects
+                .push(DefectKind::OtherSchemaElement, path.child(name), None);
         }
     }
 
     fn metadata(&mut self, node: &Node) -> Result<ReportMetadata, Error> {
-        let path = "feedback/report_metadata";
+        let path = &FEEDBACK.child("report_metadata");
         let mut org_name = None;
         let mut email = None;
         let mut extra = None;
@@ -641,8 +716,8 @@ impl<'l> XmlParser<'l> {
                 self.unknown(path, child);
                 continue;
             }
-            let cpath = format!("{path}/{}", child.local);
-            match child.local.as_str() {
+            let cpath = path.child(child.local());
+            match child.local() {
                 "org_name" => {
                     let v = self.leaf(child, &cpath);
                     set_once(&mut org_name, v, &mut self.defects, &cpath);
@@ -699,12 +774,12 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn date_range(&mut self, node: &Node, path: &str) -> Result<DateRange, Error> {
+    fn date_range(&mut self, node: &Node, path: &Loc<'_>) -> Result<DateRange, Error> {
         let mut begin = None;
         let mut end = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "begin") => {
                     let v = self.number(child, &cpath)?;
                     set_once(&mut begin, v, &mut self.defects, &cpath);
@@ -723,7 +798,7 @@ impl<'l> XmlParser<'l> {
     }
 
     fn policy(&mut self, node: &Node) -> Result<PolicyPublished, Error> {
-        let path = "feedback/policy_published";
+        let path = &FEEDBACK.child("policy_published");
         let mut out = PolicyPublished::default();
         let mut domain = None;
         let mut seen: Vec<&str> = Vec::new();
@@ -732,8 +807,8 @@ impl<'l> XmlParser<'l> {
                 self.unknown(path, child);
                 continue;
             }
-            let name = child.local.as_str();
-            let cpath = format!("{path}/{name}");
+            let name = child.local();
+            let cpath = path.child(name);
             let known = [
                 "domain",
                 "discovery_method",
@@ -838,7 +913,7 @@ impl<'l> XmlParser<'l> {
         Ok(out)
     }
 
-    fn record(&mut self, node: Node, path: &str) -> Result<Record, Error> {
+    fn record(&mut self, node: Node, path: &Loc<'_>) -> Result<Record, Error> {
         let mut row = None;
         let mut identifiers = None;
         let mut auth = None;
@@ -849,14 +924,14 @@ impl<'l> XmlParser<'l> {
                 if self.schema == Schema::Rfc7489 {
                     self.defects.push(
                         DefectKind::OtherSchemaElement,
-                        &format!("{path}/{}", child.qname),
+                        format!("{path}/{}", child.qname),
                         None,
                     );
                 }
                 extensions.push(to_element(child));
                 continue;
             }
-            let order = match child.local.as_str() {
+            let order = match child.local() {
                 "row" => 1,
                 "identifiers" => 2,
                 "auth_results" => 3,
@@ -868,10 +943,10 @@ impl<'l> XmlParser<'l> {
             }
             if order < last {
                 self.defects
-                    .push(DefectKind::OutOfOrder, path, Some(&child.local));
+                    .push(DefectKind::OutOfOrder, path, Some(child.local()));
             }
             last = last.max(order);
-            let cpath = format!("{path}/{}", child.local);
+            let cpath = path.child(child.local());
             match order {
                 1 => {
                     let r = self.row(&child, &cpath)?;
@@ -900,7 +975,7 @@ impl<'l> XmlParser<'l> {
         };
         if self.schema == Schema::Rfc7489 && auth_results.spf.is_empty() {
             // RFC 7489 Appendix C: "There will always be at least one SPF result."
-            self.missing(&format!("{path}/auth_results"), "spf");
+            self.missing(&path.child("auth_results"), "spf");
         }
         Ok(Record {
             row,
@@ -910,17 +985,17 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn row(&mut self, node: &Node, path: &str) -> Result<Row, Error> {
+    fn row(&mut self, node: &Node, path: &Loc<'_>) -> Result<Row, Error> {
         let mut ip = None;
         let mut count = None;
         let mut pe = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "source_ip") => {
                     let v = self.leaf(child, &cpath);
                     let parsed: IpAddr = v.parse().map_err(|_| Error::InvalidValue {
-                        path: cpath.clone(),
+                        path: cpath.to_string(),
                         value: clip(&v),
                     })?;
                     set_once(&mut ip, parsed, &mut self.defects, &cpath);
@@ -950,12 +1025,12 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn policy_evaluated(&mut self, node: &Node, path: &str) -> PolicyEvaluated {
+    fn policy_evaluated(&mut self, node: &Node, path: &Loc<'_>) -> PolicyEvaluated {
         let mut out = PolicyEvaluated::default();
         let mut last = 0u8;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            let order = match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            let order = match (child.foreign, child.local()) {
                 (false, "disposition") => 1,
                 (false, "dkim") => 2,
                 (false, "spf") => 3,
@@ -968,7 +1043,7 @@ impl<'l> XmlParser<'l> {
             }
             if order < last {
                 self.defects
-                    .push(DefectKind::OutOfOrder, path, Some(&child.local));
+                    .push(DefectKind::OutOfOrder, path, Some(child.local()));
             }
             last = last.max(order);
             match order {
@@ -1013,12 +1088,12 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn reason(&mut self, node: &Node, path: &str) -> PolicyOverrideReason {
+    fn reason(&mut self, node: &Node, path: &Loc<'_>) -> PolicyOverrideReason {
         let mut kind = None;
         let mut comment = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "type") => {
                     let v = self.token(
                         child,
@@ -1045,13 +1120,13 @@ impl<'l> XmlParser<'l> {
         PolicyOverrideReason { kind, comment }
     }
 
-    fn identifiers(&mut self, node: &Node, path: &str) -> Identifiers {
+    fn identifiers(&mut self, node: &Node, path: &Loc<'_>) -> Identifiers {
         let mut header_from = None;
         let mut envelope_from = None;
         let mut envelope_to = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "header_from") => {
                     let v = self.leaf(child, &cpath);
                     set_once(&mut header_from, v, &mut self.defects, &cpath);
@@ -1080,22 +1155,22 @@ impl<'l> XmlParser<'l> {
         }
     }
 
-    fn auth_results(&mut self, node: &Node, path: &str) -> AuthResults {
+    fn auth_results(&mut self, node: &Node, path: &Loc<'_>) -> AuthResults {
         let mut out = AuthResults::default();
         let mut seen_spf = false;
         for child in &node.children {
-            match (child.foreign, child.local.as_str()) {
+            match (child.foreign, child.local()) {
                 (false, "dkim") => {
                     if seen_spf {
                         self.defects.push(DefectKind::OutOfOrder, path, Some("dkim"));
                     }
-                    let cpath = format!("{path}/dkim[{}]", out.dkim.len() + 1);
+                    let cpath = path.indexed("dkim", out.dkim.len() + 1);
                     let d = self.dkim(child, &cpath);
                     out.dkim.push(d);
                 }
                 (false, "spf") => {
                     seen_spf = true;
-                    let cpath = format!("{path}/spf[{}]", out.spf.len() + 1);
+                    let cpath = path.indexed("spf", out.spf.len() + 1);
                     if self.schema == Schema::Rfc9990 && !out.spf.is_empty() {
                         // RFC 9990 Appendix A: "There may be zero or one SPF result."
                         self.defects.push(DefectKind::DuplicateElement, &cpath, None);
@@ -1109,12 +1184,12 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn dkim(&mut self, node: &Node, path: &str) -> DkimAuthResult {
+    fn dkim(&mut self, node: &Node, path: &Loc<'_>) -> DkimAuthResult {
         let mut out = DkimAuthResult::default();
         let mut domain = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "domain") => {
                     let v = self.leaf(child, &cpath);
                     set_once(&mut domain, v, &mut self.defects, &cpath);
@@ -1148,12 +1223,12 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn spf(&mut self, node: &Node, path: &str) -> SpfAuthResult {
+    fn spf(&mut self, node: &Node, path: &Loc<'_>) -> SpfAuthResult {
         let mut out = SpfAuthResult::default();
         let mut domain = None;
         for child in &node.children {
-            let cpath = format!("{path}/{}", child.local);
-            match (child.foreign, child.local.as_str()) {
+            let cpath = path.child(child.local());
+            match (child.foreign, child.local()) {
                 (false, "domain") => {
                     let v = self.leaf(child, &cpath);
                     set_once(&mut domain, v, &mut self.defects, &cpath);
@@ -1189,7 +1264,7 @@ impl<'l> XmlParser<'l> {
 }
 
 /// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
-fn set_once<T>(slot: &mut Option<T>, value: T, defects: &mut Defects, path: &str) {
+fn set_once<T>(slot: &mut Option<T>, value: T, defects: &mut Defects, path: impl std::fmt::Display) {
     if slot.is_some() {
         defects.push(DefectKind::DuplicateElement, path, None);
     } else {
@@ -1199,7 +1274,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, defects: &mut Defects, path: &str
 
 fn to_element(node: Node) -> XmlElement {
     XmlElement {
-        name: node.qname,
+        name: node.qname.into_owned(),
         attributes: node.attributes,
         text: node.text.trim().to_owned(),
         children: node.children.into_iter().map(to_element).collect(),

@@ -1,0 +1,8 @@
+#![no_main]
+//! The ARF failure report parser (RFC 5965 / 6591 / 9991).
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = mailward_reports::parse_failure_report(data);
+});
