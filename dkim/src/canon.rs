@@ -219,36 +219,28 @@ impl BodyCanon {
             }
         }
         let len = chunk.len();
+        // Start of a run of consecutive unchanged blocks, written in one piece when it ends.
+        let mut run: Option<usize> = None;
         while i < len {
             // Fast path: a 64-byte block with its neighbours known on both sides.
             if i >= 1 {
-                if let Some(window) = chunk
-                    .get(i - 1..i + 65)
-                    .and_then(|w| <&[u8; 66]>::try_from(w).ok())
-                {
+                if let Some(window) = chunk.get(i - 1..i + 65).and_then(|w| <&[u8; 66]>::try_from(w).ok()) {
                     let special = if self.relaxed {
                         block_special_relaxed(window)
                     } else {
                         block_special_simple(window)
                     };
                     if !special {
+                        if run.is_none() {
+                            self.flush_pending(e);
+                            run = Some(i);
+                        }
                         // A block ending in CR stops before it so the CRLF pair is handled as
                         // one (the LF starts the next block).
-                        let n = if chunk.get(i + 63) == Some(&CR) {
-                            63
-                        } else {
-                            64
-                        };
-                        let block = chunk.get(i..i + n).unwrap_or_default();
-                        self.flush_pending(e);
-                        self.out(e, block);
-                        if let Some(&last) = block.last() {
-                            self.line_has_content = last != LF;
-                            self.prev = last;
-                        }
-                        i += n;
+                        i += if chunk.get(i + 63) == Some(&CR) { 63 } else { 64 };
                         continue;
                     }
+                    self.end_run(e, chunk, &mut run, i);
                     let end = i + 64;
                     while i < end {
                         i = self.step(e, chunk, i);
@@ -256,7 +248,22 @@ impl BodyCanon {
                     continue;
                 }
             }
+            self.end_run(e, chunk, &mut run, i);
             i = self.step(e, chunk, i);
+        }
+        self.end_run(e, chunk, &mut run, i.min(len));
+    }
+
+    /// Writes the pending run `chunk[start..end]` unchanged and updates the line state.
+    #[inline]
+    fn end_run<E: Emit>(&mut self, e: &mut E, chunk: &[u8], run: &mut Option<usize>, end: usize) {
+        if let Some(start) = run.take() {
+            let block = chunk.get(start..end).unwrap_or_default();
+            self.out(e, block);
+            if let Some(&last) = block.last() {
+                self.line_has_content = last != LF;
+                self.prev = last;
+            }
         }
     }
 

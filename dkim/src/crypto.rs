@@ -11,7 +11,7 @@ use crate::algorithm::{HashAlgorithm, KeyType, SigningAlgorithm};
 #[cfg(feature = "aws-lc-rs")]
 mod aws;
 mod rsa_verify;
-mod rust;
+pub(crate) mod rust;
 pub(crate) mod signing;
 
 pub use signing::{KeyGenError, SigningKey, SigningKeyError};
@@ -169,8 +169,9 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over the header-hash `digest` (RFC 6376 §3.7; for Ed25519 the
-    /// signed message is the SHA-256 digest, RFC 8463 §3).
-    pub(crate) fn verify(&self, alg: SigningAlgorithm, digest: &[u8], signature: &[u8]) -> bool {
+    /// signed message is the SHA-256 digest, RFC 8463 §3). False when the algorithm does not
+    /// match the key type.
+    pub fn verify_digest(&self, alg: SigningAlgorithm, digest: &[u8], signature: &[u8]) -> bool {
         if alg.key_type() != self.key_type {
             return false;
         }

@@ -511,7 +511,7 @@ impl Verifier {
             Some(p.index),
             &strip_b_value(p.field.raw),
         );
-        if !public.verify(sig.algorithm, &digest, &sig.signature) {
+        if !public.verify_digest(sig.algorithm, &digest, &sig.signature) {
             return DkimOutcome::SignatureMismatch;
         }
         if body_hash != sig.body_hash.as_slice() {

@@ -124,3 +124,86 @@ fn trim_zeros(be: &[u8]) -> &[u8] {
         None => &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rsa::Pkcs1v15Sign;
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePublicKey;
+
+    use super::*;
+
+    fn keys() -> Vec<(rsa::PrivateKey, RsaVerifyKey)> {
+        [
+            include_str!("../../tests/data/rfc8463_rsa.pem"),
+            include_str!("../../tests/data/interop_rsa2048.pem"),
+        ]
+        .iter()
+        .map(|pem| {
+            let private = rsa::PrivateKey::from_pkcs1_pem(pem).unwrap();
+            let der = private.to_public_key().to_public_key_der().unwrap();
+            let fast = crate::crypto::rust::parse_rsa(der.as_bytes()).unwrap();
+            (private, fast)
+        })
+        .collect()
+    }
+
+    fn scheme(hash: HashAlgorithm) -> Pkcs1v15Sign {
+        match hash {
+            HashAlgorithm::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
+            HashAlgorithm::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// The fast verifier agrees with the `rsa` crate on valid signatures, on signatures
+        /// with one octet changed, on other digests and on the other hash's DigestInfo.
+        #[test]
+        fn agrees_with_rsa_crate(
+            digest in prop::array::uniform32(any::<u8>()),
+            flip_at in any::<prop::sample::Index>(),
+            flip in 1u8..=255,
+            which in 0usize..2,
+        ) {
+            let keys = keys();
+            let (private, fast) = &keys[which];
+            let public = private.to_public_key();
+            let sig = private.sign(scheme(HashAlgorithm::Sha256), &digest).unwrap();
+            let reference = |h: HashAlgorithm, d: &[u8], s: &[u8]| public.verify(scheme(h), d, s).is_ok();
+            prop_assert!(fast.verify_pkcs1v15(HashAlgorithm::Sha256, &digest, &sig));
+            prop_assert!(reference(HashAlgorithm::Sha256, &digest, &sig));
+
+            let mut bad = sig.clone();
+            let i = flip_at.index(bad.len());
+            bad[i] ^= flip;
+            prop_assert_eq!(fast.verify_pkcs1v15(HashAlgorithm::Sha256, &digest, &bad),
+                            reference(HashAlgorithm::Sha256, &digest, &bad));
+            prop_assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &digest, &bad));
+
+            let mut other = digest;
+            other[i % 32] ^= flip;
+            prop_assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &other, &sig));
+            prop_assert!(!reference(HashAlgorithm::Sha256, &other, &sig));
+
+            // SHA-1 DigestInfo with the first 20 digest octets: different encoding, rejected.
+            prop_assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha1, &digest[..20], &sig));
+            let sig1 = private.sign(scheme(HashAlgorithm::Sha1), &digest[..20]).unwrap();
+            prop_assert!(fast.verify_pkcs1v15(HashAlgorithm::Sha1, &digest[..20], &sig1));
+            prop_assert!(reference(HashAlgorithm::Sha1, &digest[..20], &sig1));
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_lengths_and_out_of_range() {
+        let keys = keys();
+        let (private, fast) = &keys[0];
+        let sig = private.sign(scheme(HashAlgorithm::Sha256), &[1; 32]).unwrap();
+        assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &sig[1..]));
+        assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &[0xff; 128]));
+        assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &[0; 128]));
+        assert_eq!(fast.bits(), 1024);
+    }
+}

@@ -8,7 +8,7 @@ use super::PublicKeyError;
 use super::rsa_verify::RsaVerifyKey;
 
 /// Parses an RSA public key: SubjectPublicKeyInfo (rsaEncryption) or PKCS#1 RSAPublicKey DER.
-pub(super) fn parse_rsa(data: &[u8]) -> Result<RsaVerifyKey, PublicKeyError> {
+pub(crate) fn parse_rsa(data: &[u8]) -> Result<RsaVerifyKey, PublicKeyError> {
     let pkcs1 = match SubjectPublicKeyInfoRef::from_der(data) {
         Ok(spki) => {
             if spki.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
