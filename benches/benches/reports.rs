@@ -1,6 +1,11 @@
 //! Aggregate report parsing throughput (MB/s of XML) on a generated report of 50 000 records,
 //! plus the gzip + unwrap path and writing.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
@@ -20,7 +25,13 @@ pub fn large_report_xml(n: u32) -> String {
         extra_contact_info: None,
         generator: Some("bench".into()),
     };
-    let mut agg = Aggregator::new(reporter, DateRange { begin: 1_700_000_000, end: 1_700_086_399 });
+    let mut agg = Aggregator::new(
+        reporter,
+        DateRange {
+            begin: 1_700_000_000,
+            end: 1_700_086_399,
+        },
+    );
     let policy = PolicyPublished {
         domain: "example.com".into(),
         p: Some(mailward_reports::Disposition::None),
@@ -35,13 +46,21 @@ pub fn large_report_xml(n: u32) -> String {
             envelope_from: Some("bounces.example.com".into()),
             envelope_to: Some("receiver.example".into()),
             disposition: ActionDisposition::None,
-            dkim_aligned: if pass { DmarcResult::Pass } else { DmarcResult::Fail },
+            dkim_aligned: if pass {
+                DmarcResult::Pass
+            } else {
+                DmarcResult::Fail
+            },
             spf_aligned: DmarcResult::Fail,
             reasons: Vec::new(),
             dkim: vec![DkimAuthResult {
                 domain: "example.com".into(),
                 selector: Some("selector1".into()),
-                result: Some(if pass { DkimResult::Pass } else { DkimResult::Fail }),
+                result: Some(if pass {
+                    DkimResult::Pass
+                } else {
+                    DkimResult::Fail
+                }),
                 human_result: None,
             }],
             spf: Some(SpfAuthResult {

@@ -1,6 +1,11 @@
 //! `mailward report parse | summarize | generate`, end to end, and hostile inputs under a fixed
 //! memory cap.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -36,7 +41,12 @@ fn json(out: &Output) -> Value {
 fn parse_json_and_exit_codes() {
     let base = golden("base.xml");
     let out = run(&["report", "parse", "--json", base.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     // Values from base.xml itself.
     let r = &v[0]["reports"][0]["report"];
@@ -47,17 +57,29 @@ fn parse_json_and_exit_codes() {
 
     // One good input, one rejected: both listed, exit status 1.
     let bad = golden("reject_billion_laughs.xml");
-    let out = run(&["report", "parse", "--json", base.to_str().unwrap(), bad.to_str().unwrap()]);
+    let out = run(&[
+        "report",
+        "parse",
+        "--json",
+        base.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v.as_array().unwrap().len(), 2);
     assert!(v[1]["error"].as_str().unwrap().contains("[doctype]"));
 
     // Human output names the defect classes.
-    let out = run(&["report", "parse", golden("defect_uppercase.xml").to_str().unwrap()]);
+    let out = run(&[
+        "report",
+        "parse",
+        golden("defect_uppercase.xml").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("upper_case_token at feedback/record[1]/row/policy_evaluated/disposition"));
+    assert!(
+        text.contains("upper_case_token at feedback/record[1]/row/policy_evaluated/disposition")
+    );
 
     // A missing file is a rejected input too.
     let out = run(&["report", "parse", "/nonexistent/report.xml"]);
@@ -66,7 +88,8 @@ fn parse_json_and_exit_codes() {
 
 #[test]
 fn parse_reads_failure_reports() {
-    let arf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/data/rfc9991_appendix_a.eml");
+    let arf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/data/rfc9991_appendix_a.eml");
     let out = run(&["report", "parse", "--json", arf.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
@@ -107,17 +130,37 @@ fn summarize_directory() {
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(
         dir.join("a.xml"),
-        report_xml("a.example", "1", &[("192.0.2.1", 60, "pass", "pass"), ("203.0.113.5", 15, "fail", "fail")]),
+        report_xml(
+            "a.example",
+            "1",
+            &[
+                ("192.0.2.1", 60, "pass", "pass"),
+                ("203.0.113.5", 15, "fail", "fail"),
+            ],
+        ),
     )
     .unwrap();
     std::fs::write(
         dir.join("sub/b.xml.gz"),
-        gz(report_xml("b.example", "7", &[("192.0.2.1", 20, "pass", "fail"), ("198.51.100.3", 5, "fail", "fail")]).as_bytes()),
+        gz(report_xml(
+            "b.example",
+            "7",
+            &[
+                ("192.0.2.1", 20, "pass", "fail"),
+                ("198.51.100.3", 5, "fail", "fail"),
+            ],
+        )
+        .as_bytes()),
     )
     .unwrap();
     std::fs::write(dir.join("junk.txt"), "not a report").unwrap();
     let out = run(&["report", "summarize", "--json", dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     assert_eq!(v["reports"], 2);
     assert_eq!(v["rejected"].as_array().unwrap().len(), 1);
@@ -128,21 +171,39 @@ fn summarize_directory() {
     assert_eq!(d["volume"], 100);
     assert_eq!(d["dkim_aligned_pass"], 80);
     assert_eq!(d["spf_aligned_pass"], 60);
-    assert_eq!(d["sources"]["192.0.2.1"]["reporters"], serde_json::json!(["a.example", "b.example"]));
+    assert_eq!(
+        d["sources"]["192.0.2.1"]["reporters"],
+        serde_json::json!(["a.example", "b.example"])
+    );
     let q = &d["verdicts"][0];
     assert_eq!(q["policy"], "quarantine");
     assert_eq!(q["affected"], 20);
     assert_eq!(q["affected_share"], 0.2);
-    assert_eq!(q["failing_sources"][0], serde_json::json!(["203.0.113.5", 15, 1.0]));
-    assert_eq!(q["failing_sources"][1], serde_json::json!(["198.51.100.3", 5, 1.0]));
+    assert_eq!(
+        q["failing_sources"][0],
+        serde_json::json!(["203.0.113.5", 15, 1.0])
+    );
+    assert_eq!(
+        q["failing_sources"][1],
+        serde_json::json!(["198.51.100.3", 5, 1.0])
+    );
     assert_eq!(d["verdicts"][1]["policy"], "reject");
 
     // Human output has the verdict table.
     let out = run(&["report", "summarize", dir.to_str().unwrap()]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("p=quarantine 20 of 100 messages (20.0%) would be quarantined"), "{text}");
-    assert!(text.contains("p=reject     20 of 100 messages (20.0%) would be rejected"), "{text}");
-    assert!(text.contains("203.0.113.5: 15 messages (100.0% of its volume)"), "{text}");
+    assert!(
+        text.contains("p=quarantine 20 of 100 messages (20.0%) would be quarantined"),
+        "{text}"
+    );
+    assert!(
+        text.contains("p=reject     20 of 100 messages (20.0%) would be rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("203.0.113.5: 15 messages (100.0% of its volume)"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -158,15 +219,34 @@ fn generate_from_outcomes() {
     let input = dir.join("outcomes.jsonl");
     std::fs::write(&input, OUTCOMES).unwrap();
     let common = [
-        "report", "generate", input.to_str().unwrap(), "--org-name", "Receiver", "--email",
-        "dmarc@receiver.example", "--receiver", "receiver.example", "--begin", "1700000000", "--end",
+        "report",
+        "generate",
+        input.to_str().unwrap(),
+        "--org-name",
+        "Receiver",
+        "--email",
+        "dmarc@receiver.example",
+        "--receiver",
+        "receiver.example",
+        "--begin",
+        "1700000000",
+        "--end",
         "1700086399",
     ];
     // To stdout: two reports, example.com (2 messages, one row) and example.net (4).
     let out = run(&common);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(text.matches("<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">").count(), 2);
+    assert_eq!(
+        text.matches("<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">")
+            .count(),
+        2
+    );
 
     // To files, gzip, named per RFC 9990 §3.5.2.
     let files = dir.join("files");
@@ -182,18 +262,29 @@ fn generate_from_outcomes() {
     let r = &v[0]["reports"][0]["report"];
     assert_eq!(r["records"].as_array().unwrap().len(), 1);
     assert_eq!(r["records"][0]["row"]["count"], 2);
-    assert_eq!(r["report_metadata"]["report_id"], "1700000000.example.com@receiver.example");
+    assert_eq!(
+        r["report_metadata"]["report_id"],
+        "1700000000.example.com@receiver.example"
+    );
 
     // As e-mails.
     let mails = dir.join("mails");
     let mut args = common.to_vec();
-    args.extend(["--out-dir", mails.to_str().unwrap(), "--email-to", "rua@example.net"]);
+    args.extend([
+        "--out-dir",
+        mails.to_str().unwrap(),
+        "--email-to",
+        "rua@example.net",
+    ]);
     assert_eq!(run(&args).status.code(), Some(0));
     let eml = mails.join("receiver.example!example.net!1700000000!1700086399.eml");
     let mail = std::fs::read_to_string(&eml).unwrap();
     assert!(mail.contains("Subject: Report Domain: example.net\r\n Submitter: receiver.example\r\n Report-ID: 1700000000.example.net@receiver.example\r\n"));
     let v = json(&run(&["report", "parse", "--json", eml.to_str().unwrap()]));
-    assert_eq!(v[0]["reports"][0]["report"]["records"][0]["row"]["count"], 4);
+    assert_eq!(
+        v[0]["reports"][0]["report"]["records"][0]["row"]["count"],
+        4
+    );
 
     // A bad line is a usage error naming the line.
     std::fs::write(&input, "{\"nope\":1}\n").unwrap();
@@ -209,7 +300,8 @@ fn deflate_zeros(mib: usize) -> Vec<u8> {
     let zeros = vec![0u8; 1 << 20];
     let mut c = flate2::Compress::new(flate2::Compression::best(), false);
     let mut chunk = Vec::with_capacity(1 << 16);
-    c.compress_vec(&zeros, &mut chunk, flate2::FlushCompress::Sync).unwrap();
+    c.compress_vec(&zeros, &mut chunk, flate2::FlushCompress::Sync)
+        .unwrap();
     let mut out = Vec::new();
     for _ in 0..mib {
         out.extend_from_slice(&chunk);
@@ -240,9 +332,13 @@ fn bombs_fail_fast_under_a_memory_cap() {
     gzip_bomb.extend_from_slice(&[0; 8]);
     std::fs::write(dir.join("bomb.xml.gz"), &gzip_bomb).unwrap();
     // Billion laughs: 10^30 "lol"s if expanded.
-    let mut laughs = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [\n<!ENTITY a0 \"lol\">\n");
+    let mut laughs =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [\n<!ENTITY a0 \"lol\">\n");
     for i in 1..30 {
-        laughs.push_str(&format!("<!ENTITY a{i} \"{}\">\n", format!("&a{};", i - 1).repeat(10)));
+        laughs.push_str(&format!(
+            "<!ENTITY a{i} \"{}\">\n",
+            format!("&a{};", i - 1).repeat(10)
+        ));
     }
     laughs.push_str("]>\n<feedback>&a29;</feedback>\n");
     std::fs::write(dir.join("laughs.xml"), laughs).unwrap();
@@ -262,7 +358,10 @@ fn bombs_fail_fast_under_a_memory_cap() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{file}: {stderr}");
         let v = json(&out);
-        assert!(v[0]["error"].as_str().unwrap().ends_with(kind), "{file}: {v}");
+        assert!(
+            v[0]["error"].as_str().unwrap().ends_with(kind),
+            "{file}: {v}"
+        );
         assert!(took < Duration::from_secs(20), "{file} took {took:?}");
     }
 
@@ -277,6 +376,11 @@ fn bombs_fail_fast_under_a_memory_cap() {
     let big = report_xml("big.example", "big", &recs);
     std::fs::write(dir.join("big.xml.gz"), gz(big.as_bytes())).unwrap();
     let (out, _) = parse_capped(&dir.join("big.xml.gz"));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

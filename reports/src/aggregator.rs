@@ -150,7 +150,10 @@ impl Aggregator {
             },
             identifiers: Identifiers {
                 header_from: outcome.header_from.to_ascii_lowercase(),
-                envelope_from: outcome.envelope_from.as_ref().map(|s| s.to_ascii_lowercase()),
+                envelope_from: outcome
+                    .envelope_from
+                    .as_ref()
+                    .map(|s| s.to_ascii_lowercase()),
                 envelope_to: outcome.envelope_to.as_ref().map(|s| s.to_ascii_lowercase()),
             },
             auth_results: AuthResults {
@@ -185,7 +188,10 @@ impl Aggregator {
                     org_name: reporter.org_name.clone(),
                     email: reporter.email.clone(),
                     extra_contact_info: reporter.extra_contact_info.clone(),
-                    report_id: format!("{}.{}@{}", period.begin, d.policy.domain, reporter.receiver),
+                    report_id: format!(
+                        "{}.{}@{}",
+                        period.begin, d.policy.domain, reporter.receiver
+                    ),
                     date_range: period,
                     errors: Vec::new(),
                     generator: reporter.generator.clone(),

@@ -81,11 +81,17 @@ impl IdentityAlignment {
             } else if m.eq_ignore_ascii_case("spf") {
                 &mut out.spf
             } else {
-                return Err(Error::Arf(format!("bad Identity-Alignment {:?}", clip(value))));
+                return Err(Error::Arf(format!(
+                    "bad Identity-Alignment {:?}",
+                    clip(value)
+                )));
             };
             if *slot {
                 // RFC 9991 §4: "each may appear at most once in an id-align".
-                return Err(Error::Arf(format!("repeated method in Identity-Alignment {:?}", clip(value))));
+                return Err(Error::Arf(format!(
+                    "repeated method in Identity-Alignment {:?}",
+                    clip(value)
+                )));
             }
             *slot = true;
         }
@@ -235,8 +241,7 @@ pub fn parse_failure_report_with(input: &[u8], limits: &Limits) -> Result<Failur
             _ => {}
         }
     }
-    let feedback =
-        feedback.ok_or_else(|| Error::Arf("no message/feedback-report part".into()))?;
+    let feedback = feedback.ok_or_else(|| Error::Arf("no message/feedback-report part".into()))?;
     report.description = description.filter(|d| !d.is_empty());
     for (name, value) in header_fields(&feedback, limits)? {
         let v = value.trim().to_owned();
@@ -263,9 +268,10 @@ pub fn parse_failure_report_with(input: &[u8], limits: &Limits) -> Result<Failur
             "source-ip" => {
                 let ip = strip_comments(&v);
                 let ip = ip.trim().trim_start_matches('[').trim_end_matches(']');
-                report.source_ip = Some(ip.parse().map_err(|_| {
-                    Error::Arf(format!("bad Source-IP {:?}", clip(&v)))
-                })?);
+                report.source_ip = Some(
+                    ip.parse()
+                        .map_err(|_| Error::Arf(format!("bad Source-IP {:?}", clip(&v))))?,
+                );
             }
             "reported-domain" => report.reported_domain.push(v),
             "dkim-domain" => report.dkim_domain = Some(v),
@@ -462,7 +468,9 @@ pub fn generate_failure_report(
         "Content-Type: multipart/report; report-type=feedback-report;\r\n boundary=\"{BOUNDARY}\"\r\n\r\n"
     );
     let _ = write!(m, "--{BOUNDARY}\r\n");
-    m.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+    m.push_str(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+    );
     let _ = write!(
         m,
         "This is an authentication failure report for a message claiming to be from {}",
@@ -517,14 +525,24 @@ pub fn generate_failure_report(
     let mut out = m.into_bytes();
     let eight_bit = |b: &[u8]| b.iter().any(|c| *c >= 0x80);
     if redaction.headers_only {
-        let cte = if eight_bit(&redacted_header) { "8bit" } else { "7bit" };
+        let cte = if eight_bit(&redacted_header) {
+            "8bit"
+        } else {
+            "7bit"
+        };
         out.extend_from_slice(
-            format!("Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: {cte}\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "Content-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: {cte}\r\n\r\n"
+            )
+            .as_bytes(),
         );
         out.extend_from_slice(&redacted_header);
     } else {
-        let cte = if eight_bit(&redacted_header) || eight_bit(body) { "8bit" } else { "7bit" };
+        let cte = if eight_bit(&redacted_header) || eight_bit(body) {
+            "8bit"
+        } else {
+            "7bit"
+        };
         out.extend_from_slice(
             format!("Content-Type: message/rfc822\r\nContent-Transfer-Encoding: {cte}\r\n\r\n")
                 .as_bytes(),
@@ -560,11 +578,18 @@ fn redact(header: &[u8], r: &Redaction) -> Vec<u8> {
             .map(|n| String::from_utf8_lossy(n).trim().to_owned())
             .unwrap_or_default();
         let eol: &[u8] = if f.ends_with(b"\r\n") { b"\r\n" } else { b"\n" };
-        if r.redact_fields.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+        if r.redact_fields
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&name))
+        {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": [redacted]");
             out.extend_from_slice(eol);
-        } else if r.redact_local_parts.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+        } else if r
+            .redact_local_parts
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&name))
+        {
             out.extend_from_slice(&redact_local_parts(&f));
         } else {
             out.extend_from_slice(&f);

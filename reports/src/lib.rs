@@ -19,6 +19,8 @@ pub use arf::{
 pub use error::{Defect, DefectKind, Error, Limit, Limits};
 pub use model::*;
 pub use read::{ParsedReport, parse_xml, parse_xml_with};
-pub use summary::{DomainSummary, MAX_REMEMBERED_REPORT_IDS, SourceSummary, Summary, Verdict, ratio};
+pub use summary::{
+    DomainSummary, MAX_REMEMBERED_REPORT_IDS, SourceSummary, Summary, Verdict, ratio,
+};
 pub use unwrap::{Format, detect_format, parse, parse_with, unwrap_documents};
 pub use write::{ReportEmail, file_name, gzip, is_ridtxt, subject, to_email, to_xml};

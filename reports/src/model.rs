@@ -73,7 +73,9 @@ pub struct ReportMetadata {
 }
 
 /// The reporting period in seconds since the epoch, UTC (RFC 9990 §3.1.1.4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct DateRange {
     /// Start of the period.
     pub begin: u64,

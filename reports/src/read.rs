@@ -11,8 +11,8 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::model::{
@@ -100,7 +100,12 @@ impl Defects {
         }
     }
 
-    pub(crate) fn push(&mut self, kind: DefectKind, path: impl std::fmt::Display, value: Option<&str>) {
+    pub(crate) fn push(
+        &mut self,
+        kind: DefectKind,
+        path: impl std::fmt::Display,
+        value: Option<&str>,
+    ) {
         if self.list.len() >= self.max {
             self.dropped = self.dropped.saturating_add(1);
             return;
@@ -128,7 +133,7 @@ impl Defects {
 /// every element would dominate the parse time).
 #[derive(Debug, Clone, Copy)]
 struct Loc<'a> {
-    parent: Option<&'a Loc<'a>>,
+    parent: Option<&'a Self>,
     name: &'a str,
     index: Option<usize>,
 }
@@ -166,12 +171,50 @@ impl Node {
 /// The element names of both schemas, so the common case allocates no name.
 fn intern(name: &[u8]) -> Option<&'static str> {
     const NAMES: &[&str] = &[
-        "record", "row", "source_ip", "count", "policy_evaluated", "disposition", "dkim", "spf",
-        "reason", "type", "comment", "identifiers", "header_from", "envelope_from", "envelope_to",
-        "auth_results", "domain", "selector", "result", "human_result", "scope",
-        "report_metadata", "org_name", "email", "extra_contact_info", "report_id", "date_range",
-        "begin", "end", "error", "generator", "policy_published", "p", "sp", "np", "adkim", "aspf",
-        "pct", "fo", "testing", "discovery_method", "version", "extension", "feedback",
+        "record",
+        "row",
+        "source_ip",
+        "count",
+        "policy_evaluated",
+        "disposition",
+        "dkim",
+        "spf",
+        "reason",
+        "type",
+        "comment",
+        "identifiers",
+        "header_from",
+        "envelope_from",
+        "envelope_to",
+        "auth_results",
+        "domain",
+        "selector",
+        "result",
+        "human_result",
+        "scope",
+        "report_metadata",
+        "org_name",
+        "email",
+        "extra_contact_info",
+        "report_id",
+        "date_range",
+        "begin",
+        "end",
+        "error",
+        "generator",
+        "policy_published",
+        "p",
+        "sp",
+        "np",
+        "adkim",
+        "aspf",
+        "pct",
+        "fo",
+        "testing",
+        "discovery_method",
+        "version",
+        "extension",
+        "feedback",
     ];
     NAMES.iter().find(|n| n.as_bytes() == name).copied()
 }
@@ -229,7 +272,11 @@ impl<'l> XmlParser<'l> {
     }
 
     fn parse(&mut self, input: &[u8]) -> Result<AggregateReport, Error> {
-        if input.len() as u64 > self.limits.max_decompressed_bytes.max(self.limits.max_input_bytes)
+        if input.len() as u64
+            > self
+                .limits
+                .max_decompressed_bytes
+                .max(self.limits.max_input_bytes)
         {
             return Err(Error::Limit(Limit::InputSize));
         }
@@ -316,7 +363,8 @@ impl<'l> XmlParser<'l> {
                     if root_closed {
                         if !trailing_reported {
                             trailing_reported = true;
-                            self.defects.push(DefectKind::TrailingContent, "", Some(&qname));
+                            self.defects
+                                .push(DefectKind::TrailingContent, "", Some(&qname));
                         }
                         skip_subtree(&mut reader, self.limits, 1)?;
                         continue;
@@ -362,8 +410,11 @@ impl<'l> XmlParser<'l> {
                     };
                     if order != 0 {
                         if order < last_order {
-                            self.defects
-                                .push(DefectKind::OutOfOrder, "feedback", Some(node.local()));
+                            self.defects.push(
+                                DefectKind::OutOfOrder,
+                                "feedback",
+                                Some(node.local()),
+                            );
                         }
                         last_order = last_order.max(order);
                     }
@@ -383,7 +434,12 @@ impl<'l> XmlParser<'l> {
                         }
                         3 => {
                             let p = self.policy(&node)?;
-                            set_once(&mut policy, p, &mut self.defects, "feedback/policy_published");
+                            set_once(
+                                &mut policy,
+                                p,
+                                &mut self.defects,
+                                "feedback/policy_published",
+                            );
                         }
                         4 => {
                             if self.schema == Schema::Rfc7489 {
@@ -456,7 +512,9 @@ impl<'l> XmlParser<'l> {
             return Err(Error::Truncated("no root element".into()));
         }
         if !root_closed {
-            return Err(Error::Truncated("the feedback element is not closed".into()));
+            return Err(Error::Truncated(
+                "the feedback element is not closed".into(),
+            ));
         }
         let report_metadata =
             metadata.ok_or_else(|| Error::MissingElement("feedback/report_metadata".into()))?;
@@ -578,7 +636,11 @@ impl<'l> XmlParser<'l> {
                         match resolved {
                             Some(c) => {
                                 let mut b = [0u8; 4];
-                                append(&mut node.raw_text, c.encode_utf8(&mut b).as_bytes(), self.limits)?;
+                                append(
+                                    &mut node.raw_text,
+                                    c.encode_utf8(&mut b).as_bytes(),
+                                    self.limits,
+                                )?;
                             }
                             None => {
                                 let lossy = String::from_utf8_lossy(name).into_owned();
@@ -667,7 +729,8 @@ impl<'l> XmlParser<'l> {
     ) -> T {
         let mut v = self.leaf(node, path);
         if v.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.defects.push(DefectKind::UpperCaseToken, path, Some(&v));
+            self.defects
+                .push(DefectKind::UpperCaseToken, path, Some(&v));
             v.make_ascii_lowercase();
         }
         let t = from(&v);
@@ -719,35 +782,35 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match child.local() {
                 "org_name" => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut org_name, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut org_name, v, &mut self.defects, cpath);
                 }
                 "email" => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut email, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut email, v, &mut self.defects, cpath);
                 }
                 "extra_contact_info" => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut extra, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut extra, v, &mut self.defects, cpath);
                 }
                 "report_id" => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut report_id, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut report_id, v, &mut self.defects, cpath);
                 }
                 "date_range" => {
                     let d = self.date_range(child, &cpath)?;
-                    set_once(&mut date_range, d, &mut self.defects, &cpath);
+                    set_once(&mut date_range, d, &mut self.defects, cpath);
                 }
                 "error" => {
                     if self.schema == Schema::Rfc9990 && !errors.is_empty() {
-                        self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                        self.defects.push(DefectKind::DuplicateElement, cpath, None);
                     }
-                    errors.push(self.leaf(child, &cpath));
+                    errors.push(self.leaf(child, cpath));
                 }
                 "generator" => {
                     self.other_schema(path, "generator", Schema::Rfc9990);
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut generator, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut generator, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -761,8 +824,8 @@ impl<'l> XmlParser<'l> {
                 self.missing(path, name);
             }
         }
-        let date_range = date_range
-            .ok_or_else(|| Error::MissingElement(format!("{path}/date_range")))?;
+        let date_range =
+            date_range.ok_or_else(|| Error::MissingElement(format!("{path}/date_range")))?;
         Ok(ReportMetadata {
             org_name: org_name.unwrap_or_default(),
             email: email.unwrap_or_default(),
@@ -781,12 +844,12 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match (child.foreign, child.local()) {
                 (false, "begin") => {
-                    let v = self.number(child, &cpath)?;
-                    set_once(&mut begin, v, &mut self.defects, &cpath);
+                    let v = self.number(child, cpath)?;
+                    set_once(&mut begin, v, &mut self.defects, cpath);
                 }
                 (false, "end") => {
-                    let v = self.number(child, &cpath)?;
-                    set_once(&mut end, v, &mut self.defects, &cpath);
+                    let v = self.number(child, cpath)?;
+                    set_once(&mut end, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -826,17 +889,17 @@ impl<'l> XmlParser<'l> {
                 continue;
             };
             if seen.contains(k) {
-                self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                self.defects.push(DefectKind::DuplicateElement, cpath, None);
                 continue;
             }
             seen.push(k);
             match name {
-                "domain" => domain = Some(self.leaf(child, &cpath)),
+                "domain" => domain = Some(self.leaf(child, cpath)),
                 "discovery_method" => {
                     self.other_schema(path, name, Schema::Rfc9990);
                     out.discovery_method = Some(self.token(
                         child,
-                        &cpath,
+                        cpath,
                         DiscoveryMethod::from_token,
                         DiscoveryMethod::is_known,
                     ));
@@ -844,7 +907,7 @@ impl<'l> XmlParser<'l> {
                 "p" => {
                     out.p = Some(self.token(
                         child,
-                        &cpath,
+                        cpath,
                         Disposition::from_token,
                         Disposition::is_known,
                     ));
@@ -852,7 +915,7 @@ impl<'l> XmlParser<'l> {
                 "sp" => {
                     out.sp = Some(self.token(
                         child,
-                        &cpath,
+                        cpath,
                         Disposition::from_token,
                         Disposition::is_known,
                     ));
@@ -861,32 +924,32 @@ impl<'l> XmlParser<'l> {
                     self.other_schema(path, name, Schema::Rfc9990);
                     out.np = Some(self.token(
                         child,
-                        &cpath,
+                        cpath,
                         Disposition::from_token,
                         Disposition::is_known,
                     ));
                 }
                 "adkim" => {
                     out.adkim =
-                        Some(self.token(child, &cpath, Alignment::from_token, Alignment::is_known));
+                        Some(self.token(child, cpath, Alignment::from_token, Alignment::is_known));
                 }
                 "aspf" => {
                     out.aspf =
-                        Some(self.token(child, &cpath, Alignment::from_token, Alignment::is_known));
+                        Some(self.token(child, cpath, Alignment::from_token, Alignment::is_known));
                 }
                 "pct" => {
                     self.other_schema(path, name, Schema::Rfc7489);
-                    let v = self.leaf(child, &cpath);
+                    let v = self.leaf(child, cpath);
                     match v.parse::<u8>() {
                         Ok(n) if n <= 100 => out.pct = Some(n),
-                        _ => self.defects.push(DefectKind::UnknownValue, &cpath, Some(&v)),
+                        _ => self.defects.push(DefectKind::UnknownValue, cpath, Some(&v)),
                     }
                 }
-                "fo" => out.fo = Some(self.leaf(child, &cpath)),
+                "fo" => out.fo = Some(self.leaf(child, cpath)),
                 "testing" => {
                     self.other_schema(path, name, Schema::Rfc9990);
                     out.testing =
-                        Some(self.token(child, &cpath, Testing::from_token, Testing::is_known));
+                        Some(self.token(child, cpath, Testing::from_token, Testing::is_known));
                 }
                 _ => {}
             }
@@ -950,15 +1013,15 @@ impl<'l> XmlParser<'l> {
             match order {
                 1 => {
                     let r = self.row(&child, &cpath)?;
-                    set_once(&mut row, r, &mut self.defects, &cpath);
+                    set_once(&mut row, r, &mut self.defects, cpath);
                 }
                 2 => {
                     let i = self.identifiers(&child, &cpath);
-                    set_once(&mut identifiers, i, &mut self.defects, &cpath);
+                    set_once(&mut identifiers, i, &mut self.defects, cpath);
                 }
                 _ => {
                     let a = self.auth_results(&child, &cpath);
-                    set_once(&mut auth, a, &mut self.defects, &cpath);
+                    set_once(&mut auth, a, &mut self.defects, cpath);
                 }
             }
         }
@@ -993,20 +1056,20 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match (child.foreign, child.local()) {
                 (false, "source_ip") => {
-                    let v = self.leaf(child, &cpath);
+                    let v = self.leaf(child, cpath);
                     let parsed: IpAddr = v.parse().map_err(|_| Error::InvalidValue {
                         path: cpath.to_string(),
                         value: clip(&v),
                     })?;
-                    set_once(&mut ip, parsed, &mut self.defects, &cpath);
+                    set_once(&mut ip, parsed, &mut self.defects, cpath);
                 }
                 (false, "count") => {
-                    let v = self.number(child, &cpath)?;
-                    set_once(&mut count, v, &mut self.defects, &cpath);
+                    let v = self.number(child, cpath)?;
+                    set_once(&mut count, v, &mut self.defects, cpath);
                 }
                 (false, "policy_evaluated") => {
                     let v = self.policy_evaluated(child, &cpath);
-                    set_once(&mut pe, v, &mut self.defects, &cpath);
+                    set_once(&mut pe, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -1050,25 +1113,25 @@ impl<'l> XmlParser<'l> {
                 1 => {
                     let v = self.token(
                         child,
-                        &cpath,
+                        cpath,
                         ActionDisposition::from_token,
                         ActionDisposition::is_known,
                     );
                     if v == ActionDisposition::Pass && self.schema == Schema::Rfc7489 {
                         self.defects
-                            .push(DefectKind::UnknownValue, &cpath, Some("pass"));
+                            .push(DefectKind::UnknownValue, cpath, Some("pass"));
                     }
-                    set_once(&mut out.disposition, v, &mut self.defects, &cpath);
+                    set_once(&mut out.disposition, v, &mut self.defects, cpath);
                 }
                 2 => {
                     let v =
-                        self.token(child, &cpath, DmarcResult::from_token, DmarcResult::is_known);
-                    set_once(&mut out.dkim, v, &mut self.defects, &cpath);
+                        self.token(child, cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    set_once(&mut out.dkim, v, &mut self.defects, cpath);
                 }
                 3 => {
                     let v =
-                        self.token(child, &cpath, DmarcResult::from_token, DmarcResult::is_known);
-                    set_once(&mut out.spf, v, &mut self.defects, &cpath);
+                        self.token(child, cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    set_once(&mut out.spf, v, &mut self.defects, cpath);
                 }
                 _ => {
                     let r = self.reason(child, &cpath);
@@ -1097,15 +1160,15 @@ impl<'l> XmlParser<'l> {
                 (false, "type") => {
                     let v = self.token(
                         child,
-                        &cpath,
+                        cpath,
                         PolicyOverride::from_token,
                         PolicyOverride::is_known,
                     );
-                    set_once(&mut kind, v, &mut self.defects, &cpath);
+                    set_once(&mut kind, v, &mut self.defects, cpath);
                 }
                 (false, "comment") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut comment, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut comment, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -1128,16 +1191,16 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match (child.foreign, child.local()) {
                 (false, "header_from") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut header_from, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut header_from, v, &mut self.defects, cpath);
                 }
                 (false, "envelope_from") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut envelope_from, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut envelope_from, v, &mut self.defects, cpath);
                 }
                 (false, "envelope_to") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut envelope_to, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut envelope_to, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -1162,7 +1225,8 @@ impl<'l> XmlParser<'l> {
             match (child.foreign, child.local()) {
                 (false, "dkim") => {
                     if seen_spf {
-                        self.defects.push(DefectKind::OutOfOrder, path, Some("dkim"));
+                        self.defects
+                            .push(DefectKind::OutOfOrder, path, Some("dkim"));
                     }
                     let cpath = path.indexed("dkim", out.dkim.len() + 1);
                     let d = self.dkim(child, &cpath);
@@ -1173,7 +1237,7 @@ impl<'l> XmlParser<'l> {
                     let cpath = path.indexed("spf", out.spf.len() + 1);
                     if self.schema == Schema::Rfc9990 && !out.spf.is_empty() {
                         // RFC 9990 Appendix A: "There may be zero or one SPF result."
-                        self.defects.push(DefectKind::DuplicateElement, &cpath, None);
+                        self.defects.push(DefectKind::DuplicateElement, cpath, None);
                     }
                     let s = self.spf(child, &cpath);
                     out.spf.push(s);
@@ -1191,20 +1255,20 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut domain, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut domain, v, &mut self.defects, cpath);
                 }
                 (false, "selector") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut out.selector, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut out.selector, v, &mut self.defects, cpath);
                 }
                 (false, "result") => {
-                    let v = self.token(child, &cpath, DkimResult::from_token, DkimResult::is_known);
-                    set_once(&mut out.result, v, &mut self.defects, &cpath);
+                    let v = self.token(child, cpath, DkimResult::from_token, DkimResult::is_known);
+                    set_once(&mut out.result, v, &mut self.defects, cpath);
                 }
                 (false, "human_result") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut out.human_result, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut out.human_result, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -1230,21 +1294,21 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.local());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut domain, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut domain, v, &mut self.defects, cpath);
                 }
                 (false, "scope") => {
-                    let v = self.token(child, &cpath, SpfScope::from_token, SpfScope::is_known);
-                    set_once(&mut out.scope, v, &mut self.defects, &cpath);
+                    let v = self.token(child, cpath, SpfScope::from_token, SpfScope::is_known);
+                    set_once(&mut out.scope, v, &mut self.defects, cpath);
                 }
                 (false, "result") => {
-                    let v = self.token(child, &cpath, SpfResult::from_token, SpfResult::is_known);
-                    set_once(&mut out.result, v, &mut self.defects, &cpath);
+                    let v = self.token(child, cpath, SpfResult::from_token, SpfResult::is_known);
+                    set_once(&mut out.result, v, &mut self.defects, cpath);
                 }
                 (false, "human_result") => {
                     self.other_schema(path, "human_result", Schema::Rfc9990);
-                    let v = self.leaf(child, &cpath);
-                    set_once(&mut out.human_result, v, &mut self.defects, &cpath);
+                    let v = self.leaf(child, cpath);
+                    set_once(&mut out.human_result, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
             }
@@ -1264,7 +1328,12 @@ impl<'l> XmlParser<'l> {
 }
 
 /// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
-fn set_once<T>(slot: &mut Option<T>, value: T, defects: &mut Defects, path: impl std::fmt::Display) {
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    defects: &mut Defects,
+    path: impl std::fmt::Display,
+) {
     if slot.is_some() {
         defects.push(DefectKind::DuplicateElement, path, None);
     } else {

@@ -77,7 +77,13 @@ fn describe(b: &[u8]) -> String {
     let head: String = b
         .iter()
         .take(16)
-        .map(|c| if c.is_ascii_graphic() || *c == b' ' { char::from(*c) } else { '.' })
+        .map(|c| {
+            if c.is_ascii_graphic() || *c == b' ' {
+                char::from(*c)
+            } else {
+                '.'
+            }
+        })
         .collect();
     format!("content starts with {head:?}")
 }
@@ -326,7 +332,10 @@ impl Ctx<'_> {
                 PartType::Message(nested) => {
                     self.email_parts(nested, &part_source, depth + 1, sink, any)?;
                 }
-                PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+                PartType::Text(_)
+                | PartType::Html(_)
+                | PartType::Binary(_)
+                | PartType::InlineBinary(_) => {
                     let data = part.contents();
                     self.decompressed = self.decompressed.saturating_add(data.len() as u64);
                     if self.decompressed > self.limits.max_decompressed_bytes {
@@ -336,8 +345,11 @@ impl Ctx<'_> {
                         Ok(Format::Gzip | Format::Zip) => true,
                         Ok(Format::Xml) => {
                             // Only XML whose root looks like a report; HTML bodies are skipped.
-                            find(data.get(..data.len().min(4096)).unwrap_or_default(), b"feedback")
-                                .is_some()
+                            find(
+                                data.get(..data.len().min(4096)).unwrap_or_default(),
+                                b"feedback",
+                            )
+                            .is_some()
                         }
                         _ => false,
                     };
@@ -411,7 +423,12 @@ fn u16_at(b: &[u8], at: usize) -> Option<u16> {
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([*s.first()?, *s.get(1)?, *s.get(2)?, *s.get(3)?]))
+    Some(u32::from_le_bytes([
+        *s.first()?,
+        *s.get(1)?,
+        *s.get(2)?,
+        *s.get(3)?,
+    ]))
 }
 
 fn usize_of(v: u32) -> usize {

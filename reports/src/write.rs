@@ -33,7 +33,8 @@ use crate::model::{AggregateReport, NAMESPACE_RFC9990, PolicyOverride, SpfScope,
 /// ```
 pub fn to_xml(report: &AggregateReport) -> String {
     let mut w = Writer::default();
-    w.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    w.out
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(w.out, "<feedback xmlns=\"{NAMESPACE_RFC9990}\">");
     w.depth = 1;
     if let Some(v) = &report.version {
@@ -391,7 +392,9 @@ pub fn to_email(report: &AggregateReport, env: &ReportEmail) -> Vec<u8> {
         "Content-Type: multipart/mixed; boundary=\"{BOUNDARY}\"\r\n\r\n"
     );
     let _ = write!(m, "--{BOUNDARY}\r\n");
-    m.push_str("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+    m.push_str(
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
+    );
     let _ = write!(
         m,
         "This is a DMARC aggregate report for {} from {}.\r\n\r\n",

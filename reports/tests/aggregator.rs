@@ -1,5 +1,10 @@
 //! The Aggregator (outcomes → reports) and the Summary (reports → verdicts).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use mailward_reports::*;
 
@@ -31,7 +36,13 @@ const C: &str = r#"{"policy":{"domain":"Example.ORG","p":"reject","np":"reject"}
 
 #[test]
 fn folds_outcomes_into_one_report_per_domain() {
-    let mut agg = Aggregator::new(reporter(), DateRange { begin: 1_700_000_000, end: 1_700_086_399 });
+    let mut agg = Aggregator::new(
+        reporter(),
+        DateRange {
+            begin: 1_700_000_000,
+            end: 1_700_086_399,
+        },
+    );
     for _ in 0..1000 {
         agg.add(&outcome(A));
     }
@@ -47,14 +58,20 @@ fn folds_outcomes_into_one_report_per_domain() {
     let org = &reports[1];
     assert_eq!(com.policy_published.domain, "example.com");
     assert_eq!(org.policy_published.domain, "example.org");
-    assert_eq!(com.report_metadata.report_id, "1700000000.example.com@receiver.example");
+    assert_eq!(
+        com.report_metadata.report_id,
+        "1700000000.example.com@receiver.example"
+    );
     assert_eq!(com.report_metadata.generator.as_deref(), Some("mailward"));
     // Rows sorted by source IP: 192.0.2.1 (1000 messages), 198.51.100.2 (5 + 5).
     assert_eq!(com.records.len(), 2);
     assert_eq!(com.records[0].row.source_ip.to_string(), "192.0.2.1");
     assert_eq!(com.records[0].row.count, 1000);
     assert_eq!(com.records[1].row.count, 10);
-    assert_eq!(com.records[1].row.policy_evaluated.dkim, Some(DmarcResult::Fail));
+    assert_eq!(
+        com.records[1].row.policy_evaluated.dkim,
+        Some(DmarcResult::Fail)
+    );
     assert_eq!(com.records[1].auth_results.spf[0].domain, "forger.example");
     assert_eq!(org.records[0].row.count, 1);
     assert_eq!(org.policy_published.np, Some(Disposition::Reject));
@@ -65,7 +82,13 @@ fn folds_outcomes_into_one_report_per_domain() {
 fn output_does_not_depend_on_input_order() {
     let lines = [A, B, C, A, B];
     let run = |order: &[usize]| {
-        let mut agg = Aggregator::new(reporter(), DateRange { begin: 0, end: 86_399 });
+        let mut agg = Aggregator::new(
+            reporter(),
+            DateRange {
+                begin: 0,
+                end: 86_399,
+            },
+        );
         for &i in order {
             agg.add(&outcome(lines[i]));
         }
@@ -77,7 +100,13 @@ fn output_does_not_depend_on_input_order() {
 
 #[test]
 fn the_last_policy_seen_is_reported() {
-    let mut agg = Aggregator::new(reporter(), DateRange { begin: 0, end: 86_399 });
+    let mut agg = Aggregator::new(
+        reporter(),
+        DateRange {
+            begin: 0,
+            end: 86_399,
+        },
+    );
     agg.add(&outcome(A));
     agg.add(&outcome(&A.replace(r#""p":"none""#, r#""p":"quarantine""#)));
     let reports = agg.finish();
@@ -86,7 +115,13 @@ fn the_last_policy_seen_is_reported() {
 }
 
 /// A minimal RFC 9990 report with the given records `(ip, count, dkim, spf)`.
-fn report_xml(org: &str, id: &str, end: u64, p: &str, records: &[(&str, u64, &str, &str)]) -> String {
+fn report_xml(
+    org: &str,
+    id: &str,
+    end: u64,
+    p: &str,
+    records: &[(&str, u64, &str, &str)],
+) -> String {
     let mut x = format!(
         r#"<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0"><report_metadata><org_name>{org}</org_name>
 <email>d@{org}</email><report_id>{id}</report_id><date_range><begin>0</begin><end>{end}</end></date_range>
@@ -116,7 +151,13 @@ fn summary_and_verdicts() {
             ("203.0.113.9", 2, "fail", "fail"),
         ],
     );
-    let b = report_xml("b.example", "1", 200, "quarantine", &[("203.0.113.9", 10, "fail", "fail")]);
+    let b = report_xml(
+        "b.example",
+        "1",
+        200,
+        "quarantine",
+        &[("203.0.113.9", 10, "fail", "fail")],
+    );
     let mut s = Summary::new();
     for xml in [&a, &b, &a] {
         s.add(&parse_xml(xml.as_bytes()).unwrap().report);
@@ -143,12 +184,21 @@ fn summary_and_verdicts() {
     assert_eq!(r.policy, Disposition::Reject);
     assert_eq!(q.affected, 12);
     assert!((q.affected_share - 12.0 / 110.0).abs() < 1e-12);
-    assert_eq!(q.failing_sources, vec![("203.0.113.9".parse().unwrap(), 12, 1.0)]);
+    assert_eq!(
+        q.failing_sources,
+        vec![("203.0.113.9".parse().unwrap(), 12, 1.0)]
+    );
 }
 
 #[test]
 fn aggregated_reports_are_valid_rfc9990() {
-    let mut agg = Aggregator::new(reporter(), DateRange { begin: 0, end: 86_399 });
+    let mut agg = Aggregator::new(
+        reporter(),
+        DateRange {
+            begin: 0,
+            end: 86_399,
+        },
+    );
     for l in [A, B, C] {
         agg.add(&outcome(l));
     }

@@ -1,7 +1,12 @@
 //! Golden tests: every input under `tests/data/golden/` is parsed and its normalised JSON
 //! compared with `<input>.json` (written by hand through `make.py`, see there). On a mismatch
 //! the actual output is written to `<input>.failed` and the test fails listing every mismatch.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fs;
 use std::path::Path;

@@ -1,6 +1,12 @@
 //! Hostile inputs: decompression bombs, zip tricks, deep nesting, entity expansion, huge
 //! strings. Each must fail fast with the typed limit error; the bombs are built here, in memory.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +22,8 @@ fn deflate_zeros(mib: usize) -> Vec<u8> {
     let zeros = vec![0u8; 1 << 20];
     let mut c = Compress::new(Compression::best(), false);
     let mut chunk = Vec::with_capacity(1 << 16);
-    c.compress_vec(&zeros, &mut chunk, FlushCompress::Sync).unwrap();
+    c.compress_vec(&zeros, &mut chunk, FlushCompress::Sync)
+        .unwrap();
     assert!(chunk.len() < 8 << 10, "1 MiB of zeros must compress well");
     let mut out = Vec::with_capacity(chunk.len() * mib + 8);
     for _ in 0..mib {
@@ -54,7 +61,14 @@ fn zip(entries: &[(&str, u16, &[u8], u32)], extra_cd_pointing_to_first: usize) -
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(data);
-        cd_entry(&mut cd, name, *method, data.len() as u32, *usize_claim, offset);
+        cd_entry(
+            &mut cd,
+            name,
+            *method,
+            data.len() as u32,
+            *usize_claim,
+            offset,
+        );
         count += 1;
     }
     if let Some((offset, name, method, csize, usize_claim)) = first_offset {
@@ -148,7 +162,10 @@ fn overlapping_zip_entries_are_rejected() {
     let data = gz(BASE.as_bytes());
     let archive = zip(&[("a.xml.gz", 0, &data, data.len() as u32)], 10);
     let err = parse_with(&archive, &Limits::default()).unwrap_err();
-    assert!(matches!(err, Error::Zip(ref m) if m.contains("overlapping")), "{err:?}");
+    assert!(
+        matches!(err, Error::Zip(ref m) if m.contains("overlapping")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -192,7 +209,10 @@ fn too_many_zip_entries() {
 fn a_compressed_size_beyond_the_input_is_truncation_not_allocation() {
     let mut archive = zip(&[("a.xml", 0, BASE.as_bytes(), BASE.len() as u32)], 0);
     // Patch the central directory's compressed size to 4 GB - 2.
-    let cd = archive.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+    let cd = archive
+        .windows(4)
+        .rposition(|w| w == b"PK\x01\x02")
+        .unwrap();
     archive[cd + 20..cd + 24].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
     let err = parse_with(&archive, &Limits::default()).unwrap_err();
     assert!(matches!(err, Error::Truncated(_)), "{err:?}");
@@ -216,9 +236,13 @@ fn nested_gzip_is_bounded() {
 
 #[test]
 fn billion_laughs_is_refused_without_expansion() {
-    let mut xml = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [\n<!ENTITY a0 \"lol\">\n");
+    let mut xml =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE feedback [\n<!ENTITY a0 \"lol\">\n");
     for i in 1..40 {
-        xml.push_str(&format!("<!ENTITY a{i} \"{}\">\n", format!("&a{};", i - 1).repeat(10)));
+        xml.push_str(&format!(
+            "<!ENTITY a{i} \"{}\">\n",
+            format!("&a{};", i - 1).repeat(10)
+        ));
     }
     xml.push_str("]>\n<feedback>&a39;</feedback>\n");
     let err = timed(|| parse_with(xml.as_bytes(), &Limits::default())).unwrap_err();
@@ -226,13 +250,21 @@ fn billion_laughs_is_refused_without_expansion() {
     // Without a DTD the reference is just an unknown entity inside an unknown element.
     let no_dtd = BASE.replace("</policy_published>", "</policy_published><x>&a39;</x>");
     let parsed = parse_with(no_dtd.as_bytes(), &Limits::default()).unwrap();
-    assert!(parsed[0].defects.iter().any(|d| d.kind == DefectKind::UnknownElement));
+    assert!(
+        parsed[0]
+            .defects
+            .iter()
+            .any(|d| d.kind == DefectKind::UnknownElement)
+    );
 }
 
 #[test]
 fn deep_xml_is_refused() {
     let deep = format!("<a>{}", "<b>".repeat(10_000));
-    let xml = BASE.replace("</policy_published>", &format!("</policy_published><extension>{deep}"));
+    let xml = BASE.replace(
+        "</policy_published>",
+        &format!("</policy_published><extension>{deep}"),
+    );
     let err = timed(|| parse_with(xml.as_bytes(), &Limits::default())).unwrap_err();
     assert_eq!(err, Error::Limit(Limit::XmlDepth));
 }
@@ -260,15 +292,22 @@ fn records_are_bounded() {
         Error::Limit(Limit::Records)
     );
     assert_eq!(
-        parse_with(xml.as_bytes(), &Limits::default()).unwrap()[0].report.records.len(),
+        parse_with(xml.as_bytes(), &Limits::default()).unwrap()[0]
+            .report
+            .records
+            .len(),
         3
     );
 }
 
 #[test]
 fn children_are_bounded() {
-    let dkim = "<dkim><domain>example.com</domain><selector>s</selector><result>pass</result></dkim>";
-    let xml = BASE.replace("<auth_results>", &format!("<auth_results>{}", dkim.repeat(1001)));
+    let dkim =
+        "<dkim><domain>example.com</domain><selector>s</selector><result>pass</result></dkim>";
+    let xml = BASE.replace(
+        "<auth_results>",
+        &format!("<auth_results>{}", dkim.repeat(1001)),
+    );
     assert_eq!(
         parse_with(xml.as_bytes(), &Limits::default()).unwrap_err(),
         Error::Limit(Limit::Children)
@@ -277,7 +316,10 @@ fn children_are_bounded() {
 
 #[test]
 fn defects_are_bounded() {
-    let xml = BASE.replace("</policy_published>", &format!("</policy_published>{}", "<x/>".repeat(5)));
+    let xml = BASE.replace(
+        "</policy_published>",
+        &format!("</policy_published>{}", "<x/>".repeat(5)),
+    );
     let limits = Limits {
         max_defects: 2,
         ..Limits::default()

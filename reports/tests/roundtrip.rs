@@ -1,6 +1,11 @@
 //! generate → parse is the identity for every report RFC 9990 can express (property test), also
 //! through gzip and the report e-mail; and the writer's fixed points: file name and Subject.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::IpAddr;
 
@@ -213,7 +218,9 @@ fn subject_follows_rfc9990_3_5_2() {
 
 #[test]
 fn legacy_values_are_mapped_to_rfc9990() {
-    let legacy = parse_xml(include_bytes!("data/golden/rfc7489.xml")).unwrap().report;
+    let legacy = parse_xml(include_bytes!("data/golden/rfc7489.xml"))
+        .unwrap()
+        .report;
     let written = parse_xml(to_xml(&legacy).as_bytes()).unwrap();
     assert!(written.defects.is_empty(), "{:?}", written.defects);
     let r = &written.report.records[0];
@@ -227,7 +234,10 @@ fn legacy_values_are_mapped_to_rfc9990() {
     assert_eq!(r.auth_results.spf[0].domain, "example.org");
     assert_eq!(r.auth_results.spf[0].result, Some(SpfResult::SoftFail));
     assert_eq!(written.report.policy_published.pct, None);
-    assert_eq!(written.report.report_metadata.errors, vec!["first error\nsecond error".to_owned()]);
+    assert_eq!(
+        written.report.report_metadata.errors,
+        vec!["first error\nsecond error".to_owned()]
+    );
 }
 
 #[test]
@@ -254,14 +264,18 @@ fn email_has_the_required_parts() {
         gzip: true,
     };
     let m = String::from_utf8(to_email(&r, &env)).unwrap();
-    assert!(m.contains("Subject: Report Domain: example.com\r\n Submitter: receiver.example\r\n Report-ID: r-1\r\n"));
+    assert!(m.contains(
+        "Subject: Report Domain: example.com\r\n Submitter: receiver.example\r\n Report-ID: r-1\r\n"
+    ));
     assert!(m.contains("Content-Type: application/gzip; name=\"receiver.example!example.com!1700000000!1700086399.xml.gz\""));
     assert!(m.contains("MIME-Version: 1.0\r\n"));
     // Every line is within RFC 5322's 78-character recommendation.
     assert!(m.split("\r\n").all(|l| l.len() <= 998));
     let plain = ReportEmail { gzip: false, ..env };
     let m = String::from_utf8(to_email(&r, &plain)).unwrap();
-    assert!(m.contains("Content-Type: text/xml; name=\"receiver.example!example.com!1700000000!1700086399.xml\""));
+    assert!(m.contains(
+        "Content-Type: text/xml; name=\"receiver.example!example.com!1700000000!1700086399.xml\""
+    ));
 }
 
 /// Runs `xmllint --noout --schema` on the files; `None` when xmllint is not installed (a failure
@@ -323,6 +337,9 @@ fn written_reports_validate_against_the_rfc9990_xsd() {
     let legacy = dir.join("legacy.xml");
     std::fs::write(&legacy, include_str!("data/golden/rfc7489.xml")).unwrap();
     let out = xmllint(&[legacy]).unwrap();
-    assert!(!out.status.success(), "the XSD check accepted a non-RFC 9990 document");
+    assert!(
+        !out.status.success(),
+        "the XSD check accepted a non-RFC 9990 document"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
