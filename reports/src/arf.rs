@@ -612,3 +612,32 @@ fn redact_local_parts(field: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_removed() {
+        assert_eq!(
+            strip_comments("dmarc (aligned (nested) \\) ) x"),
+            "dmarc  x"
+        );
+        assert_eq!(strip_comments("none"), "none");
+    }
+
+    #[test]
+    fn local_parts() {
+        assert_eq!(
+            redact_local_parts(b"To: a.b+c@x.example, \"Q\" <d@y.example>"),
+            b"To: redacted@x.example, \"Q\" <redacted@y.example>".to_vec()
+        );
+    }
+
+    #[test]
+    fn header_block() {
+        assert_eq!(header_block_end(b"A: 1\r\nB: 2\r\n\r\nbody"), 12);
+        assert_eq!(header_block_end(b"A: 1\n\nbody"), 5);
+        assert_eq!(header_block_end(b"A: 1"), 4);
+    }
+}

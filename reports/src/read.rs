@@ -75,7 +75,8 @@ pub fn parse_xml(xml: &[u8]) -> Result<ParsedReport, Error> {
 /// As [`parse_xml`].
 pub fn parse_xml_with(xml: &[u8], limits: &Limits) -> Result<ParsedReport, Error> {
     let mut p = XmlParser::new(limits);
-    let report = p.parse(xml)?;
+    let decoded = decode_utf16(xml);
+    let report = p.parse(decoded.as_deref().map_or(xml, str::as_bytes))?;
     Ok(ParsedReport {
         report,
         defects: p.defects.finish(),
@@ -1327,6 +1328,28 @@ impl<'l> XmlParser<'l> {
     }
 }
 
+/// A document starting with a UTF-16 byte order mark (XML 1.0 §4.3.3: UTF-16 documents "MUST
+/// begin with the Byte Order Mark") is decoded to UTF-8; unpaired surrogates become U+FFFD.
+fn decode_utf16(input: &[u8]) -> Option<String> {
+    let (le, body) = if let Some(b) = input.strip_prefix(&[0xFF, 0xFE]) {
+        (true, b)
+    } else if let Some(b) = input.strip_prefix(&[0xFE, 0xFF]) {
+        (false, b)
+    } else {
+        return None;
+    };
+    let units = body.chunks_exact(2).map(|c| match (c.first(), c.get(1)) {
+        (Some(&a), Some(&b)) if le => u16::from_le_bytes([a, b]),
+        (Some(&a), Some(&b)) => u16::from_be_bytes([a, b]),
+        _ => 0xFFFD,
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
 /// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
 fn set_once<T>(
     slot: &mut Option<T>,
@@ -1485,4 +1508,64 @@ fn trim_start(b: &[u8]) -> &[u8] {
 
 pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loc_renders_lazily_built_paths() {
+        let record = FEEDBACK.indexed("record", 3);
+        let row = record.child("row");
+        assert_eq!(
+            row.child("count").to_string(),
+            "feedback/record[3]/row/count"
+        );
+    }
+
+    #[test]
+    fn attribute_unescaping() {
+        assert_eq!(unescape_attr("a&amp;b&#65;&#x42;&lt;"), "a&bAB<");
+        assert_eq!(unescape_attr("&unknown; &"), "&unknown; &");
+        assert_eq!(unescape_attr("&#xFFFFFFFF;"), "&#xFFFFFFFF;");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(local_of("xs:schema"), "schema");
+        assert_eq!(prefix_of("xs:schema"), Some("xs"));
+        assert_eq!(prefix_of("feedback"), None);
+        assert_eq!(intern(b"source_ip"), Some("source_ip"));
+        assert_eq!(intern(b"sourceip"), None);
+    }
+
+    #[test]
+    fn utf16_documents() {
+        let xml = "<feedback/>";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for u in xml.encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode_utf16(&le).as_deref(), Some(xml));
+        assert_eq!(decode_utf16(&be).as_deref(), Some(xml));
+        assert_eq!(decode_utf16(xml.as_bytes()), None);
+        // An odd trailing byte is dropped, an unpaired surrogate replaced.
+        assert_eq!(
+            decode_utf16(&[0xFF, 0xFE, 0x00, 0xD8, 0x41]).as_deref(),
+            Some("\u{FFFD}")
+        );
+    }
+
+    #[test]
+    fn declaration_check() {
+        let limits = Limits::default();
+        let mut p = XmlParser::new(&limits);
+        p.check_declaration(b"<?xml version=\"1.0\"?>\n<feedback/>");
+        assert!(p.defects.list.is_empty());
+        p.check_declaration(b"  <?xml version=\"1.0\"?><feedback/>");
+        assert_eq!(p.defects.list.len(), 1);
+    }
 }

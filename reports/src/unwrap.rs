@@ -42,6 +42,10 @@ pub fn detect_format(input: &[u8]) -> Result<Format, Error> {
     if input.starts_with(b"PK\x03\x04") || input.starts_with(b"PK\x05\x06") {
         return Ok(Format::Zip);
     }
+    if input.starts_with(&[0xFF, 0xFE]) || input.starts_with(&[0xFE, 0xFF]) {
+        // UTF-16 byte order mark: only XML is expected in UTF-16 here.
+        return Ok(Format::Xml);
+    }
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -506,4 +510,60 @@ fn zip_entries<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<ZipEntry<'a>>
         entries.push(ZipEntry { name, method, data });
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_content() {
+        assert_eq!(detect_format(b"\x1f\x8b\x08").unwrap(), Format::Gzip);
+        assert_eq!(detect_format(b"PK\x03\x04rest").unwrap(), Format::Zip);
+        assert_eq!(detect_format(b"PK\x05\x06").unwrap(), Format::Zip);
+        assert_eq!(
+            detect_format(b"\xEF\xBB\xBF \n<feedback/>").unwrap(),
+            Format::Xml
+        );
+        assert_eq!(detect_format(b"\xFF\xFE<\x00").unwrap(), Format::Xml);
+        assert_eq!(
+            detect_format(b"Received: from x\r\n").unwrap(),
+            Format::Email
+        );
+        assert_eq!(
+            detect_format(b"Subject : obsolete spacing\r\n").unwrap(),
+            Format::Email
+        );
+        assert_eq!(
+            detect_format(b"From alice@example.com Mon Jan  1\n").unwrap(),
+            Format::Email
+        );
+        assert_eq!(detect_format(b" \n\t").unwrap_err(), Error::Empty);
+        // "{\"json\"" is a syntactically valid field name: JSON is only refused later (no report).
+        assert_eq!(detect_format(b"{\"json\": 1}").unwrap(), Format::Email);
+        assert!(matches!(detect_format(b"hello: world"), Ok(Format::Email)));
+        assert!(matches!(
+            detect_format(b"no colon here"),
+            Err(Error::UnknownFormat(_))
+        ));
+    }
+
+    #[test]
+    fn empty_zip_is_no_report() {
+        // An end of central directory record alone: an archive with no entries.
+        let mut eocd = b"PK\x05\x06".to_vec();
+        eocd.extend_from_slice(&[0; 18]);
+        assert_eq!(
+            parse(&eocd).unwrap_err(),
+            Error::NoReport("zip archive".into())
+        );
+    }
+
+    #[test]
+    fn zip_without_directory_is_truncated() {
+        assert!(matches!(
+            parse(b"PK\x03\x04\x14\x00"),
+            Err(Error::Truncated(_))
+        ));
+    }
 }

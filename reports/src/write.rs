@@ -421,3 +421,25 @@ fn ascii_only(s: &str) -> String {
         .map(|c| if c.is_ascii_graphic() { c } else { '?' })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        let mut s = String::new();
+        escape_into(&mut s, "a<b>&\"c\"\r\u{1}", false);
+        assert_eq!(s, "a&lt;b&gt;&amp;\"c\"&#13;\u{FFFD}");
+        let mut s = String::new();
+        escape_into(&mut s, "\"\t\n", true);
+        assert_eq!(s, "&quot;&#9;&#10;");
+    }
+
+    #[test]
+    fn names_are_sanitised() {
+        assert_eq!(sanitize_name("ext:a-b.c_1"), "ext:a-b.c_1");
+        assert_eq!(sanitize_name("1bad name"), "_1bad_name");
+        assert_eq!(sanitize_name(""), "_");
+    }
+}

@@ -305,6 +305,13 @@ case(
     ok(rep(expect(_entity_org), [d("unknown_entity", "org_name", "nbsp")])),
 )
 
+# UTF-16 (little-endian, with its byte order mark) is XML too.
+case(
+    "utf16.xml",
+    b"\xff\xfe" + BASE.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16-le"),
+    ok(rep(expect())),
+)
+
 # Predefined entities, character references and CDATA are plain XML, not defects.
 def _escaped(e):
     e["report_metadata"]["org_name"] = "R&D <mail> A"
