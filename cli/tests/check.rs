@@ -65,7 +65,11 @@ fn check_json(zone: &str, message: &str, smtp: [&str; 3], extra: &[&str]) -> Val
     serde_json::from_str(&out).unwrap()
 }
 
-const OWN: [&str; 3] = ["192.0.2.25", "mail.example.org", "bounces@bounce.example.org"];
+const OWN: [&str; 3] = [
+    "192.0.2.25",
+    "mail.example.org",
+    "bounces@bounce.example.org",
+];
 const BULK: [&str; 3] = ["203.0.113.7", "bulk.example.net", "campaign@example.net"];
 
 #[test]
@@ -92,14 +96,22 @@ fn pass_example() {
     assert!(ar.contains("dmarc=pass"), "{ar}");
     assert!(ar.contains("header.from=example.org"), "{ar}");
     assert!(ar.contains("policy.dmarc=reject"), "{ar}");
-    assert!(j["received_spf"].as_str().unwrap().starts_with("Received-SPF: pass"));
+    assert!(
+        j["received_spf"]
+            .as_str()
+            .unwrap()
+            .starts_with("Received-SPF: pass")
+    );
 }
 
 #[test]
 fn pass_example_text() {
     let (code, out) = check(&example("check.zone"), &example("pass.eml"), OWN, &[]);
     assert_eq!(code, 0);
-    assert!(out.starts_with("Authentication-Results: mailward;"), "{out}");
+    assert!(
+        out.starts_with("Authentication-Results: mailward;"),
+        "{out}"
+    );
     for part in ["spf=pass", "dkim=pass", "dmarc=pass", "Received-SPF: pass"] {
         assert!(out.contains(part), "{part} in {out}");
     }
@@ -133,13 +145,20 @@ fn broken_signature_still_passes_on_aligned_spf() {
     let msg = temp_file("tampered.eml", tampered.as_bytes());
     let j = check_json(&example("check.zone"), msg.to_str().unwrap(), OWN, &[]);
     assert_eq!(j["dkim"][0]["result"], "fail");
-    assert_eq!(j["dmarc"]["alignment"]["dkim"][0]["status"], "not_authenticated");
+    assert_eq!(
+        j["dmarc"]["alignment"]["dkim"][0]["status"],
+        "not_authenticated"
+    );
     assert_eq!(j["dmarc"]["result"], "pass");
     // From another IP, SPF fails too: DMARC fails with p=reject.
     let j = check_json(
         &example("check.zone"),
         msg.to_str().unwrap(),
-        ["198.51.100.9", "mail.example.org", "bounces@bounce.example.org"],
+        [
+            "198.51.100.9",
+            "mail.example.org",
+            "bounces@bounce.example.org",
+        ],
         &[],
     );
     assert_eq!(j["spf"]["result"], "fail");
@@ -215,13 +234,19 @@ news.example.org. IN MX 10 mail.example.org.
     assert_eq!(j["dmarc"]["result"], "fail");
     assert_eq!(j["dmarc"]["policy"], "sp");
     assert_eq!(j["dmarc"]["requested_policy"], "quarantine");
-    assert_eq!(j["dmarc"]["effective_policy"], "none", "t=y lowers quarantine to none");
+    assert_eq!(
+        j["dmarc"]["effective_policy"], "none",
+        "t=y lowers quarantine to none"
+    );
     assert_eq!(j["dmarc"]["disposition"], "none");
     let ghost = msg("ghost.example.org");
     let j = check_json(zone, ghost.to_str().unwrap(), BULK, &[]);
     assert_eq!(j["dmarc"]["policy"], "np");
     assert_eq!(j["dmarc"]["author_exists"], false);
-    assert_eq!(j["dmarc"]["disposition"], "quarantine", "t=y lowers reject to quarantine");
+    assert_eq!(
+        j["dmarc"]["disposition"], "quarantine",
+        "t=y lowers reject to quarantine"
+    );
 }
 
 #[test]

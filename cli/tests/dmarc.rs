@@ -67,9 +67,15 @@ fn organizational_domain_record_for_a_subdomain() {
         .map(|w| w.as_str().unwrap())
         .collect();
     assert!(warnings.iter().any(|w| w.contains("pct")), "{warnings:?}");
-    assert!(warnings.iter().any(|w| w.contains("unknown tag x")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("unknown tag x")),
+        "{warnings:?}"
+    );
     // The external rua destination is authorized by reports.example.net.
-    assert_eq!(j["report_destinations"][1]["status"]["status"], "authorized");
+    assert_eq!(
+        j["report_destinations"][1]["status"]["status"],
+        "authorized"
+    );
 }
 
 #[test]
@@ -104,7 +110,10 @@ fn psl_mode() {
     assert_eq!(j["mode"], "public_suffix_list");
     assert_eq!(j["organizational_domain"], "example.co.uk");
     assert_eq!(j["policy"], "p");
-    assert_eq!(j["effective_policy"], "quarantine", "t is not an RFC 7489 tag");
+    assert_eq!(
+        j["effective_policy"], "quarantine",
+        "t is not an RFC 7489 tag"
+    );
     let (_, j) = json(&z, &["x.y.example.co.uk"]);
     assert_eq!(j["mode"], "tree_walk");
     assert_eq!(j["effective_policy"], "none", "t=y");
@@ -128,7 +137,13 @@ fn dns_error_is_temperror() {
     let out = Command::new(env!("CARGO_BIN_EXE_mailward"))
         .arg("--zone")
         .arg(&z)
-        .args(["--dns-servfail", "_dmarc.com", "--json", "dmarc", "mail.example.com"])
+        .args([
+            "--dns-servfail",
+            "_dmarc.com",
+            "--json",
+            "dmarc",
+            "mail.example.com",
+        ])
         .output()
         .unwrap();
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
