@@ -1026,6 +1026,22 @@ pub async fn evaluate<R: Resolver>(
     out
 }
 
+/// [`evaluate`] for a whole message: extracts the Author Domain from its RFC5322.From field
+/// first (RFC 9989 §5.3.1). A message without exactly one From domain gets a `permerror`
+/// outcome saying why ([`DmarcOutcome::no_author_domain`]).
+pub async fn evaluate_message<R: Resolver>(
+    resolver: &R,
+    message: &mailward_types::message::Message<'_>,
+    spf: Option<&SpfInput>,
+    dkim: &[DkimInput],
+    options: &Options,
+) -> DmarcOutcome {
+    match crate::from::author_domain(message) {
+        Ok(author) => evaluate(resolver, &author, spf, dkim, options).await,
+        Err(e) => DmarcOutcome::no_author_domain(e.to_string()),
+    }
+}
+
 struct OrgFinder {
     mode: DiscoveryMode,
     known: HashMap<Domain, Result<Domain, ()>>,

@@ -15,6 +15,7 @@ pub mod walk;
 pub use evaluate::{
     DiscoveryMode, Disposition, DkimInput, DkimVerdict, DmarcOutcome, DmarcResult, Options,
     PolicyDiscovery, PolicyTag, SpfInput, SpfScope, SpfVerdict, discover_policy, evaluate,
+    evaluate_message,
 };
 pub use from::{FromError, author_domain};
 pub use record::{AlignmentMode, DmarcRecord, RequestedPolicy};

@@ -715,3 +715,38 @@ fn section_9_1_authentication_results() {
     assert_eq!(m.property("header", "from"), Some("example.com"));
     assert_eq!(m.property("policy", "dmarc"), Some("quarantine"));
 }
+
+/// §5.3.1: the Author Domain comes from RFC5322.From (U-labels become A-labels); zero or
+/// several domains end the process.
+#[test]
+fn section_5_3_1_author_domain_from_the_message() {
+    use mailward_dmarc::evaluate::{Options, evaluate_message};
+    use mailward_types::message::Message;
+    let z = zone("_dmarc.xn--bcher-kva.example. IN TXT \"v=DMARC1; p=reject\"");
+    let raw = "From: =?utf-8?q?B=C3=BCcher?= <info@Bücher.example>\r\n\r\nhi\r\n";
+    let msg = Message::parse(raw.as_bytes()).unwrap();
+    let spf = spf_pass("xn--bcher-kva.example");
+    let out = pollster::block_on(evaluate_message(
+        &z,
+        &msg,
+        Some(&spf),
+        &[],
+        &Options::default(),
+    ));
+    assert_eq!(
+        out.author_domain.as_ref().unwrap().as_str(),
+        "xn--bcher-kva.example"
+    );
+    assert_eq!(out.result, DmarcResult::Pass);
+    for bad in [
+        "From: a@example.com, b@example.net\r\n\r\n",
+        "To: a@example.com\r\n\r\n",
+        "From: a@example.com\r\nFrom: a@example.com\r\n\r\n",
+        "From: undisclosed-recipients:;\r\n\r\n",
+    ] {
+        let msg = Message::parse(bad.as_bytes()).unwrap();
+        let out = pollster::block_on(evaluate_message(&z, &msg, None, &[], &Options::default()));
+        assert_eq!(out.result, DmarcResult::PermError, "{bad:?}");
+        assert_eq!(out.to_method_result().result, "permerror");
+    }
+}
