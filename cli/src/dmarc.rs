@@ -42,7 +42,8 @@ use crate::global::GlobalArgs;
 /// Arguments of `mailward dmarc`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The Author Domain (the domain of a From address); U-labels are converted to A-labels.
+    /// The Author Domain (or a From address, whose domain is used); U-labels are converted to
+    /// A-labels.
     domain: String,
     /// Behave as an RFC 7489 receiver: Organizational Domains from the Public Suffix List.
     #[arg(long)]
@@ -50,8 +51,13 @@ pub(crate) struct Args {
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let domain = Domain::new(args.domain.trim())
-        .with_context(|| format!("{:?} is not a domain name", args.domain))?;
+    // An address is accepted too: its domain is the Author Domain.
+    let text = args.domain.trim();
+    let text = text
+        .rsplit_once('@')
+        .map_or(text, |(_, d)| d.trim_end_matches('>'));
+    let domain =
+        Domain::new(text).with_context(|| format!("{:?} is not a domain name", args.domain))?;
     let resolver = global.resolver()?;
     let mode = if args.psl {
         DiscoveryMode::PublicSuffixList

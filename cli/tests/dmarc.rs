@@ -83,6 +83,9 @@ fn nonexistent_subdomain_gets_np() {
     let z = zone("corp-np.zone", CORP);
     let (_, j) = json(&z, &["ghost.example.com"]);
     assert_eq!(j["policy"], "np");
+    let (_, j) = json(&z, &["someone@Ghost.Example.com"]);
+    assert_eq!(j["domain"], "ghost.example.com");
+    assert_eq!(j["policy"], "np");
     assert_eq!(j["requested_policy"], "none");
     assert_eq!(j["domain_exists"], false);
 }
