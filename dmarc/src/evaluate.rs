@@ -519,6 +519,10 @@ impl DmarcOutcome {
             }
             comment.push_str(&format!(" dis={}", self.disposition.as_str()));
             m = m.with_comment(comment);
+        } else if matches!(self.result, DmarcResult::PermError | DmarcResult::TempError)
+            && !self.reason.is_empty()
+        {
+            m = m.with_comment(self.reason.clone());
         }
         if let Some(author) = &self.author_domain {
             m = m.with_property("header", "from", author.as_str());
