@@ -223,30 +223,36 @@ impl BodyCanon {
         let mut run: Option<usize> = None;
         while i < len {
             // Fast path: a 64-byte block with its neighbours known on both sides.
-            if i >= 1 {
-                if let Some(window) = chunk.get(i - 1..i + 65).and_then(|w| <&[u8; 66]>::try_from(w).ok()) {
-                    let special = if self.relaxed {
-                        block_special_relaxed(window)
+            if i >= 1
+                && let Some(window) = chunk
+                    .get(i - 1..i + 65)
+                    .and_then(|w| <&[u8; 66]>::try_from(w).ok())
+            {
+                let special = if self.relaxed {
+                    block_special_relaxed(window)
+                } else {
+                    block_special_simple(window)
+                };
+                if !special {
+                    if run.is_none() {
+                        self.flush_pending(e);
+                        run = Some(i);
+                    }
+                    // A block ending in CR stops before it so the CRLF pair is handled as
+                    // one (the LF starts the next block).
+                    i += if chunk.get(i + 63) == Some(&CR) {
+                        63
                     } else {
-                        block_special_simple(window)
+                        64
                     };
-                    if !special {
-                        if run.is_none() {
-                            self.flush_pending(e);
-                            run = Some(i);
-                        }
-                        // A block ending in CR stops before it so the CRLF pair is handled as
-                        // one (the LF starts the next block).
-                        i += if chunk.get(i + 63) == Some(&CR) { 63 } else { 64 };
-                        continue;
-                    }
-                    self.end_run(e, chunk, &mut run, i);
-                    let end = i + 64;
-                    while i < end {
-                        i = self.step(e, chunk, i);
-                    }
                     continue;
                 }
+                self.end_run(e, chunk, &mut run, i);
+                let end = i + 64;
+                while i < end {
+                    i = self.step(e, chunk, i);
+                }
+                continue;
             }
             self.end_run(e, chunk, &mut run, i);
             i = self.step(e, chunk, i);

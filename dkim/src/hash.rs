@@ -225,7 +225,7 @@ mod tests {
         #[test]
         fn length_limit_cuts_exactly(body in body_strategy(), c in canon_strategy(), l in 0u64..500) {
             let canonical = canonicalize_body(c, &body);
-            let cut = &canonical[..canonical.len().min(l as usize)];
+            let cut = &canonical[..canonical.len().min(usize::try_from(l).unwrap())];
             let mut h = Hasher::new(HashAlgorithm::Sha256);
             h.update(cut);
             let got = one_shot(c, &body, Some(l));

@@ -205,10 +205,10 @@ impl DkimSignature {
         let selector = parse_selector(s.value)?;
         let timestamp = get("t").map(|t| parse_number(t.value, "t")).transpose()?;
         let expiration = get("x").map(|x| parse_number(x.value, "x")).transpose()?;
-        if let (Some(t), Some(x)) = (timestamp, expiration) {
-            if x <= t {
-                return Err(SignatureError::ExpirationBeforeTimestamp);
-            }
+        if let (Some(t), Some(x)) = (timestamp, expiration)
+            && x <= t
+        {
+            return Err(SignatureError::ExpirationBeforeTimestamp);
         }
         let copied_headers = get("z").map(|z| z.value_without_fws());
         Ok(Self {

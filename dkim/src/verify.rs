@@ -463,10 +463,10 @@ impl Verifier {
                 return DkimOutcome::Expired { expiration: x, now };
             }
         }
-        if let Some(t) = sig.timestamp {
-            if t > now.saturating_add(self.options.clock_skew) {
-                return DkimOutcome::FutureTimestamp { timestamp: t, now };
-            }
+        if let Some(t) = sig.timestamp
+            && t > now.saturating_add(self.options.clock_skew)
+        {
+            return DkimOutcome::FutureTimestamp { timestamp: t, now };
         }
         let cached = match self.fetch_key(resolver, sig, now).await {
             Ok(k) => k,
@@ -532,12 +532,11 @@ impl Verifier {
                 sig.selector
             )))
         })?;
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(c) = cache.get(&name) {
-                if c.expires > now {
-                    return Ok(Arc::clone(&c.record));
-                }
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(c) = cache.get(&name)
+            && c.expires > now
+        {
+            return Ok(Arc::clone(&c.record));
         }
         let lookup = match resolver.txt(&name).await {
             Ok(l) => l,

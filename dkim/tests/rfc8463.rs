@@ -41,10 +41,11 @@ fn zone() -> MapResolver {
 }
 
 fn providers() -> Vec<CryptoProvider> {
-    let mut v = vec![CryptoProvider::rust_crypto()];
-    #[cfg(feature = "aws-lc-rs")]
-    v.push(CryptoProvider::aws_lc_rs());
-    v
+    vec![
+        CryptoProvider::rust_crypto(),
+        #[cfg(feature = "aws-lc-rs")]
+        CryptoProvider::aws_lc_rs(),
+    ]
 }
 
 #[test]

@@ -4,7 +4,12 @@
 //! dkimpy in `cli/tests/dkim_interop.rs` and against the RFC example in `rfc8463.rs`); each test
 //! then changes one thing (key record, time, options, message) and expects the outcome the RFC
 //! text cited next to it requires.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "support/resolver.rs"]
 mod resolver;
@@ -19,7 +24,8 @@ use resolver::MapResolver;
 const T: u64 = 1_700_000_000;
 const ED_P: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 const RSA_P: &str = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
-const MESSAGE: &[u8] = b"From: a@example.com\r\nTo: b@example.net\r\nSubject: test\r\n\r\nHello\r\n";
+const MESSAGE: &[u8] =
+    b"From: a@example.com\r\nTo: b@example.net\r\nSubject: test\r\n\r\nHello\r\n";
 
 fn ed_key() -> SigningKey {
     SigningKey::from_bytes(include_bytes!("data/rfc8463_ed25519.seed")).unwrap()
@@ -33,7 +39,10 @@ fn sign_with(signer: Signer, msg: &[u8]) -> Vec<u8> {
 }
 
 fn signed_ed(msg: &[u8]) -> Vec<u8> {
-    sign_with(Signer::new(ed_key(), "example.com".parse().unwrap(), "ed").unwrap(), msg)
+    sign_with(
+        Signer::new(ed_key(), "example.com".parse().unwrap(), "ed").unwrap(),
+        msg,
+    )
 }
 
 fn zone(ed_record: &str, rsa_record: &str) -> MapResolver {
@@ -43,7 +52,10 @@ fn zone(ed_record: &str, rsa_record: &str) -> MapResolver {
 }
 
 fn good_zone() -> MapResolver {
-    zone(&format!("v=DKIM1; k=ed25519; p={ED_P}"), &format!("v=DKIM1; p={RSA_P}"))
+    zone(
+        &format!("v=DKIM1; k=ed25519; p={ED_P}"),
+        &format!("v=DKIM1; p={RSA_P}"),
+    )
 }
 
 fn run(opts: VerifyOptions, r: &MapResolver, msg: &[u8], now: u64) -> Vec<SignatureResult> {
@@ -73,29 +85,50 @@ fn key_lookup_failures() {
     assert_eq!(out.result(), "temperror");
     let r = MapResolver::new().with_error("ed._domainkey.example.com", DnsError::NODATA);
     assert_eq!(one(&r, &msg), DkimOutcome::KeyNotFound);
-    assert!(matches!(one(&zone("v=DKIM1; k=ed25519; p=!!", ""), &msg), DkimOutcome::KeyInvalid(_)));
-    assert!(matches!(one(&zone("v=DKIM1; k=ed25519; p=AAAA", ""), &msg), DkimOutcome::KeyInvalid(_)));
+    assert!(matches!(
+        one(&zone("v=DKIM1; k=ed25519; p=!!", ""), &msg),
+        DkimOutcome::KeyInvalid(_)
+    ));
+    assert!(matches!(
+        one(&zone("v=DKIM1; k=ed25519; p=AAAA", ""), &msg),
+        DkimOutcome::KeyInvalid(_)
+    ));
 }
 
 #[test]
 fn key_record_restrictions() {
     let msg = signed_ed(MESSAGE);
     // §3.6.1 p=: "An empty value means that this public key has been revoked."
-    assert_eq!(one(&zone("v=DKIM1; k=ed25519; p=", ""), &msg), DkimOutcome::KeyRevoked);
+    assert_eq!(
+        one(&zone("v=DKIM1; k=ed25519; p=", ""), &msg),
+        DkimOutcome::KeyRevoked
+    );
     // k= defaults to rsa: an ed25519 signature with an rsa key record.
     assert_eq!(
         one(&zone(&format!("v=DKIM1; p={RSA_P}"), ""), &msg),
         DkimOutcome::KeyMismatch(KeyMismatch::KeyType)
     );
     assert_eq!(
-        one(&zone(&format!("v=DKIM1; k=ed25519; h=sha1; p={ED_P}"), ""), &msg),
+        one(
+            &zone(&format!("v=DKIM1; k=ed25519; h=sha1; p={ED_P}"), ""),
+            &msg
+        ),
         DkimOutcome::KeyMismatch(KeyMismatch::HashAlgorithm)
     );
     assert_eq!(
-        one(&zone(&format!("v=DKIM1; k=ed25519; s=other; p={ED_P}"), ""), &msg),
+        one(
+            &zone(&format!("v=DKIM1; k=ed25519; s=other; p={ED_P}"), ""),
+            &msg
+        ),
         DkimOutcome::KeyMismatch(KeyMismatch::ServiceType)
     );
-    assert_eq!(one(&zone(&format!("v=DKIM1; k=ed25519; s=*; p={ED_P}"), ""), &msg), DkimOutcome::Pass);
+    assert_eq!(
+        one(
+            &zone(&format!("v=DKIM1; k=ed25519; s=*; p={ED_P}"), ""),
+            &msg
+        ),
+        DkimOutcome::Pass
+    );
     // t=s: "i=" domain must not be a subdomain of d=.
     let sub = sign_with(
         Signer::new(ed_key(), "example.com".parse().unwrap(), "ed")
@@ -105,7 +138,10 @@ fn key_record_restrictions() {
         MESSAGE,
     );
     let strict = zone(&format!("v=DKIM1; k=ed25519; t=s; p={ED_P}"), "");
-    assert_eq!(one(&strict, &sub), DkimOutcome::KeyMismatch(KeyMismatch::StrictIdentity));
+    assert_eq!(
+        one(&strict, &sub),
+        DkimOutcome::KeyMismatch(KeyMismatch::StrictIdentity)
+    );
     assert_eq!(one(&strict, &msg), DkimOutcome::Pass);
     // t=y is reported, the result stands.
     let testing = zone(&format!("v=DKIM1; k=ed25519; t=y; p={ED_P}"), "");
@@ -117,7 +153,10 @@ fn key_record_restrictions() {
 #[test]
 fn rfc8301_policy() {
     // RSA under 1024 bits: the record publishes a 512-bit key (made with openssl genrsa 512).
-    let rsa_signed = sign_with(Signer::new(rsa_key(), "example.com".parse().unwrap(), "rsa").unwrap(), MESSAGE);
+    let rsa_signed = sign_with(
+        Signer::new(rsa_key(), "example.com".parse().unwrap(), "rsa").unwrap(),
+        MESSAGE,
+    );
     let weak = format!("v=DKIM1; p={}", include_str!("data/weak512.pub.b64").trim());
     assert_eq!(
         one(&zone("", &weak), &rsa_signed),
@@ -132,21 +171,39 @@ fn rfc8301_policy() {
             .unwrap(),
         MESSAGE,
     );
-    assert_eq!(one(&good_zone(), &sha1), DkimOutcome::Policy(PolicyViolation::Sha1));
-    let res = run(VerifyOptions::default().with_allow_sha1(true), &good_zone(), &sha1, T);
+    assert_eq!(
+        one(&good_zone(), &sha1),
+        DkimOutcome::Policy(PolicyViolation::Sha1)
+    );
+    let res = run(
+        VerifyOptions::default().with_allow_sha1(true),
+        &good_zone(),
+        &sha1,
+        T,
+    );
     assert_eq!(res[0].outcome, DkimOutcome::Pass);
     assert_eq!(res[0].outcome.result(), "pass");
 }
 
 #[test]
 fn body_length_is_honoured_and_can_be_refused() {
-    let signer = Signer::new(ed_key(), "example.com".parse().unwrap(), "ed").unwrap().with_body_length(true);
+    let signer = Signer::new(ed_key(), "example.com".parse().unwrap(), "ed")
+        .unwrap()
+        .with_body_length(true);
     let signed = sign_with(signer, MESSAGE);
     let appended = [signed.as_slice(), b"appended by someone else\r\n"].concat();
     // RFC 6376 §3.5 l=: only the first l octets of the canonical body are hashed.
     assert_eq!(one(&good_zone(), &appended), DkimOutcome::Pass);
-    let res = run(VerifyOptions::default().with_reject_body_length(true), &good_zone(), &appended, T);
-    assert_eq!(res[0].outcome, DkimOutcome::Policy(PolicyViolation::BodyLength));
+    let res = run(
+        VerifyOptions::default().with_reject_body_length(true),
+        &good_zone(),
+        &appended,
+        T,
+    );
+    assert_eq!(
+        res[0].outcome,
+        DkimOutcome::Policy(PolicyViolation::BodyLength)
+    );
     // Without l=, the same addition breaks the body hash.
     let plain = [signed_ed(MESSAGE).as_slice(), b"appended\r\n"].concat();
     assert_eq!(one(&good_zone(), &plain), DkimOutcome::BodyHashMismatch);
@@ -154,18 +211,30 @@ fn body_length_is_honoured_and_can_be_refused() {
 
 #[test]
 fn expiry_and_future_timestamps() {
-    let signer = Signer::new(ed_key(), "example.com".parse().unwrap(), "ed").unwrap().with_expiration(3600);
+    let signer = Signer::new(ed_key(), "example.com".parse().unwrap(), "ed")
+        .unwrap()
+        .with_expiration(3600);
     let msg = sign_with(signer, MESSAGE);
-    assert_eq!(run(VerifyOptions::default(), &good_zone(), &msg, T + 3600)[0].outcome, DkimOutcome::Pass);
+    assert_eq!(
+        run(VerifyOptions::default(), &good_zone(), &msg, T + 3600)[0].outcome,
+        DkimOutcome::Pass
+    );
     assert_eq!(
         run(VerifyOptions::default(), &good_zone(), &msg, T + 3601)[0].outcome,
-        DkimOutcome::Expired { expiration: T + 3600, now: T + 3601 }
+        DkimOutcome::Expired {
+            expiration: T + 3600,
+            now: T + 3601
+        }
     );
     assert!(matches!(
         run(VerifyOptions::default(), &good_zone(), &msg, T - 301)[0].outcome,
         DkimOutcome::FutureTimestamp { .. }
     ));
-    assert!(run(VerifyOptions::default(), &good_zone(), &msg, T - 300)[0].outcome.is_pass());
+    assert!(
+        run(VerifyOptions::default(), &good_zone(), &msg, T - 300)[0]
+            .outcome
+            .is_pass()
+    );
 }
 
 #[test]
@@ -187,8 +256,17 @@ fn signature_cap() {
     let res = run(VerifyOptions::default(), &good_zone(), &msg, T);
     assert_eq!(res.len(), 7);
     assert!(res[..5].iter().all(|r| r.outcome.is_pass()), "{res:?}");
-    assert!(res[5..].iter().all(|r| r.outcome == DkimOutcome::NotChecked));
-    let res = run(VerifyOptions::default().with_max_signatures(7), &good_zone(), &msg, T);
+    assert!(
+        res[5..]
+            .iter()
+            .all(|r| r.outcome == DkimOutcome::NotChecked)
+    );
+    let res = run(
+        VerifyOptions::default().with_max_signatures(7),
+        &good_zone(),
+        &msg,
+        T,
+    );
     assert!(res.iter().all(|r| r.outcome.is_pass()));
 }
 
@@ -196,12 +274,19 @@ fn signature_cap() {
 fn oversigned_absent_field_blocks_addition() {
     // The default header set over-signs Cc, absent here: adding one breaks the signature.
     let msg = signed_ed(MESSAGE);
-    let text = String::from_utf8(msg).unwrap().replace("To: b@", "Cc: evil@example.org\r\nTo: b@");
-    assert_eq!(one(&good_zone(), text.as_bytes()), DkimOutcome::SignatureMismatch);
+    let text = String::from_utf8(msg)
+        .unwrap()
+        .replace("To: b@", "Cc: evil@example.org\r\nTo: b@");
+    assert_eq!(
+        one(&good_zone(), text.as_bytes()),
+        DkimOutcome::SignatureMismatch
+    );
 }
 
 #[test]
 fn lf_only_message_verifies() {
-    let lf = String::from_utf8(signed_ed(MESSAGE)).unwrap().replace("\r\n", "\n");
+    let lf = String::from_utf8(signed_ed(MESSAGE))
+        .unwrap()
+        .replace("\r\n", "\n");
     assert_eq!(one(&good_zone(), lf.as_bytes()), DkimOutcome::Pass);
 }

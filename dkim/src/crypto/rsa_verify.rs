@@ -200,7 +200,9 @@ mod tests {
     fn rejects_wrong_lengths_and_out_of_range() {
         let keys = keys();
         let (private, fast) = &keys[0];
-        let sig = private.sign(scheme(HashAlgorithm::Sha256), &[1; 32]).unwrap();
+        let sig = private
+            .sign(scheme(HashAlgorithm::Sha256), &[1; 32])
+            .unwrap();
         assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &sig[1..]));
         assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &[0xff; 128]));
         assert!(!fast.verify_pkcs1v15(HashAlgorithm::Sha256, &[1; 32], &[0; 128]));
