@@ -63,9 +63,12 @@ pub(crate) struct Args {
     /// Current time for DKIM `x=`/`t=` checks, in seconds since the Unix epoch (default: now).
     #[arg(long)]
     now: Option<u64>,
-    /// DMARC as an RFC 7489 receiver: Public Suffix List Organizational Domains.
+    /// DMARC as an RFC 7489 receiver: Public Suffix List Organizational Domains, `pct` honoured.
     #[arg(long)]
     psl: bool,
+    /// With --psl: the random number (0-99) that decides `pct` sampling; default: drawn here.
+    #[arg(long = "pct-sample", value_name = "0-99", requires = "psl")]
+    pct_sample: Option<u8>,
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
@@ -108,6 +111,18 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
         scope: SpfScope::MailFrom,
     });
     let dkim_inputs: Vec<DkimInput> = dkim.iter().filter_map(dkim_input).collect();
+    let mut options = Options::with_mode(mode);
+    if args.psl {
+        // RFC 7489 §6.6.4 sampling; the sub-second clock is random enough for a CLI.
+        let sample = args.pct_sample.unwrap_or_else(|| {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            u8::try_from(nanos % 100).unwrap_or(0)
+        });
+        options = options.with_pct_sample(sample);
+    }
     let dmarc = match author_domain(&message) {
         Ok(author) => {
             mailward_dmarc::evaluate(
@@ -115,7 +130,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
                 &author,
                 spf_input.as_ref(),
                 &dkim_inputs,
-                &Options::with_mode(mode),
+                &options,
             )
             .await
         }

@@ -268,3 +268,52 @@ fn unreadable_message_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn psl_mode_samples_pct() {
+    let zone = temp_file(
+        "pct.zone",
+        b"$TTL 300
+_dmarc.example.org. IN TXT \"v=DMARC1; p=reject; pct=30\"
+",
+    );
+    let zone = zone.to_str().unwrap();
+    let msg = temp_file("pct.eml", b"From: a@example.org\r\n\r\nbody\r\n");
+    let msg = msg.to_str().unwrap();
+    let j = check_json(zone, msg, BULK, &[]);
+    assert_eq!(
+        j["dmarc"]["disposition"], "reject",
+        "pct ignored in Tree Walk mode"
+    );
+    let mut args = vec!["--psl", "--pct-sample", "29"];
+    let sampled = check_psl(zone, msg, &args);
+    assert_eq!(
+        sampled["dmarc"]["disposition"], "reject",
+        "29 < 30: sampled"
+    );
+    args[2] = "30";
+    let not_sampled = check_psl(zone, msg, &args);
+    assert_eq!(
+        not_sampled["dmarc"]["disposition"], "quarantine",
+        "not sampled: one lower"
+    );
+    assert_eq!(not_sampled["dmarc"]["mode"], "public_suffix_list");
+}
+
+/// `check` with options placed after the subcommand (`--psl` belongs to `check`).
+fn check_psl(zone: &str, message: &str, check_args: &[&str]) -> Value {
+    let mut args = vec!["--zone", zone, "--json", "check", message];
+    args.extend_from_slice(&["--ip", BULK[0], "--helo", BULK[1], "--mail-from", BULK[2]]);
+    args.extend_from_slice(check_args);
+    let out = Command::new(env!("CARGO_BIN_EXE_mailward"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -173,6 +173,14 @@ impl Options {
             pct_sample: None,
         }
     }
+
+    /// Sets [`Self::pct_sample`]: a number the caller drew uniformly from `0..100` (values
+    /// above 99 are clamped).
+    #[must_use]
+    pub fn with_pct_sample(mut self, sample: u8) -> Self {
+        self.pct_sample = Some(sample.min(99));
+        self
+    }
 }
 
 /// The DMARC result (RFC 9989 §9.2).
