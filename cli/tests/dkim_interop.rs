@@ -113,7 +113,9 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
         // (dkimpy keeps one SP, OpenDKIM drops it; see `canon::tests::no_final_newline`).
         (
             "no_final_newline",
-            crlf(&format!("{base_headers}\nfirst\nlast  line \t without newline")),
+            crlf(&format!(
+                "{base_headers}\nfirst\nlast  line \t without newline"
+            )),
         ),
         ("eight_bit_body", eight_bit),
         (
