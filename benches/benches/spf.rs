@@ -46,7 +46,10 @@ impl Resolver for Memory {
 
 fn chain() -> Memory {
     let mut m = HashMap::new();
-    for line in CHAIN.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in CHAIN
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let (name, record) = line.split_once(' ').unwrap();
         m.insert(Domain::new(name).unwrap(), vec![Txt::from(record)]);
     }

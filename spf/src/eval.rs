@@ -248,13 +248,15 @@ pub enum Step {
 }
 
 /// One line of the evaluation trace.
+///
+/// Entries are cheap to record (no formatting during evaluation); their `Display` renders them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TraceEvent {
     /// `check_host()` starts for a domain (`via` is `check`, `include` or `redirect`).
     CheckHost {
         /// The `<domain>`.
-        domain: String,
+        domain: Domain,
         /// Why it is evaluated.
         via: &'static str,
     },
@@ -262,23 +264,62 @@ pub enum TraceEvent {
     Query {
         /// The query.
         query: DnsQuery,
-        /// `NXDOMAIN`, `NODATA`, `TIMEOUT`, `SERVFAIL`, `ERROR` or a summary of the records.
-        answer: String,
+        /// What came back.
+        answer: AnswerSummary,
     },
-    /// The record selected for a domain.
+    /// The record selected for a domain, as published.
     Record {
-        /// The record as published.
+        /// The record text.
         record: String,
     },
-    /// A term was evaluated.
+    /// A directive was evaluated.
     Term {
-        /// The term in canonical form.
-        term: String,
-        /// `match`, `no match`, or why it stopped the evaluation.
-        outcome: String,
+        /// The record holding it.
+        record: Arc<SpfRecord>,
+        /// Its index in [`SpfRecord::terms`].
+        index: usize,
+        /// Whether it matched.
+        matched: bool,
+    },
+    /// No mechanism matched and `redirect=` sends the evaluation to `target`.
+    Redirect {
+        /// The expanded target domain.
+        target: Domain,
     },
     /// Anything else worth knowing (limits, ignored explanation, …).
     Note(String),
+}
+
+/// The class of a DNS answer, as recorded in the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AnswerSummary {
+    /// This many records.
+    Records(usize),
+    /// NXDOMAIN.
+    NxDomain,
+    /// NODATA (or an empty answer).
+    NoData,
+    /// Timeout.
+    Timeout,
+    /// SERVFAIL.
+    ServFail,
+    /// Any other error (including an answer of the wrong type).
+    Error,
+}
+
+impl fmt::Display for AnswerSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Records(1) => f.write_str("1 record"),
+            Self::Records(n) => write!(f, "{n} records"),
+            Self::NxDomain => f.write_str("NXDOMAIN"),
+            Self::NoData => f.write_str("NODATA"),
+            Self::Timeout => f.write_str("TIMEOUT"),
+            Self::ServFail => f.write_str("SERVFAIL"),
+            Self::Error => f.write_str("ERROR"),
+        }
+    }
 }
 
 /// A [`TraceEvent`] with its nesting depth (0 for the checked domain, +1 per include/redirect).
@@ -296,7 +337,18 @@ impl fmt::Display for TraceEvent {
             Self::CheckHost { domain, via } => write!(f, "check_host({domain}) via {via}"),
             Self::Query { query, answer } => write!(f, "query {query} -> {answer}"),
             Self::Record { record } => write!(f, "record {record:?}"),
-            Self::Term { term, outcome } => write!(f, "term {term}: {outcome}"),
+            Self::Term {
+                record,
+                index,
+                matched,
+            } => {
+                let outcome = if *matched { "match" } else { "no match" };
+                match record.terms.get(*index) {
+                    Some(t) => write!(f, "term {t}: {outcome}"),
+                    None => write!(f, "term #{index}: {outcome}"),
+                }
+            }
+            Self::Redirect { target } => write!(f, "redirect to {target}"),
             Self::Note(n) => f.write_str(n),
         }
     }
@@ -335,6 +387,19 @@ pub struct SpfOutcome {
 }
 
 impl SpfOutcome {
+    fn clone_without_trace(&self) -> Self {
+        Self {
+            result: self.result,
+            explanation: self.explanation.clone(),
+            mechanism: self.mechanism.clone(),
+            problem: self.problem.clone(),
+            domain: self.domain.clone(),
+            lookups: self.lookups,
+            void_lookups: self.void_lookups,
+            trace: Vec::new(),
+        }
+    }
+
     /// An explanation to use for `fail` when the domain gave none (RFC 7208 §6.2 allows "a
     /// default explanation string").
     pub const DEFAULT_EXPLANATION: &'static str = "SPF check failed";
@@ -420,41 +485,32 @@ impl Ans {
         match (query, answer) {
             (DnsQuery::Txt(_), DnsAnswer::Txt(r)) => norm(r, Ans::Txt),
             (DnsQuery::A(_), DnsAnswer::A(r)) => {
-                norm(r, |v| Ans::Addrs(v.into_iter().map(IpAddr::V4).collect()))
+                norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V4).collect()))
             }
             (DnsQuery::Aaaa(_), DnsAnswer::Aaaa(r)) => {
-                norm(r, |v| Ans::Addrs(v.into_iter().map(IpAddr::V6).collect()))
+                norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V6).collect()))
             }
             (DnsQuery::Mx(_), DnsAnswer::Mx(r)) => norm(r, Ans::Mx),
             (DnsQuery::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, Ans::Ptr),
-            _ => Ans::Error(DnsError::other(MismatchedAnswer)),
+            _ => Self::Error(DnsError::other(MismatchedAnswer)),
         }
     }
 
-    fn summary(&self) -> String {
+    fn summary(&self) -> AnswerSummary {
         match self {
-            Self::Txt(v) => v
-                .iter()
-                .map(|t| format!("{:?}", String::from_utf8_lossy(&t.concat())))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Self::Addrs(v) => join(v),
-            Self::Mx(v) => v
-                .iter()
-                .map(|m| format!("{} {}", m.preference, m.exchange))
-                .collect::<Vec<_>>()
-                .join(", "),
-            Self::Ptr(v) => join(v),
-            Self::Void(e) | Self::Error(e) => e.as_str().to_owned(),
+            Self::Txt(v) => AnswerSummary::Records(v.len()),
+            Self::Addrs(v) => AnswerSummary::Records(v.len()),
+            Self::Mx(v) => AnswerSummary::Records(v.len()),
+            Self::Ptr(v) => AnswerSummary::Records(v.len()),
+            Self::Void(e) | Self::Error(e) => match e {
+                DnsError::NxDomain { .. } => AnswerSummary::NxDomain,
+                DnsError::NoData { .. } => AnswerSummary::NoData,
+                DnsError::Timeout => AnswerSummary::Timeout,
+                DnsError::ServFail => AnswerSummary::ServFail,
+                _ => AnswerSummary::Error,
+            },
         }
     }
-}
-
-fn join<T: fmt::Display>(v: &[T]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -607,7 +663,7 @@ fn check_host_domain(name: &str) -> Result<Domain, String> {
     if d.label_count() < 2 {
         return Err(format!("{d} is not a multi-label domain name"));
     }
-    let top = d.labels().last().unwrap_or_default();
+    let top = d.labels().next_back().unwrap_or_default();
     let toplabel_ok = !top.is_empty()
         && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && if top.contains('-') {
@@ -677,10 +733,17 @@ impl CheckHost {
     }
 
     /// What the machine needs next: a DNS query, or the outcome.
+    ///
+    /// After [`Step::Done`] every call returns `Done` again with the same result; the trace is
+    /// handed out with the first `Done` only.
+    // STYLE §3 names the step function `next()`; the machine is not an iterator (it needs
+    // `answer()` between steps), so the clash with `Iterator::next` is deliberate.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Step {
         self.run();
-        if let Some(done) = &self.done {
-            return Step::Done(done.clone());
+        if let Some(done) = self.done.take() {
+            self.done = Some(done.clone_without_trace());
+            return Step::Done(done);
         }
         match &self.outgoing {
             Some(q) => Step::Query(q.clone()),
@@ -689,7 +752,9 @@ impl CheckHost {
             None => {
                 self.conclude(SpfResult::TempError, Some("internal: no progress".into()));
                 self.finalize();
-                Step::Done(self.done.clone().unwrap_or_else(|| self.outcome()))
+                let o = self.done.take().unwrap_or_else(|| self.outcome());
+                self.done = Some(o.clone_without_trace());
+                Step::Done(o)
             }
         }
     }
@@ -757,7 +822,7 @@ impl CheckHost {
             child_result: None,
         });
         self.trace(TraceEvent::CheckHost {
-            domain: domain.to_string(),
+            domain: domain.clone(),
             via: kind.as_str(),
         });
     }
@@ -785,16 +850,16 @@ impl CheckHost {
         self.done = Some(self.outcome());
     }
 
-    fn outcome(&self) -> SpfOutcome {
+    fn outcome(&mut self) -> SpfOutcome {
         SpfOutcome {
             result: self.result.unwrap_or(SpfResult::TempError),
-            explanation: self.explanation.clone(),
-            mechanism: self.mechanism.clone(),
-            problem: self.problem.clone(),
-            domain: self.domain.clone(),
+            explanation: self.explanation.take(),
+            mechanism: self.mechanism.take(),
+            problem: self.problem.take(),
+            domain: self.domain.take(),
             lookups: self.lookups,
             void_lookups: self.voids,
-            trace: self.trace.clone(),
+            trace: std::mem::take(&mut self.trace),
         }
     }
 
@@ -912,12 +977,11 @@ impl CheckHost {
             } => {
                 let mut next = next;
                 if awaiting {
-                    if let Some(Ans::Addrs(addrs)) = self.answer.take() {
-                        if addrs.contains(&self.ip) {
-                            if let Some(n) = names.get(next) {
-                                validated.push(n.clone());
-                            }
-                        }
+                    if let Some(Ans::Addrs(addrs)) = self.answer.take()
+                        && addrs.contains(&self.ip)
+                        && let Some(n) = names.get(next)
+                    {
+                        validated.push(n.clone());
                     }
                     // RFC 7208 §5.5: "If a DNS error occurs while doing an A RR lookup, then that
                     // domain name is skipped and the search continues."
@@ -993,7 +1057,7 @@ impl CheckHost {
                     }
                     _ => self.exp_ignored(format!("{} TXT records", records.len())),
                 },
-                Some(other) => self.exp_ignored(other.summary()),
+                Some(other) => self.exp_ignored(other.summary().to_string()),
                 None => self.exp_ignored("no answer".into()),
             },
             ExpPhase::Expand(ms) => {
@@ -1174,7 +1238,11 @@ impl CheckHost {
                 return self
                     .finish_frame(SpfResult::None, Some(format!("no SPF record at {domain}")));
             }
-            [one] => String::from_utf8_lossy(one).into_owned(),
+            [_] => {
+                let one = spf.into_iter().next().unwrap_or_default();
+                String::from_utf8(one)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
             more => {
                 return self.conclude(
                     SpfResult::PermError,
@@ -1185,13 +1253,12 @@ impl CheckHost {
                 );
             }
         };
-        self.trace(TraceEvent::Record {
-            record: text.clone(),
-        });
         // RFC 7208 §4.6: "if there are any syntax errors anywhere in the record, check_host()
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
-        match SpfRecord::parse(&text) {
+        let parsed = SpfRecord::parse(&text);
+        self.trace(TraceEvent::Record { record: text });
+        match parsed {
             Ok(r) => {
                 if let Some(f) = self.stack.last_mut() {
                     f.record = Some(Arc::new(r));
@@ -1207,15 +1274,52 @@ impl CheckHost {
         }
     }
 
-    fn current(&self) -> Option<(Arc<SpfRecord>, usize, Domain, bool)> {
+    fn current(&self) -> Option<(Arc<SpfRecord>, usize, bool)> {
         let f = self.stack.last()?;
-        Some((f.record.clone()?, f.term, f.domain.clone(), f.counted))
+        Some((f.record.clone()?, f.term, f.counted))
+    }
+
+    fn frame_domain(&self) -> Option<Domain> {
+        self.stack.last().map(|f| f.domain.clone())
     }
 
     fn next_term(&mut self) {
-        let Some((record, idx, domain, counted)) = self.current() else {
+        let Some((record, mut idx, counted)) = self.current() else {
             return self.temperror(&DnsError::other(MismatchedAnswer));
         };
+        // Fast path: modifiers and the terms that need no DNS (ip4, ip6) are evaluated here in
+        // a loop, without a round trip through the step machine per term.
+        let ip = self.ip;
+        while let Some(t) = record.terms.get(idx) {
+            let matched = match t {
+                Term::Modifier(_) => None,
+                Term::Directive(d) => match &d.mechanism {
+                    m @ (Mechanism::Ip4(..) | Mechanism::Ip6(..)) => Some(m.network_contains(ip)),
+                    _ => break,
+                },
+            };
+            if let Some(matched) = matched {
+                self.trace(TraceEvent::Term {
+                    record: Arc::clone(&record),
+                    index: idx,
+                    matched,
+                });
+                if matched && let (Some(f), Term::Directive(d)) = (self.stack.last_mut(), t) {
+                    f.term = idx;
+                    return self.directive_matched(d, &record);
+                }
+            }
+            idx += 1;
+            if let Some(f) = self.stack.last_mut() {
+                f.term = idx;
+                f.counted = false;
+            }
+        }
+        let counted = counted
+            && self
+                .stack
+                .last()
+                .is_some_and(|f| f.term == idx && f.counted);
         let Some(term) = record.terms.get(idx) else {
             // RFC 7208 §4.7 / §6.1 / §5.1: no mechanism matched.
             if record.redirect().is_some() && !record.has_all() {
@@ -1230,7 +1334,6 @@ impl CheckHost {
             // Modifiers do not match (§4.6.3); redirect= is handled after the mechanisms.
             return self.advance();
         };
-        let ip = self.ip;
         match &d.mechanism {
             Mechanism::All => return self.mechanism_done(true),
             m @ (Mechanism::Ip4(..) | Mechanism::Ip6(..)) => {
@@ -1242,7 +1345,7 @@ impl CheckHost {
             if let Some(f) = self.stack.last_mut() {
                 f.counted = true;
             }
-            if !self.count_lookup(&d.to_string()) {
+            if !self.count_lookup(d) {
                 return;
             }
         }
@@ -1250,6 +1353,9 @@ impl CheckHost {
         if self.needs_ptr(spec) {
             return;
         }
+        let Some(domain) = self.frame_domain() else {
+            return;
+        };
         let target = match spec {
             None => Ok(domain.clone()),
             Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
@@ -1314,7 +1420,7 @@ impl CheckHost {
         }
     }
 
-    fn count_lookup(&mut self, term: &str) -> bool {
+    fn count_lookup(&mut self, term: &dyn fmt::Display) -> bool {
         self.lookups += 1;
         if self.lookups > MAX_DNS_TERMS {
             // RFC 7208 §4.6.4: "If this limit is exceeded, the implementation MUST return
@@ -1339,15 +1445,16 @@ impl CheckHost {
     }
 
     fn mechanism_done(&mut self, matched: bool) {
-        let Some((record, idx, _, _)) = self.current() else {
+        let Some((record, idx, _)) = self.current() else {
             return;
         };
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
             return self.advance();
         };
         self.trace(TraceEvent::Term {
-            term: d.to_string(),
-            outcome: if matched { "match" } else { "no match" }.into(),
+            record: Arc::clone(&record),
+            index: idx,
+            matched,
         });
         if matched {
             self.directive_matched(d, &record);
@@ -1366,32 +1473,32 @@ impl CheckHost {
             self.mechanism = Some(d.to_string());
             // RFC 7208 §6.2: on "fail" due to a mechanism match, the exp= of the record that
             // matched (a redirect target's, never the original's; never an include's).
-            if result == SpfResult::Fail {
-                if let Some(spec) = record.explanation() {
-                    self.exp = Some(ExpState {
-                        spec: spec.clone(),
-                        domain: frame.domain.clone(),
-                        phase: ExpPhase::Start,
-                    });
-                }
+            if result == SpfResult::Fail
+                && let Some(spec) = record.explanation()
+            {
+                self.exp = Some(ExpState {
+                    spec: spec.clone(),
+                    domain: frame.domain.clone(),
+                    phase: ExpPhase::Start,
+                });
             }
         }
         self.finish_frame(result, None);
     }
 
     fn start_redirect(&mut self) {
-        let Some((record, _, domain, counted)) = self.current() else {
+        let (Some((record, _, counted)), Some(domain)) = (self.current(), self.frame_domain())
+        else {
             return;
         };
         let Some(spec) = record.redirect() else {
             return self.finish_frame(SpfResult::Neutral, None);
         };
-        let term = format!("redirect={spec}");
         if !counted {
             if let Some(f) = self.stack.last_mut() {
                 f.counted = true;
             }
-            if !self.count_lookup(&term) {
+            if !self.count_lookup(&format_args!("redirect={spec}")) {
                 return;
             }
         }
@@ -1404,10 +1511,7 @@ impl CheckHost {
         // result is a "permerror" rather than "none"".
         match target_name(&expanded).and_then(|t| check_host_domain(t.as_str())) {
             Ok(t) => {
-                self.trace(TraceEvent::Term {
-                    term,
-                    outcome: format!("redirect to {t}"),
-                });
+                self.trace(TraceEvent::Redirect { target: t.clone() });
                 let in_include = self.stack.last().is_some_and(|f| f.in_include);
                 self.set_phase(Phase::AwaitRedirect);
                 self.push_frame(t, FrameKind::Redirect, in_include);

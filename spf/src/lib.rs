@@ -10,9 +10,9 @@ mod parser;
 mod record;
 
 pub use eval::{
-    CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES, MAX_PTR_NAMES,
-    MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome, SpfResult, Step,
-    TraceEntry, TraceEvent, evaluate, is_spf1,
+    AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
+    MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,
+    SpfResult, Step, TraceEntry, TraceEvent, evaluate, is_spf1,
 };
 pub use header::{
     MAX_HEADER_VALUE_LEN, auth_results_entry, received_spf_field, received_spf_value,

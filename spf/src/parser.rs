@@ -9,7 +9,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while_m_n, take_while1};
+use nom::bytes::complete::{tag, take_while, take_while1};
 use nom::character::complete::{char, one_of, satisfy};
 use nom::combinator::{all_consuming, map, map_res, opt, recognize, value, verify};
 use nom::multi::many0;
@@ -75,8 +75,16 @@ fn cut<T>(input: &str, kind: ParseErrorKind) -> PResult<'_, T> {
     Err(nom::Err::Failure(PError::at(input, kind)))
 }
 
-fn is_visible_or_space(c: char) -> bool {
-    matches!(c, ' '..='~')
+/// A case-insensitive ASCII keyword (RFC 7208 §12: "literal text strings (those in quotes) are
+/// case-insensitive"). nom's `tag_no_case` lower-cases Unicode; the ABNF literals are ASCII.
+fn kw<'a>(word: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
+    move |i: &'a str| match (i.get(..word.len()), i.get(word.len()..)) {
+        (Some(head), Some(rest)) if head.eq_ignore_ascii_case(word) => Ok((rest, head)),
+        _ => Err(nom::Err::Error(PError {
+            input: i,
+            kind: None,
+        })),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,7 +132,7 @@ fn record(text: &str) -> Result<SpfRecord, ParseError> {
     };
     // RFC 7208 §3.1: "The character content of the record is encoded as [US-ASCII]"; terms are
     // separated by SP only (§4.6.1), so any other character (TAB, control, 8-bit) is an error.
-    if let Some((pos, _)) = text.char_indices().find(|&(_, c)| !is_visible_or_space(c)) {
+    if let Some(pos) = text.bytes().position(|b| !matches!(b, b' '..=b'~')) {
         let start = text
             .get(..pos)
             .and_then(|h| h.rfind(' '))
@@ -150,7 +158,7 @@ fn record(text: &str) -> Result<SpfRecord, ParseError> {
 /// RFC 7208 §4.5: "the version section is terminated by either an SP character or the end of
 /// the record" (so `v=spf10` is not a version 1 record).
 fn version(i: &str) -> PResult<'_, &str> {
-    let (rest, v) = tag_no_case("v=spf1")(i)?;
+    let (rest, v) = kw("v=spf1")(i)?;
     if rest.is_empty() || rest.starts_with(' ') {
         Ok((rest, v))
     } else {
@@ -205,35 +213,39 @@ fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
 
 /// One term: `directive / modifier`, the whole piece consumed.
 fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
-    let d_err = match all_consuming(directive).parse(piece) {
-        Ok((_, d)) => return Ok(Term::Directive(d)),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Some(e),
-        Err(nom::Err::Incomplete(_)) => None,
-    };
-    let m_err = match all_consuming(modifier).parse(piece) {
-        Ok((_, m)) => return Ok(Term::Modifier(m)),
-        Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Some(e),
-        Err(nom::Err::Incomplete(_)) => None,
-    };
     // RFC 7208 §4.6.1: "Modifiers always contain an equals ('=') character immediately after
-    // the name, and before any ":" or "/" characters"; everything else is a mechanism.
+    // the name, and before any ":" or "/" characters"; a directive never has '=' before its
+    // first ':' or '/'. So the first of "=:/" decides which alternative can match, and only
+    // that one is tried (the same language as "directive / modifier").
     let looks_like_modifier = piece
         .find(['=', ':', '/'])
         .is_some_and(|p| piece.get(p..).is_some_and(|r| r.starts_with('=')));
+    let err = if looks_like_modifier {
+        match all_consuming(modifier).parse(piece) {
+            Ok((_, m)) => return Ok(Term::Modifier(m)),
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Some(e),
+            Err(nom::Err::Incomplete(_)) => None,
+        }
+    } else {
+        match all_consuming(directive).parse(piece) {
+            Ok((_, d)) => return Ok(Term::Directive(d)),
+            Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Some(e),
+            Err(nom::Err::Incomplete(_)) => None,
+        }
+    };
     let name_end = piece.find(['=', ':', '/']).unwrap_or(piece.len());
     let name = piece
         .get(..name_end)
         .unwrap_or_default()
         .trim_start_matches(['+', '-', '~', '?'])
         .to_ascii_lowercase();
-    let (err, fallback) = if looks_like_modifier {
-        (m_err, ParseErrorKind::InvalidModifier)
+    let fallback = if looks_like_modifier {
+        ParseErrorKind::InvalidModifier
     } else {
-        let kind = match KNOWN_MECHANISMS.iter().find(|m| **m == name) {
+        match KNOWN_MECHANISMS.iter().find(|m| **m == name) {
             Some(m) => ParseErrorKind::InvalidMechanism(m),
             None => ParseErrorKind::UnknownMechanism,
-        };
-        (d_err, kind)
+        }
     };
     let (at, kind) = match err {
         Some(e) => (
@@ -284,8 +296,34 @@ fn qualifier(i: &str) -> PResult<'_, Qualifier> {
 /// mechanism        = ( all / include
 ///                    / a / mx / ptr / ip4 / ip6 / exists )
 /// ```
+///
+/// The alternatives start with distinct names, so the name (the letters and digits up to the
+/// first other character) selects the one alternative that can match.
 fn mechanism(i: &str) -> PResult<'_, Mechanism> {
-    alt((all, include, a, mx, ptr, ip4, ip6, exists)).parse(i)
+    let len = i
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(i.len());
+    let name = i.get(..len).unwrap_or_default();
+    let is = |n: &str| name.eq_ignore_ascii_case(n);
+    if is("all") {
+        all(i)
+    } else if is("include") {
+        include(i)
+    } else if is("a") {
+        a(i)
+    } else if is("mx") {
+        mx(i)
+    } else if is("ptr") {
+        ptr(i)
+    } else if is("ip4") {
+        ip4(i)
+    } else if is("ip6") {
+        ip6(i)
+    } else if is("exists") {
+        exists(i)
+    } else {
+        fail(i, ParseErrorKind::UnknownMechanism)
+    }
 }
 
 /// RFC 7208 §12:
@@ -294,7 +332,7 @@ fn mechanism(i: &str) -> PResult<'_, Mechanism> {
 /// all              = "all"
 /// ```
 fn all(i: &str) -> PResult<'_, Mechanism> {
-    value(Mechanism::All, all_consuming(tag_no_case("all"))).parse(i)
+    value(Mechanism::All, all_consuming(kw("all"))).parse(i)
 }
 
 /// RFC 7208 §12:
@@ -304,7 +342,7 @@ fn all(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn include(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((tag_no_case("include"), char(':')), domain_spec),
+        preceded((kw("include"), char(':')), domain_spec),
         Mechanism::Include,
     )
     .parse(i)
@@ -316,7 +354,7 @@ fn include(i: &str) -> PResult<'_, Mechanism> {
 /// a                = "a"      [ ":" domain-spec ] [ dual-cidr-length ]
 /// ```
 fn a(i: &str) -> PResult<'_, Mechanism> {
-    let (i, _) = tag_no_case("a")(i)?;
+    let (i, _) = kw("a")(i)?;
     let (i, (spec, cidr)) = spec_and_dual_cidr(i)?;
     Ok((i, Mechanism::A(spec, cidr)))
 }
@@ -327,7 +365,7 @@ fn a(i: &str) -> PResult<'_, Mechanism> {
 /// mx               = "mx"     [ ":" domain-spec ] [ dual-cidr-length ]
 /// ```
 fn mx(i: &str) -> PResult<'_, Mechanism> {
-    let (i, _) = tag_no_case("mx")(i)?;
+    let (i, _) = kw("mx")(i)?;
     let (i, (spec, cidr)) = spec_and_dual_cidr(i)?;
     Ok((i, Mechanism::Mx(spec, cidr)))
 }
@@ -385,7 +423,7 @@ fn spec_and_dual_cidr(i: &str) -> PResult<'_, (Option<MacroString>, DualCidr)> {
 /// ```
 fn ptr(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded(tag_no_case("ptr"), opt(preceded(char(':'), domain_spec))),
+        preceded(kw("ptr"), opt(preceded(char(':'), domain_spec))),
         Mechanism::Ptr,
     )
     .parse(i)
@@ -398,10 +436,7 @@ fn ptr(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn ip4(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded(
-            (tag_no_case("ip4"), char(':')),
-            (ip4_network, opt(ip4_cidr_length)),
-        ),
+        preceded((kw("ip4"), char(':')), (ip4_network, opt(ip4_cidr_length))),
         |(net, len)| Mechanism::Ip4(net, len),
     )
     .parse(i)
@@ -414,10 +449,7 @@ fn ip4(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn ip6(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded(
-            (tag_no_case("ip6"), char(':')),
-            (ip6_network, opt(ip6_cidr_length)),
-        ),
+        preceded((kw("ip6"), char(':')), (ip6_network, opt(ip6_cidr_length))),
         |(net, len)| Mechanism::Ip6(net, len),
     )
     .parse(i)
@@ -430,7 +462,7 @@ fn ip6(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn exists(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((tag_no_case("exists"), char(':')), domain_spec),
+        preceded((kw("exists"), char(':')), domain_spec),
         Mechanism::Exists,
     )
     .parse(i)
@@ -452,7 +484,7 @@ fn modifier(i: &str) -> PResult<'_, Modifier> {
 /// ```
 fn redirect(i: &str) -> PResult<'_, Modifier> {
     map(
-        preceded((tag_no_case("redirect"), char('=')), domain_spec),
+        preceded((kw("redirect"), char('=')), domain_spec),
         Modifier::Redirect,
     )
     .parse(i)
@@ -465,7 +497,7 @@ fn redirect(i: &str) -> PResult<'_, Modifier> {
 /// ```
 fn explanation(i: &str) -> PResult<'_, Modifier> {
     map(
-        preceded((tag_no_case("exp"), char('=')), domain_spec),
+        preceded((kw("exp"), char('=')), domain_spec),
         Modifier::Explanation,
     )
     .parse(i)
@@ -511,21 +543,33 @@ fn ip6_cidr_length(i: &str) -> PResult<'_, u8> {
     preceded(char('/'), cidr_value(128, 2)).parse(i)
 }
 
-/// `"0" / %x31-39 0*<extra>DIGIT`, with the value at most `max`.
-fn cidr_value<'a>(max: u8, extra: usize) -> impl Parser<&'a str, Output = u8, Error = PError<'a>> {
-    map_res(
-        alt((
-            tag("0"),
-            recognize((
-                satisfy(|c| matches!(c, '1'..='9')),
-                take_while_m_n(0, extra, |c: char| c.is_ascii_digit()),
-            )),
-        )),
-        move |s: &str| match s.parse::<u8>() {
-            Ok(v) if v <= max => Ok(v),
-            _ => Err(()),
-        },
-    )
+/// `"0" / %x31-39 0*<extra>DIGIT`, with the value at most `max`: one to `extra + 1` digits,
+/// no leading zero (a `0` followed by more digits stops after the `0`, as the ABNF does).
+fn cidr_value<'a>(max: u8, extra: usize) -> impl Fn(&'a str) -> PResult<'a, u8> {
+    move |i: &'a str| {
+        let digits = i
+            .bytes()
+            .take(extra + 1)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let digits = if i.starts_with('0') {
+            digits.min(1)
+        } else {
+            digits
+        };
+        let value = i
+            .get(..digits)
+            .filter(|d| !d.is_empty())
+            .and_then(|d| d.parse::<u8>().ok())
+            .filter(|v| *v <= max);
+        match (value, i.get(digits..)) {
+            (Some(v), Some(rest)) => Ok((rest, v)),
+            _ => Err(nom::Err::Error(PError {
+                input: i,
+                kind: None,
+            })),
+        }
+    }
 }
 
 /// RFC 7208 §12:
@@ -575,16 +619,18 @@ fn ip4_network(i: &str) -> PResult<'_, Ipv4Addr> {
 /// Written as "one to three digits, no leading zero, at most 255", which accepts exactly the
 /// same strings.
 fn qnum(i: &str) -> PResult<'_, u8> {
-    map_res(
-        take_while_m_n(1, 3, |c: char| c.is_ascii_digit()),
-        |s: &str| {
-            if s.len() > 1 && s.starts_with('0') {
-                return Err(());
-            }
-            s.parse::<u8>().map_err(|_| ())
-        },
-    )
-    .parse(i)
+    let len = i.bytes().take(3).take_while(u8::is_ascii_digit).count();
+    let value = i
+        .get(..len)
+        .filter(|d| !(d.is_empty() || (d.len() > 1 && d.starts_with('0'))))
+        .and_then(|d| d.parse::<u8>().ok());
+    match (value, i.get(len..)) {
+        (Some(v), Some(rest)) => Ok((rest, v)),
+        _ => Err(nom::Err::Error(PError {
+            input: i,
+            kind: None,
+        })),
+    }
 }
 
 /// RFC 7208 §12:
