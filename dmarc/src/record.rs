@@ -362,6 +362,9 @@ pub enum RecordWarning {
     TooManyTags,
     /// `fo` without `ruf`: "This tag's content MUST be ignored" (RFC 9989 §4.7).
     FoWithoutRuf,
+    /// `ruf` in a `psd=y` record: "DMARC Policy Records for multi-organizational PSDs MUST NOT
+    /// include the "ruf" tag" (RFC 9989 §10.2).
+    RufOnPsd,
     /// `p` absent or invalid, or `sp`/`np` invalid: with a valid `rua` the record acts as
     /// `p=none`, without one it does not apply (RFC 9989 §4.10.1).
     UnusablePolicy {
@@ -394,6 +397,9 @@ impl fmt::Display for RecordWarning {
             }
             Self::TooManyTags => write!(f, "more than {MAX_RECORD_TAGS} tags: rest ignored"),
             Self::FoWithoutRuf => f.write_str("fo without ruf is ignored"),
+            Self::RufOnPsd => f.write_str(
+                "ruf in a psd=y record: multi-organizational PSDs must not request failure reports",
+            ),
             Self::UnusablePolicy { acts_as_none: true } => f.write_str(
                 "p missing or invalid (or sp/np invalid): treated as p=none because rua is valid",
             ),
@@ -478,6 +484,9 @@ impl DmarcRecord {
         } = parser;
         if record.fo.is_some() && record.ruf.is_empty() {
             warnings.push(RecordWarning::FoWithoutRuf);
+        }
+        if record.psd == Some(PsdFlag::Yes) && !record.ruf.is_empty() {
+            warnings.push(RecordWarning::RufOnPsd);
         }
         match record.policies() {
             Some(p) if p.forced_none => {
@@ -898,6 +907,8 @@ mod tests {
         }));
         let (_, w) = parse("v=DMARC1; p=none; fo=1");
         assert!(w.contains(&RecordWarning::FoWithoutRuf));
+        let (_, w) = parse("v=DMARC1; p=none; psd=y; ruf=mailto:f@example.com");
+        assert!(w.contains(&RecordWarning::RufOnPsd));
     }
 
     #[test]
