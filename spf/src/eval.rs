@@ -130,6 +130,9 @@ pub struct Query {
     pub receiver: Option<String>,
     /// Seconds since the epoch, for `%{t}`; the crate never reads the clock.
     pub timestamp: u64,
+    /// Record [`SpfOutcome::trace`] (default `true`); a busy MTA that only needs the result can
+    /// turn it off.
+    pub trace: bool,
 }
 
 impl Query {
@@ -142,6 +145,7 @@ impl Query {
             identity: Identity::MailFrom,
             receiver: None,
             timestamp: 0,
+            trace: true,
         }
     }
 
@@ -154,12 +158,19 @@ impl Query {
             identity: Identity::Helo,
             receiver: None,
             timestamp: 0,
+            trace: true,
         }
     }
 
     /// Sets the receiving host name for `%{r}`.
     pub fn with_receiver(mut self, receiver: impl Into<String>) -> Self {
         self.receiver = Some(receiver.into());
+        self
+    }
+
+    /// Turns the trace on or off.
+    pub fn with_trace(mut self, trace: bool) -> Self {
+        self.trace = trace;
         self
     }
 
@@ -652,6 +663,7 @@ pub struct CheckHost {
     explanation: Option<String>,
     problem: Option<String>,
     domain: Option<Domain>,
+    tracing: bool,
     trace: Vec<TraceEntry>,
 }
 
@@ -660,6 +672,11 @@ pub struct CheckHost {
 /// dotted quad) is not a domain.
 fn check_host_domain(name: &str) -> Result<Domain, String> {
     let d = Domain::new(name).map_err(|e| format!("invalid domain {name:?}: {e}"))?;
+    check_domain(d)
+}
+
+/// The checks of [`check_host_domain`] on an already valid [`Domain`].
+fn check_domain(d: Domain) -> Result<Domain, String> {
     if d.label_count() < 2 {
         return Err(format!("{d} is not a multi-label domain name"));
     }
@@ -718,7 +735,8 @@ impl CheckHost {
             explanation: None,
             problem: None,
             domain: None,
-            trace: Vec::new(),
+            tracing: query.trace,
+            trace: Vec::with_capacity(if query.trace { 64 } else { 0 }),
         };
         match check_host_domain(sdomain) {
             Ok(d) => {
@@ -790,6 +808,9 @@ impl CheckHost {
     }
 
     fn trace(&mut self, event: TraceEvent) {
+        if !self.tracing {
+            return;
+        }
         if self.trace.len() < MAX_TRACE_ENTRIES {
             let depth = self.depth();
             self.trace.push(TraceEntry { depth, event });
@@ -1299,11 +1320,13 @@ impl CheckHost {
                 },
             };
             if let Some(matched) = matched {
-                self.trace(TraceEvent::Term {
-                    record: Arc::clone(&record),
-                    index: idx,
-                    matched,
-                });
+                if self.tracing {
+                    self.trace(TraceEvent::Term {
+                        record: Arc::clone(&record),
+                        index: idx,
+                        matched,
+                    });
+                }
                 if matched && let (Some(f), Term::Directive(d)) = (self.stack.last_mut(), t) {
                     f.term = idx;
                     return self.directive_matched(d, &record);
@@ -1361,7 +1384,7 @@ impl CheckHost {
             Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
         };
         match (&d.mechanism, target) {
-            (Mechanism::Include(_), Ok(t)) => match check_host_domain(t.as_str()) {
+            (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
                 Ok(t) => {
                     self.set_phase(Phase::AwaitInclude);
                     let in_include = true;
@@ -1451,11 +1474,13 @@ impl CheckHost {
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
             return self.advance();
         };
-        self.trace(TraceEvent::Term {
-            record: Arc::clone(&record),
-            index: idx,
-            matched,
-        });
+        if self.tracing {
+            self.trace(TraceEvent::Term {
+                record: Arc::clone(&record),
+                index: idx,
+                matched,
+            });
+        }
         if matched {
             self.directive_matched(d, &record);
         } else {
@@ -1509,7 +1534,7 @@ impl CheckHost {
         let expanded = spec.expand(&self.macro_ctx(domain.as_str()));
         // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
         // result is a "permerror" rather than "none"".
-        match target_name(&expanded).and_then(|t| check_host_domain(t.as_str())) {
+        match target_name(&expanded).and_then(check_domain) {
             Ok(t) => {
                 self.trace(TraceEvent::Redirect { target: t.clone() });
                 let in_include = self.stack.last().is_some_and(|f| f.in_include);

@@ -217,9 +217,7 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
     // the name, and before any ":" or "/" characters"; a directive never has '=' before its
     // first ':' or '/'. So the first of "=:/" decides which alternative can match, and only
     // that one is tried (the same language as "directive / modifier").
-    let looks_like_modifier = piece
-        .find(['=', ':', '/'])
-        .is_some_and(|p| piece.get(p..).is_some_and(|r| r.starts_with('=')));
+    let looks_like_modifier = piece.bytes().find(|b| matches!(b, b'=' | b':' | b'/')) == Some(b'=');
     let err = if looks_like_modifier {
         match all_consuming(modifier).parse(piece) {
             Ok((_, m)) => return Ok(Term::Modifier(m)),
