@@ -712,3 +712,58 @@ fn s2_3_s2_4_identities() {
     ));
     assert_eq!(o.result, Pass);
 }
+
+#[test]
+fn s9_recording_the_result() {
+    use mailward_spf::{auth_results_entry, received_spf_field, received_spf_value};
+    use mailward_types::AuthenticationResults;
+
+    let q = Query::mail_from(
+        "192.0.2.9".parse().unwrap(),
+        "a@exp-basic.example.com",
+        "h.example.net",
+    );
+    let o = pollster::block_on(evaluate(&zone(), &q));
+    // §9.1: "at least "client-ip", "helo", and, if the "MAIL FROM" identity was checked,
+    // "envelope-from""; "mechanism the mechanism that matched".
+    let v = received_spf_value(&o, &q, "mybox.example.org");
+    assert!(v.starts_with("fail (mybox.example.org: domain of a@exp-basic.example.com does not designate 192.0.2.9 as permitted sender) "), "{v}");
+    for kv in [
+        "client-ip=192.0.2.9;",
+        "envelope-from=\"a@exp-basic.example.com\";",
+        "helo=h.example.net;",
+        "receiver=mybox.example.org;",
+        "identity=mailfrom;",
+        "mechanism=-all;",
+    ] {
+        assert!(v.contains(kv), "{kv} in {v}");
+    }
+    // Folding only inserts CRLF before existing spaces: unfolding restores the value.
+    let field = received_spf_field(&o, &q, "mybox.example.org");
+    assert_eq!(field.replace("\r\n", ""), format!("Received-SPF: {v}"));
+    assert!(field.lines().all(|l| l.trim_end().len() <= 78));
+    // §9.2 / RFC 8601 §2.7.2.
+    let ar =
+        AuthenticationResults::new("mybox.example.org").with_result(auth_results_entry(&o, &q));
+    assert_eq!(
+        ar.to_string(),
+        "mybox.example.org; spf=fail smtp.mailfrom=a@exp-basic.example.com"
+    );
+    // Errors carry the problem; the HELO identity uses smtp.helo and no envelope-from.
+    let q = Query::helo("192.0.2.1".parse().unwrap(), "sel-two.example.com");
+    let o = pollster::block_on(evaluate(&zone(), &q));
+    let v = received_spf_value(&o, &q, "mybox.example.org");
+    assert!(v.starts_with("permerror "), "{v}");
+    assert!(v.contains("identity=helo;") && v.contains("problem=") && !v.contains("envelope-from"));
+    let entry = auth_results_entry(&o, &q);
+    assert_eq!(entry.property("smtp", "helo"), Some("sel-two.example.com"));
+    assert!(entry.reason.is_some());
+    // A neutral default result names the "default" mechanism (§9.1).
+    let q = Query::mail_from(
+        "192.0.2.2".parse().unwrap(),
+        "a@def-neutral.example.com",
+        "h",
+    );
+    let o = pollster::block_on(evaluate(&zone(), &q));
+    assert!(received_spf_value(&o, &q, "r").contains("mechanism=default;"));
+}
