@@ -437,6 +437,8 @@ fn s5_3_a() {
             Fail,
             "a/0 is the IPv4 length: IPv6 still needs /128",
         ),
+        // §7.3: trailing dots "MUST be accepted by implementations".
+        ("192.0.2.20", "a-trailing-dot", Pass, "a:mx1.example.com."),
         // §7.1 macro-literal includes ':'.
         ("192.0.2.70", "a-colon", Pass, "a:foo:bar.example.com"),
     ]);
