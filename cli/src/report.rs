@@ -132,47 +132,69 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// One input's result in `parse --json` (serialised straight from the parsed values).
+#[derive(serde::Serialize)]
+struct FileResult<'a> {
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reports: Option<&'a [ParsedReport]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_report: Option<&'a mailward_reports::FailureReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
 fn parse(json: bool, args: &ParseArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
     let mut rejected = 0usize;
-    let mut results = Vec::new();
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for path in &args.files {
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if json {
+        out.write_all(b"[")?;
+    }
+    // Inputs are printed one at a time, so memory does not grow with the number of files.
+    for (i, path) in args.files.iter().enumerate() {
         let name = path.display().to_string();
         let outcome = read_input(path, &limits)
             .and_then(|data| parse_any(&data, &limits).map_err(|e| format!("{e} [{}]", e.kind())));
-        match outcome {
+        let mut result = FileResult {
+            file: &name,
+            reports: None,
+            failure_report: None,
+            error: None,
+        };
+        match &outcome {
             Ok(Parsed::Aggregate(reports)) => {
-                if json {
-                    results.push(json!({ "file": name, "reports": reports }));
-                } else {
-                    for r in &reports {
+                if !json {
+                    for r in reports {
                         writeln!(out, "{}", describe(&name, r))?;
                     }
                 }
+                result.reports = Some(reports);
             }
             Ok(Parsed::Failure(report)) => {
-                if json {
-                    results.push(json!({ "file": name, "failure_report": report }));
-                } else {
-                    writeln!(out, "{}", describe_failure(&name, &report))?;
+                if !json {
+                    writeln!(out, "{}", describe_failure(&name, report))?;
                 }
+                result.failure_report = Some(report);
             }
             Err(reason) => {
                 rejected += 1;
-                if json {
-                    results.push(json!({ "file": name, "error": reason }));
-                } else {
+                if !json {
                     writeln!(out, "{name}: rejected: {reason}")?;
                 }
+                result.error = Some(reason);
             }
+        }
+        if json {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer_pretty(&mut out, &result)?;
         }
     }
     if json {
-        serde_json::to_writer_pretty(&mut out, &results)?;
-        writeln!(out)?;
+        out.write_all(b"\n]\n")?;
     }
+    out.flush()?;
     Ok(if rejected > 0 {
         ExitCode::from(1)
     } else {
