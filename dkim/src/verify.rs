@@ -11,7 +11,7 @@ use mailward_types::{DnsError, Domain, Resolver};
 use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
 use crate::canon::{canonicalize_header, strip_b_value};
 use crate::crypto::{CryptoProvider, PublicKey, PublicKeyError};
-use crate::hash::{BodyHasher, Hasher};
+use crate::hash::{BodyHash, BodyHasher, Hasher};
 use crate::key::{KeyRecord, KeyRecordError};
 use crate::signature::{DkimSignature, SignatureError};
 use crate::util::b64_encode;
@@ -156,6 +156,14 @@ pub enum DkimOutcome {
     KeyMismatch(KeyMismatch),
     /// The computed body hash differs from `bh=`.
     BodyHashMismatch,
+    /// `l=` is larger than the canonical body (RFC 6376 §3.5 `l=`: "MUST NOT be larger than the
+    /// actual number of octets in the canonicalized message body").
+    BodyTooShort {
+        /// `l=`.
+        body_length: u64,
+        /// The canonical body length found.
+        canonical_length: u64,
+    },
     /// The signature does not verify over the header hash.
     SignatureMismatch,
     /// `x=` has passed.
@@ -184,6 +192,7 @@ impl DkimOutcome {
         match self {
             Self::Pass => "pass",
             Self::BodyHashMismatch
+            | Self::BodyTooShort { .. }
             | Self::SignatureMismatch
             | Self::KeyRevoked
             | Self::Expired { .. }
@@ -215,6 +224,13 @@ impl fmt::Display for DkimOutcome {
             Self::KeyRevoked => f.write_str("key revoked"),
             Self::KeyMismatch(m) => write!(f, "{m}"),
             Self::BodyHashMismatch => f.write_str("body hash did not verify"),
+            Self::BodyTooShort {
+                body_length,
+                canonical_length,
+            } => write!(
+                f,
+                "l={body_length} exceeds the canonical body length {canonical_length}"
+            ),
             Self::SignatureMismatch => f.write_str("signature did not verify"),
             Self::Expired { expiration, now } => {
                 write!(f, "signature expired at {expiration} (now {now})")
@@ -404,7 +420,7 @@ impl Verifier {
             }
         }
         // Body hashes, computed once per distinct (canonicalization, hash, l=).
-        let mut body_hashes: HashMap<(Canonicalization, HashAlgorithm, Option<u64>), Vec<u8>> =
+        let mut body_hashes: HashMap<(Canonicalization, HashAlgorithm, Option<u64>), BodyHash> =
             HashMap::new();
         for p in &prepared {
             let key = (
@@ -415,7 +431,7 @@ impl Verifier {
             body_hashes.entry(key).or_insert_with(|| {
                 let mut h = BodyHasher::new(key.0, key.1, key.2);
                 h.update(msg.body());
-                h.finish().digest
+                h.finish()
             });
         }
         for p in prepared {
@@ -428,8 +444,12 @@ impl Verifier {
                     p.sig.algorithm.hash(),
                     p.sig.body_length,
                 ))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+                .cloned()
+                .unwrap_or(BodyHash {
+                    digest: Vec::new(),
+                    canonical_length: 0,
+                    hashed_length: 0,
+                });
             result.outcome = self
                 .check(resolver, &p, headers, body_hash, now, &mut result)
                 .await;
@@ -445,7 +465,7 @@ impl Verifier {
         resolver: &R,
         p: &Prepared<'_>,
         headers: &[HeaderField<'_>],
-        body_hash: &[u8],
+        body_hash: BodyHash,
         now: u64,
         result: &mut SignatureResult,
     ) -> DkimOutcome {
@@ -514,7 +534,15 @@ impl Verifier {
         if !public.verify_digest(sig.algorithm, &digest, &sig.signature) {
             return DkimOutcome::SignatureMismatch;
         }
-        if body_hash != sig.body_hash.as_slice() {
+        if let Some(l) = sig.body_length
+            && l > body_hash.canonical_length
+        {
+            return DkimOutcome::BodyTooShort {
+                body_length: l,
+                canonical_length: body_hash.canonical_length,
+            };
+        }
+        if body_hash.digest != sig.body_hash {
             return DkimOutcome::BodyHashMismatch;
         }
         DkimOutcome::Pass

@@ -204,6 +204,17 @@ fn body_length_is_honoured_and_can_be_refused() {
         res[0].outcome,
         DkimOutcome::Policy(PolicyViolation::BodyLength)
     );
+    // l= larger than the body: the body was cut after signing.
+    let cut = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace("Hello\r\n", "");
+    assert!(matches!(
+        one(&good_zone(), cut.as_bytes()),
+        DkimOutcome::BodyTooShort {
+            body_length: 7,
+            canonical_length: 0
+        }
+    ));
     // Without l=, the same addition breaks the body hash.
     let plain = [signed_ed(MESSAGE).as_slice(), b"appended\r\n"].concat();
     assert_eq!(one(&good_zone(), &plain), DkimOutcome::BodyHashMismatch);
