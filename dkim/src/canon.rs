@@ -247,11 +247,15 @@ impl BodyCanon {
                     };
                     continue;
                 }
-                self.end_run(e, chunk, &mut run, i);
-                let end = i + 64;
-                while i < end {
-                    i = self.step(e, chunk, i);
+                // The octets before the first special one are unchanged: they join the run;
+                // the state machine takes the special one, then the fast path resumes.
+                let pos = i + first_special(window, self.relaxed);
+                if pos > i && run.is_none() {
+                    self.flush_pending(e);
+                    run = Some(i);
                 }
+                self.end_run(e, chunk, &mut run, pos);
+                i = self.step(e, chunk, pos);
                 continue;
             }
             self.end_run(e, chunk, &mut run, i);
@@ -324,15 +328,20 @@ fn block_special_relaxed(w: &[u8; 66]) -> bool {
     let (prev, rest) = split3(w);
     let mut acc = 0u8;
     for ((&p, &c), &n) in prev.iter().zip(rest.0).zip(rest.1) {
-        let p_ws = (p == SP) | (p == TAB);
-        let n_ws = (n == SP) | (n == TAB) | (n == CR) | (n == LF);
-        let s = (c == TAB)
-            | ((c == SP) & (p_ws | n_ws))
-            | ((c == CR) & ((n != LF) | p_ws | (p == LF)))
-            | ((c == LF) & (p != CR));
-        acc |= u8::from(s);
+        acc |= u8::from(special_relaxed(p, c, n));
     }
     acc != 0
+}
+
+/// The per-octet rule of [`block_special_relaxed`] (`p`, `c`, `n`: previous, current, next).
+#[inline(always)]
+fn special_relaxed(p: u8, c: u8, n: u8) -> bool {
+    let p_ws = (p == SP) | (p == TAB);
+    let n_ws = (n == SP) | (n == TAB) | (n == CR) | (n == LF);
+    (c == TAB)
+        | ((c == SP) & (p_ws | n_ws))
+        | ((c == CR) & ((n != LF) | p_ws | (p == LF)))
+        | ((c == LF) & (p != CR))
 }
 
 /// As [`block_special_relaxed`] for `simple`: a CR starting a line (possible empty line) or a
@@ -341,11 +350,31 @@ fn block_special_relaxed(w: &[u8; 66]) -> bool {
 fn block_special_simple(w: &[u8; 66]) -> bool {
     let (prev, rest) = split3(w);
     let mut acc = 0u8;
-    for ((&p, &c), &_n) in prev.iter().zip(rest.0).zip(rest.1) {
-        let s = ((c == CR) & (p == LF)) | ((c == LF) & (p != CR));
-        acc |= u8::from(s);
+    for ((&p, &c), &n) in prev.iter().zip(rest.0).zip(rest.1) {
+        acc |= u8::from(special_simple(p, c, n));
     }
     acc != 0
+}
+
+/// The per-octet rule of [`block_special_simple`].
+#[inline(always)]
+fn special_simple(p: u8, c: u8, _n: u8) -> bool {
+    ((c == CR) & (p == LF)) | ((c == LF) & (p != CR))
+}
+
+/// Offset in `w[1..65]` of the first octet the state machine must see (64 if none).
+fn first_special(w: &[u8; 66], relaxed: bool) -> usize {
+    let (prev, rest) = split3(w);
+    let rule = if relaxed {
+        special_relaxed
+    } else {
+        special_simple
+    };
+    prev.iter()
+        .zip(rest.0)
+        .zip(rest.1)
+        .position(|((&p, &c), &n)| rule(p, c, n))
+        .unwrap_or(64)
 }
 
 /// Splits a 66-byte window into the previous, current and next 64-byte views.
@@ -473,6 +502,26 @@ pub(crate) mod tests {
         let relaxed = canonicalize_body(Relaxed, &body);
         let expected: Vec<u8> = naive_relaxed(&body);
         assert_eq!(relaxed, expected);
+    }
+
+    /// Straightforward reading of §3.4.3 (bare LF read as CRLF), for comparison.
+    pub(crate) fn naive_simple(body: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        let mut prev = 0u8;
+        for &b in body {
+            if b == b'\n' && prev != b'\r' {
+                v.push(b'\r');
+            }
+            v.push(b);
+            prev = b;
+        }
+        if !v.ends_with(b"\r\n") {
+            v.extend_from_slice(b"\r\n");
+        }
+        while v.ends_with(b"\r\n\r\n") {
+            v.truncate(v.len() - 2);
+        }
+        v
     }
 
     /// Straightforward line-by-line reading of §3.4.4, for comparison.

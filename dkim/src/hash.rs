@@ -185,6 +185,19 @@ mod tests {
         prop::collection::vec(byte, 0..400)
     }
 
+    /// Mostly text with occasional whitespace and line ends: long unchanged runs, so the
+    /// 64-octet fast path and its hand-over to the state machine are exercised.
+    fn texty_body_strategy() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            60 => prop::sample::select(b"abcdefghXYZ.,-".to_vec()),
+            8 => Just(b' '),
+            1 => Just(b'\t'),
+            2 => Just(b'\r'),
+            2 => Just(b'\n'),
+        ];
+        prop::collection::vec(byte, 0..3000)
+    }
+
     fn canon_strategy() -> impl Strategy<Value = Canonicalization> {
         prop_oneof![
             Just(Canonicalization::Simple),
@@ -232,6 +245,38 @@ mod tests {
             prop_assert_eq!(got.digest, h.finish());
             prop_assert_eq!(got.canonical_length, canonical.len() as u64);
             prop_assert_eq!(got.hashed_length, cut.len() as u64);
+        }
+
+        #[test]
+        fn long_runs_split_anywhere(
+            body in texty_body_strategy(),
+            c in canon_strategy(),
+            cuts in prop::collection::vec(0usize..3000, 0..6),
+        ) {
+            let expected = one_shot(c, &body, None);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|x| x.min(body.len())).collect();
+            cuts.sort_unstable();
+            let mut h = BodyHasher::new(c, HashAlgorithm::Sha256, None);
+            let mut start = 0;
+            for cut in cuts {
+                h.update(&body[start..cut]);
+                start = cut;
+            }
+            h.update(&body[start..]);
+            prop_assert_eq!(h.finish(), expected);
+            let model = match c {
+                Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
+                Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
+            };
+            prop_assert_eq!(canonicalize_body(c, &body), model);
+        }
+
+        #[test]
+        fn simple_matches_model(body in body_strategy()) {
+            prop_assert_eq!(
+                canonicalize_body(Canonicalization::Simple, &body),
+                crate::canon::tests::naive_simple(&body)
+            );
         }
 
         #[test]
