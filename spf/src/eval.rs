@@ -1191,6 +1191,15 @@ impl CheckHost {
         }
     }
 
+    /// A state that cannot happen by construction; ends the evaluation safely rather than
+    /// looping or panicking.
+    fn stuck(&mut self) {
+        self.conclude(
+            SpfResult::TempError,
+            Some("internal error: inconsistent evaluation state".into()),
+        );
+    }
+
     fn set_phase(&mut self, phase: Phase) {
         if let Some(f) = self.stack.last_mut() {
             f.phase = phase;
@@ -1231,7 +1240,7 @@ impl CheckHost {
 
     fn on_record(&mut self) {
         let Some(frame) = self.stack.last() else {
-            return;
+            return self.stuck();
         };
         let domain = frame.domain.clone();
         let records = match self.answer.take() {
@@ -1377,7 +1386,7 @@ impl CheckHost {
             return;
         }
         let Some(domain) = self.frame_domain() else {
-            return;
+            return self.stuck();
         };
         let target = match spec {
             None => Ok(domain.clone()),
@@ -1469,7 +1478,7 @@ impl CheckHost {
 
     fn mechanism_done(&mut self, matched: bool) {
         let Some((record, idx, _)) = self.current() else {
-            return;
+            return self.stuck();
         };
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
             return self.advance();
@@ -1491,7 +1500,7 @@ impl CheckHost {
     fn directive_matched(&mut self, d: &Directive, record: &SpfRecord) {
         let result = SpfResult::from_qualifier(d.qualifier);
         let Some(frame) = self.stack.last() else {
-            return;
+            return self.stuck();
         };
         if !frame.in_include {
             // This frame is the checked domain or a redirect target: its match is the outcome.
@@ -1514,7 +1523,7 @@ impl CheckHost {
     fn start_redirect(&mut self) {
         let (Some((record, _, counted)), Some(domain)) = (self.current(), self.frame_domain())
         else {
-            return;
+            return self.stuck();
         };
         let Some(spec) = record.redirect() else {
             return self.finish_frame(SpfResult::Neutral, None);
@@ -1548,7 +1557,7 @@ impl CheckHost {
     /// Ends the top frame with `result` and hands it to its parent.
     fn finish_frame(&mut self, result: SpfResult, problem: Option<String>) {
         let Some(frame) = self.stack.pop() else {
-            return;
+            return self.stuck();
         };
         match frame.kind {
             FrameKind::Top => self.conclude(result, problem),
