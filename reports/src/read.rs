@@ -167,57 +167,66 @@ impl Node {
     fn local(&self) -> &str {
         self.qname.get(self.local_start..).unwrap_or_default()
     }
+
+    /// The local name as a `'static` schema name (for paths that outlive a borrow of the
+    /// node); names outside the schemas render as `?`.
+    fn name_static(&self) -> &'static str {
+        match &self.qname {
+            Cow::Borrowed(s) => s,
+            Cow::Owned(_) => intern(self.local().as_bytes()).unwrap_or("?"),
+        }
+    }
 }
 
 /// The element names of both schemas, so the common case allocates no name.
 fn intern(name: &[u8]) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "record",
-        "row",
-        "source_ip",
-        "count",
-        "policy_evaluated",
-        "disposition",
-        "dkim",
-        "spf",
-        "reason",
-        "type",
-        "comment",
-        "identifiers",
-        "header_from",
-        "envelope_from",
-        "envelope_to",
-        "auth_results",
-        "domain",
-        "selector",
-        "result",
-        "human_result",
-        "scope",
-        "report_metadata",
-        "org_name",
-        "email",
-        "extra_contact_info",
-        "report_id",
-        "date_range",
-        "begin",
-        "end",
-        "error",
-        "generator",
-        "policy_published",
-        "p",
-        "sp",
-        "np",
-        "adkim",
-        "aspf",
-        "pct",
-        "fo",
-        "testing",
-        "discovery_method",
-        "version",
-        "extension",
-        "feedback",
-    ];
-    NAMES.iter().find(|n| n.as_bytes() == name).copied()
+    Some(match name {
+        b"record" => "record",
+        b"row" => "row",
+        b"source_ip" => "source_ip",
+        b"count" => "count",
+        b"policy_evaluated" => "policy_evaluated",
+        b"disposition" => "disposition",
+        b"dkim" => "dkim",
+        b"spf" => "spf",
+        b"reason" => "reason",
+        b"type" => "type",
+        b"comment" => "comment",
+        b"identifiers" => "identifiers",
+        b"header_from" => "header_from",
+        b"envelope_from" => "envelope_from",
+        b"envelope_to" => "envelope_to",
+        b"auth_results" => "auth_results",
+        b"domain" => "domain",
+        b"selector" => "selector",
+        b"result" => "result",
+        b"human_result" => "human_result",
+        b"scope" => "scope",
+        b"report_metadata" => "report_metadata",
+        b"org_name" => "org_name",
+        b"email" => "email",
+        b"extra_contact_info" => "extra_contact_info",
+        b"report_id" => "report_id",
+        b"date_range" => "date_range",
+        b"begin" => "begin",
+        b"end" => "end",
+        b"error" => "error",
+        b"generator" => "generator",
+        b"policy_published" => "policy_published",
+        b"p" => "p",
+        b"sp" => "sp",
+        b"np" => "np",
+        b"adkim" => "adkim",
+        b"aspf" => "aspf",
+        b"pct" => "pct",
+        b"fo" => "fo",
+        b"testing" => "testing",
+        b"discovery_method" => "discovery_method",
+        b"version" => "version",
+        b"extension" => "extension",
+        b"feedback" => "feedback",
+        _ => return None,
+    })
 }
 
 impl std::fmt::Display for Loc<'_> {
@@ -400,7 +409,7 @@ impl<'l> XmlParser<'l> {
                         continue;
                     }
                     // A first-level element: collect it.
-                    let node = self.collect(&mut reader, start, 2)?;
+                    let mut node = self.collect(&mut reader, start, 2)?;
                     let order = match (node.foreign, node.local()) {
                         (false, "version") => 1,
                         (false, "report_metadata") => 2,
@@ -421,11 +430,11 @@ impl<'l> XmlParser<'l> {
                     }
                     match order {
                         1 => {
-                            let v = self.leaf(&node, "feedback/version");
+                            let v = self.leaf(&mut node, "feedback/version");
                             set_once(&mut version, v, &mut self.defects, "feedback/version");
                         }
                         2 => {
-                            let m = self.metadata(&node)?;
+                            let m = self.metadata(&mut node)?;
                             set_once(
                                 &mut metadata,
                                 m,
@@ -434,7 +443,7 @@ impl<'l> XmlParser<'l> {
                             );
                         }
                         3 => {
-                            let p = self.policy(&node)?;
+                            let p = self.policy(&mut node)?;
                             set_once(
                                 &mut policy,
                                 p,
@@ -707,8 +716,8 @@ impl<'l> XmlParser<'l> {
     // ----- conversion helpers -----
 
     /// A leaf value: trimmed, with a defect for surrounding whitespace and for child elements.
-    fn leaf(&mut self, node: &Node, path: impl std::fmt::Display + Copy) -> String {
-        for child in &node.children {
+    fn leaf(&mut self, node: &mut Node, path: impl std::fmt::Display + Copy) -> String {
+        for child in &mut node.children {
             self.defects
                 .push(DefectKind::UnknownElement, path, Some(&child.qname));
         }
@@ -716,14 +725,16 @@ impl<'l> XmlParser<'l> {
         if trimmed.len() != node.text.len() || (node.skipped_ws && !trimmed.is_empty()) {
             self.defects
                 .push(DefectKind::Whitespace, path, Some(&node.text));
+            return node.text.trim().to_owned();
         }
-        trimmed.to_owned()
+        // Already trimmed: hand the string over instead of copying it.
+        std::mem::take(&mut node.text)
     }
 
     /// A token: trimmed, lower-cased (with a defect) and mapped; unknown values reported.
     fn token<T>(
         &mut self,
-        node: &Node,
+        node: &mut Node,
         path: impl std::fmt::Display + Copy,
         from: fn(&str) -> T,
         known: fn(&T) -> bool,
@@ -741,7 +752,11 @@ impl<'l> XmlParser<'l> {
         t
     }
 
-    fn number(&mut self, node: &Node, path: impl std::fmt::Display + Copy) -> Result<u64, Error> {
+    fn number(
+        &mut self,
+        node: &mut Node,
+        path: impl std::fmt::Display + Copy,
+    ) -> Result<u64, Error> {
         let v = self.leaf(node, path);
         v.parse::<u64>().map_err(|_| Error::InvalidValue {
             path: path.to_string(),
@@ -766,7 +781,7 @@ impl<'l> XmlParser<'l> {
         }
     }
 
-    fn metadata(&mut self, node: &Node) -> Result<ReportMetadata, Error> {
+    fn metadata(&mut self, node: &mut Node) -> Result<ReportMetadata, Error> {
         let path = &FEEDBACK.child("report_metadata");
         let mut org_name = None;
         let mut email = None;
@@ -775,12 +790,12 @@ impl<'l> XmlParser<'l> {
         let mut date_range = None;
         let mut errors = Vec::new();
         let mut generator = None;
-        for child in &node.children {
+        for child in &mut node.children {
             if child.foreign {
                 self.unknown(path, child);
                 continue;
             }
-            let cpath = path.child(child.local());
+            let cpath = path.child(child.name_static());
             match child.local() {
                 "org_name" => {
                     let v = self.leaf(child, cpath);
@@ -838,11 +853,11 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn date_range(&mut self, node: &Node, path: &Loc<'_>) -> Result<DateRange, Error> {
+    fn date_range(&mut self, node: &mut Node, path: &Loc<'_>) -> Result<DateRange, Error> {
         let mut begin = None;
         let mut end = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "begin") => {
                     let v = self.number(child, cpath)?;
@@ -861,17 +876,17 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn policy(&mut self, node: &Node) -> Result<PolicyPublished, Error> {
+    fn policy(&mut self, node: &mut Node) -> Result<PolicyPublished, Error> {
         let path = &FEEDBACK.child("policy_published");
         let mut out = PolicyPublished::default();
         let mut domain = None;
         let mut seen: Vec<&str> = Vec::new();
-        for child in &node.children {
+        for child in &mut node.children {
             if child.foreign {
                 self.unknown(path, child);
                 continue;
             }
-            let name = child.local();
+            let name = child.name_static();
             let cpath = path.child(name);
             let known = [
                 "domain",
@@ -983,7 +998,7 @@ impl<'l> XmlParser<'l> {
         let mut auth = None;
         let mut extensions = Vec::new();
         let mut last = 0u8;
-        for child in node.children {
+        for mut child in node.children {
             if child.foreign {
                 if self.schema == Schema::Rfc7489 {
                     self.defects.push(
@@ -1010,18 +1025,18 @@ impl<'l> XmlParser<'l> {
                     .push(DefectKind::OutOfOrder, path, Some(child.local()));
             }
             last = last.max(order);
-            let cpath = path.child(child.local());
+            let cpath = path.child(child.name_static());
             match order {
                 1 => {
-                    let r = self.row(&child, &cpath)?;
+                    let r = self.row(&mut child, &cpath)?;
                     set_once(&mut row, r, &mut self.defects, cpath);
                 }
                 2 => {
-                    let i = self.identifiers(&child, &cpath);
+                    let i = self.identifiers(&mut child, &cpath);
                     set_once(&mut identifiers, i, &mut self.defects, cpath);
                 }
                 _ => {
-                    let a = self.auth_results(&child, &cpath);
+                    let a = self.auth_results(&mut child, &cpath);
                     set_once(&mut auth, a, &mut self.defects, cpath);
                 }
             }
@@ -1049,12 +1064,12 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn row(&mut self, node: &Node, path: &Loc<'_>) -> Result<Row, Error> {
+    fn row(&mut self, node: &mut Node, path: &Loc<'_>) -> Result<Row, Error> {
         let mut ip = None;
         let mut count = None;
         let mut pe = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "source_ip") => {
                     let v = self.leaf(child, cpath);
@@ -1089,11 +1104,11 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn policy_evaluated(&mut self, node: &Node, path: &Loc<'_>) -> PolicyEvaluated {
+    fn policy_evaluated(&mut self, node: &mut Node, path: &Loc<'_>) -> PolicyEvaluated {
         let mut out = PolicyEvaluated::default();
         let mut last = 0u8;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             let order = match (child.foreign, child.local()) {
                 (false, "disposition") => 1,
                 (false, "dkim") => 2,
@@ -1152,11 +1167,11 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn reason(&mut self, node: &Node, path: &Loc<'_>) -> PolicyOverrideReason {
+    fn reason(&mut self, node: &mut Node, path: &Loc<'_>) -> PolicyOverrideReason {
         let mut kind = None;
         let mut comment = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "type") => {
                     let v = self.token(
@@ -1184,12 +1199,12 @@ impl<'l> XmlParser<'l> {
         PolicyOverrideReason { kind, comment }
     }
 
-    fn identifiers(&mut self, node: &Node, path: &Loc<'_>) -> Identifiers {
+    fn identifiers(&mut self, node: &mut Node, path: &Loc<'_>) -> Identifiers {
         let mut header_from = None;
         let mut envelope_from = None;
         let mut envelope_to = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "header_from") => {
                     let v = self.leaf(child, cpath);
@@ -1219,10 +1234,10 @@ impl<'l> XmlParser<'l> {
         }
     }
 
-    fn auth_results(&mut self, node: &Node, path: &Loc<'_>) -> AuthResults {
+    fn auth_results(&mut self, node: &mut Node, path: &Loc<'_>) -> AuthResults {
         let mut out = AuthResults::default();
         let mut seen_spf = false;
-        for child in &node.children {
+        for child in &mut node.children {
             match (child.foreign, child.local()) {
                 (false, "dkim") => {
                     if seen_spf {
@@ -1249,11 +1264,11 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn dkim(&mut self, node: &Node, path: &Loc<'_>) -> DkimAuthResult {
+    fn dkim(&mut self, node: &mut Node, path: &Loc<'_>) -> DkimAuthResult {
         let mut out = DkimAuthResult::default();
         let mut domain = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
                     let v = self.leaf(child, cpath);
@@ -1288,11 +1303,11 @@ impl<'l> XmlParser<'l> {
         out
     }
 
-    fn spf(&mut self, node: &Node, path: &Loc<'_>) -> SpfAuthResult {
+    fn spf(&mut self, node: &mut Node, path: &Loc<'_>) -> SpfAuthResult {
         let mut out = SpfAuthResult::default();
         let mut domain = None;
-        for child in &node.children {
-            let cpath = path.child(child.local());
+        for child in &mut node.children {
+            let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
                     let v = self.leaf(child, cpath);

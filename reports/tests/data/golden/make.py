@@ -312,6 +312,17 @@ case(
     ok(rep(expect())),
 )
 
+# The RFC 9990 namespace bound to a prefix instead of the default namespace.
+import re as _re
+
+case(
+    "prefixed_namespace.xml",
+    _re.sub(r"<(/?)([a-z_]+)", r"<\1dmarc:\2", BASE).replace(
+        'xmlns="urn:ietf:params:xml:ns:dmarc-2.0"', 'xmlns:dmarc="urn:ietf:params:xml:ns:dmarc-2.0"'
+    ),
+    ok(rep(expect())),
+)
+
 # Predefined entities, character references and CDATA are plain XML, not defects.
 def _escaped(e):
     e["report_metadata"]["org_name"] = "R&D <mail> A"
