@@ -185,3 +185,33 @@ proptest! {
         }
     }
 }
+
+/// The hand-written IPv6 reader of `ip6:` agrees with the standard library on hex-only text.
+#[test]
+fn ip6_reader_agrees_with_std() {
+    proptest!(ProptestConfig::with_cases(20_000), |(s in "[0-9a-fA-F:]{0,41}")| {
+        let ours = SpfRecord::parse(&format!("v=spf1 ip6:{s}"));
+        let std: Result<Ipv6Addr, _> = s.parse();
+        match (ours, std) {
+            (Ok(r), Ok(ip)) => prop_assert_eq!(
+                r.terms,
+                vec![Term::Directive(Directive { qualifier: Qualifier::Pass, mechanism: Mechanism::Ip6(ip, None) })]
+            ),
+            (Err(_), Err(_)) => {}
+            (o, s2) => prop_assert!(false, "{s}: ours {o:?} std {s2:?}"),
+        }
+    });
+    // Structured inputs hit the valid forms more often than random text.
+    proptest!(ProptestConfig::with_cases(20_000), |(ip in any::<u128>(), zeros in 0usize..8)| {
+        let mut ip = Ipv6Addr::from(ip).segments();
+        for g in ip.iter_mut().take(zeros) { *g = 0; }
+        let ip = Ipv6Addr::from(ip);
+        for text in [ip.to_string(), format!("{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}",
+            ip.segments()[0], ip.segments()[1], ip.segments()[2], ip.segments()[3],
+            ip.segments()[4], ip.segments()[5], ip.segments()[6], ip.segments()[7])] {
+            if text.contains('.') { continue; }
+            let r = SpfRecord::parse(&format!("v=spf1 ip6:{text}")).unwrap();
+            prop_assert_eq!(&r.terms[0], &Term::Directive(Directive { qualifier: Qualifier::Pass, mechanism: Mechanism::Ip6(ip, None) }));
+        }
+    });
+}
