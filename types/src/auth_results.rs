@@ -233,11 +233,11 @@ impl MethodResult {
     /// each property.
     fn pieces(&self) -> Vec<String> {
         let mut pieces = Vec::with_capacity(3 + self.properties.len());
-        let mut head = self.method.clone();
+        let mut head = render_keyword(&self.method);
         if let Some(v) = self.method_version {
             let _ = write!(head, "/{v}");
         }
-        let _ = write!(head, "={}", self.result);
+        let _ = write!(head, "={}", render_keyword(&self.result));
         pieces.push(head);
         if let Some(c) = &self.comment {
             pieces.push(render_comment(c));
@@ -248,8 +248,8 @@ impl MethodResult {
         for p in &self.properties {
             pieces.push(format!(
                 "{}.{}={}",
-                p.ptype,
-                p.property,
+                render_keyword(&p.ptype),
+                render_keyword(&p.property),
                 render_value(&p.value, true)
             ));
         }
@@ -299,13 +299,35 @@ fn is_addr_pvalue(s: &str) -> bool {
     domain_ok && (local.is_empty() || dot_atom(local))
 }
 
+/// Keywords (`method`, `result`, `ptype`, `property`) are rendered with only the characters
+/// `Keyword` allows (letters, digits, `-`, plus `_` seen in the wild); anything else is dropped so
+/// that a value taken from a message can never start a new clause or header line. An empty
+/// keyword renders as `invalid`.
+fn render_keyword(k: &str) -> String {
+    let kept: String = k
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if kept.is_empty() {
+        "invalid".to_owned()
+    } else {
+        kept
+    }
+}
+
+/// Control characters (CR, LF, NUL, ...) become spaces: a quoted-pair cannot carry them, and
+/// copying them through would let a value from a message inject header lines.
+fn clean_char(c: char) -> char {
+    if c.is_control() && c != '\t' { ' ' } else { c }
+}
+
 fn render_value(v: &str, is_pvalue: bool) -> String {
     if is_token(v) || (is_pvalue && is_addr_pvalue(v)) {
         return v.to_owned();
     }
     let mut out = String::with_capacity(v.len() + 2);
     out.push('"');
-    for c in v.chars() {
+    for c in v.chars().map(clean_char) {
         if c == '"' || c == '\\' {
             out.push('\\');
         }
@@ -318,7 +340,7 @@ fn render_value(v: &str, is_pvalue: bool) -> String {
 fn render_comment(c: &str) -> String {
     let mut out = String::with_capacity(c.len() + 2);
     out.push('(');
-    for ch in c.chars() {
+    for ch in c.chars().map(clean_char) {
         if matches!(ch, '(' | ')' | '\\') {
             out.push('\\');
         }
@@ -532,6 +554,18 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `pvalue = [CFWS] ( value / [ [ local-part ] "@" ] domain-name ) [CFWS]`: a value, or an
+    /// address whose local part may be a quoted-string (`"john smith"@example.com`, kept as
+    /// `john smith@example.com`).
+    fn pvalue(&mut self) -> Result<String, ParseError> {
+        let quoted = self.peek() == Some('"');
+        let mut v = self.value()?;
+        if quoted && self.peek() == Some('@') {
+            v.push_str(&self.value()?);
+        }
+        Ok(v)
+    }
+
     fn authres_payload(&mut self) -> Result<AuthenticationResults, ParseError> {
         self.cfws()?;
         if matches!(self.peek(), None | Some(';')) {
@@ -632,7 +666,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err(ParseErrorKind::ExpectedEquals));
             }
             self.cfws()?;
-            let value = self.value()?;
+            let value = self.pvalue()?;
             r.properties.push(Property {
                 ptype,
                 property,
@@ -762,6 +796,43 @@ mod tests {
         assert!(AuthenticationResults::parse(&junk).is_err());
     }
 
+    #[test]
+    fn quoted_local_part_in_property_value() {
+        // RFC 8601 §2.2: pvalue = [CFWS] ( value / [ [ local-part ] "@" ] domain-name ) [CFWS];
+        // local-part may be a quoted-string (RFC 5322 §3.4.1).
+        let ar = AuthenticationResults::parse(
+            "mx.example.org; spf=pass smtp.mailfrom=\"john smith\"@example.com",
+        )
+        .unwrap();
+        assert_eq!(
+            ar.results[0].property("smtp", "mailfrom"),
+            Some("john smith@example.com")
+        );
+        assert_eq!(AuthenticationResults::parse(&ar.to_string()).unwrap(), ar);
+    }
+
+    #[test]
+    fn values_from_messages_cannot_inject_lines_or_clauses() {
+        let ar = AuthenticationResults::new("mx").with_result(
+            MethodResult::new("spf", "pass; dkim=fail")
+                .with_comment("c\r\nX-Evil: 1")
+                .with_reason("x\r\nBcc: victim@example.com")
+                .with_property("header", "d", "a\0b.example\r\n"),
+        );
+        let field = ar.to_header_field();
+        assert_eq!(field.matches('\n').count(), field.matches("\r\n\t").count());
+        assert!(!field.contains('\0'));
+        let parsed = AuthenticationResults::parse(&ar.to_string()).unwrap();
+        assert_eq!(parsed.results.len(), 1);
+        assert_eq!(parsed.results[0].result, "passdkimfail");
+        assert_eq!(
+            AuthenticationResults::new("mx")
+                .with_result(MethodResult::new("", ""))
+                .to_string(),
+            "mx; invalid=invalid"
+        );
+    }
+
     fn keyword() -> impl Strategy<Value = String> {
         "[a-z][a-z0-9-]{0,8}[a-z0-9]".prop_filter("no double reading as none", |k| k != "none")
     }
@@ -802,6 +873,34 @@ mod tests {
     }
 
     proptest! {
+        /// Whatever strings a caller puts in the model, the rendering is one header field that
+        /// parses back with the same number of results.
+        #[test]
+        fn any_model_renders_to_one_parseable_field(
+            id in any::<String>(),
+            fields in proptest::collection::vec(
+                (any::<String>(), any::<String>(), proptest::option::of(any::<String>()),
+                 proptest::option::of(any::<String>()), any::<String>(), any::<String>(),
+                 any::<String>()),
+                0..4,
+            ),
+        ) {
+            let mut ar = AuthenticationResults::new(id);
+            for (method, result, comment, reason, ptype, property, value) in fields {
+                let mut r = MethodResult::new(method, result).with_property(ptype, property, value);
+                r.comment = comment;
+                r.reason = reason;
+                ar.results.push(r);
+            }
+            let field = ar.to_header_field();
+            prop_assert_eq!(field.matches('\n').count(), field.matches("\r\n\t").count());
+            prop_assert_eq!(field.matches('\r').count(), field.matches("\r\n\t").count());
+            let value = field.strip_prefix("Authentication-Results:").unwrap_or_default();
+            let parsed = AuthenticationResults::parse(value);
+            prop_assert!(parsed.is_ok(), "{:?} from {:?}", parsed, field);
+            prop_assert_eq!(parsed.map(|p| p.results.len()).unwrap_or(0), ar.results.len());
+        }
+
         #[test]
         fn render_then_parse_is_identity(
             id in "[a-z0-9.-]{1,20}|[ -~]{1,20}",

@@ -102,6 +102,8 @@ pub enum TagListErrorKind {
     DuplicateTag(String),
     /// More than [`MAX_TAGS`] tags.
     TooManyTags,
+    /// A line break not followed by whitespace, or a CR without LF (RFC 6376 §2.8 FWS).
+    InvalidFolding,
 }
 
 impl fmt::Display for TagListErrorKind {
@@ -113,6 +115,7 @@ impl fmt::Display for TagListErrorKind {
             Self::InvalidValue => f.write_str("invalid character in tag value"),
             Self::DuplicateTag(name) => write!(f, "duplicate tag {name:?}"),
             Self::TooManyTags => write!(f, "more than {MAX_TAGS} tags"),
+            Self::InvalidFolding => f.write_str("line break not followed by whitespace"),
         }
     }
 }
@@ -156,6 +159,7 @@ impl<'a> TagList<'a> {
     /// As [`TagList::parse`], except that empty tag-specs are skipped when
     /// [`TagListOptions::allow_empty_specs`] is set.
     pub fn parse_with(input: &'a str, options: TagListOptions) -> Result<Self, TagListError> {
+        check_folding(input)?;
         let mut tags: Vec<Tag<'a>> = Vec::new();
         let mut offset = 0;
         let mut specs = input.split(';').peekable();
@@ -218,6 +222,41 @@ impl<'a> TagList<'a> {
     pub fn is_empty(&self) -> bool {
         self.tags.is_empty()
     }
+}
+
+/// RFC 6376 §2.8 `FWS = [*WSP CRLF] 1*WSP`: a line break must be followed by whitespace. A bare
+/// LF counts as CRLF (messages stored with LF line ends), and line breaks at the very end of the
+/// input are tolerated (a header value or TXT record with a trailing newline).
+fn check_folding(input: &str) -> Result<(), TagListError> {
+    let bytes = input.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let after_break = match b {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            b'\r' => {
+                return Err(TagListError {
+                    offset: i,
+                    kind: TagListErrorKind::InvalidFolding,
+                });
+            }
+            b'\n' => i + 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let rest = bytes.get(after_break..).unwrap_or_default();
+        let continues = matches!(rest.first(), Some(b' ' | b'\t'));
+        let only_breaks_left = rest.iter().all(|&c| is_fws_byte(c));
+        if !continues && !only_breaks_left {
+            return Err(TagListError {
+                offset: i,
+                kind: TagListErrorKind::InvalidFolding,
+            });
+        }
+        i = after_break;
+    }
+    Ok(())
 }
 
 /// `tag-spec` with outer FWS already removed: `tag-name [FWS] "=" [FWS] tag-value`.
@@ -321,6 +360,18 @@ mod tests {
             kind("a=1; b=2; a=3"),
             TagListErrorKind::DuplicateTag("a".into())
         );
+    }
+
+    #[test]
+    fn line_breaks_must_be_folding() {
+        // RFC 6376 §2.8: FWS = [*WSP CRLF] 1*WSP.
+        assert_eq!(kind("a=x\r\ny"), TagListErrorKind::InvalidFolding);
+        assert_eq!(kind("a=1\nb; c=2"), TagListErrorKind::InvalidFolding);
+        assert_eq!(kind("a=1;\r\nb=2"), TagListErrorKind::InvalidFolding);
+        assert_eq!(kind("a=1\r b=2"), TagListErrorKind::InvalidFolding);
+        assert!(TagList::parse("a=x\r\n y;\n\tb=2").is_ok());
+        assert!(TagList::parse("a=1; b=2\r\n").is_ok());
+        assert!(TagList::parse("a=1; b=2\n").is_ok());
     }
 
     #[test]
