@@ -1088,6 +1088,16 @@ impl CheckHost {
                     return;
                 }
                 let text = ms.expand(&self.macro_ctx(st.domain.as_str()));
+                // RFC 7208 §6.2: "the explanation string MUST be limited to [US-ASCII]". Macro
+                // values (a SMTPUTF8 local-part, a HELO with control characters) could bring
+                // other octets; they become '?' so the string is safe in an SMTP reply.
+                let text = if text.bytes().all(|b| matches!(b, b' '..=b'~')) {
+                    text
+                } else {
+                    text.chars()
+                        .map(|c| if matches!(c, ' '..='~') { c } else { '?' })
+                        .collect()
+                };
                 self.explanation = Some(text);
                 self.finalize();
             }

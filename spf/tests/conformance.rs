@@ -607,6 +607,13 @@ fn s6_2_explanations() {
     );
     let o = run("2001:db8::cb01", "a@exp-crt.example.com", "h");
     assert!(o.explanation.unwrap().starts_with("2001:db8::cb01 checked"));
+    // "the explanation string MUST be limited to [US-ASCII]": macro values are sanitised.
+    let o = run("192.0.2.9", "caf\u{e9}\r\n@exp-crt.example.com", "h");
+    let e = o.explanation.unwrap();
+    assert!(
+        e.is_ascii() && !e.contains('\r') && !e.contains('\n'),
+        "{e}"
+    );
     // The exp domain-spec is macro-expanded too.
     let o = run("192.0.2.9", "alice@exp-macro-name.example.com", "h");
     assert_eq!(
