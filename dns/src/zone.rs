@@ -779,7 +779,14 @@ impl Resolver for ZoneResolver {
 /// # Ok::<(), mailward_dns::zone::ZoneErrorKind>(())
 /// ```
 pub fn parse_name(text: &str) -> Result<Domain, ZoneErrorKind> {
-    let absolute = if text.ends_with('.') && !text.ends_with("\\.") {
+    // The final `.` ends the name only when it is not escaped, that is when an even number of
+    // `\` precede it (`a\\.` is the label `a\` then the root; `a\.` ends in a dot inside
+    // a label).
+    let absolute = match text.strip_suffix('.') {
+        Some(head) => head.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 0,
+        None => false,
+    };
+    let absolute = if absolute {
         text.to_owned()
     } else {
         format!("{text}.")

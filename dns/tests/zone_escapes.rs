@@ -88,3 +88,26 @@ proptest! {
         prop_assert_eq!(zone.names().collect::<Vec<_>>(), vec![&expected]);
     }
 }
+
+/// `parse_name` (the command-line form) decides "absolute or not" by whether the last `.` is
+/// escaped, which depends on how many `\` precede it: an even run escapes only backslashes.
+#[test]
+fn parse_name_counts_backslashes_before_the_final_dot() {
+    use mailward_dns::zone::{ZoneErrorKind, parse_name};
+    // `a\\.`: the label `a\` (RFC 1035 §5.1 `\X` quotes X), then the root.
+    assert_eq!(parse_name("a\\\\.").unwrap().as_str(), "a\\");
+    assert_eq!(parse_name("a\\\\").unwrap().as_str(), "a\\");
+    assert_eq!(parse_name("x.a\\\\\\\\.").unwrap().as_str(), "x.a\\\\");
+    // `a\.` and `a\\\.`: the final dot is escaped, so inside a label: not representable.
+    assert!(matches!(
+        parse_name("a\\."),
+        Err(ZoneErrorKind::EscapedDotInLabel { .. })
+    ));
+    assert!(matches!(
+        parse_name("a\\\\\\."),
+        Err(ZoneErrorKind::EscapedDotInLabel { .. })
+    ));
+    // `\DDD` before the final dot: the dot is plain.
+    assert_eq!(parse_name("a\\092.").unwrap().as_str(), "a\\");
+    assert_eq!(parse_name("Example.COM.").unwrap().as_str(), "example.com");
+}
