@@ -11,6 +11,10 @@
 //! section; timeouts are [`DnsError::Timeout`]; a SERVFAIL response is
 //! [`DnsError::ServFail`]; everything else (REFUSED, malformed answers, I/O errors) is
 //! [`DnsError::Other`].
+//!
+//! MX and PTR records whose name a [`Domain`] cannot hold (a label with a `.` or a non-ASCII
+//! octet inside, or the RFC 7505 null MX `MX 0 .`) are skipped, not failed on: the other records
+//! are returned, and when none is left the answer is NODATA.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -168,12 +172,13 @@ impl HickoryResolver {
     }
 
     /// Queries `name` for `rtype` and keeps the answers `pick` accepts (CNAMEs on the way are
-    /// skipped but count for the TTL).
+    /// skipped but count for the TTL). Records `pick` refuses (other types, names a [`Domain`]
+    /// cannot hold) are skipped; when none is left the answer is NODATA.
     async fn query<T>(
         &self,
         name: &Domain,
         rtype: RecordType,
-        pick: impl Fn(&RData) -> Option<Result<T, DnsError>>,
+        pick: impl Fn(&RData) -> Option<T>,
     ) -> DnsResult<T> {
         let qname = to_name(name)?;
         let lookup = self.inner.lookup(qname, rtype).await.map_err(map_error)?;
@@ -181,7 +186,7 @@ impl HickoryResolver {
         let mut records = Vec::new();
         for record in lookup.answers() {
             if let Some(item) = pick(&record.data) {
-                records.push(item?);
+                records.push(item);
                 ttl = ttl.min(record.ttl);
             } else if matches!(record.data, RData::CNAME(_)) {
                 ttl = ttl.min(record.ttl);
@@ -202,26 +207,23 @@ fn to_name(domain: &Domain) -> Result<Name, DnsError> {
     Ok(name)
 }
 
-/// A name from an answer as a [`Domain`].
-fn from_name(name: &Name) -> Result<Domain, DnsError> {
+/// A name from an answer as a [`Domain`], or `None` when it cannot be one: a label holding a
+/// `.` or a non-ASCII octet (legal in DNS, RFC 2181 §11), or the root name (the RFC 7505 null
+/// MX, `MX 0 .`, which [`Mx`] does not represent yet).
+fn from_name(name: &Name) -> Option<Domain> {
     let mut text = String::new();
     for label in name.iter() {
         if !text.is_empty() {
             text.push('.');
         }
         if label.contains(&b'.') || !label.is_ascii() {
-            return Err(DnsError::other(BadName(name.to_string())));
+            return None;
         }
         // ASCII checked above: every octet is one char.
         text.extend(label.iter().map(|&b| char::from(b)));
     }
-    Domain::new(&text).map_err(|_| DnsError::other(BadName(name.to_string())))
+    Domain::new(&text).ok()
 }
-
-/// A name in an answer that cannot be a [`Domain`].
-#[derive(Debug, thiserror::Error)]
-#[error("name in answer not representable: {0}")]
-struct BadName(String);
 
 /// Maps a hickory failure to the [`DnsError`] class the protocols need.
 fn map_error(e: NetError) -> DnsError {
@@ -246,9 +248,7 @@ fn map_error(e: NetError) -> DnsError {
 impl Resolver for HickoryResolver {
     async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
         self.query(name, RecordType::TXT, |d| match d {
-            RData::TXT(t) => Some(Ok(Txt::new(
-                t.txt_data.iter().map(|s| s.to_vec()).collect(),
-            ))),
+            RData::TXT(t) => Some(Txt::new(t.txt_data.iter().map(|s| s.to_vec()).collect())),
             _ => None,
         })
         .await
@@ -256,7 +256,7 @@ impl Resolver for HickoryResolver {
 
     async fn a(&self, name: &Domain) -> DnsResult<Ipv4Addr> {
         self.query(name, RecordType::A, |d| match d {
-            RData::A(a) => Some(Ok(a.0)),
+            RData::A(a) => Some(a.0),
             _ => None,
         })
         .await
@@ -264,7 +264,7 @@ impl Resolver for HickoryResolver {
 
     async fn aaaa(&self, name: &Domain) -> DnsResult<Ipv6Addr> {
         self.query(name, RecordType::AAAA, |d| match d {
-            RData::AAAA(a) => Some(Ok(a.0)),
+            RData::AAAA(a) => Some(a.0),
             _ => None,
         })
         .await
@@ -272,10 +272,11 @@ impl Resolver for HickoryResolver {
 
     async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
         self.query(name, RecordType::MX, |d| match d {
-            RData::MX(mx) => Some(from_name(&mx.exchange).map(|exchange| Mx {
+            // An exchange that cannot be a `Domain` (the null MX included) is skipped.
+            RData::MX(mx) => from_name(&mx.exchange).map(|exchange| Mx {
                 preference: mx.preference,
                 exchange,
-            })),
+            }),
             _ => None,
         })
         .await
@@ -283,7 +284,7 @@ impl Resolver for HickoryResolver {
 
     async fn ptr(&self, ip: IpAddr) -> DnsResult<Domain> {
         self.query(&reverse_name(ip), RecordType::PTR, |d| match d {
-            RData::PTR(p) => Some(from_name(&p.0)),
+            RData::PTR(p) => from_name(&p.0),
             _ => None,
         })
         .await
