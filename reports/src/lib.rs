@@ -5,6 +5,7 @@
 mod aggregator;
 mod arf;
 mod error;
+mod from_dmarc;
 mod model;
 mod read;
 mod summary;
