@@ -360,7 +360,9 @@ pub enum AlignmentStatus {
     NotAligned,
     /// Not an Authenticated Identifier: the mechanism did not pass (or SPF checked HELO).
     NotAuthenticated,
-    /// The Organizational Domain could not be determined (DNS error).
+    /// A DNS error left it unknown whether this identifier aligns: its Organizational Domain
+    /// could not be determined, or its SPF/DKIM check ended in `temperror` while its domain
+    /// would align had it passed (RFC 9989 §5.3.6).
     #[cfg_attr(feature = "serde", serde(rename = "temperror"))]
     TempError,
 }
@@ -942,12 +944,15 @@ pub async fn evaluate<R: Resolver>(
     let mut any_temp = false;
     if let Some(spf) = spf {
         let mode = record.aspf();
-        let (status, org_domain) =
-            if spf.result != SpfVerdict::Pass || spf.scope != SpfScope::MailFrom {
-                (AlignmentStatus::NotAuthenticated, None)
-            } else {
+        let (status, org_domain) = match (spf.scope, spf.result) {
+            (SpfScope::MailFrom, SpfVerdict::Pass) => {
                 align(&mut dns, &mut org, author, &spf.domain, mode).await
-            };
+            }
+            (SpfScope::MailFrom, SpfVerdict::TempError) => {
+                align_unknown(&mut dns, &mut org, author, &spf.domain, mode).await
+            }
+            _ => (AlignmentStatus::NotAuthenticated, None),
+        };
         any_temp |= status == AlignmentStatus::TempError;
         out.spf_aligned = status.is_aligned();
         out.spf = Some(SpfAlignment {
@@ -968,10 +973,12 @@ pub async fn evaluate<R: Resolver>(
     }
     for sig in dkim.iter().take(MAX_DKIM_RESULTS) {
         let mode = record.adkim();
-        let (status, org_domain) = if sig.result == DkimVerdict::Pass {
-            align(&mut dns, &mut org, author, &sig.domain, mode).await
-        } else {
-            (AlignmentStatus::NotAuthenticated, None)
+        let (status, org_domain) = match sig.result {
+            DkimVerdict::Pass => align(&mut dns, &mut org, author, &sig.domain, mode).await,
+            DkimVerdict::TempError => {
+                align_unknown(&mut dns, &mut org, author, &sig.domain, mode).await
+            }
+            _ => (AlignmentStatus::NotAuthenticated, None),
         };
         any_temp |= status == AlignmentStatus::TempError;
         out.dkim_aligned |= status.is_aligned();
@@ -1028,7 +1035,7 @@ pub async fn evaluate<R: Resolver>(
         };
     } else if any_temp {
         out.result = DmarcResult::TempError;
-        out.reason = "no identifier aligned and an Organizational Domain lookup failed".to_owned();
+        out.reason = "no identifier aligned, and a DNS error left one that could align undetermined (SPF/DKIM temperror or an Organizational Domain lookup)".to_owned();
     } else {
         out.result = DmarcResult::Fail;
         out.disposition = effective.into();
@@ -1075,6 +1082,28 @@ impl OrgFinder {
         };
         self.known.insert(d.clone(), r.clone());
         r
+    }
+}
+
+/// Alignment of an identifier whose SPF or DKIM check ended in `temperror`: it is not
+/// authenticated, but had the DNS answered it might have been. RFC 9989 §5.3.6: "If one or
+/// more DNS queries required to perform DMARC validation on the message do not complete due to
+/// temporary or permanent DNS errors, the message cannot be considered to pass or fail". The
+/// query was required only if the identifier would align once authenticated, so alignment is
+/// computed as if it had passed: aligned (or unknown because of a DNS error) gives
+/// [`AlignmentStatus::TempError`], otherwise it is simply not authenticated.
+async fn align_unknown<R: Resolver>(
+    dns: &mut Dns<'_, R>,
+    org: &mut OrgFinder,
+    author: &Domain,
+    id: &Domain,
+    mode: AlignmentMode,
+) -> (AlignmentStatus, Option<Domain>) {
+    let (status, org_domain) = align(dns, org, author, id, mode).await;
+    if status.is_aligned() || status == AlignmentStatus::TempError {
+        (AlignmentStatus::TempError, org_domain)
+    } else {
+        (AlignmentStatus::NotAuthenticated, org_domain)
     }
 }
 

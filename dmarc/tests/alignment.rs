@@ -128,13 +128,23 @@ fn spf_only_mail_from_pass_counts() {
         SpfVerdict::SoftFail,
         SpfVerdict::Neutral,
         SpfVerdict::None,
-        SpfVerdict::TempError,
         SpfVerdict::PermError,
     ] {
         let out = eval(&z, "example.com", Some(spf(verdict, "example.com")), &[]);
         assert_eq!(out.spf.as_ref().unwrap().status, S::NotAuthenticated);
         assert_eq!(out.disposition, Disposition::Reject);
     }
+    // SPF temperror on an aligned domain: §5.3.6 "the message cannot be considered to pass or
+    // fail" (see tests/dns_errors.rs).
+    let out = eval(
+        &z,
+        "example.com",
+        Some(spf(SpfVerdict::TempError, "example.com")),
+        &[],
+    );
+    assert_eq!(out.spf.as_ref().unwrap().status, S::TempError);
+    assert_eq!(out.result, DmarcResult::TempError);
+    assert_eq!(out.disposition, Disposition::None);
 }
 
 /// §4.4.1: "it is considered to produce a DMARC "pass" result if any DKIM-Authenticated
@@ -165,11 +175,23 @@ fn any_passing_aligned_signature_suffices() {
         "a.example.com",
         None,
         &[
-            dkim(DkimVerdict::TempError, "a.example.com"),
+            dkim(DkimVerdict::Fail, "a.example.com"),
             dkim_pass("example.net"),
         ],
     );
     assert_eq!(out.result, DmarcResult::Fail);
+    // A temperror one with an aligned d= leaves the result unknown (§5.3.6: "cannot be
+    // considered to pass or fail").
+    let out = eval(
+        &z,
+        "a.example.com",
+        None,
+        &[
+            dkim(DkimVerdict::TempError, "a.example.com"),
+            dkim_pass("example.net"),
+        ],
+    );
+    assert_eq!(out.result, DmarcResult::TempError);
 }
 
 /// §5.3.5: "If no Authenticated Identifiers exist for the domain [...] the message is considered
