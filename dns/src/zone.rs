@@ -76,6 +76,13 @@ pub enum RecordData {
     Ns(Domain),
     /// The start of a zone of authority (RFC 1035 §3.3.13): gives negative answers their TTL.
     Soa(Soa),
+    /// A record of a type known by its mnemonic but not decoded by this reader (CAA, SRV, DS,
+    /// TLSA, HINFO, RRSIG, …): its data is dropped. It makes its owner exist (queries for the
+    /// types answered are NODATA there) and is never answered itself.
+    Opaque {
+        /// The type number.
+        rtype: u16,
+    },
     /// Any other type, in the RFC 3597 generic form: stored, not used for answers.
     Unknown {
         /// The type number.
@@ -98,7 +105,7 @@ impl RecordData {
             Self::Txt(_) => 16,
             Self::Aaaa(_) => 28,
             Self::Spf(_) => 99,
-            Self::Unknown { rtype, .. } => *rtype,
+            Self::Opaque { rtype } | Self::Unknown { rtype, .. } => *rtype,
         }
     }
 }
@@ -525,10 +532,14 @@ impl ZoneResolver {
             return Ok(());
         }
         let is_cname = matches!(data, RecordData::Cname(_));
-        // RFC 2181 §10.1: "If a CNAME RR is present at a node, no other data should be present".
-        let conflict = existing
-            .iter()
-            .any(|r| is_cname || matches!(r.data, RecordData::Cname(_)));
+        // RFC 2181 §10.1: "If a CNAME RR is present at a node, no other data should be present;
+        // this ensures that the data for a canonical name and its aliases cannot be different.
+        // This rule also applies to [...] DNSSEC records", which RFC 4035 §2.5 lists as RRSIG and
+        // NSEC (SIG, NXT and KEY before them, RFC 2535 §2.3.5).
+        let conflict = !is_dnssec(&data)
+            && existing
+                .iter()
+                .any(|r| !is_dnssec(&r.data) && (is_cname || matches!(r.data, RecordData::Cname(_))));
         if conflict {
             return Err(ZoneErrorKind::CnameAndOtherData { name });
         }
@@ -710,6 +721,12 @@ impl ZoneResolver {
         }
         Ok(Lookup::new(records, ttl))
     }
+}
+
+/// The DNSSEC types that may sit next to a CNAME: SIG (24), KEY (25), NXT (30), RRSIG (46),
+/// NSEC (47).
+fn is_dnssec(data: &RecordData) -> bool {
+    matches!(data.rtype(), 24 | 25 | 30 | 46 | 47)
 }
 
 enum Found<'a> {

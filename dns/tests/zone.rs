@@ -340,7 +340,7 @@ fn malformed_files_get_typed_errors_with_lines() {
         ("$TTL 60\nwww A 192.0.2.1 )\n", 2, |k| {
             matches!(k, K::UnbalancedParenthesis)
         }),
-        ("$TTL 60\nwww SRV 0 0 25 mail\n", 2, |k| {
+        ("$TTL 60\nwww SRVX 0 0 25 mail\n", 2, |k| {
             matches!(k, K::UnsupportedType { .. })
         }),
         ("$TTL 60\nwww CH TXT \"x\"\n", 2, |k| {
@@ -487,4 +487,127 @@ fn ttl_defaults_follow_rfc_1035_without_dollar_ttl() {
     .unwrap();
     assert_eq!(block_on(z.a(&d("b.example.com"))).unwrap().ttl, 120);
     assert_eq!(block_on(z.txt(&d("c.example.com"))).unwrap().ttl, 3600);
+}
+
+/// Real zone files hold types this reader does not decode. Each line below is in the
+/// presentation form of its RFC (CAA RFC 8659 §4.1, SRV RFC 2782, DS RFC 4034 §5.3, TLSA RFC
+/// 6698 §2.2, HINFO RFC 1035 §3.3.2, RRSIG RFC 4034 §3.2, DNSKEY RFC 4034 §2.2, NAPTR RFC 3403
+/// §4, SSHFP RFC 4255 §3.2, CDS RFC 7344 §3.2, HTTPS/SVCB RFC 9460 §2.1, URI RFC 7553 §4.4, LOC
+/// RFC 1876 §3, NSEC RFC 4034 §4.2, DNAME RFC 6672 §2.1, OPENPGPKEY RFC 7929 §2.3). They load,
+/// are never answered, and still make their owner exist.
+#[test]
+fn known_types_are_loaded_without_their_data() {
+    let text = r#"$TTL 60
+@        SOA     ns host 1 7200 900 1209600 30
+@        TXT     "v=spf1 -all"
+@        CAA     0 issue "ca.example.net"
+_sip._tcp SRV    10 60 5060 sip
+@        DS      60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118
+_25._tcp.mail TLSA 3 1 1 ( 0C72AC70B745AC19998811B131D662C9
+                            AC69DBDBE7CB23E5B514B56664C5D3D6 )
+host     HINFO   "PC" "Linux"
+@        RRSIG   TXT 8 2 60 20260101000000 20251201000000 12345 example.com. AAAA
+@        DNSKEY  257 3 8 AwEAAag=
+naptr    NAPTR   100 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .
+host     SSHFP   4 2 123456789abcdef67890123456789abcdef67890123456789abcdef123456789
+@        CDS     60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118
+svc      HTTPS   1 . alpn=h2
+svc2     SVCB    0 svc
+_ftp._tcp URI    10 1 "ftp://ftp1.example.com/public"
+loc      LOC     52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m
+@        NSEC    host A TXT RRSIG NSEC
+old      DNAME   new.example.net.
+key      OPENPGPKEY AQID
+caa2     caa     0 iodef "mailto:x@example.com"
+rfc3597  CAA     \# 5 0003616263
+"#;
+    let z = ZoneResolver::parse(text, "example.com").unwrap();
+    // The apex answers its TXT as before.
+    let t = block_on(z.txt(&d("example.com"))).unwrap();
+    assert_eq!(t[0].concat(), b"v=spf1 -all");
+    // Names holding only undecoded types exist: NODATA (SOA minimum 30), not NXDOMAIN.
+    for name in [
+        "_sip._tcp.example.com",
+        "_25._tcp.mail.example.com",
+        "host.example.com",
+        "naptr.example.com",
+        "svc.example.com",
+        "svc2.example.com",
+        "_ftp._tcp.example.com",
+        "loc.example.com",
+        "old.example.com",
+        "key.example.com",
+        "caa2.example.com",
+        "rfc3597.example.com",
+    ] {
+        assert_eq!(
+            block_on(z.txt(&d(name))),
+            Err(DnsError::NoData {
+                negative_ttl: Some(30)
+            }),
+            "{name}"
+        );
+        assert_eq!(
+            block_on(z.mx(&d(name))),
+            Err(DnsError::NoData {
+                negative_ttl: Some(30)
+            }),
+            "{name}"
+        );
+    }
+    // Empty non-terminals above them too; absent names are still NXDOMAIN.
+    assert!(block_on(z.a(&d("_tcp.example.com"))).unwrap_err().is_void());
+    assert!(
+        block_on(z.a(&d("nope.example.com")))
+            .unwrap_err()
+            .is_nxdomain()
+    );
+    // The types are known by number: CAA is 257 (RFC 8659 §4), SRV 33 (RFC 2782).
+    let rtypes = |n: &str| -> Vec<u16> { z.records(&d(n)).iter().map(|r| r.data.rtype()).collect() };
+    assert_eq!(rtypes("caa2.example.com"), [257]);
+    assert_eq!(rtypes("_sip._tcp.example.com"), [33]);
+    assert_eq!(rtypes("host.example.com"), [13, 44]);
+    // The RFC 3597 form keeps the octets.
+    assert_eq!(
+        z.records(&d("rfc3597.example.com"))[0].data,
+        RecordData::Unknown {
+            rtype: 257,
+            data: b"\0\x03abc".to_vec()
+        }
+    );
+}
+
+#[test]
+fn known_types_still_need_data_and_real_names() {
+    use ZoneErrorKind as K;
+    // A type word that is neither a known mnemonic nor TYPEnnn is still an error.
+    let (line, kind) = err("$TTL 60\nwww CAAA 0 issue \"x\"\n");
+    assert_eq!(line, 2);
+    assert!(matches!(kind, K::UnsupportedType { ref rtype } if rtype == "CAAA"), "{kind:?}");
+    // A known type without any data is not a plausible record.
+    let (line, kind) = err("$TTL 60\nwww CAA\n");
+    assert_eq!(line, 2);
+    assert!(matches!(kind, K::InvalidRdata { .. }), "{kind:?}");
+    // Query-only and meta types never appear in a zone file (RFC 6895 §3.1).
+    for t in ["AXFR", "IXFR", "OPT", "TSIG", "MAILB"] {
+        let (_, kind) = err(&format!("$TTL 60\nwww {t} 1\n"));
+        assert!(matches!(kind, K::UnsupportedType { .. }), "{t}: {kind:?}");
+    }
+}
+
+/// RFC 2181 §10.1 and RFC 4035 §2.5: DNSSEC records (RRSIG, NSEC, and the older SIG, NXT, KEY)
+/// may sit next to a CNAME; anything else may not.
+#[test]
+fn dnssec_records_may_sit_next_to_a_cname() {
+    let z = ZoneResolver::parse(
+        "$TTL 60\nw CNAME x\nw RRSIG CNAME 8 3 60 20260101000000 20251201000000 1 example.com. AAAA\n\
+         w NSEC x CNAME RRSIG NSEC\nx A 192.0.2.1\n",
+        "example.com",
+    )
+    .unwrap();
+    let a = block_on(z.a(&d("w.example.com"))).unwrap();
+    assert_eq!(a.records, [Ipv4Addr::new(192, 0, 2, 1)]);
+    let (line, kind) = err("$TTL 60\nw CNAME x\nw CAA 0 issue \"ca\"\n");
+    assert_eq!(line, 3);
+    assert!(matches!(kind, ZoneErrorKind::CnameAndOtherData { .. }), "{kind:?}");
 }

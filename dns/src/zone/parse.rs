@@ -412,8 +412,100 @@ enum Rtype {
     Cname,
     Ns,
     Soa,
+    /// A type known by its mnemonic whose data is not decoded (CAA, SRV, DS, …).
+    Opaque(u16),
     Generic(u16),
 }
+
+/// The mnemonics of the data types in the IANA "Resource Record (RR) TYPEs" registry (RFC 6895
+/// §3.1) that this reader does not decode, with their numbers. A record of one of these types is
+/// loaded as [`RecordData::Opaque`]: its data is checked only for being there, then dropped.
+/// Query-only and meta types (OPT, TKEY, TSIG, IXFR, AXFR, MAILB, MAILA, ANY) are left out: they
+/// never appear in a master file.
+const OPAQUE_TYPES: &[(&[u8], u16)] = &[
+    (b"MD", 3),
+    (b"MF", 4),
+    (b"MB", 7),
+    (b"MG", 8),
+    (b"MR", 9),
+    (b"NULL", 10),
+    (b"WKS", 11),
+    (b"HINFO", 13),
+    (b"MINFO", 14),
+    (b"RP", 17),
+    (b"AFSDB", 18),
+    (b"X25", 19),
+    (b"ISDN", 20),
+    (b"RT", 21),
+    (b"NSAP", 22),
+    (b"NSAP-PTR", 23),
+    (b"SIG", 24),
+    (b"KEY", 25),
+    (b"PX", 26),
+    (b"GPOS", 27),
+    (b"LOC", 29),
+    (b"NXT", 30),
+    (b"EID", 31),
+    (b"NIMLOC", 32),
+    (b"SRV", 33),
+    (b"ATMA", 34),
+    (b"NAPTR", 35),
+    (b"KX", 36),
+    (b"CERT", 37),
+    (b"A6", 38),
+    (b"DNAME", 39),
+    (b"SINK", 40),
+    (b"APL", 42),
+    (b"DS", 43),
+    (b"SSHFP", 44),
+    (b"IPSECKEY", 45),
+    (b"RRSIG", 46),
+    (b"NSEC", 47),
+    (b"DNSKEY", 48),
+    (b"DHCID", 49),
+    (b"NSEC3", 50),
+    (b"NSEC3PARAM", 51),
+    (b"TLSA", 52),
+    (b"SMIMEA", 53),
+    (b"HIP", 55),
+    (b"NINFO", 56),
+    (b"RKEY", 57),
+    (b"TALINK", 58),
+    (b"CDS", 59),
+    (b"CDNSKEY", 60),
+    (b"OPENPGPKEY", 61),
+    (b"CSYNC", 62),
+    (b"ZONEMD", 63),
+    (b"SVCB", 64),
+    (b"HTTPS", 65),
+    (b"DSYNC", 66),
+    (b"HHIT", 67),
+    (b"BRID", 68),
+    (b"UINFO", 100),
+    (b"UID", 101),
+    (b"GID", 102),
+    (b"UNSPEC", 103),
+    (b"NID", 104),
+    (b"L32", 105),
+    (b"L64", 106),
+    (b"LP", 107),
+    (b"EUI48", 108),
+    (b"EUI64", 109),
+    (b"URI", 256),
+    (b"CAA", 257),
+    (b"AVC", 258),
+    (b"DOA", 259),
+    (b"AMTRELAY", 260),
+    (b"RESINFO", 261),
+    (b"WALLET", 262),
+    (b"CLA", 263),
+    (b"IPN", 264),
+    (b"TA", 32768),
+    (b"DLV", 32769),
+];
+
+/// APL (RFC 3123 §4) is the one type above whose presentation form may have no data at all.
+const APL: u16 = 42;
 
 fn parse_rtype(tok: &Token<'_>) -> Result<Rtype, ParseError> {
     let upper = tok.raw.to_ascii_uppercase();
@@ -428,6 +520,9 @@ fn parse_rtype(tok: &Token<'_>) -> Result<Rtype, ParseError> {
         b"NS" => Rtype::Ns,
         b"SOA" => Rtype::Soa,
         other => {
+            if let Some(&(_, n)) = OPAQUE_TYPES.iter().find(|(m, _)| *m == other) {
+                return Ok(Rtype::Opaque(n));
+            }
             // RFC 3597 §5: "TYPE" immediately followed by the decimal type number.
             if let Some(num) = other.strip_prefix(b"TYPE")
                 && !num.is_empty()
@@ -739,6 +834,12 @@ impl<'a> Reader<'a> {
                     minimum: time(minimum)?,
                 }))
             }
+            Rtype::Opaque(n) => {
+                if rd.is_empty() && n != APL {
+                    return Err(bad("missing record data"));
+                }
+                Ok(RecordData::Opaque { rtype: n })
+            }
             Rtype::Generic(_) => Err(bad("generic types need the RFC 3597 \\# form")),
         }
     }
@@ -788,7 +889,7 @@ impl<'a> Reader<'a> {
             bytes.push((hi << 4) | lo);
         }
         match rtype {
-            Rtype::Generic(t) => Ok(RecordData::Unknown {
+            Rtype::Generic(t) | Rtype::Opaque(t) => Ok(RecordData::Unknown {
                 rtype: t,
                 data: bytes,
             }),
@@ -844,6 +945,10 @@ impl<'a> Reader<'a> {
             Rtype::Cname => "CNAME".into(),
             Rtype::Ns => "NS".into(),
             Rtype::Soa => "SOA".into(),
+            Rtype::Opaque(n) => OPAQUE_TYPES
+                .iter()
+                .find(|(_, t)| *t == n)
+                .map_or_else(|| format!("TYPE{n}"), |(m, _)| String::from_utf8_lossy(m).into()),
             Rtype::Generic(n) => format!("TYPE{n}"),
         }
     }
