@@ -2,7 +2,12 @@
 //! signed bytes plus one signature verification), body canonicalization + hashing throughput,
 //! and RSA-2048 verification per backend. Messages are generated here: 4 KB, 20 KB, 200 KB and
 //! 2 MB of plain text in 72-column CRLF lines.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -18,7 +23,12 @@ use sha2::{Digest, Sha256};
 
 const RSA_PEM: &str = include_str!("../../dkim/tests/data/interop_rsa2048.pem");
 const ED_SEED: &str = include_str!("../../dkim/tests/data/interop_ed25519.seed");
-const SIZES: [(&str, usize); 4] = [("4KB", 4 << 10), ("20KB", 20 << 10), ("200KB", 200 << 10), ("2MB", 2 << 20)];
+const SIZES: [(&str, usize); 4] = [
+    ("4KB", 4 << 10),
+    ("20KB", 20 << 10),
+    ("200KB", 200 << 10),
+    ("2MB", 2 << 20),
+];
 const NOW: u64 = 1_764_000_000;
 
 struct Keys {
@@ -28,7 +38,10 @@ struct Keys {
 impl Resolver for Keys {
     async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
         match self.records.iter().find(|(n, _)| n == name.as_str()) {
-            Some((_, r)) => Ok(Lookup::new(vec![Txt::new(vec![r.as_bytes().to_vec()])], 86_400)),
+            Some((_, r)) => Ok(Lookup::new(
+                vec![Txt::new(vec![r.as_bytes().to_vec()])],
+                86_400,
+            )),
             None => Err(DnsError::NXDOMAIN),
         }
     }
@@ -48,7 +61,20 @@ impl Resolver for Keys {
 
 /// Text body of about `size` octets: words of varying length, single spaces, 72-column lines.
 fn body(size: usize) -> Vec<u8> {
-    let words = ["lorem", "ipsum", "dolor", "sit", "amet,", "consectetur", "adipiscing", "elit.", "Sed", "do", "eiusmod", "tempor"];
+    let words = [
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet,",
+        "consectetur",
+        "adipiscing",
+        "elit.",
+        "Sed",
+        "do",
+        "eiusmod",
+        "tempor",
+    ];
     let mut out = Vec::with_capacity(size + 100);
     let mut col = 0;
     let mut i = 0usize;
@@ -69,6 +95,38 @@ fn body(size: usize) -> Vec<u8> {
     out
 }
 
+/// Like [`body`] with what real text adds: two spaces after sentences, a blank line between
+/// paragraphs, tab-indented and trailing-space lines.
+fn body_mixed(size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size + 200);
+    let mut n = 0usize;
+    for line in body(size).split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        n += 1;
+        if n % 9 == 0 {
+            out.extend_from_slice(b"\r\n");
+        }
+        if n % 13 == 0 {
+            out.push(b'\t');
+        }
+        for (k, w) in line.split(|&b| b == b' ').enumerate() {
+            if k > 0 {
+                out.extend_from_slice(if w.first().is_some_and(u8::is_ascii_uppercase) {
+                    b"  "
+                } else {
+                    b" "
+                });
+            }
+            out.extend_from_slice(w);
+        }
+        if n % 11 == 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
 fn message(size: usize) -> Vec<u8> {
     let mut m = b"Received: from mail.example.com (mail.example.com [192.0.2.1])\r\n\tby mx.example.net with ESMTPS id abc; Sat, 28 Nov 2026 10:00:00 +0000\r\n\
 From: Alice Example <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: Quarterly numbers\r\n\
@@ -82,7 +140,10 @@ Content-Type: text/plain; charset=utf-8\r\n\r\n"
 fn keys() -> [(&'static str, SigningKey); 2] {
     [
         ("rsa2048", SigningKey::from_pem(RSA_PEM).unwrap()),
-        ("ed25519", SigningKey::from_bytes(ED_SEED.as_bytes()).unwrap()),
+        (
+            "ed25519",
+            SigningKey::from_bytes(ED_SEED.as_bytes()).unwrap(),
+        ),
     ]
 }
 
@@ -93,7 +154,10 @@ fn providers() -> [CryptoProvider; 2] {
 fn bench_verify(c: &mut Criterion) {
     let mut records = Vec::new();
     for (sel, key) in keys() {
-        records.push((format!("{sel}._domainkey.example.com"), key_record_text(&key).unwrap()));
+        records.push((
+            format!("{sel}._domainkey.example.com"),
+            key_record_text(&key).unwrap(),
+        ));
     }
     let resolver = Keys { records };
     let mut g = c.benchmark_group("dkim_verify");
@@ -110,7 +174,10 @@ fn bench_verify(c: &mut Criterion) {
                 assert!(first[0].outcome.is_pass(), "{:?}", first[0].outcome);
                 let id = format!("{sel}/{}/{size_name}", provider.name());
                 g.bench_function(BenchmarkId::new("end_to_end", &id), |b| {
-                    b.iter(|| pollster::block_on(verifier.verify(&resolver, black_box(&signed), NOW)).unwrap())
+                    b.iter(|| {
+                        pollster::block_on(verifier.verify(&resolver, black_box(&signed), NOW))
+                            .unwrap()
+                    })
                 });
                 // The floor: SHA-256 over the signed octets (header fields + body) and one
                 // signature verification with an already parsed key.
@@ -120,9 +187,23 @@ fn bench_verify(c: &mut Criterion) {
                     .position(|w| w[0] == b'\r' && w[1] == b'\n' && w[2] != b' ' && w[2] != b'\t')
                     .unwrap();
                 let sig = DkimSignature::parse_bytes(&signed[sig_start..sig_end]).unwrap();
-                let key_type = if sel == "ed25519" { KeyType::Ed25519 } else { KeyType::Rsa };
-                let record = mailward_dkim::KeyRecord::parse(&resolver.records.iter().find(|(n, _)| n.starts_with(sel)).unwrap().1).unwrap();
-                let public = provider.parse_public_key(key_type, &record.public_key).unwrap();
+                let key_type = if sel == "ed25519" {
+                    KeyType::Ed25519
+                } else {
+                    KeyType::Rsa
+                };
+                let record = mailward_dkim::KeyRecord::parse(
+                    &resolver
+                        .records
+                        .iter()
+                        .find(|(n, _)| n.starts_with(sel))
+                        .unwrap()
+                        .1,
+                )
+                .unwrap();
+                let public = provider
+                    .parse_public_key(key_type, &record.public_key)
+                    .unwrap();
                 g.bench_function(BenchmarkId::new("floor", &id), |b| {
                     b.iter(|| {
                         let digest = Sha256::digest(black_box(&signed[sig_end..]));
@@ -150,8 +231,25 @@ fn bench_body(c: &mut Criterion) {
                 })
             });
         }
+        let mixed = body_mixed(size);
+        g.bench_function(BenchmarkId::new("relaxed_mixed_text", size_name), |bench| {
+            bench.iter(|| {
+                let mut h = BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
+                h.update(black_box(&mixed));
+                h.finish()
+            })
+        });
+        g.bench_function(
+            BenchmarkId::new("relaxed_mixed_canon_only", size_name),
+            |bench| {
+                bench.iter(|| {
+                    mailward_dkim::canonicalize_body(Canonicalization::Relaxed, black_box(&mixed))
+                })
+            },
+        );
         g.bench_function(BenchmarkId::new("relaxed_canon_only", size_name), |bench| {
-            bench.iter(|| mailward_dkim::canonicalize_body(Canonicalization::Relaxed, black_box(&b)))
+            bench
+                .iter(|| mailward_dkim::canonicalize_body(Canonicalization::Relaxed, black_box(&b)))
         });
         g.bench_function(BenchmarkId::new("sha256_only", size_name), |bench| {
             bench.iter(|| Sha256::digest(black_box(&b)))
@@ -171,13 +269,23 @@ fn bench_rsa(c: &mut Criterion) {
     let sig = private.sign(scheme(), &digest).unwrap();
     let mut g = c.benchmark_group("rsa2048_verify");
     for provider in providers() {
-        let key = provider.parse_public_key(KeyType::Rsa, der.as_bytes()).unwrap();
+        let key = provider
+            .parse_public_key(KeyType::Rsa, der.as_bytes())
+            .unwrap();
         assert!(key.verify_digest(mailward_dkim::SigningAlgorithm::RsaSha256, &digest, &sig));
         g.bench_function(provider.name(), |b| {
-            b.iter(|| key.verify_digest(mailward_dkim::SigningAlgorithm::RsaSha256, black_box(&digest), &sig))
+            b.iter(|| {
+                key.verify_digest(
+                    mailward_dkim::SigningAlgorithm::RsaSha256,
+                    black_box(&digest),
+                    &sig,
+                )
+            })
         });
     }
-    g.bench_function("rsa-0.10-crate", |b| b.iter(|| public.verify(scheme(), black_box(&digest), &sig).is_ok()));
+    g.bench_function("rsa-0.10-crate", |b| {
+        b.iter(|| public.verify(scheme(), black_box(&digest), &sig).is_ok())
+    });
     g.finish();
 }
 

@@ -247,15 +247,35 @@ impl BodyCanon {
                     };
                     continue;
                 }
-                // The octets before the first special one are unchanged: they join the run;
-                // the state machine takes the special one, then the fast path resumes.
-                let pos = i + first_special(window, self.relaxed);
-                if pos > i && run.is_none() {
-                    self.flush_pending(e);
-                    run = Some(i);
+                // Octets between special ones are unchanged and join runs; the state machine
+                // takes only the special ones.
+                let end = i + 64;
+                let mut mask = special_mask(window, self.relaxed);
+                let mut cur = i;
+                while mask != 0 {
+                    let pos = i + usize::try_from(mask.trailing_zeros()).unwrap_or(64);
+                    mask &= mask - 1;
+                    if pos < cur {
+                        continue; // the LF of a CRLF already consumed with its CR
+                    }
+                    if pos > cur && run.is_none() {
+                        self.flush_pending(e);
+                        run = Some(cur);
+                    }
+                    self.end_run(e, chunk, &mut run, pos);
+                    cur = self.step(e, chunk, pos);
                 }
-                self.end_run(e, chunk, &mut run, pos);
-                i = self.step(e, chunk, pos);
+                // The tail of the block joins a run, except a final CR (see above).
+                let stop = if cur < end && chunk.get(end - 1) == Some(&CR) {
+                    end - 1
+                } else {
+                    end
+                };
+                if cur < stop && run.is_none() {
+                    self.flush_pending(e);
+                    run = Some(cur);
+                }
+                i = cur.max(stop);
                 continue;
             }
             self.end_run(e, chunk, &mut run, i);
@@ -362,19 +382,29 @@ fn special_simple(p: u8, c: u8, _n: u8) -> bool {
     ((c == CR) & (p == LF)) | ((c == LF) & (p != CR))
 }
 
-/// Offset in `w[1..65]` of the first octet the state machine must see (64 if none).
-fn first_special(w: &[u8; 66], relaxed: bool) -> usize {
+/// Bit `k` set when octet `w[1 + k]` must go through the state machine.
+fn special_mask(w: &[u8; 66], relaxed: bool) -> u64 {
     let (prev, rest) = split3(w);
-    let rule = if relaxed {
-        special_relaxed
+    let mut flags = [0u8; 64];
+    let triples = flags.iter_mut().zip(prev.iter().zip(rest.0).zip(rest.1));
+    // Two monomorphic loops (not a function pointer) so that each vectorises.
+    if relaxed {
+        for (f, ((&p, &c), &n)) in triples {
+            *f = u8::from(special_relaxed(p, c, n));
+        }
     } else {
-        special_simple
-    };
-    prev.iter()
-        .zip(rest.0)
-        .zip(rest.1)
-        .position(|((&p, &c), &n)| rule(p, c, n))
-        .unwrap_or(64)
+        for (f, ((&p, &c), &n)) in triples {
+            *f = u8::from(special_simple(p, c, n));
+        }
+    }
+    let mut mask = 0u64;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(eight).unwrap_or([0; 8]));
+        // Gathers the low bit of each octet (all 0 or 1) into one octet, octet i → bit i.
+        let bits = word.wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        mask |= bits << (8 * k);
+    }
+    mask
 }
 
 /// Splits a 66-byte window into the previous, current and next 64-byte views.
