@@ -611,3 +611,37 @@ fn dnssec_records_may_sit_next_to_a_cname() {
     assert_eq!(line, 3);
     assert!(matches!(kind, ZoneErrorKind::CnameAndOtherData { .. }), "{kind:?}");
 }
+
+/// RFC 7505 §3: the null MX, `MX 0 .`, says a domain accepts no mail. `Mx` cannot hold it yet:
+/// the record loads without error and is not answered, and its owner still exists.
+#[test]
+fn null_mx_loads() {
+    let z = ZoneResolver::parse(
+        "$TTL 60\n@ SOA ns host 1 7200 900 1209600 30\nnomail MX 0 .\nnomail2 MX 0 .\n  TXT \"t\"\n",
+        "example.com",
+    )
+    .unwrap();
+    for name in ["nomail.example.com", "nomail2.example.com"] {
+        assert_eq!(
+            block_on(z.mx(&d(name))),
+            Err(DnsError::NoData {
+                negative_ttl: Some(30)
+            }),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        block_on(z.a(&d("nomail.example.com"))),
+        Err(DnsError::NoData {
+            negative_ttl: Some(30)
+        })
+    );
+    assert_eq!(
+        block_on(z.txt(&d("nomail2.example.com"))).unwrap()[0].concat(),
+        b"t"
+    );
+    // The root is still refused where a name is needed.
+    let (line, kind) = err("$TTL 60\nw CNAME .\n");
+    assert_eq!(line, 2);
+    assert!(matches!(kind, ZoneErrorKind::InvalidName { .. }), "{kind:?}");
+}

@@ -754,6 +754,12 @@ impl<'a> Reader<'a> {
                     return Err(bad("expected a preference and an exchange name"));
                 };
                 let preference = parse_u16(pref.raw).ok_or_else(|| bad("bad preference"))?;
+                if !exchange.quoted && exchange.raw == b"." {
+                    // RFC 7505 null MX (`MX 0 .`, "no mail here"): `Mx` cannot represent an
+                    // exchange that is the root, so the record is dropped from answers. It is
+                    // kept as an opaque record only so that its owner still exists.
+                    return Ok(RecordData::Opaque { rtype: 15 });
+                }
                 let exchange = parse_name_token(exchange.raw, exchange.line, origin)?;
                 Ok(RecordData::Mx(Mx {
                     preference,
