@@ -103,10 +103,10 @@ fn body_mixed(size: usize) -> Vec<u8> {
     for line in body(size).split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         n += 1;
-        if n % 9 == 0 {
+        if n.is_multiple_of(9) {
             out.extend_from_slice(b"\r\n");
         }
-        if n % 13 == 0 {
+        if n.is_multiple_of(13) {
             out.push(b'\t');
         }
         for (k, w) in line.split(|&b| b == b' ').enumerate() {
@@ -119,7 +119,7 @@ fn body_mixed(size: usize) -> Vec<u8> {
             }
             out.extend_from_slice(w);
         }
-        if n % 11 == 0 {
+        if n.is_multiple_of(11) {
             out.push(b' ');
         }
         out.extend_from_slice(b"\r\n");
