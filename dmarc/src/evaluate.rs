@@ -390,7 +390,9 @@ pub struct SpfAlignment {
     pub status: AlignmentStatus,
     /// `status.is_aligned()`.
     pub aligned: bool,
-    /// The identifier's Organizational Domain, when one was determined.
+    /// The identifier's Organizational Domain, when one was determined (it is not looked up
+    /// when the identifier is not at or below the Author Domain's Organizational Domain:
+    /// alignment is impossible then).
     pub organizational_domain: Option<Domain>,
 }
 
@@ -410,7 +412,9 @@ pub struct DkimAlignment {
     pub status: AlignmentStatus,
     /// `status.is_aligned()`.
     pub aligned: bool,
-    /// The identifier's Organizational Domain, when one was determined.
+    /// The identifier's Organizational Domain, when one was determined (it is not looked up
+    /// when the identifier is not at or below the Author Domain's Organizational Domain:
+    /// alignment is impossible then).
     pub organizational_domain: Option<Domain>,
 }
 
@@ -1135,6 +1139,14 @@ async fn align<R: Resolver>(
     let Ok(author_org) = org.find(dns, author).await else {
         return (AlignmentStatus::TempError, None);
     };
+    // §4.10.2 selects the start domain or one of its ancestors, so the identifier's
+    // Organizational Domain can equal the author's only if the identifier is that domain or
+    // below it. Otherwise no answer of the identifier's walk matters: skip it, so that a DNS
+    // error there cannot turn a certain `fail` into `temperror` (§5.3.6 covers only queries
+    // "required to perform DMARC validation").
+    if !id.is_subdomain_of(&author_org) {
+        return (AlignmentStatus::NotAligned, None);
+    }
     let Ok(id_org) = org.find(dns, id).await else {
         return (AlignmentStatus::TempError, None);
     };

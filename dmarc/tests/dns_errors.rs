@@ -150,3 +150,57 @@ fn temperror_with_an_alignment_dns_error_is_temperror() {
     assert_eq!(out.result, DmarcResult::TempError);
     assert_eq!(out.spf.as_ref().unwrap().status, S::TempError);
 }
+
+/// §4.10.2: relaxed alignment means "the same Organizational Domain", and a Tree Walk only
+/// ever selects the start domain or one of its ancestors (steps 1-3 and "the initial target
+/// domain is the Organizational Domain"). So an identifier can share the Author Domain's
+/// Organizational Domain only if it is that domain or below it. When it is not, no answer of
+/// the identifier's own walk can make it align: a DNS error in that walk is not in a query
+/// "required to perform DMARC validation" (§5.3.6) and the message fails.
+#[test]
+fn identifier_walk_error_is_irrelevant_when_alignment_is_impossible() {
+    // The author has its own record; the identifier's _dmarc name times out.
+    let z = zone(
+        "example.com.          IN A 192.0.2.1
+         _dmarc.example.com.   IN TXT \"v=DMARC1; p=reject\"
+         example2.com.         IN A 192.0.2.3",
+    )
+    .with_timeout(d("_dmarc.example2.com"))
+    .with_timeout(d("_dmarc.mail.example2.com"));
+    for id in ["example2.com", "mail.example2.com"] {
+        let out = eval(&z, "example.com", Some(spf_pass(id)), &[dkim_pass(id)]);
+        assert_eq!(out.spf.as_ref().unwrap().status, S::NotAligned, "{id}");
+        assert_eq!(out.dkim[0].status, S::NotAligned, "{id}");
+        assert_eq!(out.result, DmarcResult::Fail, "{id}");
+        assert_eq!(out.disposition, Disposition::Reject, "{id}");
+    }
+}
+
+/// The Author Domain's Organizational Domain is itself (`psd=n`, §4.7: "it is the
+/// Organizational Domain for itself and its subdomains"): its parent and siblings can never
+/// share it, whatever their walks would say.
+#[test]
+fn psd_n_author_needs_no_walk_of_parents_or_siblings() {
+    let z = zone(
+        "a.example.com.         IN A 192.0.2.1
+         _dmarc.a.example.com.  IN TXT \"v=DMARC1; p=reject; psd=n\"",
+    )
+    .with_timeout(d("_dmarc.example.com"))
+    .with_timeout(d("_dmarc.b.example.com"));
+    for id in ["example.com", "b.example.com"] {
+        let out = eval(&z, "a.example.com", Some(spf_pass(id)), &[]);
+        assert_eq!(out.spf.as_ref().unwrap().status, S::NotAligned, "{id}");
+        assert_eq!(out.result, DmarcResult::Fail, "{id}");
+    }
+    // Below the Organizational Domain the identifier's own walk is needed (it might publish
+    // psd=n itself), so its failure still makes the result unknown.
+    let z = z.with_timeout(d("_dmarc.mail.a.example.com"));
+    let out = eval(
+        &z,
+        "a.example.com",
+        Some(spf_pass("mail.a.example.com")),
+        &[],
+    );
+    assert_eq!(out.spf.as_ref().unwrap().status, S::TempError);
+    assert_eq!(out.result, DmarcResult::TempError);
+}
