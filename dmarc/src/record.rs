@@ -216,7 +216,8 @@ pub enum PolicyValue {
     Absent,
     /// A valid `dmarc-request`.
     Valid(RequestedPolicy),
-    /// The tag is present with this (non-empty, trimmed) value that is not a `dmarc-request`.
+    /// The tag is present with this (trimmed, possibly empty) value that is not a
+    /// `dmarc-request`.
     Invalid(String),
 }
 
@@ -627,8 +628,12 @@ impl Parser {
         };
         let name = tag.name.to_ascii_lowercase();
         let value = tag.value;
-        // `dmarc-tag = 1*ALPHA equals 1*dmarc-value`; `dmarc-value` has no CR/LF.
-        if value.is_empty()
+        // `dmarc-tag = 1*ALPHA equals 1*dmarc-value`; `dmarc-value` has no CR/LF. An empty
+        // policy tag is still a tag "that is not valid" (§4.10.1: "does not contain a valid
+        // "p" tag, or contains an "sp" or "np" tag that is not valid"), not an absent one: it
+        // is kept below as `PolicyValue::Invalid("")`.
+        let policy_tag = matches!(name.as_str(), "p" | "sp" | "np");
+        if (value.is_empty() && !policy_tag)
             || !name.bytes().all(|b| b.is_ascii_alphabetic())
             || value.bytes().any(|b| b == b'\r' || b == b'\n')
         {
@@ -974,9 +979,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_ignored_not_fatal() {
-        let (r, w) = parse("v=DMARC1;; p=reject; garbage; x y=1; sp=; adkim=q; p=none");
+        let (r, w) = parse("v=DMARC1;; p=reject; garbage; x y=1; sp=; ruf=; adkim=q; p=none");
         assert_eq!(r.p.valid(), Some(RequestedPolicy::Reject));
-        assert_eq!(r.sp, PolicyValue::Absent);
+        // Present but empty: an invalid `sp` (§4.10.1), not an absent one.
+        assert_eq!(r.sp, PolicyValue::Invalid(String::new()));
         assert_eq!(r.adkim, None);
         assert!(w.contains(&RecordWarning::DuplicateTag { tag: "p".into() }));
         assert!(

@@ -1,0 +1,82 @@
+//! Records that cannot be used as published (RFC 9989 §4.10.1), over zones in RFC 1035
+//! master-file syntax; expected values reasoned from the RFC text quoted next to each test.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "support/helpers.rs"]
+mod helpers;
+
+use helpers::*;
+use mailward_dmarc::evaluate::{Disposition, DmarcResult, PolicyTag};
+use mailward_dmarc::record::{DmarcRecord, PolicyValue, RequestedPolicy};
+
+/// §4.10.1: "If a retrieved DMARC Policy Record does not contain a valid "p" tag, or contains
+/// an "sp" or "np" tag that is not valid, then: If a "rua" tag is present and contains at least
+/// one syntactically valid reporting URI, the Mail Receiver MUST act as if a record containing
+/// "p=none" was retrieved and continue processing. Otherwise, the Mail Receiver applies no
+/// DMARC processing to this message."
+///
+/// An empty value is present but is not a `dmarc-request` (§4.8: `dmarc-request = "none" /
+/// "quarantine" / "reject"`), so `sp=`, `np=` and `p=` are tags "that [are] not valid", not
+/// absent tags.
+#[test]
+fn empty_policy_values_make_the_record_unusable() {
+    for tags in [
+        "p=reject; sp=",
+        "p=reject; np=",
+        "p=; sp=reject",
+        "p=reject; sp= ; np=reject",
+    ] {
+        let z = zone(&format!(
+            "example.com.         IN A 192.0.2.1
+             sub.example.com.     IN A 192.0.2.2
+             _dmarc.example.com.  IN TXT \"v=DMARC1; {tags}\""
+        ));
+        for author in ["example.com", "sub.example.com", "ghost.example.com"] {
+            // No rua: "applies no DMARC processing".
+            let out = eval(&z, author, None, &[]);
+            assert_eq!(out.result, DmarcResult::None, "{tags} / {author}");
+            assert_eq!(out.disposition, Disposition::None, "{tags} / {author}");
+            assert_eq!(out.policy, None, "{tags} / {author}");
+        }
+        // With a valid rua: "act as if a record containing "p=none" was retrieved".
+        let z = zone(&format!(
+            "example.com.         IN A 192.0.2.1
+             sub.example.com.     IN A 192.0.2.2
+             _dmarc.example.com.  IN TXT \"v=DMARC1; {tags}; rua=mailto:d@example.com\""
+        ));
+        for author in ["example.com", "sub.example.com", "ghost.example.com"] {
+            let out = eval(&z, author, None, &[]);
+            assert_eq!(out.result, DmarcResult::Fail, "{tags} / {author}");
+            assert_eq!(out.disposition, Disposition::None, "{tags} / {author}");
+            assert_eq!(
+                out.requested_policy,
+                Some(RequestedPolicy::None),
+                "{tags} / {author}"
+            );
+        }
+    }
+}
+
+/// The parsed form keeps the empty value as an invalid one.
+#[test]
+fn empty_policy_value_is_invalid_not_absent() {
+    let r = DmarcRecord::parse(b"v=DMARC1; p=reject; sp=; np=").unwrap();
+    assert_eq!(r.p, PolicyValue::Valid(RequestedPolicy::Reject));
+    assert_eq!(r.sp, PolicyValue::Invalid(String::new()));
+    assert_eq!(r.np, PolicyValue::Invalid(String::new()));
+    assert!(r.policies().is_none());
+    // Control: a record without sp/np at all is usable and applies p to subdomains.
+    let z = zone(
+        "sub.example.com.     IN A 192.0.2.2
+         _dmarc.example.com.  IN TXT \"v=DMARC1; p=reject\"",
+    );
+    let out = eval(&z, "sub.example.com", None, &[]);
+    assert_eq!(out.policy, Some(PolicyTag::P));
+    assert_eq!(out.disposition, Disposition::Reject);
+}
