@@ -25,10 +25,11 @@
 //! carry the negative TTL of the closest enclosing SOA, the smaller of its TTL and its MINIMUM
 //! ([RFC 2308 §5](https://www.rfc-editor.org/rfc/rfc2308#section-5)).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Bound;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -392,9 +393,10 @@ enum Fault {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ZoneResolver {
-    nodes: BTreeMap<Domain, Vec<Record>>,
-    /// Proper ancestors of every owner: names that exist even without records (RFC 8020).
-    ancestors: HashSet<Domain>,
+    /// The owners, by [`node_key`]: the names at or below a name are one range of keys, so an
+    /// empty non-terminal (RFC 8020) is found with one range query and no name is held but the
+    /// owners.
+    nodes: BTreeMap<String, Node>,
     faults: BTreeMap<Domain, Fault>,
     record_count: usize,
 }
@@ -534,7 +536,12 @@ impl ZoneResolver {
         ttl: u32,
         data: RecordData,
     ) -> Result<(), ZoneErrorKind> {
-        let existing = self.nodes.get(&name).map(Vec::as_slice).unwrap_or_default();
+        let key = node_key(&name);
+        let existing = self
+            .nodes
+            .get(key.as_str())
+            .map(|n| n.records.as_slice())
+            .unwrap_or_default();
         if existing.iter().any(|r| r.data == data) {
             return Ok(());
         }
@@ -544,26 +551,22 @@ impl ZoneResolver {
         // This rule also applies to [...] DNSSEC records", which RFC 4035 §2.5 lists as RRSIG and
         // NSEC (SIG, NXT and KEY before them, RFC 2535 §2.3.5).
         let conflict = !is_dnssec(&data)
-            && existing
-                .iter()
-                .any(|r| !is_dnssec(&r.data) && (is_cname || matches!(r.data, RecordData::Cname(_))));
+            && existing.iter().any(|r| {
+                !is_dnssec(&r.data) && (is_cname || matches!(r.data, RecordData::Cname(_)))
+            });
         if conflict {
             return Err(ZoneErrorKind::CnameAndOtherData { name });
         }
         if self.record_count >= MAX_RECORDS {
             return Err(ZoneErrorKind::TooManyRecords { limit: MAX_RECORDS });
         }
-        let mut parent = name.parent();
-        while let Some(p) = parent {
-            if !self.ancestors.insert(p.clone()) {
-                // Its ancestors are already there too.
-                break;
-            }
-            parent = p.parent();
-        }
         self.nodes
-            .entry(name)
-            .or_default()
+            .entry(key)
+            .or_insert_with(|| Node {
+                name,
+                records: Vec::new(),
+            })
+            .records
             .push(Record { ttl, data });
         self.record_count += 1;
         Ok(())
@@ -595,14 +598,19 @@ impl ZoneResolver {
         self
     }
 
-    /// The owner names holding records, in sorted order.
+    /// The owner names holding records, ordered label by label from the root: a name comes
+    /// right before the names below it (`example.com`, `a.example.com`, `b.a.example.com`,
+    /// `b.example.com`).
     pub fn names(&self) -> impl Iterator<Item = &Domain> {
-        self.nodes.keys()
+        self.nodes.values().map(|n| &n.name)
     }
 
     /// The records held at exactly `name` (no CNAME or wildcard processing).
     pub fn records(&self, name: &Domain) -> &[Record] {
-        self.nodes.get(name).map(Vec::as_slice).unwrap_or_default()
+        self.nodes
+            .get(node_key(name).as_str())
+            .map(|n| n.records.as_slice())
+            .unwrap_or_default()
     }
 
     /// Number of records held.
@@ -675,41 +683,53 @@ impl ZoneResolver {
 
     /// The node at `name`, or the wildcard that covers it (RFC 4592 §3.3.1).
     fn find(&self, name: &Domain) -> Found<'_> {
-        if let Some(records) = self.nodes.get(name) {
-            return Found::Records(records);
+        let key = node_key(name);
+        if let Some(node) = self.nodes.get(key.as_str()) {
+            return Found::Records(&node.records);
         }
-        if self.ancestors.contains(name) {
+        if self.exists(&key) {
             return Found::EmptyNonTerminal;
         }
         // The closest encloser is the nearest ancestor that exists; only `*.<closest encloser>`
         // may synthesise an answer.
-        let mut parent = name.parent();
+        let mut parent = parent_key(&key);
         while let Some(p) = parent {
-            if self.nodes.contains_key(&p) || self.ancestors.contains(&p) {
-                let wildcard = format!("*.{p}");
-                return match Domain::new(&wildcard).ok().and_then(|w| self.nodes.get(&w)) {
-                    Some(records) => Found::Records(records),
+            if self.exists(p) {
+                let wildcard = format!("{p}*.");
+                return match self.nodes.get(wildcard.as_str()) {
+                    Some(node) => Found::Records(&node.records),
                     None => Found::Nothing,
                 };
             }
-            parent = p.parent();
+            parent = parent_key(p);
         }
         Found::Nothing
+    }
+
+    /// Whether the name with this key exists: it holds records or a name below it does (RFC
+    /// 8020). The keys starting with `key` sort together right from `key` on, so the first
+    /// key at or after it tells.
+    fn exists(&self, key: &str) -> bool {
+        self.nodes
+            .range::<str, _>((Bound::Included(key), Bound::Unbounded))
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(key))
     }
 
     /// RFC 2308 §5: the negative TTL is "the minimum of the MINIMUM field of the SOA record and
     /// the TTL of the SOA itself", from the closest enclosing SOA.
     fn negative_ttl(&self, name: &Domain) -> Option<u32> {
-        let mut current = Some(name.clone());
-        while let Some(n) = current {
-            if let Some(records) = self.nodes.get(&n) {
-                for r in records {
+        let key = node_key(name);
+        let mut current = Some(key.as_str());
+        while let Some(k) = current {
+            if let Some(node) = self.nodes.get(k) {
+                for r in &node.records {
                     if let RecordData::Soa(soa) = &r.data {
                         return Some(r.ttl.min(soa.minimum));
                     }
                 }
             }
-            current = n.parent();
+            current = parent_key(k);
         }
         None
     }
@@ -734,6 +754,31 @@ impl ZoneResolver {
 /// NSEC (47).
 fn is_dnssec(data: &RecordData) -> bool {
     matches!(data.rtype(), 24 | 25 | 30 | 46 | 47)
+}
+
+/// The records at one owner name.
+#[derive(Debug, Clone)]
+struct Node {
+    name: Domain,
+    records: Vec<Record>,
+}
+
+/// The key of `name` in [`ZoneResolver`]'s map: its labels from the root down, each followed by
+/// `.` (`www.example.com` → `com.example.www.`). No label holds a `.`, so the names at or below
+/// a name are exactly those whose key starts with its key.
+fn node_key(name: &Domain) -> String {
+    let mut key = String::with_capacity(name.as_str().len() + 1);
+    for label in name.labels().rev() {
+        key.push_str(label);
+        key.push('.');
+    }
+    key
+}
+
+/// The key of the parent name: `key` without its last label; `None` for a top-level name.
+fn parent_key(key: &str) -> Option<&str> {
+    let cut = key.strip_suffix('.')?.rfind('.')?;
+    key.get(..=cut)
 }
 
 enum Found<'a> {
@@ -816,4 +861,41 @@ pub fn parse_name(text: &str) -> Result<Domain, ZoneErrorKind> {
         format!("{text}.")
     };
     parse::parse_name_token(absolute.as_bytes(), 0, None).map_err(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hostile zone: many owners of ~120 labels that share nothing but their last two
+    /// labels, so every one of them has ~118 ancestors no other owner has. The names held in
+    /// memory must stay one per owner, not one per ancestor.
+    #[test]
+    fn deep_distinct_owners_do_not_multiply_stored_names() {
+        const OWNERS: usize = 2_000;
+        let deep = "a.".repeat(117);
+        let mut text = String::from("$TTL 60\n");
+        for i in 0..OWNERS {
+            text.push_str(&format!("{deep}n{i}.example. TXT x\n"));
+        }
+        let z = ZoneResolver::parse(&text, "").unwrap();
+        let some = Domain::new(&format!("{deep}n7.example")).unwrap();
+        assert!(some.label_count() >= 119);
+        assert_eq!(z.len(), OWNERS);
+        assert_eq!(z.names().count(), OWNERS);
+        // `nodes` is the only map keyed by name: one entry per owner, none per ancestor.
+        assert_eq!(z.nodes.len(), OWNERS);
+        // The ancestors still exist as empty non-terminals (RFC 8020); siblings do not.
+        let ent = Domain::new(&format!("{}n7.example", "a.".repeat(60))).unwrap();
+        assert_eq!(z.lookup(&ent, QueryType::Txt), Err(DnsError::NODATA));
+        assert_eq!(
+            z.lookup(&Domain::new("n7.example").unwrap(), QueryType::Txt),
+            Err(DnsError::NODATA)
+        );
+        assert_eq!(
+            z.lookup(&Domain::new("b.n7.example").unwrap(), QueryType::Txt),
+            Err(DnsError::NXDOMAIN)
+        );
+        assert!(z.lookup(&some, QueryType::Txt).is_ok());
+    }
 }

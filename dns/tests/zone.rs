@@ -563,7 +563,8 @@ rfc3597  CAA     \# 5 0003616263
             .is_nxdomain()
     );
     // The types are known by number: CAA is 257 (RFC 8659 §4), SRV 33 (RFC 2782).
-    let rtypes = |n: &str| -> Vec<u16> { z.records(&d(n)).iter().map(|r| r.data.rtype()).collect() };
+    let rtypes =
+        |n: &str| -> Vec<u16> { z.records(&d(n)).iter().map(|r| r.data.rtype()).collect() };
     assert_eq!(rtypes("caa2.example.com"), [257]);
     assert_eq!(rtypes("_sip._tcp.example.com"), [33]);
     assert_eq!(rtypes("host.example.com"), [13, 44]);
@@ -583,7 +584,10 @@ fn known_types_still_need_data_and_real_names() {
     // A type word that is neither a known mnemonic nor TYPEnnn is still an error.
     let (line, kind) = err("$TTL 60\nwww CAAA 0 issue \"x\"\n");
     assert_eq!(line, 2);
-    assert!(matches!(kind, K::UnsupportedType { ref rtype } if rtype == "CAAA"), "{kind:?}");
+    assert!(
+        matches!(kind, K::UnsupportedType { ref rtype } if rtype == "CAAA"),
+        "{kind:?}"
+    );
     // A known type without any data is not a plausible record.
     let (line, kind) = err("$TTL 60\nwww CAA\n");
     assert_eq!(line, 2);
@@ -609,7 +613,10 @@ fn dnssec_records_may_sit_next_to_a_cname() {
     assert_eq!(a.records, [Ipv4Addr::new(192, 0, 2, 1)]);
     let (line, kind) = err("$TTL 60\nw CNAME x\nw CAA 0 issue \"ca\"\n");
     assert_eq!(line, 3);
-    assert!(matches!(kind, ZoneErrorKind::CnameAndOtherData { .. }), "{kind:?}");
+    assert!(
+        matches!(kind, ZoneErrorKind::CnameAndOtherData { .. }),
+        "{kind:?}"
+    );
 }
 
 /// RFC 7505 §3: the null MX, `MX 0 .`, says a domain accepts no mail. `Mx` cannot hold it yet:
@@ -643,5 +650,53 @@ fn null_mx_loads() {
     // The root is still refused where a name is needed.
     let (line, kind) = err("$TTL 60\nw CNAME .\n");
     assert_eq!(line, 2);
-    assert!(matches!(kind, ZoneErrorKind::InvalidName { .. }), "{kind:?}");
+    assert!(
+        matches!(kind, ZoneErrorKind::InvalidName { .. }),
+        "{kind:?}"
+    );
+}
+
+/// RFC 8020: a name exists when it or a name below it holds records. Labels that extend one
+/// another (`b`, `b-c`, `b/c`, `bc`) or sort around `.` must not make a sibling exist.
+#[test]
+fn empty_non_terminals_are_found_by_whole_labels() {
+    let z = ZoneResolver::parse(
+        "$TTL 60\n@ SOA ns host 1 7200 900 1209600 30\nx.b-c A 192.0.2.1\nx.b/c A 192.0.2.2\n\
+         x.bc A 192.0.2.3\ny.x.b\\032c A 192.0.2.4\nx.b.z A 192.0.2.5\n",
+        "example.com",
+    )
+    .unwrap();
+    let nodata = Err(DnsError::NoData {
+        negative_ttl: Some(30),
+    });
+    let nxdomain = Err(DnsError::NxDomain {
+        negative_ttl: Some(30),
+    });
+    for name in [
+        "b-c.example.com",
+        "b/c.example.com",
+        "bc.example.com",
+        "x.b c.example.com",
+        "b c.example.com",
+        "b.z.example.com",
+        "z.example.com",
+    ] {
+        assert_eq!(block_on(z.a(&d(name))), nodata, "{name}");
+    }
+    for name in [
+        "b.example.com",
+        "x.b.example.com",
+        "c.example.com",
+        "y.b c.example.com",
+        "b-.example.com",
+        "x.b.example.com",
+        "b.example.co",
+    ] {
+        let r = block_on(z.a(&d(name)));
+        if name == "b.example.co" {
+            assert_eq!(r, Err(DnsError::NXDOMAIN), "{name}");
+        } else {
+            assert_eq!(r, nxdomain, "{name}");
+        }
+    }
 }
