@@ -951,10 +951,10 @@ impl<'a> Reader<'a> {
             Rtype::Cname => "CNAME".into(),
             Rtype::Ns => "NS".into(),
             Rtype::Soa => "SOA".into(),
-            Rtype::Opaque(n) => OPAQUE_TYPES
-                .iter()
-                .find(|(_, t)| *t == n)
-                .map_or_else(|| format!("TYPE{n}"), |(m, _)| String::from_utf8_lossy(m).into()),
+            Rtype::Opaque(n) => OPAQUE_TYPES.iter().find(|(_, t)| *t == n).map_or_else(
+                || format!("TYPE{n}"),
+                |(m, _)| String::from_utf8_lossy(m).into(),
+            ),
             Rtype::Generic(n) => format!("TYPE{n}"),
         }
     }
