@@ -5,9 +5,10 @@
 //! ([RFC 2308 §5](https://www.rfc-editor.org/rfc/rfc2308#section-5)). Timeouts, server
 //! failures and other errors are never cached: they say nothing about the data. The number of
 //! entries is bounded ([`CacheConfig::max_entries`]); when full, expired entries go first, then
-//! the one closest to expiry.
+//! the one closest to expiry. Entries are indexed by expiry, so eviction costs O(log n) and
+//! never scans the cache.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -162,6 +163,37 @@ enum Value {
 struct Entry {
     value: Value,
     expires: Instant,
+    /// Insertion number, telling apart entries that expire at the same instant.
+    seq: u64,
+}
+
+/// The entries, and their keys ordered by expiry: the first one in `by_expiry` is the next to
+/// expire. Both always hold the same keys.
+#[derive(Debug, Default)]
+struct Store {
+    entries: HashMap<Key, Entry>,
+    by_expiry: BTreeMap<(Instant, u64), Key>,
+    next_seq: u64,
+}
+
+impl Store {
+    fn remove(&mut self, key: &Key) {
+        if let Some(old) = self.entries.remove(key) {
+            self.by_expiry.remove(&(old.expires, old.seq));
+        }
+    }
+
+    /// Removes the entry closest to expiry (an expired one if any).
+    fn evict_first(&mut self) {
+        if let Some((_, key)) = self.by_expiry.pop_first() {
+            self.entries.remove(&key);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.by_expiry.clear();
+    }
 }
 
 /// A [`Resolver`] that caches the answers of another one. Thread-safe; cheap lookups hold a
@@ -191,14 +223,14 @@ pub struct CachingResolver<R, C = SystemClock> {
     inner: R,
     clock: C,
     config: CacheConfig,
-    entries: Mutex<HashMap<Key, Entry>>,
+    store: Mutex<Store>,
 }
 
 impl<R, C> fmt::Debug for CachingResolver<R, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachingResolver")
             .field("config", &self.config)
-            .field("entries", &lock(&self.entries).len())
+            .field("entries", &lock(&self.store).entries.len())
             .finish_non_exhaustive()
     }
 }
@@ -222,7 +254,7 @@ impl<R: Resolver, C: Clock> CachingResolver<R, C> {
             inner,
             clock,
             config,
-            entries: Mutex::new(HashMap::new()),
+            store: Mutex::new(Store::default()),
         }
     }
 
@@ -233,7 +265,7 @@ impl<R: Resolver, C: Clock> CachingResolver<R, C> {
 
     /// Number of entries held (expired ones included until they are evicted or read).
     pub fn len(&self) -> usize {
-        lock(&self.entries).len()
+        lock(&self.store).entries.len()
     }
 
     /// Whether the cache holds nothing.
@@ -243,16 +275,16 @@ impl<R: Resolver, C: Clock> CachingResolver<R, C> {
 
     /// Forgets every entry.
     pub fn clear(&self) {
-        lock(&self.entries).clear();
+        lock(&self.store).clear();
     }
 
     /// The cached answer for `key`, with its remaining TTL, if any and not expired.
     fn get(&self, key: &Key) -> Option<(Value, u32)> {
         let now = self.clock.now();
-        let mut entries = lock(&self.entries);
-        let entry = entries.get(key)?;
+        let mut store = lock(&self.store);
+        let entry = store.entries.get(key)?;
         if now >= entry.expires {
-            entries.remove(key);
+            store.remove(key);
             return None;
         }
         let remaining = entry.expires.saturating_duration_since(now).as_secs();
@@ -270,20 +302,32 @@ impl<R: Resolver, C: Clock> CachingResolver<R, C> {
         let Some(expires) = now.checked_add(Duration::from_secs(u64::from(ttl))) else {
             return;
         };
-        let mut entries = lock(&self.entries);
-        if entries.len() >= self.config.max_entries && !entries.contains_key(&key) {
-            entries.retain(|_, e| e.expires > now);
-            if entries.len() >= self.config.max_entries {
-                let oldest = entries
-                    .iter()
-                    .min_by_key(|(_, e)| e.expires)
-                    .map(|(k, _)| k.clone());
-                if let Some(k) = oldest {
-                    entries.remove(&k);
-                }
-            }
+        let mut store = lock(&self.store);
+        store.remove(&key);
+        // Expired entries are the first in expiry order: drop them all (each entry is dropped
+        // once, so this is O(log n) per insert amortised), then, if still full, the entry
+        // closest to expiry.
+        while store
+            .by_expiry
+            .first_key_value()
+            .is_some_and(|((expires, _), _)| *expires <= now)
+        {
+            store.evict_first();
         }
-        entries.insert(key, Entry { value, expires });
+        while store.entries.len() >= self.config.max_entries {
+            store.evict_first();
+        }
+        let seq = store.next_seq;
+        store.next_seq = seq.wrapping_add(1);
+        store.by_expiry.insert((expires, seq), key.clone());
+        store.entries.insert(
+            key,
+            Entry {
+                value,
+                expires,
+                seq,
+            },
+        );
     }
 
     async fn cached<T: Clone>(

@@ -241,3 +241,102 @@ fn shared_across_threads() {
     // At most one query per thread can miss before the first answer is stored.
     assert!(c.inner().calls() <= 4);
 }
+
+/// Answers every A query with one address and a TTL of an hour, counting the queries.
+struct AnyName {
+    calls: AtomicUsize,
+}
+
+impl Resolver for AnyName {
+    async fn txt(&self, _: &Domain) -> DnsResult<Txt> {
+        Err(DnsError::NODATA)
+    }
+    async fn a(&self, _: &Domain) -> DnsResult<Ipv4Addr> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(mailward_types::dns::Lookup::new(
+            vec![Ipv4Addr::new(192, 0, 2, 1)],
+            3600,
+        ))
+    }
+    async fn aaaa(&self, _: &Domain) -> DnsResult<Ipv6Addr> {
+        Err(DnsError::NODATA)
+    }
+    async fn mx(&self, _: &Domain) -> DnsResult<Mx> {
+        Err(DnsError::NODATA)
+    }
+    async fn ptr(&self, _: IpAddr) -> DnsResult<Domain> {
+        Err(DnsError::NODATA)
+    }
+}
+
+/// A full cache evicts one entry per insert without scanning the others: 60 000 inserts past a
+/// bound of 20 000 entries. Scanning 20 000 entries per eviction takes minutes in a debug
+/// build; the budget below is some 20 times what indexed eviction needs on a loaded machine.
+#[test]
+fn eviction_does_not_scan_a_full_cache() {
+    const CAP: usize = 20_000;
+    const INSERTS: usize = 80_000;
+    let budget = Duration::from_secs(15);
+    let clock = ManualClock::new();
+    let c = CachingResolver::with_clock(
+        AnyName {
+            calls: AtomicUsize::new(0),
+        },
+        CacheConfig::default().with_max_entries(CAP),
+        clock.clone(),
+    );
+    let names: Vec<Domain> = (0..INSERTS)
+        .map(|i| d(&format!("h{i}.example.com")))
+        .collect();
+    let start = std::time::Instant::now();
+    for (i, name) in names.iter().enumerate() {
+        block_on(c.a(name)).unwrap();
+        if i % 1000 == 0 {
+            assert!(
+                start.elapsed() < budget,
+                "{i} inserts took {:?}",
+                start.elapsed()
+            );
+            // Every entry expires at a different instant.
+            clock.advance(Duration::from_millis(1));
+        }
+    }
+    assert!(start.elapsed() < budget, "took {:?}", start.elapsed());
+    assert_eq!(c.len(), CAP);
+    // The last CAP names are cached, the earlier ones evicted.
+    block_on(c.a(&names[INSERTS - 1])).unwrap();
+    block_on(c.a(&names[INSERTS - CAP])).unwrap();
+    assert_eq!(c.inner().calls.load(Ordering::SeqCst), INSERTS);
+    block_on(c.a(&names[INSERTS - CAP - 1])).unwrap();
+    assert_eq!(c.inner().calls.load(Ordering::SeqCst), INSERTS + 1);
+}
+
+/// When full, expired entries go first, then the one closest to expiry, judged by the expiry of
+/// the latest answer (an entry fetched again after expiring counts with its new expiry).
+#[test]
+fn eviction_order_follows_expiry() {
+    let clock = ManualClock::new();
+    let text = "$TTL 1000\na 10 A 192.0.2.1\nb 100 A 192.0.2.2\nc 1000 A 192.0.2.3\n\
+                e 1000 A 192.0.2.5\nf 1000 A 192.0.2.6\n";
+    let config = CacheConfig::default().with_max_entries(2);
+    let c = CachingResolver::with_clock(Counting::new(text), config, clock.clone());
+    let q = |n: &str| block_on(c.a(&d(&format!("{n}.example.com")))).unwrap();
+    q("a"); // expires at 10
+    q("b"); // expires at 100
+    clock.advance(secs(11));
+    q("a"); // expired: fetched again (call 3), now expires at 21
+    assert_eq!(c.inner().calls(), 3);
+    assert_eq!(c.len(), 2);
+    q("c"); // full: `a` (21) is closer to expiry than `b` (100)
+    assert_eq!(c.inner().calls(), 4);
+    q("b"); // still cached
+    assert_eq!(c.inner().calls(), 4);
+    clock.advance(secs(100)); // `b` expired at 100, `c` lives to 1011
+    q("e"); // full: the expired `b` goes
+    assert_eq!(c.inner().calls(), 5);
+    q("c");
+    assert_eq!(c.inner().calls(), 5);
+    q("b");
+    assert_eq!(c.inner().calls(), 6);
+    assert_eq!(c.len(), 2);
+}
