@@ -131,6 +131,11 @@ fn unaligned_example() {
     assert_eq!(d["alignment"]["dkim"][0]["aligned"], false);
     // No common label with example.org: not aligned without any Tree Walk.
     assert!(d["dkim"][0]["organizational_domain"].is_null());
+    // The Author Domain's own Organizational Domain is still reported: the walk from
+    // example.org finds records at _dmarc.example.org only (not at _dmarc.org), and RFC 9989
+    // §4.10.2 step 3 selects "the DMARC Policy Record found at the name with the fewest number
+    // of labels": example.org.
+    assert_eq!(d["organizational_domain"], "example.org");
     let (code, out) = check(&example("check.zone"), &example("unaligned.eml"), BULK, &[]);
     assert_eq!(code, 0);
     assert!(out.contains("dmarc=fail"), "{out}");

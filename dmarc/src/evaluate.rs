@@ -450,7 +450,10 @@ pub struct DmarcOutcome {
     pub author_domain: Option<Domain>,
     /// Whether the Author Domain exists, when known.
     pub author_exists: Option<bool>,
-    /// The Author Domain's Organizational Domain, when determined.
+    /// The Author Domain's Organizational Domain (§4.10.2): filled whenever policy discovery
+    /// did not fail, `None` only when a DNS error prevented finding it. When the Author Domain
+    /// has its own record and every Authenticated Identifier is that same domain, it is the
+    /// Author Domain ("this common domain is treated as the Organizational Domain").
     pub organizational_domain: Option<Domain>,
     /// Where the applied record was found.
     pub policy_domain: Option<Domain>,
@@ -904,6 +907,14 @@ pub async fn evaluate<R: Resolver>(
         out.parsed_record = Some(rec.record.clone());
         out.warnings = rec.warnings.iter().map(ToString::to_string).collect();
     }
+    let mut org = OrgFinder {
+        mode: options.mode,
+        known: HashMap::new(),
+    };
+    if let Some(w) = author_walk {
+        org.known
+            .insert(w.start.clone(), Ok(w.organizational_domain.clone()));
+    }
     let record = match (&disc.status, &disc.record) {
         (DiscoveryStatus::Found, Some(rec)) => rec.record.clone(),
         (DiscoveryStatus::TempError { error }, _) => {
@@ -917,6 +928,9 @@ pub async fn evaluate<R: Resolver>(
                 "the record at _dmarc.{} has no valid p (or an invalid sp/np) and no valid rua: DMARC does not apply",
                 rec.domain
             );
+            if out.organizational_domain.is_none() {
+                out.organizational_domain = org.find(&mut dns, author).await.ok();
+            }
             out.queries = dns.queries;
             return out;
         }
@@ -937,14 +951,6 @@ pub async fn evaluate<R: Resolver>(
     out.ruf = record.ruf.clone();
 
     // Identifier Alignment (§4.4, §4.10.2).
-    let mut org = OrgFinder {
-        mode: options.mode,
-        known: HashMap::new(),
-    };
-    if let Some(w) = author_walk {
-        org.known
-            .insert(w.start.clone(), Ok(w.organizational_domain.clone()));
-    }
     let mut any_temp = false;
     if let Some(spf) = spf {
         let mode = record.aspf();
@@ -996,10 +1002,32 @@ pub async fn evaluate<R: Resolver>(
             organizational_domain: org_domain,
         });
     }
-    if out.organizational_domain.is_none()
-        && let Some(Ok(o)) = org.known.get(author)
-    {
-        out.organizational_domain = Some(o.clone());
+    if out.organizational_domain.is_none() {
+        // §4.10.2: when "the Author Domain and the Authenticated Identifier(s) are all the
+        // same domain, and there is a DMARC Policy Record published for that domain [...] this
+        // common domain is treated as the Organizational Domain". Otherwise the author's walk
+        // (usually cached by alignment already); a DNS error there only leaves this unknown:
+        // it was not needed for the result.
+        let identifiers: Vec<&Domain> = out
+            .spf
+            .iter()
+            .filter(|a| a.status != AlignmentStatus::NotAuthenticated)
+            .map(|a| &a.domain)
+            .chain(
+                out.dkim
+                    .iter()
+                    .filter(|a| a.status != AlignmentStatus::NotAuthenticated)
+                    .map(|a| &a.domain),
+            )
+            .collect();
+        let common = disc.location == Some(RecordLocation::AuthorDomain)
+            && !identifiers.is_empty()
+            && identifiers.iter().all(|d| *d == author);
+        out.organizational_domain = if common {
+            Some(author.clone())
+        } else {
+            org.find(&mut dns, author).await.ok()
+        };
     }
 
     // Effective policy: `t=y` one level lower (§4.7), or `pct` in PSL mode (RFC 7489 §6.6.4).

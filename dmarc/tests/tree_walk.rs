@@ -327,3 +327,97 @@ fn queries_are_shared_between_walks() {
     assert_eq!(q.len(), dedup.len(), "no TXT name queried twice: {q:?}");
     assert_eq!(out.result, DmarcResult::Pass);
 }
+
+const OWN_AND_PARENT: &str = "
+mail.example.com.          IN A 192.0.2.1
+_dmarc.mail.example.com.   IN TXT \"v=DMARC1; p=reject\"
+_dmarc.example.com.        IN TXT \"v=DMARC1; p=none\"
+";
+
+/// The Author Domain's Organizational Domain is reported even when its own record made a walk
+/// unnecessary for policy discovery.
+///
+/// §4.10.2: "There is no need to perform Identifier Alignment Evaluations [when] the Author
+/// Domain and the Authenticated Identifier(s) are all the same domain, and there is a DMARC
+/// Policy Record published for that domain. In this case, this common domain is treated as the
+/// Organizational Domain. For example, if the common domain in question is
+/// "mail.example.com", and there is a valid DMARC Policy Record published at
+/// "_dmarc.mail.example.com", then "mail.example.com" is the Organizational Domain."
+#[test]
+fn organizational_domain_of_an_author_with_its_own_record() {
+    let z = zone(OWN_AND_PARENT);
+    let out = eval(
+        &z,
+        "mail.example.com",
+        Some(spf_pass("mail.example.com")),
+        &[dkim_pass("mail.example.com")],
+    );
+    assert_eq!(out.result, DmarcResult::Pass);
+    assert_eq!(
+        out.organizational_domain.as_ref().map(|d| d.as_str()),
+        Some("mail.example.com")
+    );
+    // Otherwise the walk decides (§4.10.2 step 3: "select the DMARC Policy Record found at the
+    // name with the fewest number of labels"): records at mail.example.com and example.com,
+    // none at com → example.com. With no identifier, and with one that has no label in
+    // common with the Author Domain (no walk needed for its alignment).
+    for spf in [None, Some(spf_pass("example.net"))] {
+        let out = eval(&z, "mail.example.com", spf.clone(), &[]);
+        assert_eq!(out.result, DmarcResult::Fail, "{spf:?}");
+        assert_eq!(
+            out.organizational_domain.as_ref().map(|d| d.as_str()),
+            Some("example.com"),
+            "{spf:?}"
+        );
+    }
+    // Strict alignment needs no walk either (§4.10.2 third bullet); the field is still filled.
+    let z = zone(
+        "mail.example.com.          IN A 192.0.2.1
+         _dmarc.mail.example.com.   IN TXT \"v=DMARC1; p=reject; aspf=s\"
+         _dmarc.example.com.        IN TXT \"v=DMARC1; p=none\"",
+    );
+    let out = eval(
+        &z,
+        "mail.example.com",
+        Some(spf_pass("b.mail.example.com")),
+        &[],
+    );
+    assert_eq!(out.result, DmarcResult::Fail);
+    assert_eq!(
+        out.organizational_domain.as_ref().map(|d| d.as_str()),
+        Some("example.com")
+    );
+}
+
+/// A DNS error in a walk made only to report the Organizational Domain is not a query
+/// "required to perform DMARC validation" (§5.3.6): the result stands, the field stays empty.
+#[test]
+fn organizational_domain_lookup_error_is_not_fatal() {
+    // (The zone's fault injection applies to names without records of the type asked.)
+    let z = zone(
+        "mail.example.com.          IN A 192.0.2.1
+         _dmarc.mail.example.com.   IN TXT \"v=DMARC1; p=reject\"",
+    )
+    .with_servfail(d("_dmarc.example.com"));
+    let out = eval(&z, "mail.example.com", Some(spf_pass("example.net")), &[]);
+    assert_eq!(out.result, DmarcResult::Fail);
+    assert_eq!(out.disposition, Disposition::Reject);
+    assert_eq!(out.organizational_domain, None);
+}
+
+/// An unusable record at the Author Domain (§4.10.1: no valid p, no rua: "applies no DMARC
+/// processing") still leaves an Organizational Domain to report: example.com by the walk.
+#[test]
+fn organizational_domain_with_an_unusable_author_record() {
+    let z = zone(
+        "mail.example.com.          IN A 192.0.2.1
+         _dmarc.mail.example.com.   IN TXT \"v=DMARC1; p=bogus\"
+         _dmarc.example.com.        IN TXT \"v=DMARC1; p=reject\"",
+    );
+    let out = eval(&z, "mail.example.com", None, &[]);
+    assert_eq!(out.result, DmarcResult::None);
+    assert_eq!(
+        out.organizational_domain.as_ref().map(|d| d.as_str()),
+        Some("example.com")
+    );
+}
