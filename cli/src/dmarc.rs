@@ -24,7 +24,9 @@
 //! | `warnings` | removed tags (pct, rf, ri), unknown tags, syntax problems |
 //! | `walk` | the Tree Walk queries: `{domain, outcome: {kind, ...}}` |
 //!
-//! Exit code: 0 when a policy applies, 1 when none does (no record, unusable record, DNS error).
+//! Exit code: 0 for every discovery outcome (a policy found, no record, an unusable record,
+//! several records, a DNS error: `status` tells which); 2 for usage errors (an argument that is
+//! not a domain name, an unreadable zone file).
 
 use std::process::ExitCode;
 
@@ -72,7 +74,6 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
                 .extend(verify_destinations(&resolver, &rec.domain, &rec.record, kind, mode).await);
         }
     }
-    let applies = found.status == DiscoveryStatus::Found;
     if global.json {
         let record = found.record.as_ref();
         let parsed = record.map(|r| &r.record);
@@ -178,11 +179,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
             println!("  _dmarc.{}  {}", q.domain, outcome_word(&q.outcome));
         }
     }
-    Ok(if applies {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::SUCCESS)
 }
 
 fn status_word(s: &DiscoveryStatus) -> &'static str {

@@ -122,16 +122,37 @@ fn psl_mode() {
     assert_eq!(j["effective_policy"], "none", "t=y");
 }
 
+/// Every discovery outcome is an answer, not a failure of the command: exit 0 (2 is kept for
+/// usage errors). "No record" is a normal RFC 9989 §4.10.1 outcome ("Mail Receivers MUST NOT
+/// apply the DMARC mechanism").
 #[test]
-fn no_record_exits_1() {
+fn no_record_exits_0() {
     let z = zone("none.zone", "example.org. IN A 192.0.2.1\n");
     let (code, j) = json(&z, &["example.org"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 0);
     assert_eq!(j["status"], "no_record");
     assert!(j["policy"].is_null());
     let (code, text) = run(&z, &["dmarc", "example.org"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 0);
     assert!(text.contains("no DMARC policy record"), "{text}");
+}
+
+/// §4.10.1: no valid p and no rua: "the Mail Receiver applies no DMARC processing"; several
+/// records at one name in PSL mode (RFC 7489 §6.6.3): no policy either. Both exit 0.
+#[test]
+fn unusable_and_multiple_records_exit_0() {
+    let z = zone(
+        "u0.zone",
+        "_dmarc.example.org. IN TXT \"v=DMARC1; p=bogus\"\n\
+         _dmarc.example.net. IN TXT \"v=DMARC1; p=none\"\n\
+         _dmarc.example.net. IN TXT \"v=DMARC1; p=reject\"\n",
+    );
+    let (code, j) = json(&z, &["example.org"]);
+    assert_eq!(code, 0);
+    assert_eq!(j["status"], "unusable");
+    let (code, j) = json(&z, &["--psl", "example.net"]);
+    assert_eq!(code, 0);
+    assert_eq!(j["status"], "multiple_records");
 }
 
 #[test]
@@ -150,7 +171,8 @@ fn dns_error_is_temperror() {
         .output()
         .unwrap();
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // A DNS error is reported in the output (status temperror), not as a failing command.
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(j["status"], "temperror");
 }
 
