@@ -264,3 +264,42 @@ fn dns_server_flag_uses_real_dns() {
     ]);
     assert!(err.contains("cannot be used together"), "{err}");
 }
+
+/// A zone as it would be published: CAA, SRV, TLSA and a null MX (RFC 7505) load; the names
+/// holding only those exist (NODATA), and a name ending in an escaped backslash (`a\\.`, the
+/// label `a\`) is taken as absolute on the command line.
+#[test]
+fn real_world_zone_types_and_trailing_backslash() {
+    let dir = std::env::temp_dir().join(format!("mailward-cli-dns-types-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("published.zone");
+    std::fs::write(
+        &path,
+        "$TTL 60\n$ORIGIN example.\n@ SOA ns host 1 7200 900 1209600 30\n\
+         @ CAA 0 issue \"ca.example.net\"\n@ TXT \"v=spf1 -all\"\n\
+         _sip._tcp SRV 10 60 5060 sip\n_25._tcp.mail TLSA 3 1 1 0C72AC70\n\
+         nomail MX 0 .\na\\\\. TXT \"bs\"\n",
+    )
+    .unwrap();
+    let p = path.display().to_string();
+    let run = |name: &str, rtype: &str| {
+        let out = mailward(&["--zone", &p, "dns", name, rtype]);
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    assert_eq!(
+        run("example", "TXT"),
+        (0, "example.\t60\tIN\tTXT\t\"v=spf1 -all\"\n".into())
+    );
+    assert_eq!(run("_sip._tcp.example", "TXT"), (0, "NODATA\n".into()));
+    assert_eq!(run("_25._tcp.mail.example", "A"), (0, "NODATA\n".into()));
+    assert_eq!(run("nomail.example", "MX"), (0, "NODATA\n".into()));
+    assert_eq!(run("nothing.example", "TXT"), (0, "NXDOMAIN\n".into()));
+    assert_eq!(
+        run("a\\\\.", "TXT"),
+        (0, "a\\\\.\t60\tIN\tTXT\t\"bs\"\n".into())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
