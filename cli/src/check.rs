@@ -11,7 +11,9 @@
 //!   `disposition` (`pass`/`none`/`quarantine`/`reject`), `policy` (the tag applied: `p`, `sp`
 //!   or `np`), `requested_policy` (its value), `effective_policy` (after `t=y`; the
 //!   `policy.dmarc` of the Authentication-Results), `testing`, `author_domain`,
-//!   `author_exists`, `organizational_domain`, `policy_domain`, `record_location`, `record`,
+//!   `domain_exists` (the Author Domain exists; same key as `mailward dmarc --json`),
+//!   `organizational_domain` (the Author Domain's, RFC 9989 §4.10.2; null only without a
+//!   single Author Domain or after a DNS error), `policy_domain`, `record_location`, `record`,
 //!   `alignment` (`{spf: {domain, result, aligned, status, mode}, dkim: [{domain, selector,
 //!   result, aligned, status, mode}]}`), `spf_aligned`, `dkim_aligned`, `spf` and `dkim` (the
 //!   same alignment entries with the identifiers' Organizational Domains), `rua`, `ruf`, `mode`,
@@ -19,7 +21,9 @@
 //! - `authentication_results` and `received_spf`: the header fields as printed.
 //!
 //! `status` of an alignment entry is `strict` or `relaxed` (aligned), `not_aligned`,
-//! `not_authenticated` (the mechanism did not pass, or SPF checked HELO) or `temperror`.
+//! `not_authenticated` (the mechanism did not pass, or SPF checked HELO) or `temperror` (a
+//! DNS error left it unknown: the identifier's Organizational Domain lookup failed, or its
+//! SPF/DKIM check ended in `temperror` while its domain would align; RFC 9989 §5.3.6).
 //!
 //! The exit code is 0 whatever the authentication results are.
 

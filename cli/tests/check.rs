@@ -247,7 +247,9 @@ news.example.org. IN MX 10 mail.example.org.
     let ghost = msg("ghost.example.org");
     let j = check_json(zone, ghost.to_str().unwrap(), BULK, &[]);
     assert_eq!(j["dmarc"]["policy"], "np");
-    assert_eq!(j["dmarc"]["author_exists"], false);
+    // The same key as `mailward dmarc --json` (one name for one fact).
+    assert_eq!(j["dmarc"]["domain_exists"], false);
+    assert!(j["dmarc"].get("author_exists").is_none());
     assert_eq!(
         j["dmarc"]["disposition"], "quarantine",
         "t=y lowers reject to quarantine"

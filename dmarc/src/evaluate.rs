@@ -342,6 +342,8 @@ pub struct PolicyDiscovery {
     /// message, in [`evaluate`], so this is the requested value.
     pub effective_policy: Option<RequestedPolicy>,
     /// Whether the Author Domain exists, when that was needed (for `np`) or evident.
+    /// Serialized as `domain_exists`.
+    #[cfg_attr(feature = "serde", serde(rename = "domain_exists"))]
     pub author_exists: Option<bool>,
     /// The Tree Walk queries of policy discovery.
     pub walk: Vec<WalkQuery>,
@@ -431,6 +433,11 @@ pub struct DnsQuery {
 }
 
 /// Everything DMARC decided about one message.
+///
+/// With the `serde` feature it serializes to an object whose keys are the field names, except
+/// `author_exists`, written `domain_exists` (the key `mailward dmarc --json` uses too), and
+/// `parsed_record`, which is skipped (`record` has the text). Enums are lower-case words
+/// (`snake_case` for multi-word ones such as `not_aligned` or `author_domain`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DmarcOutcome {
@@ -448,7 +455,9 @@ pub struct DmarcOutcome {
     pub testing: bool,
     /// The Author Domain, when exactly one was found.
     pub author_domain: Option<Domain>,
-    /// Whether the Author Domain exists, when known.
+    /// Whether the Author Domain exists, when known. Serialized as `domain_exists`, the key
+    /// `mailward dmarc --json` uses for the same fact.
+    #[cfg_attr(feature = "serde", serde(rename = "domain_exists"))]
     pub author_exists: Option<bool>,
     /// The Author Domain's Organizational Domain (§4.10.2): filled whenever policy discovery
     /// did not fail, `None` only when a DNS error prevented finding it. When the Author Domain
