@@ -80,3 +80,50 @@ fn empty_policy_value_is_invalid_not_absent() {
     assert_eq!(out.policy, Some(PolicyTag::P));
     assert_eq!(out.disposition, Disposition::Reject);
 }
+
+/// Reading (README, "Unusable records in the Organizational Domain selection"): a record that
+/// starts with `v=DMARC1` and is alone at its name is one of the "valid DMARC Policy Records"
+/// of §4.10.2 even when it cannot be applied. §4.10 steps 2/6 discard only records without the
+/// version tag and multiple records; §4.8 says syntax errors "MUST be discarded in favor of
+/// default values (if any) or ignored outright", not that the record is invalid; §4.7 calls a
+/// record without `p` "an otherwise syntactically valid DMARC Policy Record".
+///
+/// So with an unusable record at example.com (the fewest labels, step 3), example.com is the
+/// Organizational Domain of a.mail.example.com; §4.10.1 then applies that record, which (no
+/// valid p, no rua) means "applies no DMARC processing".
+#[test]
+fn unusable_records_count_in_organizational_domain_selection() {
+    let z = zone(
+        "a.mail.example.com.       IN A 192.0.2.1
+         _dmarc.mail.example.com.  IN TXT \"v=DMARC1; p=reject\"
+         _dmarc.example.com.       IN TXT \"v=DMARC1; p=bogus\"",
+    );
+    let out = eval(&z, "a.mail.example.com", None, &[]);
+    assert_eq!(
+        out.organizational_domain.as_ref().map(|d| d.as_str()),
+        Some("example.com")
+    );
+    assert_eq!(out.result, DmarcResult::None);
+    assert_eq!(out.disposition, Disposition::None);
+}
+
+/// Reading (README, "Unusable record acting as p=none"): §4.10.1 "MUST act as if a record
+/// containing "p=none" was retrieved" covers an invalid `p` and an invalid `sp`/`np` alike, so
+/// no policy tag of the record is used: `sp` and `np` are none as well.
+#[test]
+fn invalid_p_with_rua_ignores_a_valid_sp() {
+    let z = zone(
+        "sub.example.com.     IN A 192.0.2.2
+         _dmarc.example.com.  IN TXT \"v=DMARC1; p=bogus; sp=reject; np=reject; rua=mailto:d@example.com\"",
+    );
+    for author in ["example.com", "sub.example.com", "ghost.example.com"] {
+        let out = eval(&z, author, None, &[]);
+        assert_eq!(out.result, DmarcResult::Fail, "{author}");
+        assert_eq!(
+            out.requested_policy,
+            Some(RequestedPolicy::None),
+            "{author}"
+        );
+        assert_eq!(out.disposition, Disposition::None, "{author}");
+    }
+}
