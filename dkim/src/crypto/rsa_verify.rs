@@ -8,7 +8,7 @@
 //! fooled by garbage (Bleichenbacher 2006 signature forgery).
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
-use crypto_bigint::{BoxedUint, Odd};
+use crypto_bigint::{BoxedUint, MontyForm, MontyMultiplier, Odd};
 
 use super::digest_info_prefix;
 use crate::algorithm::HashAlgorithm;
@@ -81,11 +81,14 @@ impl RsaVerifyKey {
         }
         let base = BoxedMontyForm::new(s, &self.params);
         let m = if self.e_is_f4 {
+            // One multiplier with preallocated scratch space for all 17 operations.
+            let mut mm = <BoxedMontyForm as MontyForm>::Multiplier::from(&self.params);
             let mut acc = base.clone();
             for _ in 0..16 {
-                acc = acc.square();
+                mm.square_assign(&mut acc);
             }
-            acc.mul(&base)
+            mm.mul_assign(&mut acc, &base);
+            acc
         } else {
             base.pow_bounded_exp(&self.e, self.e.bit_width_vartime())
         }
