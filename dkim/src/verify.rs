@@ -435,9 +435,15 @@ impl Verifier {
             });
         }
         for p in prepared {
-            let mut result = SignatureResult::new(p.index, p.field.value, DkimOutcome::Pass);
-            result.domain = Some(p.sig.domain.to_string());
-            result.selector = Some(p.sig.selector.clone());
+            let mut result = SignatureResult {
+                outcome: DkimOutcome::Pass,
+                signature: None,
+                domain: Some(p.sig.domain.to_string()),
+                selector: Some(p.sig.selector.clone()),
+                testing: false,
+                key_bits: None,
+                field_index: p.index,
+            };
             let body_hash = body_hashes
                 .get(&(
                     p.sig.canonicalization.body,
