@@ -35,5 +35,5 @@ pub use signature::{
 };
 pub use verify::{
     DEFAULT_CLOCK_SKEW, DEFAULT_MAX_SIGNATURES, DkimOutcome, KeyMismatch, MAX_CACHED_KEYS,
-    PolicyViolation, SignatureResult, Verifier, VerifyOptions,
+    PolicyViolation, SignatureResult, Verifier, VerifyContext, VerifyOptions,
 };

@@ -354,6 +354,7 @@ pub struct Verifier {
 }
 
 /// A signature with everything computed locally, waiting for its key.
+#[derive(Debug)]
 struct Prepared<'m> {
     index: usize,
     field: HeaderField<'m>,
@@ -388,11 +389,36 @@ impl Verifier {
         now: u64,
     ) -> Result<Vec<SignatureResult>, MessageError> {
         let msg = Message::parse(message)?;
-        let headers = msg.headers();
+        let mut ctx = self.start(msg.clone());
+        ctx.update(msg.body());
+        Ok(ctx.finish(resolver, now).await)
+    }
+
+    /// Starts a streaming verification from the header block alone (everything up to and
+    /// including the empty line); feed the body with [`VerifyContext::update`] in chunks of any
+    /// size, then call [`VerifyContext::finish`]. Memory beyond the header block is constant
+    /// (one 16 KiB buffer per distinct body canonicalization), whatever the body size.
+    ///
+    /// # Errors
+    ///
+    /// A [`MessageError`] when the header block cannot be split into fields.
+    pub fn begin<'v, 'h>(
+        &'v self,
+        header: &'h [u8],
+    ) -> Result<VerifyContext<'v, 'h>, MessageError> {
+        let msg = Message::parse(header)?;
+        let mut ctx = self.start(msg.clone());
+        // Octets after the header block in `header` are the start of the body.
+        ctx.update(msg.body());
+        Ok(ctx)
+    }
+
+    fn start<'v, 'h>(&'v self, msg: Message<'h>) -> VerifyContext<'v, 'h> {
         let mut results = Vec::new();
         let mut prepared = Vec::new();
         let mut checked = 0usize;
-        for (index, field) in headers
+        for (index, field) in msg
+            .headers()
             .iter()
             .enumerate()
             .filter(|(_, f)| f.name_eq("DKIM-Signature"))
@@ -419,51 +445,21 @@ impl Verifier {
                 )),
             }
         }
-        // Body hashes, computed once per distinct (canonicalization, hash, l=).
-        let mut body_hashes: HashMap<(Canonicalization, HashAlgorithm, Option<u64>), BodyHash> =
-            HashMap::new();
+        // One body hasher per distinct (canonicalization, hash, l=).
+        let mut hashers: Vec<(BodyKey, BodyHasher)> = Vec::new();
         for p in &prepared {
-            let key = (
-                p.sig.canonicalization.body,
-                p.sig.algorithm.hash(),
-                p.sig.body_length,
-            );
-            body_hashes.entry(key).or_insert_with(|| {
-                let mut h = BodyHasher::new(key.0, key.1, key.2);
-                h.update(msg.body());
-                h.finish()
-            });
+            let key = body_key(&p.sig);
+            if !hashers.iter().any(|(k, _)| *k == key) {
+                hashers.push((key, BodyHasher::new(key.0, key.1, key.2)));
+            }
         }
-        for p in prepared {
-            let mut result = SignatureResult {
-                outcome: DkimOutcome::Pass,
-                signature: None,
-                domain: Some(p.sig.domain.to_string()),
-                selector: Some(p.sig.selector.clone()),
-                testing: false,
-                key_bits: None,
-                field_index: p.index,
-            };
-            let body_hash = body_hashes
-                .get(&(
-                    p.sig.canonicalization.body,
-                    p.sig.algorithm.hash(),
-                    p.sig.body_length,
-                ))
-                .cloned()
-                .unwrap_or(BodyHash {
-                    digest: Vec::new(),
-                    canonical_length: 0,
-                    hashed_length: 0,
-                });
-            result.outcome = self
-                .check(resolver, &p, headers, body_hash, now, &mut result)
-                .await;
-            result.signature = Some(p.sig);
-            results.push(result);
+        VerifyContext {
+            verifier: self,
+            msg,
+            results,
+            prepared,
+            hashers,
         }
-        results.sort_by_key(|r| r.field_index);
-        Ok(results)
     }
 
     async fn check<R: Resolver>(
@@ -621,6 +617,76 @@ impl Verifier {
             );
         }
         Ok(entry)
+    }
+}
+
+type BodyKey = (Canonicalization, HashAlgorithm, Option<u64>);
+
+fn body_key(sig: &DkimSignature) -> BodyKey {
+    (
+        sig.canonicalization.body,
+        sig.algorithm.hash(),
+        sig.body_length,
+    )
+}
+
+/// A verification in progress: signatures parsed from the header, body hashes being computed.
+#[derive(Debug)]
+pub struct VerifyContext<'v, 'h> {
+    verifier: &'v Verifier,
+    msg: Message<'h>,
+    results: Vec<SignatureResult>,
+    prepared: Vec<Prepared<'h>>,
+    hashers: Vec<(BodyKey, BodyHasher)>,
+}
+
+impl VerifyContext<'_, '_> {
+    /// Feeds the next body chunk.
+    pub fn update(&mut self, chunk: &[u8]) {
+        for (_, h) in &mut self.hashers {
+            h.update(chunk);
+        }
+    }
+
+    /// Ends the body, fetches keys and checks each signature. Results are in header order.
+    pub async fn finish<R: Resolver>(self, resolver: &R, now: u64) -> Vec<SignatureResult> {
+        let Self {
+            verifier,
+            msg,
+            mut results,
+            prepared,
+            hashers,
+        } = self;
+        let hashes: Vec<(BodyKey, BodyHash)> =
+            hashers.into_iter().map(|(k, h)| (k, h.finish())).collect();
+        for p in prepared {
+            let mut result = SignatureResult {
+                outcome: DkimOutcome::Pass,
+                signature: None,
+                domain: Some(p.sig.domain.to_string()),
+                selector: Some(p.sig.selector.clone()),
+                testing: false,
+                key_bits: None,
+                field_index: p.index,
+            };
+            let key = body_key(&p.sig);
+            let body_hash = hashes
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, h)| h.clone())
+                .unwrap_or(BodyHash {
+                    digest: Vec::new(),
+                    canonical_length: 0,
+                    hashed_length: 0,
+                });
+            result.outcome = verifier
+                .check(resolver, &p, msg.headers(), body_hash, now, &mut result)
+                .await;
+            result.signature = Some(p.sig);
+            results.push(result);
+        }
+        results.sort_by_key(|r| r.field_index);
+        results
     }
 }
 

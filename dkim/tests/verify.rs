@@ -301,3 +301,33 @@ fn lf_only_message_verifies() {
         .replace("\r\n", "\n");
     assert_eq!(one(&good_zone(), lf.as_bytes()), DkimOutcome::Pass);
 }
+
+#[test]
+fn streaming_verification_matches_whole_message() {
+    let body: Vec<u8> = b"line with  spaces \t\r\n"
+        .iter()
+        .copied()
+        .cycle()
+        .take(200_000)
+        .collect();
+    let msg = [MESSAGE.strip_suffix(b"Hello\r\n").unwrap(), body.as_slice()].concat();
+    let signed = signed_ed(&msg);
+    let split = signed.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let (header, rest) = signed.split_at(split);
+    let verifier = Verifier::new(VerifyOptions::default());
+    // The header block may carry the first body octets too.
+    let mut ctx = verifier.begin(&signed[..split + 3]).unwrap();
+    for chunk in rest[3..].chunks(4093) {
+        ctx.update(chunk);
+    }
+    let results = pollster::block_on(ctx.finish(&good_zone(), T));
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].outcome, DkimOutcome::Pass);
+    // A changed octet in the streamed body is caught.
+    let mut ctx = verifier.begin(header).unwrap();
+    ctx.update(&rest[..1000]);
+    ctx.update(b"X");
+    ctx.update(&rest[1001..]);
+    let results = pollster::block_on(ctx.finish(&good_zone(), T));
+    assert_eq!(results[0].outcome, DkimOutcome::BodyHashMismatch);
+}
