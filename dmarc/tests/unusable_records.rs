@@ -71,6 +71,9 @@ fn empty_policy_value_is_invalid_not_absent() {
     assert_eq!(r.sp, PolicyValue::Invalid(String::new()));
     assert_eq!(r.np, PolicyValue::Invalid(String::new()));
     assert!(r.policies().is_none());
+    // The canonical text keeps the empty tags and parses back to the same record.
+    assert_eq!(r.to_string(), "v=DMARC1; p=reject; sp=; np=");
+    assert_eq!(DmarcRecord::parse(r.to_string().as_bytes()).unwrap(), r);
     // Control: a record without sp/np at all is usable and applies p to subdomains.
     let z = zone(
         "sub.example.com.     IN A 192.0.2.2
