@@ -44,7 +44,27 @@ enum Command {
     Report(report::Args),
 }
 
+/// `println!` panics when stdout is a closed pipe (`mailward dmarc x | head -1`). Without
+/// `unsafe` we cannot restore the default SIGPIPE action, so a panic hook turns exactly that panic
+/// into a quiet exit: the reader has all it asked for.
+fn quiet_on_broken_pipe() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
