@@ -289,6 +289,13 @@ impl<'a> MacroContext<'a> {
 }
 
 /// RFC 7208 §7.3: "For IPv6 addresses, the "i" macro expands to a dot-format address".
+///
+/// The nibbles are written as UPPER-case hex digits. RFC 7208 §7.3 does not fix their case, and
+/// the §7.4 example (`1.0.b.c....ip6._spf.example.com`) is a domain name, which DNS compares
+/// case-insensitively (and [`Domain`](mailward_types::Domain) lower-cases), so lookups are the
+/// same either way. The case only shows in `exp=` explanations, where the OpenSPF RFC 7208 test
+/// suite (`v-macro-ip6`) and pyspf expect upper-case nibbles while `%{c}` stays lower-case
+/// (RFC 5952 text form); we follow them.
 fn ip_dotted(ip: IpAddr, out: &mut String) {
     match ip {
         IpAddr::V4(v4) => {
@@ -299,7 +306,7 @@ fn ip_dotted(ip: IpAddr, out: &mut String) {
                 if n > 0 {
                     out.push('.');
                 }
-                let _ = write!(out, "{:x}.{:x}", byte >> 4, byte & 0x0f);
+                let _ = write!(out, "{:X}.{:X}", byte >> 4, byte & 0x0f);
             }
         }
     }
@@ -437,10 +444,18 @@ mod tests {
         for (m, want) in table {
             assert_eq!(exp(m, "192.0.2.3"), want, "{m}");
         }
-        assert_eq!(
-            exp("%{ir}.%{v}._spf.%{d2}", "2001:db8::cb01"),
-            "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
+        // The §7.4 example is a domain name, compared case-insensitively in DNS; the RFC writes
+        // lower-case nibbles, we expand them upper-case (see `ip_dotted`: the OpenSPF suite and
+        // pyspf do), so the comparison ignores ASCII case.
+        let got = exp("%{ir}.%{v}._spf.%{d2}", "2001:db8::cb01");
+        assert!(
+            got.eq_ignore_ascii_case(
+                "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
+            ),
+            "{got}"
         );
+        // And the nibbles themselves are upper-case (v-macro-ip6 of the OpenSPF suite).
+        assert!(got.starts_with("1.0.B.C."), "{got}");
     }
 
     #[test]

@@ -177,10 +177,19 @@ fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
     let mut out = Vec::with_capacity(text.bytes().filter(|b| *b == b' ').count());
     let mut seen_redirect = false;
     let mut seen_exp = false;
-    let mut pos = base;
-    for piece in text.split(' ') {
-        let offset = pos;
-        pos += piece.len() + 1;
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    while start < bytes.len() {
+        // The next piece: up to the next space (no `str::split`: it is slow on short pieces).
+        let len = bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .position(|b| *b == b' ')
+            .unwrap_or(bytes.len() - start);
+        let offset = base + start;
+        let piece = text.get(start..start + len).unwrap_or_default();
+        start += len + 1;
         if piece.is_empty() {
             continue;
         }
@@ -213,6 +222,9 @@ fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
 
 /// One term: `directive / modifier`, the whole piece consumed.
 fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
+    if let Some(d) = fast_directive(piece) {
+        return Ok(Term::Directive(d));
+    }
     // RFC 7208 §4.6.1: "Modifiers always contain an equals ('=') character immediately after
     // the name, and before any ":" or "/" characters"; a directive never has '=' before its
     // first ':' or '/'. So the first of "=:/" decides which alternative can match, and only
@@ -256,6 +268,112 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
         None => (0, fallback),
     };
     Err(ParseError::new(offset + at, kind, piece))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast paths: the terms that make up most published records (`ip4:`, `ip6:`, `include:` with a
+// macro-free domain-spec, `all`), read by hand without nom. They accept a subset of what the
+// rule functions accept and build the same value (property-tested against them); anything else,
+// including every error, goes to the general parser, which also names the error.
+
+/// `[ qualifier ] ( all / ip4 / ip6 / include )` for the common forms, or `None`.
+fn fast_directive(piece: &str) -> Option<Directive> {
+    let (qualifier, rest) = match piece.as_bytes().first()? {
+        b'+' => (Qualifier::Pass, piece.get(1..)?),
+        b'-' => (Qualifier::Fail, piece.get(1..)?),
+        b'~' => (Qualifier::SoftFail, piece.get(1..)?),
+        b'?' => (Qualifier::Neutral, piece.get(1..)?),
+        _ => (Qualifier::Pass, piece),
+    };
+    let mechanism = if rest.eq_ignore_ascii_case("all") {
+        Mechanism::All
+    } else {
+        let colon = rest.bytes().position(|b| b == b':')?;
+        let (name, arg) = (rest.get(..colon)?, rest.get(colon + 1..)?);
+        if name.eq_ignore_ascii_case("ip4") {
+            let (net, len) = split_cidr(arg, 32, 1)?;
+            Mechanism::Ip4(fast_ip4(net)?, len)
+        } else if name.eq_ignore_ascii_case("ip6") {
+            let (net, len) = split_cidr(arg, 128, 2)?;
+            if net.is_empty() || !net.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
+                return None;
+            }
+            Mechanism::Ip6(hex_ipv6(net)?, len)
+        } else if name.eq_ignore_ascii_case("include") {
+            Mechanism::Include(fast_literal_domain_spec(arg)?)
+        } else {
+            return None;
+        }
+    };
+    Some(Directive {
+        qualifier,
+        mechanism,
+    })
+}
+
+/// `network [ "/" cidr ]` where the cidr value is `"0" / %x31-39 0*<extra>DIGIT`, at most
+/// `max` (the `ip4-cidr-length` / `ip6-cidr-length` rules).
+fn split_cidr(arg: &str, max: u8, extra: usize) -> Option<(&str, Option<u8>)> {
+    let Some(slash) = arg.bytes().position(|b| b == b'/') else {
+        return Some((arg, None));
+    };
+    let (net, len) = (arg.get(..slash)?, arg.get(slash + 1..)?);
+    let b = len.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= extra + 1
+        && b.iter().all(u8::is_ascii_digit)
+        && (b.len() == 1 || b.first() != Some(&b'0'));
+    if !ok {
+        return None;
+    }
+    let v = len.parse::<u8>().ok().filter(|v| *v <= max)?;
+    Some((net, Some(v)))
+}
+
+/// `ip4-network` (four `qnum`s: one to three digits, no leading zero, at most 255).
+fn fast_ip4(s: &str) -> Option<Ipv4Addr> {
+    let mut out = [0u8; 4];
+    let mut it = s.bytes().peekable();
+    for (k, o) in out.iter_mut().enumerate() {
+        if k > 0 && it.next() != Some(b'.') {
+            return None;
+        }
+        let (mut v, mut n, mut first) = (0u16, 0usize, 0u8);
+        while let Some(d) = it.next_if(u8::is_ascii_digit) {
+            if n == 0 {
+                first = d;
+            }
+            n += 1;
+            if n > 3 {
+                return None;
+            }
+            v = v * 10 + u16::from(d - b'0');
+        }
+        if n == 0 || (n > 1 && first == b'0') {
+            return None;
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if it.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(out))
+}
+
+/// A `domain-spec` without `%`: a single `macro-literal` run (the record check already
+/// limited the octets to visible ASCII) that must end in `"." toplabel [ "." ]`.
+fn fast_literal_domain_spec(arg: &str) -> Option<MacroString> {
+    if arg.is_empty()
+        || !arg
+            .bytes()
+            .all(|b| matches!(b, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
+        || all_consuming(domain_end_literal).parse(arg).is_err()
+    {
+        return None;
+    }
+    Some(MacroString {
+        tokens: vec![MacroToken::Literal(arg.to_owned())],
+    })
 }
 
 const KNOWN_MECHANISMS: [&str; 8] = ["all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"];
@@ -655,45 +773,83 @@ fn ip6_network(i: &str) -> PResult<'_, Ipv6Addr> {
 }
 
 /// RFC 4291 §2.2 forms 1 and 2: eight groups of one to four hex digits, or fewer with one
-/// `::` standing for at least one group of zeros.
+/// `::` standing for at least one group of zeros. Read octet by octet (no splitting: this is on
+/// the hot path of every `ip6:` term).
 pub(crate) fn hex_ipv6(s: &str) -> Option<Ipv6Addr> {
-    fn groups(part: &str, out: &mut [u16; 8], at: &mut usize) -> Option<()> {
-        if part.is_empty() {
-            return Some(());
-        }
-        for g in part.split(':') {
-            if g.is_empty() || g.len() > 4 {
-                return None;
-            }
-            let v = u16::from_str_radix(g, 16).ok()?;
-            *out.get_mut(*at)? = v;
-            *at += 1;
-        }
-        Some(())
-    }
+    let b = s.as_bytes();
     let mut head = [0u16; 8];
     let mut tail = [0u16; 8];
-    let (mut nh, mut nt) = (0, 0);
-    match s.split_once("::") {
-        Some((h, t)) => {
-            groups(h, &mut head, &mut nh)?;
-            groups(t, &mut tail, &mut nt)?;
-            if nh + nt > 7 {
-                return None;
-            }
-            let start = 8 - nt;
-            for k in 0..nt {
-                *head.get_mut(start + k)? = *tail.get(k)?;
-            }
-        }
-        None => {
-            groups(s, &mut head, &mut nh)?;
-            if nh != 8 {
-                return None;
-            }
+    let (mut nh, mut nt) = (0usize, 0usize);
+    let mut gap = false;
+    let mut i = 0;
+    if b.starts_with(b"::") {
+        gap = true;
+        i = 2;
+        if b.len() == 2 {
+            return Some(Ipv6Addr::UNSPECIFIED);
         }
     }
+    loop {
+        // One group: one to four hex digits.
+        let start = i;
+        let mut v: u16 = 0;
+        while let Some(d) = b.get(i).and_then(|c| hex_digit(*c)) {
+            if i - start == 4 {
+                return None;
+            }
+            v = (v << 4) | u16::from(d);
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if gap {
+            *tail.get_mut(nt)? = v;
+            nt += 1;
+        } else {
+            *head.get_mut(nh)? = v;
+            nh += 1;
+        }
+        match b.get(i) {
+            None => break,
+            Some(b':') => {
+                i += 1;
+                if b.get(i) == Some(&b':') {
+                    if gap {
+                        return None;
+                    }
+                    gap = true;
+                    i += 1;
+                    if i == b.len() {
+                        break;
+                    }
+                }
+            }
+            Some(_) => return None,
+        }
+    }
+    if gap {
+        if nh + nt > 7 {
+            return None;
+        }
+        let start = 8 - nt;
+        for k in 0..nt {
+            *head.get_mut(start + k)? = *tail.get(k)?;
+        }
+    } else if nh != 8 {
+        return None;
+    }
     Some(Ipv6Addr::from(head))
+}
+
+/// The value of a hex digit.
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// RFC 7208 §12 (and §7.1):
@@ -937,6 +1093,60 @@ fn name(i: &str) -> PResult<'_, &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The hand-written fast path accepts only what the rule functions accept, and builds
+        /// the same directive.
+        #[test]
+        fn fast_path_agrees_with_rules(
+            piece in "[-+~?]?(all|ALL|ip4|Ip4|ip6|IP6|include|a|mx)(:[0-9a-fA-F:./]{0,24}|:[0-9a-zA-Z.%{}_/-]{0,20}|:[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}(/[0-9]{1,3})?|:2001:db8:[0-9a-f:]{0,12}(/[0-9]{1,4})?|:[a-z]{1,5}[.][a-z0-9-]{1,4}[.]?)?"
+        ) {
+            if let Some(fast) = fast_directive(&piece) {
+                let slow = all_consuming(directive).parse(piece.as_str()).map(|(_, d)| d);
+                proptest::prop_assert_eq!(slow.ok(), Some(fast));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_covers_the_common_terms() {
+        for t in [
+            "all",
+            "-all",
+            "~ALL",
+            "ip4:192.0.2.0/24",
+            "+ip4:192.0.2.1",
+            "ip4:0.0.0.0/0",
+            "ip6:2001:db8::/32",
+            "?ip6:::1",
+            "include:_spf.example.com",
+            "include:example.com.",
+        ] {
+            let fast = fast_directive(t);
+            assert!(fast.is_some(), "{t}");
+            let slow = all_consuming(directive).parse(t).map(|(_, d)| d).ok();
+            assert_eq!(slow, fast, "{t}");
+        }
+        for t in [
+            "ip4:192.0.2.0/33",
+            "ip4:192.0.2.01",
+            "ip4:192.0.2.0/024",
+            "ip4:1.2.3",
+            "ip4:1.2.3.4.5",
+            "ip4:1.2.3.4/",
+            "ip6:2001:db8::/129",
+            "ip6:2001:db8::/0128",
+            "ip6:+1::",
+            "ip6:::ffff:1.2.3.4",
+            "include:%{d}.example.com",
+            "include:example.123",
+            "include:",
+            "a:example.com",
+            "allx",
+        ] {
+            assert_eq!(fast_directive(t), None, "{t}");
+        }
+    }
 
     fn ok(s: &str) -> SpfRecord {
         SpfRecord::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
