@@ -297,6 +297,15 @@ pub enum TraceEvent {
         /// The expanded target domain.
         target: Domain,
     },
+    /// An `include` or `redirect` evaluation ended (`via` is `include` or `redirect`).
+    Returned {
+        /// Why it was evaluated.
+        via: &'static str,
+        /// The `<domain>` it evaluated.
+        domain: Domain,
+        /// Its result.
+        result: SpfResult,
+    },
     /// Anything else worth knowing (limits, ignored explanation, …).
     Note(String),
 }
@@ -360,6 +369,11 @@ impl fmt::Display for TraceEvent {
                 }
             }
             Self::Redirect { target } => write!(f, "redirect to {target}"),
+            Self::Returned {
+                via,
+                domain,
+                result,
+            } => write!(f, "{via} {domain} returned {result}"),
             Self::Note(n) => f.write_str(n),
         }
     }
@@ -449,19 +463,24 @@ impl SpfOutcome {
 pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfOutcome {
     let mut machine = CheckHost::new(query);
     loop {
-        match machine.next() {
-            Step::Done(outcome) => return outcome,
-            Step::Query(q) => {
-                let answer = match &q {
-                    DnsQuery::Txt(d) => DnsAnswer::Txt(resolver.txt(d).await),
-                    DnsQuery::A(d) => DnsAnswer::A(resolver.a(d).await),
-                    DnsQuery::Aaaa(d) => DnsAnswer::Aaaa(resolver.aaaa(d).await),
-                    DnsQuery::Mx(d) => DnsAnswer::Mx(resolver.mx(d).await),
-                    DnsQuery::Ptr(ip) => DnsAnswer::Ptr(resolver.ptr(*ip).await),
-                };
-                machine.answer(answer);
-            }
-        }
+        // The pending query is read in place (`next()` would hand out a clone per query).
+        machine.run();
+        let q = match (&machine.done, &machine.outgoing) {
+            (None, Some(q)) => q,
+            _ => match machine.next() {
+                Step::Done(outcome) => return outcome,
+                // `next()` only returns a query that is also pending: the next turn uses it.
+                Step::Query(_) => continue,
+            },
+        };
+        let answer = match q {
+            DnsQuery::Txt(d) => DnsAnswer::Txt(resolver.txt(d).await),
+            DnsQuery::A(d) => DnsAnswer::A(resolver.a(d).await),
+            DnsQuery::Aaaa(d) => DnsAnswer::Aaaa(resolver.aaaa(d).await),
+            DnsQuery::Mx(d) => DnsAnswer::Mx(resolver.mx(d).await),
+            DnsQuery::Ptr(ip) => DnsAnswer::Ptr(resolver.ptr(*ip).await),
+        };
+        machine.answer(answer);
     }
 }
 
@@ -677,10 +696,12 @@ fn check_host_domain(name: &str) -> Result<Domain, String> {
 
 /// The checks of [`check_host_domain`] on an already valid [`Domain`].
 fn check_domain(d: Domain) -> Result<Domain, String> {
-    if d.label_count() < 2 {
+    // Labels of a `Domain` never contain '.', so the last dot starts the top label.
+    let name = d.as_str();
+    let Some(dot) = name.bytes().rposition(|b| b == b'.') else {
         return Err(format!("{d} is not a multi-label domain name"));
-    }
-    let top = d.labels().next_back().unwrap_or_default();
+    };
+    let top = name.get(dot + 1..).unwrap_or_default();
     let toplabel_ok = !top.is_empty()
         && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && if top.contains('-') {
@@ -1268,27 +1289,31 @@ impl CheckHost {
             _ => return self.temperror(&DnsError::other(MismatchedAnswer)),
         };
         // RFC 7208 §4.5: keep records that begin with "v=spf1" followed by SP or the end.
-        let spf: Vec<Vec<u8>> = records
-            .iter()
-            .map(Txt::concat)
-            .filter(|r| is_spf1(r))
-            .collect();
-        let text = match spf.as_slice() {
-            [] => {
+        // A TXT record of one string (the usual case) is looked at in place, without joining.
+        fn joined(t: &Txt) -> std::borrow::Cow<'_, [u8]> {
+            match t.strings.as_slice() {
+                [one] => std::borrow::Cow::Borrowed(one.as_slice()),
+                _ => std::borrow::Cow::Owned(t.concat()),
+            }
+        }
+        let mut spf = records.iter().map(joined).filter(|r| is_spf1(r));
+        let first = spf.next();
+        let others = spf.count();
+        let text = match first {
+            None => {
                 return self
                     .finish_frame(SpfResult::None, Some(format!("no SPF record at {domain}")));
             }
-            [_] => {
-                let one = spf.into_iter().next().unwrap_or_default();
-                String::from_utf8(one)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            }
-            more => {
+            Some(one) if others == 0 => match std::str::from_utf8(&one) {
+                Ok(t) => t.to_owned(),
+                Err(_) => String::from_utf8_lossy(&one).into_owned(),
+            },
+            Some(_) => {
                 return self.conclude(
                     SpfResult::PermError,
                     Some(format!(
                         "{} SPF records at {domain} (RFC 7208 section 4.5)",
-                        more.len()
+                        others + 1
                     )),
                 );
             }
@@ -1400,7 +1425,11 @@ impl CheckHost {
         };
         let target = match spec {
             None => Ok(domain.clone()),
-            Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
+            // A domain-spec without macros is its own expansion: no expansion string.
+            Some(s) => match s.as_literal() {
+                Some(lit) => target_name(lit),
+                None => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
+            },
         };
         match (&d.mechanism, target) {
             (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
@@ -1550,10 +1579,13 @@ impl CheckHost {
             self.set_phase(Phase::Redirect);
             return;
         }
-        let expanded = spec.expand(&self.macro_ctx(domain.as_str()));
+        let target = match spec.as_literal() {
+            Some(lit) => target_name(lit),
+            None => target_name(&spec.expand(&self.macro_ctx(domain.as_str()))),
+        };
         // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
         // result is a "permerror" rather than "none"".
-        match target_name(&expanded).and_then(check_domain) {
+        match target.and_then(check_domain) {
             Ok(t) => {
                 self.trace(TraceEvent::Redirect { target: t.clone() });
                 let in_include = self.stack.last().is_some_and(|f| f.in_include);
@@ -1581,11 +1613,11 @@ impl CheckHost {
                 );
             }
             FrameKind::Include | FrameKind::Redirect => {
-                self.trace(TraceEvent::Note(format!(
-                    "{} {} returned {result}",
-                    frame.kind.as_str(),
-                    frame.domain
-                )));
+                self.trace(TraceEvent::Returned {
+                    via: frame.kind.as_str(),
+                    domain: frame.domain,
+                    result,
+                });
                 if let Some(parent) = self.stack.last_mut() {
                     parent.child_result = Some(result);
                 }

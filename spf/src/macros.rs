@@ -161,6 +161,17 @@ impl MacroString {
             .any(|t| matches!(t, MacroToken::Expand(m) if m.letter == letter))
     }
 
+    /// The text of a macro string that is one literal and short enough that [`expand`]
+    /// returns it unchanged (lets callers skip the expansion and its allocation).
+    ///
+    /// [`expand`]: Self::expand
+    pub(crate) fn as_literal(&self) -> Option<&str> {
+        match self.tokens.as_slice() {
+            [MacroToken::Literal(s)] if s.len() <= MAX_EXPANSION_LEN => Some(s),
+            _ => None,
+        }
+    }
+
     /// Expands the macros with the values in `ctx` (RFC 7208 §7.3). The result is at most
     /// [`MAX_EXPANSION_LEN`] octets.
     ///

@@ -174,7 +174,9 @@ fn version(i: &str) -> PResult<'_, &str> {
 ///
 /// Followed by `*SP` in `record`: runs of spaces and trailing spaces are allowed.
 fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
-    let mut out = Vec::with_capacity(text.bytes().filter(|b| *b == b' ').count());
+    // Presized from the length (a term and its space take at least 2 octets; published records
+    // average well over 8), without a counting pass over the text.
+    let mut out = Vec::with_capacity(text.len() / 8 + 1);
     let mut seen_redirect = false;
     let mut seen_exp = false;
     let mut start = 0;
@@ -363,12 +365,17 @@ fn fast_ip4(s: &str) -> Option<Ipv4Addr> {
 /// A `domain-spec` without `%`: a single `macro-literal` run (the record check already
 /// limited the octets to visible ASCII) that must end in `"." toplabel [ "." ]`.
 fn fast_literal_domain_spec(arg: &str) -> Option<MacroString> {
-    if arg.is_empty()
-        || !arg
-            .bytes()
-            .all(|b| matches!(b, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
-        || all_consuming(domain_end_literal).parse(arg).is_err()
+    let b = arg.as_bytes();
+    if !b
+        .iter()
+        .all(|c| matches!(c, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
     {
+        return None;
+    }
+    // `"." toplabel [ "." ]` at the end (see `domain_end_literal`).
+    let body = b.strip_suffix(b".").unwrap_or(b);
+    let dot = body.iter().rposition(|c| *c == b'.')?;
+    if !is_toplabel(body.get(dot + 1..)?) {
         return None;
     }
     Some(MacroString {
@@ -917,6 +924,19 @@ fn toplabel(i: &str) -> PResult<'_, &str> {
         }
     })
     .parse(i)
+}
+
+/// The `toplabel` rule on octets, for the fast path (same language as [`toplabel`]).
+fn is_toplabel(s: &[u8]) -> bool {
+    if s.is_empty() || !s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
+        return false;
+    }
+    if s.contains(&b'-') {
+        s.first().is_some_and(u8::is_ascii_alphanumeric)
+            && s.last().is_some_and(u8::is_ascii_alphanumeric)
+    } else {
+        s.iter().any(u8::is_ascii_alphabetic)
+    }
 }
 
 /// RFC 7208 §12:
