@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mailward_spf::{Query, SpfRecord, SpfResult, evaluate};
+use mailward_spf::{Query, RecordCache, SpfRecord, SpfResult, evaluate};
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt};
 
@@ -77,6 +77,15 @@ fn evaluate_chain(c: &mut Criterion) {
     );
     c.bench_function("spf/evaluate/provider_chain", |b| {
         b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&q))))
+    });
+    let untraced = q.clone().with_trace(false);
+    c.bench_function("spf/evaluate/provider_chain_no_trace", |b| {
+        b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&untraced))))
+    });
+    // Opt-in: parsed records shared between evaluations (keyed by the record text).
+    let cached = q.clone().with_record_cache(RecordCache::new());
+    c.bench_function("spf/evaluate/provider_chain_record_cache", |b| {
+        b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&cached))))
     });
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 
+use crate::cache::RecordCache;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
 
@@ -133,6 +134,9 @@ pub struct Query {
     /// Record [`SpfOutcome::trace`] (default `true`); a busy MTA that only needs the result can
     /// turn it off.
     pub trace: bool,
+    /// An opt-in cache of parsed records shared between evaluations (`None`: every record is
+    /// parsed).
+    pub record_cache: Option<RecordCache>,
 }
 
 impl Query {
@@ -146,6 +150,7 @@ impl Query {
             receiver: None,
             timestamp: 0,
             trace: true,
+            record_cache: None,
         }
     }
 
@@ -159,6 +164,7 @@ impl Query {
             receiver: None,
             timestamp: 0,
             trace: true,
+            record_cache: None,
         }
     }
 
@@ -171,6 +177,12 @@ impl Query {
     /// Turns the trace on or off.
     pub fn with_trace(mut self, trace: bool) -> Self {
         self.trace = trace;
+        self
+    }
+
+    /// Uses `cache` for parsed records (see [`RecordCache`]); the result is the same as without.
+    pub fn with_record_cache(mut self, cache: RecordCache) -> Self {
+        self.record_cache = Some(cache);
         self
     }
 
@@ -684,6 +696,7 @@ pub struct CheckHost {
     domain: Option<Domain>,
     tracing: bool,
     trace: Vec<TraceEntry>,
+    cache: Option<RecordCache>,
 }
 
 /// RFC 7208 §4.3: the `<domain>` must be a well-formed, multi-label, fully qualified name; a
@@ -758,6 +771,7 @@ impl CheckHost {
             domain: None,
             tracing: query.trace,
             trace: Vec::with_capacity(if query.trace { 64 } else { 0 }),
+            cache: query.record_cache.clone(),
         };
         match check_host_domain(sdomain) {
             Ok(d) => {
@@ -1321,12 +1335,15 @@ impl CheckHost {
         // RFC 7208 §4.6: "if there are any syntax errors anywhere in the record, check_host()
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
-        let parsed = SpfRecord::parse(&text);
+        let parsed = match &self.cache {
+            Some(c) => c.get_or_parse(&text),
+            None => SpfRecord::parse(&text).map(Arc::new),
+        };
         self.trace(TraceEvent::Record { record: text });
         match parsed {
             Ok(r) => {
                 if let Some(f) = self.stack.last_mut() {
-                    f.record = Some(Arc::new(r));
+                    f.record = Some(r);
                     f.phase = Phase::Terms;
                 }
             }

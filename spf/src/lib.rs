@@ -3,12 +3,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cache;
 mod eval;
 mod header;
 mod macros;
 mod parser;
 mod record;
 
+pub use cache::{MAX_CACHED_RECORDS, RecordCache};
 pub use eval::{
     AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
     MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,

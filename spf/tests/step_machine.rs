@@ -197,3 +197,40 @@ fn ipv4_mapped_client_queries_a() {
     assert_eq!(o.result, SpfResult::Pass);
     assert_eq!(queries.len(), 2);
 }
+
+#[test]
+fn record_cache_gives_the_same_outcome() {
+    // The provider chain of the bench: evaluated without a cache, then twice with one (the
+    // second time every record comes from the cache); the outcomes, traces included, are equal.
+    let chain = include_str!("data/provider_chain.txt");
+    let records: Vec<(Domain, String)> = chain
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (n, r) = l.split_once(' ').unwrap();
+            (d(n), r.to_owned())
+        })
+        .collect();
+    let answer = |query: &DnsQuery| match query {
+        DnsQuery::Txt(name) => match records.iter().find(|(n, _)| n == name) {
+            Some((_, r)) => txt(r),
+            None => DnsAnswer::Txt(Err(DnsError::NXDOMAIN)),
+        },
+        _ => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
+    };
+    let q = Query::mail_from(
+        "203.0.113.77".parse().unwrap(),
+        "user@example.com",
+        "mx.example.com",
+    );
+    let (plain, _) = drive(&q, answer);
+    assert_eq!(plain.result, SpfResult::Pass);
+    let cache = mailward_spf::RecordCache::new();
+    let qc = q.clone().with_record_cache(cache.clone());
+    let (first, _) = drive(&qc, answer);
+    assert_eq!(cache.len(), 5);
+    let (second, _) = drive(&qc, answer);
+    assert_eq!(cache.len(), 5);
+    assert_eq!(first, plain);
+    assert_eq!(second, plain);
+}
