@@ -867,8 +867,13 @@ impl CheckHost {
     }
 
     fn push_frame(&mut self, domain: Domain, kind: FrameKind, in_include: bool) {
-        self.stack.push(Frame {
+        // Traced after the push (the entry's depth is the new frame's); cloned only if traced.
+        let event = self.tracing.then(|| TraceEvent::CheckHost {
             domain: domain.clone(),
+            via: kind.as_str(),
+        });
+        self.stack.push(Frame {
+            domain,
             kind,
             in_include,
             record: None,
@@ -877,10 +882,9 @@ impl CheckHost {
             phase: Phase::FetchRecord,
             child_result: None,
         });
-        self.trace(TraceEvent::CheckHost {
-            domain: domain.clone(),
-            via: kind.as_str(),
-        });
+        if let Some(e) = event {
+            self.trace(e);
+        }
     }
 
     /// Sets the final result; the explanation may still be fetched.
@@ -1303,31 +1307,42 @@ impl CheckHost {
             _ => return self.temperror(&DnsError::other(MismatchedAnswer)),
         };
         // RFC 7208 §4.5: keep records that begin with "v=spf1" followed by SP or the end.
-        // A TXT record of one string (the usual case) is looked at in place, without joining.
+        // A TXT record of one string (the usual case) is looked at in place, without joining,
+        // and the selected one is moved out of the answer, not copied.
         fn joined(t: &Txt) -> std::borrow::Cow<'_, [u8]> {
             match t.strings.as_slice() {
                 [one] => std::borrow::Cow::Borrowed(one.as_slice()),
                 _ => std::borrow::Cow::Owned(t.concat()),
             }
         }
-        let mut spf = records.iter().map(joined).filter(|r| is_spf1(r));
-        let first = spf.next();
-        let others = spf.count();
-        let text = match first {
-            None => {
+        let mut first = None;
+        let mut count = 0usize;
+        for (i, t) in records.iter().enumerate() {
+            if is_spf1(&joined(t)) {
+                count += 1;
+                first.get_or_insert(i);
+            }
+        }
+        let text = match (first, count) {
+            (None, _) => {
                 return self
                     .finish_frame(SpfResult::None, Some(format!("no SPF record at {domain}")));
             }
-            Some(one) if others == 0 => match std::str::from_utf8(&one) {
-                Ok(t) => t.to_owned(),
-                Err(_) => String::from_utf8_lossy(&one).into_owned(),
-            },
-            Some(_) => {
+            (Some(i), 1) => {
+                let strings = records.into_iter().nth(i).map(|t| t.strings);
+                let bytes = match strings {
+                    Some(mut v) if v.len() == 1 => v.pop().unwrap_or_default(),
+                    Some(v) => v.concat(),
+                    None => Vec::new(),
+                };
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+            (Some(_), more) => {
                 return self.conclude(
                     SpfResult::PermError,
                     Some(format!(
-                        "{} SPF records at {domain} (RFC 7208 section 4.5)",
-                        others + 1
+                        "{more} SPF records at {domain} (RFC 7208 section 4.5)"
                     )),
                 );
             }
