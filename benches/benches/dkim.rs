@@ -12,7 +12,7 @@
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use mailward_dkim::{
     BodyHasher, Canonicalization, CryptoProvider, DkimSignature, HashAlgorithm, KeyType, Signer,
     SigningKey, Verifier, VerifyOptions, key_record_text,
@@ -290,4 +290,57 @@ fn bench_rsa(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench_verify, bench_body, bench_rsa);
-criterion_main!(benches);
+
+/// A fixed amount of work for instruction counting (`valgrind --tool=callgrind`), selected by
+/// `DKIM_PROFILE=<what>/<size>/<iterations>` with `what` one of `verify-rsa2048`,
+/// `verify-ed25519` (aws-lc-rs, key cached), `relaxed`, `mixed` (body canonicalization +
+/// SHA-256).
+fn profile(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let size = SIZES.iter().find(|(n, _)| *n == parts[1]).unwrap().1;
+    let iterations: usize = parts[2].parse().unwrap();
+    match parts[0] {
+        what @ ("verify-rsa2048" | "verify-ed25519") => {
+            let sel = what.trim_start_matches("verify-");
+            let (_, key) = keys().into_iter().find(|(s, _)| *s == sel).unwrap();
+            let resolver = Keys {
+                records: vec![(
+                    format!("{sel}._domainkey.example.com"),
+                    key_record_text(&key).unwrap(),
+                )],
+            };
+            let msg = message(size);
+            let signer = Signer::new(key, "example.com".parse().unwrap(), sel).unwrap();
+            let signed = [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
+            let verifier =
+                Verifier::new(VerifyOptions::default().with_provider(CryptoProvider::aws_lc_rs()));
+            for _ in 0..iterations {
+                let r = pollster::block_on(verifier.verify(&resolver, black_box(&signed), NOW))
+                    .unwrap();
+                assert!(r[0].outcome.is_pass());
+            }
+        }
+        what @ ("relaxed" | "mixed") => {
+            let b = if what == "relaxed" {
+                body(size)
+            } else {
+                body_mixed(size)
+            };
+            for _ in 0..iterations {
+                let mut h = BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
+                h.update(black_box(&b));
+                black_box(h.finish());
+            }
+        }
+        other => panic!("unknown profile {other}"),
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("DKIM_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -6,7 +6,7 @@ use mailward_types::Domain;
 use mailward_types::tag_list::{TagList, TagListError};
 
 use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
-use crate::util::{b64_decode, b64_encode, is_field_name};
+use crate::util::{b64_decode_fws, b64_encode, is_field_name, without_fws};
 
 /// Most names accepted in `h=`. RFC 6376 §3.5 sets no limit; the header block of a message has at
 /// most 1000 fields (`mailward_types::message::MessageLimits`), and over-signing doubles a name
@@ -146,12 +146,12 @@ impl DkimSignature {
             .value
             .parse()
             .map_err(|_| SignatureError::UnsupportedAlgorithm(a.value.to_owned()))?;
-        let signature = b64_decode(&require("b")?.value_without_fws())
+        let signature = b64_decode_fws(require("b")?.value)
             .ok_or(SignatureError::InvalidBase64("b"))?;
         if signature.is_empty() {
             return Err(SignatureError::Empty("b"));
         }
-        let body_hash = b64_decode(&require("bh")?.value_without_fws())
+        let body_hash = b64_decode_fws(require("bh")?.value)
             .ok_or(SignatureError::InvalidBase64("bh"))?;
         if body_hash.is_empty() {
             return Err(SignatureError::Empty("bh"));
@@ -166,7 +166,7 @@ impl DkimSignature {
         let d = require("d")?;
         let domain =
             Domain::new(d.value).map_err(|_| SignatureError::InvalidDomain(d.value.to_owned()))?;
-        let signed_headers = parse_header_list(&require("h")?.value_without_fws())?;
+        let signed_headers = parse_header_list(&without_fws(require("h")?.value))?;
         if !signed_headers
             .iter()
             .any(|h| h.eq_ignore_ascii_case("from"))
@@ -175,7 +175,7 @@ impl DkimSignature {
         }
         let identity = match get("i") {
             Some(i) => {
-                let raw = i.value_without_fws();
+                let raw = without_fws(i.value).into_owned();
                 check_identity(&raw, &domain)?;
                 Some(raw)
             }
@@ -184,8 +184,7 @@ impl DkimSignature {
         let body_length = get("l").map(|l| parse_number(l.value, "l")).transpose()?;
         let query_methods = match get("q") {
             Some(q) => {
-                let methods: Vec<String> = q
-                    .value_without_fws()
+                let methods: Vec<String> = without_fws(q.value)
                     .split(':')
                     .map(str::to_owned)
                     .collect();
@@ -210,7 +209,7 @@ impl DkimSignature {
         {
             return Err(SignatureError::ExpirationBeforeTimestamp);
         }
-        let copied_headers = get("z").map(|z| z.value_without_fws());
+        let copied_headers = get("z").map(|z| without_fws(z.value).into_owned());
         Ok(Self {
             algorithm,
             signature,
@@ -307,7 +306,8 @@ impl fmt::Display for DkimSignature {
 
 /// `h=` (RFC 6376 §3.5): `hdr-name *( *FWS ":" *FWS hdr-name )`, FWS already removed.
 fn parse_header_list(list: &str) -> Result<Vec<String>, SignatureError> {
-    let mut out = Vec::new();
+    let names = list.bytes().filter(|&b| b == b':').count() + 1;
+    let mut out = Vec::with_capacity(names.min(MAX_SIGNED_HEADERS));
     for name in list.split(':') {
         if !is_field_name(name) || out.len() >= MAX_SIGNED_HEADERS {
             return Err(SignatureError::InvalidHeaderList);

@@ -1,5 +1,7 @@
 //! Small shared helpers: base64, field-name checks.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
@@ -15,6 +17,33 @@ const B64: GeneralPurpose = GeneralPurpose::new(
 /// Decodes base64 (FWS already removed). `None` when invalid.
 pub(crate) fn b64_decode(s: &str) -> Option<Vec<u8>> {
     B64.decode(s).ok()
+}
+
+/// Whether `b` is an FWS octet (SP, HTAB, CR, LF).
+#[inline]
+fn is_fws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// `s` with every FWS octet (SP, HTAB, CR, LF) removed, borrowed when it has none. Works on
+/// octets: FWS octets are ASCII, so removing them keeps valid UTF-8 valid.
+pub(crate) fn without_fws(s: &str) -> Cow<'_, str> {
+    if !s.bytes().any(is_fws) {
+        return Cow::Borrowed(s);
+    }
+    let kept: Vec<u8> = s.bytes().filter(|&b| !is_fws(b)).collect();
+    // Removing ASCII octets from UTF-8 leaves UTF-8; the fallback is never taken.
+    Cow::Owned(String::from_utf8(kept).unwrap_or_default())
+}
+
+/// Decodes a base64 value that may contain FWS (RFC 6376 §2.4: "whitespace is ignored").
+/// `None` when invalid.
+pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
+    if !s.bytes().any(is_fws) {
+        return B64.decode(s).ok();
+    }
+    let kept: Vec<u8> = s.bytes().filter(|&b| !is_fws(b)).collect();
+    B64.decode(kept).ok()
 }
 
 /// Encodes base64 with padding.
