@@ -227,6 +227,9 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
     if let Some(d) = fast_directive(piece) {
         return Ok(Term::Directive(d));
     }
+    if let Some(spec) = fast_redirect(piece) {
+        return Ok(Term::Modifier(Modifier::Redirect(spec)));
+    }
     // RFC 7208 §4.6.1: "Modifiers always contain an equals ('=') character immediately after
     // the name, and before any ":" or "/" characters"; a directive never has '=' before its
     // first ':' or '/'. So the first of "=:/" decides which alternative can match, and only
@@ -289,6 +292,12 @@ fn fast_directive(piece: &str) -> Option<Directive> {
     };
     let mechanism = if rest.eq_ignore_ascii_case("all") {
         Mechanism::All
+    } else if rest.eq_ignore_ascii_case("a") {
+        Mechanism::A(None, DualCidr::default())
+    } else if rest.eq_ignore_ascii_case("mx") {
+        Mechanism::Mx(None, DualCidr::default())
+    } else if rest.eq_ignore_ascii_case("ptr") {
+        Mechanism::Ptr(None)
     } else {
         let colon = rest.bytes().position(|b| b == b':')?;
         let (name, arg) = (rest.get(..colon)?, rest.get(colon + 1..)?);
@@ -303,6 +312,8 @@ fn fast_directive(piece: &str) -> Option<Directive> {
             Mechanism::Ip6(hex_ipv6(net)?, len)
         } else if name.eq_ignore_ascii_case("include") {
             Mechanism::Include(fast_literal_domain_spec(arg)?)
+        } else if name.eq_ignore_ascii_case("ptr") {
+            Mechanism::Ptr(Some(fast_literal_domain_spec(arg)?))
         } else {
             return None;
         }
@@ -311,6 +322,15 @@ fn fast_directive(piece: &str) -> Option<Directive> {
         qualifier,
         mechanism,
     })
+}
+
+/// `redirect=` with a macro-free domain-spec, or `None`.
+fn fast_redirect(piece: &str) -> Option<MacroString> {
+    let name = piece.get(..9)?;
+    if !name.eq_ignore_ascii_case("redirect=") {
+        return None;
+    }
+    fast_literal_domain_spec(piece.get(9..)?)
 }
 
 /// `network [ "/" cidr ]` where the cidr value is `"0" / %x31-39 0*<extra>DIGIT`, at most
@@ -1119,7 +1139,7 @@ mod tests {
         /// the same directive.
         #[test]
         fn fast_path_agrees_with_rules(
-            piece in "[-+~?]?(all|ALL|ip4|Ip4|ip6|IP6|include|a|mx)(:[0-9a-fA-F:./]{0,24}|:[0-9a-zA-Z.%{}_/-]{0,20}|:[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}(/[0-9]{1,3})?|:2001:db8:[0-9a-f:]{0,12}(/[0-9]{1,4})?|:[a-z]{1,5}[.][a-z0-9-]{1,4}[.]?)?"
+            piece in "[-+~?]?(all|ALL|ip4|Ip4|ip6|IP6|include|a|mx|MX|ptr|Ptr)(:[0-9a-fA-F:./]{0,24}|:[0-9a-zA-Z.%{}_/-]{0,20}|:[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}(/[0-9]{1,3})?|:2001:db8:[0-9a-f:]{0,12}(/[0-9]{1,4})?|:[a-z]{1,5}[.][a-z0-9-]{1,4}[.]?)?"
         ) {
             if let Some(fast) = fast_directive(&piece) {
                 let slow = all_consuming(directive).parse(piece.as_str()).map(|(_, d)| d);
@@ -1128,8 +1148,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn fast_redirect_agrees_with_rules(
+            piece in "(redirect|REDIRECT|redirekt)=([0-9a-zA-Z.%{}_/-]{0,20}|[a-z]{1,5}[.][a-z0-9-]{1,4}[.]?)"
+        ) {
+            if let Some(fast) = fast_redirect(&piece) {
+                let slow = all_consuming(modifier).parse(piece.as_str()).map(|(_, m)| m);
+                proptest::prop_assert_eq!(slow.ok(), Some(Modifier::Redirect(fast)));
+            }
+        }
+    }
+
     #[test]
     fn fast_path_covers_the_common_terms() {
+        assert!(fast_redirect("redirect=_spf.example.com").is_some());
+        assert!(fast_redirect("redirect=%{d}.example.com").is_none());
+        assert!(fast_redirect("redirect=example").is_none());
         for t in [
             "all",
             "-all",
@@ -1141,6 +1176,10 @@ mod tests {
             "?ip6:::1",
             "include:_spf.example.com",
             "include:example.com.",
+            "a",
+            "?MX",
+            "~ptr",
+            "ptr:example.com",
         ] {
             let fast = fast_directive(t);
             assert!(fast.is_some(), "{t}");
@@ -1162,6 +1201,8 @@ mod tests {
             "include:example.123",
             "include:",
             "a:example.com",
+            "mx/24",
+            "ptr:%{d}.example.com",
             "allx",
         ] {
             assert_eq!(fast_directive(t), None, "{t}");
