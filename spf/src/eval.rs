@@ -1288,14 +1288,14 @@ impl CheckHost {
     }
 
     fn on_record(&mut self) {
-        let Some(frame) = self.stack.last() else {
+        if self.stack.is_empty() {
             return self.stuck();
-        };
-        let domain = frame.domain.clone();
+        }
         let records = match self.answer.take() {
             Some(Ans::Txt(r)) => r,
             // RFC 7208 §4.3: NXDOMAIN → "none"; §4.5: no record → "none".
             Some(Ans::Void(e)) => {
+                let domain = self.frame_name();
                 self.finish_frame(
                     SpfResult::None,
                     Some(format!("no SPF record at {domain} ({})", e.as_str())),
@@ -1325,6 +1325,7 @@ impl CheckHost {
         }
         let text = match (first, count) {
             (None, _) => {
+                let domain = self.frame_name();
                 return self
                     .finish_frame(SpfResult::None, Some(format!("no SPF record at {domain}")));
             }
@@ -1339,6 +1340,7 @@ impl CheckHost {
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             }
             (Some(_), more) => {
+                let domain = self.frame_name();
                 return self.conclude(
                     SpfResult::PermError,
                     Some(format!(
@@ -1363,6 +1365,7 @@ impl CheckHost {
                 }
             }
             Err(e) => {
+                let domain = self.frame_name();
                 self.conclude(
                     SpfResult::PermError,
                     Some(format!("syntax error in the record of {domain}: {e}")),
@@ -1374,6 +1377,14 @@ impl CheckHost {
     fn current(&self) -> Option<(Arc<SpfRecord>, usize, bool)> {
         let f = self.stack.last()?;
         Some((f.record.clone()?, f.term, f.counted))
+    }
+
+    /// The current frame's domain as text, for messages.
+    fn frame_name(&self) -> String {
+        self.stack
+            .last()
+            .map(|f| f.domain.as_str().to_owned())
+            .unwrap_or_default()
     }
 
     fn frame_domain(&self) -> Option<Domain> {
@@ -1452,16 +1463,19 @@ impl CheckHost {
         if self.needs_ptr(spec) {
             return;
         }
-        let Some(domain) = self.frame_domain() else {
-            return self.stuck();
-        };
-        let target = match spec {
-            None => Ok(domain.clone()),
-            // A domain-spec without macros is its own expansion: no expansion string.
-            Some(s) => match s.as_literal() {
-                Some(lit) => target_name(lit),
-                None => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
-            },
+        // A domain-spec without macros is its own expansion: no expansion string, and the
+        // frame's domain is not needed.
+        let target = match spec.and_then(MacroString::as_literal) {
+            Some(lit) => target_name(lit),
+            None => {
+                let Some(domain) = self.frame_domain() else {
+                    return self.stuck();
+                };
+                match spec {
+                    None => Ok(domain),
+                    Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
+                }
+            }
         };
         match (&d.mechanism, target) {
             (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
@@ -1592,8 +1606,7 @@ impl CheckHost {
     }
 
     fn start_redirect(&mut self) {
-        let (Some((record, _, counted)), Some(domain)) = (self.current(), self.frame_domain())
-        else {
+        let Some((record, _, counted)) = self.current() else {
             return self.stuck();
         };
         let Some(spec) = record.redirect() else {
@@ -1613,7 +1626,12 @@ impl CheckHost {
         }
         let target = match spec.as_literal() {
             Some(lit) => target_name(lit),
-            None => target_name(&spec.expand(&self.macro_ctx(domain.as_str()))),
+            None => {
+                let Some(domain) = self.frame_domain() else {
+                    return self.stuck();
+                };
+                target_name(&spec.expand(&self.macro_ctx(domain.as_str())))
+            }
         };
         // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
         // result is a "permerror" rather than "none"".
