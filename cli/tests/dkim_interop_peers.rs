@@ -154,6 +154,18 @@ const KNOWN: &[Known] = &[
     Known {
         peer: "opendkim",
         direction: "*",
+        messages: &["bare_cr_in_body"],
+        algorithm: "*",
+        header: "*",
+        body: "relaxed",
+        why: "OpenDKIM's relaxed body canonicalization deletes a bare CR inside a line (\"bare\\rcr\" \
+              is hashed as \"barecr\"); RFC 6376 section 3.4.4 only reduces WSP (SP / HTAB) and \
+              removes trailing WSP and trailing empty lines, so the CR stays. (A bare CR is not valid \
+              RFC 5322, section 2.3, so this matters only for broken input.)",
+    },
+    Known {
+        peer: "opendkim",
+        direction: "*",
         messages: &["tab_before_colon"],
         algorithm: "*",
         header: "*",
@@ -335,6 +347,32 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
                  date: Sat, 28 Nov 2026 10:00:00 +0000\n\nbody\n",
             ),
         ),
+        // RFC 6532 raw UTF-8 in a header value.
+        (
+            "utf8_header",
+            crlf(&format!(
+                "{base_headers}X-Greeting: Grüße aus Köln, naïve café\n\nbody\n"
+            )),
+        ),
+        // A folded field whose continuation line holds only WSP.
+        (
+            "wsp_only_continuation",
+            crlf(&format!(
+                "{base_headers}X-Fold: start\n \t \n  end\n\nbody\n"
+            )),
+        ),
+        // CRLF message with a bare LF inside the body (taken as a line end by all).
+        ("bare_lf_in_body", {
+            let mut m = crlf(&format!("{base_headers}\nline one\n"));
+            m.extend_from_slice(b"bare lf\nthen crlf\r\n");
+            m
+        }),
+        // A bare CR inside a body line: not WSP, so relaxed body canonicalization keeps it.
+        ("bare_cr_in_body", {
+            let mut m = crlf(&format!("{base_headers}\nline one\n"));
+            m.extend_from_slice(b"bare\rcr\r\nlast\r\n");
+            m
+        }),
         (
             "lf_only_no_final_newline",
             format!("{base_headers}\nfirst  \nlast\t").into_bytes(),
