@@ -37,13 +37,16 @@ pub fn canonicalize_header(c: Canonicalization, raw: &[u8], out: &mut Vec<u8>) {
 
 /// §3.4.1: "MUST NOT change header fields in any way"; bare LF in folding becomes CRLF.
 fn simple_header(raw: &[u8], out: &mut Vec<u8>) {
-    let mut prev = 0u8;
-    for &b in raw {
-        if b == LF && prev != CR {
-            out.push(CR);
+    out.reserve(raw.len() + 4);
+    // Every segment but the last ends in LF; its CR, if any, is the octet before it.
+    for seg in raw.split_inclusive(|&b| b == LF) {
+        match seg.strip_suffix(&[LF]) {
+            Some(line) if line.last() != Some(&CR) => {
+                out.extend_from_slice(line);
+                out.extend_from_slice(b"\r\n");
+            }
+            _ => out.extend_from_slice(seg),
         }
-        out.push(b);
-        prev = b;
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -59,24 +62,35 @@ fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
         None => (raw, &[][..]),
     };
     let name = trim_wsp_end(name);
+    out.reserve(raw.len() + 3);
     out.extend(name.iter().map(u8::to_ascii_lowercase));
     out.push(b':');
-    let mut pending_space = false;
+    // Content runs are copied whole; between them SP/HTAB leave one pending SP (written only
+    // between two runs) and the CR/LF of folding disappear.
+    let mut pending = false;
     let mut started = false;
-    for &b in value {
-        match b {
-            // Unfolding: the line terminators of folding disappear.
-            CR | LF => {}
-            SP | TAB => pending_space = true,
-            _ => {
-                if pending_space && started {
-                    out.push(SP);
-                }
-                pending_space = false;
-                started = true;
-                out.push(b);
+    let mut rest = value;
+    loop {
+        let k = rest
+            .iter()
+            .position(|&b| matches!(b, SP | TAB | CR | LF))
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(k);
+        if !run.is_empty() {
+            if pending && started {
+                out.push(SP);
             }
+            pending = false;
+            started = true;
+            out.extend_from_slice(run);
         }
+        let Some((&b, tail)) = tail.split_first() else {
+            break;
+        };
+        if b == SP || b == TAB {
+            pending = true;
+        }
+        rest = tail;
     }
     out.extend_from_slice(b"\r\n");
 }
@@ -517,6 +531,63 @@ pub(crate) mod tests {
         let relaxed = canonicalize_body(Relaxed, &body);
         let expected: Vec<u8> = naive_relaxed(&body);
         assert_eq!(relaxed, expected);
+    }
+
+    /// Octet-at-a-time reading of §3.4.2 (relaxed header), for comparison.
+    fn naive_relaxed_header(raw: &[u8]) -> Vec<u8> {
+        let colon = raw.iter().position(|&b| b == b':').unwrap_or(raw.len());
+        let mut name = raw[..colon].to_vec();
+        while name.last().is_some_and(|b| b" \t\r\n".contains(b)) {
+            name.pop();
+        }
+        let mut out: Vec<u8> = name.iter().map(u8::to_ascii_lowercase).collect();
+        out.push(b':');
+        let value = raw.get(colon + 1..).unwrap_or_default();
+        let (mut pending, mut started) = (false, false);
+        for &b in value {
+            match b {
+                b'\r' | b'\n' => {}
+                b' ' | b'\t' => pending = true,
+                _ => {
+                    if pending && started {
+                        out.push(b' ');
+                    }
+                    pending = false;
+                    started = true;
+                    out.push(b);
+                }
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+
+    /// Octet-at-a-time reading of §3.4.1 with bare LF read as CRLF, for comparison.
+    fn naive_simple_header(raw: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut prev = 0u8;
+        for &b in raw {
+            if b == b'\n' && prev != b'\r' {
+                out.push(b'\r');
+            }
+            out.push(b);
+            prev = b;
+        }
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn headers_match_octet_models(
+            raw in proptest::collection::vec(
+                proptest::sample::select(b"aB:; \t\r\n\r\n  x=".to_vec()),
+                0..120,
+            )
+        ) {
+            proptest::prop_assert_eq!(hdr(Relaxed, &raw), naive_relaxed_header(&raw));
+            proptest::prop_assert_eq!(hdr(Simple, &raw), naive_simple_header(&raw));
+        }
     }
 
     /// Straightforward reading of §3.4.3 (bare LF read as CRLF), for comparison.

@@ -42,7 +42,10 @@ pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
     if !s.bytes().any(is_fws) {
         return B64.decode(s).ok();
     }
-    let kept: Vec<u8> = s.bytes().filter(|&b| !is_fws(b)).collect();
+    let mut kept = Vec::with_capacity(s.len());
+    for piece in s.as_bytes().split(|&b| is_fws(b)) {
+        kept.extend_from_slice(piece);
+    }
     B64.decode(kept).ok()
 }
 
