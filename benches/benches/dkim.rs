@@ -294,10 +294,10 @@ criterion_group!(benches, bench_verify, bench_body, bench_rsa);
 /// A fixed amount of work for instruction counting (`valgrind --tool=callgrind`), selected by
 /// `DKIM_PROFILE=<what>/<size>/<iterations>` with `what` one of `verify-rsa2048`,
 /// `verify-ed25519` (aws-lc-rs, key cached), `relaxed`, `mixed` (body canonicalization +
-/// SHA-256).
+/// SHA-256), `stream` / `stream-baseline` (size like `50MB`: streaming memory check).
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
-    let size = SIZES.iter().find(|(n, _)| *n == parts[1]).unwrap().1;
+    let size = SIZES.iter().find(|(n, _)| *n == parts[1]).map_or(0, |s| s.1);
     let iterations: usize = parts[2].parse().unwrap();
     match parts[0] {
         what @ ("verify-rsa2048" | "verify-ed25519") => {
@@ -330,6 +330,45 @@ fn profile(spec: &str) {
                 let mut h = BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
                 h.update(black_box(&b));
                 black_box(h.finish());
+            }
+        }
+        what @ ("stream" | "stream-baseline") => {
+            // Streaming verification of a message of `size` MiB generated in 64 KiB chunks
+            // (never held whole): compare peak RSS (`/usr/bin/time -v`) of `stream` against
+            // `stream-baseline`, which generates the same chunks without verifying.
+            let _ = iterations;
+            let mib: usize = parts[1].trim_end_matches("MB").parse().unwrap();
+            let (_, key) = keys().into_iter().find(|(s, _)| *s == "ed25519").unwrap();
+            let resolver = Keys {
+                records: vec![(
+                    "ed25519._domainkey.example.com".to_owned(),
+                    key_record_text(&key).unwrap(),
+                )],
+            };
+            let chunk = body(64 << 10);
+            let head = message(0);
+            let header_end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            let header = &head[..header_end];
+            let chunks = (mib << 20).div_ceil(chunk.len());
+            let signer = Signer::new(key, "example.com".parse().unwrap(), "ed25519").unwrap();
+            let parsed = mailward_types::message::Message::parse(header).unwrap();
+            let mut signing = signer.begin(parsed.headers()).unwrap();
+            for _ in 0..chunks {
+                signing.update(&chunk);
+            }
+            let field = signing.finish(NOW).unwrap();
+            let signed_header = [field.as_bytes(), header].concat();
+            if what == "stream" {
+                let verifier = Verifier::new(
+                    VerifyOptions::default().with_provider(CryptoProvider::aws_lc_rs()),
+                );
+                let mut ctx = verifier.begin(&signed_header).unwrap();
+                for _ in 0..chunks {
+                    ctx.update(black_box(&chunk));
+                }
+                let r = pollster::block_on(ctx.finish(&resolver, NOW));
+                assert!(r[0].outcome.is_pass(), "{:?}", r[0].outcome);
+                println!("verified {} MiB streamed: {}", chunks * chunk.len() >> 20, r[0].outcome);
             }
         }
         other => panic!("unknown profile {other}"),
