@@ -380,6 +380,28 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+fn has_world_writable_ancestor(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors()
+        .any(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o002 != 0))
+}
+
+fn private_base() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if !has_world_writable_ancestor(&target) {
+        return target;
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME is set"));
+    let base = home.join(".cache").join("mailward-tests");
+    std::fs::create_dir_all(&base).unwrap();
+    assert!(
+        !has_world_writable_ancestor(&base),
+        "no directory without world-writable ancestors for OpenDKIM: {}",
+        base.display()
+    );
+    base
+}
+
 struct Setup {
     dir: PathBuf,
     zone: PathBuf,
@@ -387,10 +409,10 @@ struct Setup {
 }
 
 fn setup(name: &str) -> Setup {
-    // Under the target dir, not /tmp: OpenDKIM refuses configuration files below a directory
-    // other users may write.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("mailward-dkim-peers-{name}-{}", std::process::id()));
+    // OpenDKIM refuses configuration files below a directory other users may write (such as
+    // /tmp), so the work directory must have no world-writable ancestor: the target dir if it
+    // qualifies (a clone under /tmp does not), else a private directory under $HOME.
+    let dir = private_base().join(format!("mailward-dkim-peers-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut zone = format!(
