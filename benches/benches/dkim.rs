@@ -297,7 +297,10 @@ criterion_group!(benches, bench_verify, bench_body, bench_rsa);
 /// SHA-256), `stream` / `stream-baseline` (size like `50MB`: streaming memory check).
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
-    let size = SIZES.iter().find(|(n, _)| *n == parts[1]).map_or(0, |s| s.1);
+    let size = SIZES
+        .iter()
+        .find(|(n, _)| *n == parts[1])
+        .map_or(0, |s| s.1);
     let iterations: usize = parts[2].parse().unwrap();
     match parts[0] {
         what @ ("verify-rsa2048" | "verify-ed25519") => {
@@ -368,7 +371,11 @@ fn profile(spec: &str) {
                 }
                 let r = pollster::block_on(ctx.finish(&resolver, NOW));
                 assert!(r[0].outcome.is_pass(), "{:?}", r[0].outcome);
-                println!("verified {} MiB streamed: {}", chunks * chunk.len() >> 20, r[0].outcome);
+                println!(
+                    "verified {} MiB streamed: {}",
+                    chunks * chunk.len() >> 20,
+                    r[0].outcome
+                );
             }
         }
         other => panic!("unknown profile {other}"),

@@ -364,7 +364,10 @@ impl BodyCanon {
 fn special_relaxed(p: u8, c: u8, n: u8) -> bool {
     let p_low = p <= SP;
     let n_low = n <= SP;
-    (c == TAB) | ((c == SP) & (p_low | n_low)) | ((c == CR) & ((n != LF) | p_low)) | ((c == LF) & (p != CR))
+    (c == TAB)
+        | ((c == SP) & (p_low | n_low))
+        | ((c == CR) & ((n != LF) | p_low))
+        | ((c == LF) & (p != CR))
 }
 
 /// As [`special_relaxed`] for `simple`: a CR starting a line (possible empty line) or a bare

@@ -146,13 +146,13 @@ impl DkimSignature {
             .value
             .parse()
             .map_err(|_| SignatureError::UnsupportedAlgorithm(a.value.to_owned()))?;
-        let signature = b64_decode_fws(require("b")?.value)
-            .ok_or(SignatureError::InvalidBase64("b"))?;
+        let signature =
+            b64_decode_fws(require("b")?.value).ok_or(SignatureError::InvalidBase64("b"))?;
         if signature.is_empty() {
             return Err(SignatureError::Empty("b"));
         }
-        let body_hash = b64_decode_fws(require("bh")?.value)
-            .ok_or(SignatureError::InvalidBase64("bh"))?;
+        let body_hash =
+            b64_decode_fws(require("bh")?.value).ok_or(SignatureError::InvalidBase64("bh"))?;
         if body_hash.is_empty() {
             return Err(SignatureError::Empty("bh"));
         }
@@ -184,10 +184,8 @@ impl DkimSignature {
         let body_length = get("l").map(|l| parse_number(l.value, "l")).transpose()?;
         let query_methods = match get("q") {
             Some(q) => {
-                let methods: Vec<String> = without_fws(q.value)
-                    .split(':')
-                    .map(str::to_owned)
-                    .collect();
+                let methods: Vec<String> =
+                    without_fws(q.value).split(':').map(str::to_owned).collect();
                 // RFC 6376 §3.5 q=: only "dns/txt" is defined; "dns" alone is the historic
                 // spelling accepted by existing verifiers.
                 if !methods
