@@ -6,7 +6,8 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::panic
 )]
 
 use std::hint::black_box;
@@ -373,7 +374,7 @@ fn profile(spec: &str) {
                 assert!(r[0].outcome.is_pass(), "{:?}", r[0].outcome);
                 println!(
                     "verified {} MiB streamed: {}",
-                    chunks * chunk.len() >> 20,
+                    (chunks * chunk.len()) >> 20,
                     r[0].outcome
                 );
             }
