@@ -174,9 +174,10 @@ fn version(i: &str) -> PResult<'_, &str> {
 ///
 /// Followed by `*SP` in `record`: runs of spaces and trailing spaces are allowed.
 fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
-    // Presized from the length (a term and its space take at least 2 octets; published records
-    // average well over 8), without a counting pass over the text.
-    let mut out = Vec::with_capacity(text.len() / 8 + 1);
+    // Presized from the length, without a counting pass over the text: published terms and
+    // their space average well over 16 octets (records of shorter terms grow the vector; a
+    // larger guess costs more in the allocator than it saves).
+    let mut out = Vec::with_capacity(text.len() / 16 + 1);
     let mut seen_redirect = false;
     let mut seen_exp = false;
     let mut start = 0;
