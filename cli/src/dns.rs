@@ -168,10 +168,19 @@ fn show_name(name: &Domain) -> Shown {
     }
 }
 
+/// The RFC 7505 null MX shows its exchange as the root, `.`.
 fn show_mx(mx: &Mx) -> Shown {
+    let exchange = mx.exchange.as_ref();
     Shown {
-        text: format!("{} {}", mx.preference, presentation_name(&mx.exchange)),
-        json: json!({ "preference": mx.preference, "exchange": mx.exchange.as_str() }),
+        text: format!(
+            "{} {}",
+            mx.preference,
+            exchange.map_or_else(|| ".".to_owned(), presentation_name)
+        ),
+        json: json!({
+            "preference": mx.preference,
+            "exchange": exchange.map_or(".", Domain::as_str),
+        }),
     }
 }
 

@@ -295,7 +295,11 @@ fn real_world_zone_types_and_trailing_backslash() {
     );
     assert_eq!(run("_sip._tcp.example", "TXT"), (0, "NODATA\n".into()));
     assert_eq!(run("_25._tcp.mail.example", "A"), (0, "NODATA\n".into()));
-    assert_eq!(run("nomail.example", "MX"), (0, "NODATA\n".into()));
+    // RFC 7505 null MX: a record whose exchange is the root.
+    assert_eq!(
+        run("nomail.example", "MX"),
+        (0, "nomail.example.\t60\tIN\tMX\t0 .\n".into())
+    );
     assert_eq!(run("nothing.example", "TXT"), (0, "NXDOMAIN\n".into()));
     assert_eq!(
         run("a\\\\.", "TXT"),

@@ -13,8 +13,8 @@
 //! [`DnsError::Other`].
 //!
 //! MX and PTR records whose name a [`Domain`] cannot hold (a label with a `.` or a non-ASCII
-//! octet inside, or the RFC 7505 null MX `MX 0 .`) are skipped, not failed on: the other records
-//! are returned, and when none is left the answer is NODATA.
+//! octet inside) are skipped, not failed on: the other records are returned, and when none is
+//! left the answer is NODATA. The RFC 7505 null MX (`MX 0 .`) is an [`Mx`] without exchange.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -208,8 +208,7 @@ fn to_name(domain: &Domain) -> Result<Name, DnsError> {
 }
 
 /// A name from an answer as a [`Domain`], or `None` when it cannot be one: a label holding a
-/// `.` or a non-ASCII octet (legal in DNS, RFC 2181 §11), or the root name (the RFC 7505 null
-/// MX, `MX 0 .`, which [`Mx`] does not represent yet).
+/// `.` or a non-ASCII octet (legal in DNS, RFC 2181 §11), or the root name.
 fn from_name(name: &Name) -> Option<Domain> {
     let mut text = String::new();
     for label in name.iter() {
@@ -272,11 +271,12 @@ impl Resolver for HickoryResolver {
 
     async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
         self.query(name, RecordType::MX, |d| match d {
-            // An exchange that cannot be a `Domain` (the null MX included) is skipped.
-            RData::MX(mx) => from_name(&mx.exchange).map(|exchange| Mx {
-                preference: mx.preference,
-                exchange,
-            }),
+            // RFC 7505 null MX: the exchange is the root.
+            RData::MX(mx) if mx.exchange.is_root() => Some(Mx::null(mx.preference)),
+            // An exchange that cannot be a `Domain` is skipped.
+            RData::MX(mx) => {
+                from_name(&mx.exchange).map(|exchange| Mx::new(mx.preference, exchange))
+            }
             _ => None,
         })
         .await

@@ -11,8 +11,8 @@
 //! SSHFP, HTTPS, SVCB, URI, LOC, …) are accepted by mnemonic and loaded as
 //! [`RecordData::Opaque`]: their data is not decoded, they are never answered, but their owners
 //! exist. DNAME redirection is not performed and NS records below an SOA do not delegate: names
-//! there are answered from the records held. The null MX `MX 0 .` of RFC 7505 is loaded as an
-//! opaque MX, never answered.
+//! there are answered from the records held. The null MX `MX 0 .` of RFC 7505 is answered as
+//! an [`Mx`] without exchange.
 //! `$INCLUDE` is rejected: load several files instead ([`ZoneResolver::from_files`]).
 //!
 //! Answers follow [RFC 1034 §4.3.2](https://www.rfc-editor.org/rfc/rfc1034#section-4.3.2) for
@@ -84,8 +84,7 @@ pub enum RecordData {
     /// The start of a zone of authority (RFC 1035 §3.3.13): gives negative answers their TTL.
     Soa(Soa),
     /// A record of a type known by its mnemonic but not decoded by this reader (CAA, SRV, DS,
-    /// TLSA, HINFO, RRSIG, …), or an RFC 7505 null MX (`MX 0 .`, type 15, which [`Mx`] cannot
-    /// represent yet): its data is dropped. It makes its owner exist (queries for the types
+    /// TLSA, HINFO, RRSIG, …): its data is dropped. It makes its owner exist (queries for the types
     /// answered are NODATA there) and is never answered itself.
     Opaque {
         /// The type number.

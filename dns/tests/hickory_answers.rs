@@ -102,22 +102,18 @@ async fn mx_with_unrepresentable_exchanges_keeps_the_others() {
         mx(30, &[b"caf\xc3\xa9", b"example"]),
     ]);
     let l = resolver(addr).mx(&d("example.com")).await.unwrap();
-    assert_eq!(
-        l.records,
-        [Mx {
-            preference: 20,
-            exchange: d("mail.example")
-        }]
-    );
+    assert_eq!(l.records, [Mx::null(0), Mx::new(20, d("mail.example"))]);
     assert_eq!(l.ttl, 300);
 }
 
 #[tokio::test]
-async fn null_mx_alone_is_nodata() {
-    // RFC 7505 §3: "MX 0 ." — the domain accepts no mail; `Mx` cannot represent it yet.
+async fn null_mx_is_an_answer() {
+    // RFC 7505 §3: "MX 0 ." — the domain accepts no mail. It is a record (not NODATA), with no
+    // exchange.
     let addr = fake_server(vec![mx(0, &[])]);
-    let e = resolver(addr).mx(&d("example.com")).await.unwrap_err();
-    assert!(matches!(e, DnsError::NoData { .. }), "{e:?}");
+    let l = resolver(addr).mx(&d("example.com")).await.unwrap();
+    assert_eq!(l.records, [Mx::null(0)]);
+    assert!(l.records[0].is_null());
 }
 
 #[tokio::test]

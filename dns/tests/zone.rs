@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use mailward_dns::zone::{MAX_RECORDS, MAX_ZONE_FILE_SIZE, QueryType};
 use mailward_dns::{RecordData, ZoneErrorKind, ZoneResolver};
 use mailward_types::Domain;
-use mailward_types::dns::{DnsError, Resolver};
+use mailward_types::dns::{DnsError, Mx, Resolver};
 use pollster::block_on;
 
 fn d(s: &str) -> Domain {
@@ -81,7 +81,7 @@ fn basic_answers_and_ttls() {
     // line before: $TTL takes precedence, RFC 2308 §4).
     let mx = block_on(z.mx(&d("www.example.com"))).unwrap();
     assert_eq!(mx.records[0].preference, 10);
-    assert_eq!(mx.records[0].exchange, d("mail.example.com"));
+    assert_eq!(mx.records[0].exchange, Some(d("mail.example.com")));
     assert_eq!(mx.ttl, 3600);
     let two = block_on(z.a(&d("mail.example.com"))).unwrap();
     assert_eq!(two.len(), 2);
@@ -619,8 +619,8 @@ fn dnssec_records_may_sit_next_to_a_cname() {
     );
 }
 
-/// RFC 7505 §3: the null MX, `MX 0 .`, says a domain accepts no mail. `Mx` cannot hold it yet:
-/// the record loads without error and is not answered, and its owner still exists.
+/// RFC 7505 §3: the null MX, `MX 0 .`, says a domain accepts no mail: it loads and is answered
+/// as an MX record without exchange.
 #[test]
 fn null_mx_loads() {
     let z = ZoneResolver::parse(
@@ -630,10 +630,8 @@ fn null_mx_loads() {
     .unwrap();
     for name in ["nomail.example.com", "nomail2.example.com"] {
         assert_eq!(
-            block_on(z.mx(&d(name))),
-            Err(DnsError::NoData {
-                negative_ttl: Some(30)
-            }),
+            block_on(z.mx(&d(name))).unwrap().records,
+            [Mx::null(0)],
             "{name}"
         );
     }

@@ -1192,7 +1192,9 @@ impl CheckHost {
                         return;
                     }
                     mxs.sort_by_key(|m| m.preference);
-                    let names = mxs.into_iter().map(|m| m.exchange).collect();
+                    // RFC 7505 null MX (`MX 0 .`): the root has no address to look up, so it
+                    // matches nothing; the MX answer itself was not void.
+                    let names = mxs.into_iter().filter_map(|m| m.exchange).collect();
                     self.set_phase(Phase::MxHosts {
                         names,
                         next: 0,

@@ -99,7 +99,7 @@ fn hostile_resolver_is_bounded() {
             (0..10)
                 .map(|i| Mx {
                     preference: i,
-                    exchange: d(&format!("m{i}.example.net")),
+                    exchange: Some(d(&format!("m{i}.example.net"))),
                 })
                 .collect(),
             60,

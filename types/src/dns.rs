@@ -108,8 +108,33 @@ impl fmt::Debug for Txt {
 pub struct Mx {
     /// Lower values are preferred.
     pub preference: u16,
-    /// The mail exchanger's host name.
-    pub exchange: Domain,
+    /// The mail exchanger's host name, or `None` for the null MX of
+    /// [RFC 7505](https://www.rfc-editor.org/rfc/rfc7505) (`MX 0 .`: "this domain accepts no
+    /// mail"), whose exchange is the root, which no [`Domain`] names.
+    pub exchange: Option<Domain>,
+}
+
+impl Mx {
+    /// An MX record pointing at `exchange`.
+    pub fn new(preference: u16, exchange: Domain) -> Self {
+        Self {
+            preference,
+            exchange: Some(exchange),
+        }
+    }
+
+    /// The RFC 7505 null MX (`MX 0 .`) with the given preference.
+    pub fn null(preference: u16) -> Self {
+        Self {
+            preference,
+            exchange: None,
+        }
+    }
+
+    /// Whether this is an RFC 7505 null MX.
+    pub fn is_null(&self) -> bool {
+        self.exchange.is_none()
+    }
 }
 
 /// Why a lookup returned no records.

@@ -755,16 +755,11 @@ impl<'a> Reader<'a> {
                 };
                 let preference = parse_u16(pref.raw).ok_or_else(|| bad("bad preference"))?;
                 if !exchange.quoted && exchange.raw == b"." {
-                    // RFC 7505 null MX (`MX 0 .`, "no mail here"): `Mx` cannot represent an
-                    // exchange that is the root, so the record is dropped from answers. It is
-                    // kept as an opaque record only so that its owner still exists.
-                    return Ok(RecordData::Opaque { rtype: 15 });
+                    // RFC 7505 null MX (`MX 0 .`, "no mail here"): the exchange is the root.
+                    return Ok(RecordData::Mx(Mx::null(preference)));
                 }
                 let exchange = parse_name_token(exchange.raw, exchange.line, origin)?;
-                Ok(RecordData::Mx(Mx {
-                    preference,
-                    exchange,
-                }))
+                Ok(RecordData::Mx(Mx::new(preference, exchange)))
             }
             Rtype::Ptr | Rtype::Cname | Rtype::Ns => {
                 let [tok] = rd else {
