@@ -75,7 +75,7 @@ pub fn parse_xml(xml: &[u8]) -> Result<ParsedReport, Error> {
 /// As [`parse_xml`].
 pub fn parse_xml_with(xml: &[u8], limits: &Limits) -> Result<ParsedReport, Error> {
     let mut p = XmlParser::new(limits);
-    let decoded = decode_utf16(xml);
+    let decoded = decode_utf16(xml).or_else(|| decode_windows_1252(xml));
     let report = p.parse(decoded.as_deref().map_or(xml, str::as_bytes))?;
     Ok(ParsedReport {
         report,
@@ -1361,6 +1361,76 @@ fn decode_utf16(input: &[u8]) -> Option<String> {
     Some(
         char::decode_utf16(units)
             .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect(),
+    )
+}
+
+/// How far into the document the XML declaration's `encoding` is looked for (the declaration
+/// comes first, XML 1.0 §2.8; a byte order mark and some whitespace may precede it).
+const DECLARATION_SCAN: usize = 256;
+
+/// Windows-1252 code points for bytes 0x80..=0x9F (WHATWG Encoding Standard, index
+/// windows-1252; the five unassigned bytes map to the C1 control of the same value).
+const WINDOWS_1252_C1: [char; 32] = [
+    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}',
+    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
+];
+
+/// A document whose XML declaration names ISO-8859-1 / Latin-1 / Windows-1252 (reporters on
+/// Windows and some appliances write their org name that way) and whose bytes are not UTF-8
+/// is decoded as Windows-1252 (the WHATWG Encoding Standard maps all these labels to
+/// windows-1252, a superset of ISO-8859-1's printable range). A document that is valid UTF-8
+/// is kept as it is whatever it declares (ASCII-only reports are identical in both).
+fn decode_windows_1252(input: &[u8]) -> Option<String> {
+    if std::str::from_utf8(input).is_ok() {
+        return None;
+    }
+    let head = input.get(..DECLARATION_SCAN.min(input.len()))?;
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let decl_end = head.find("?>")?;
+    let decl = head.get(..decl_end)?;
+    if !decl
+        .trim_start_matches('\u{FEFF}')
+        .trim_start()
+        .starts_with("<?xml")
+    {
+        return None;
+    }
+    let at = decl.find("encoding")?;
+    let rest = decl
+        .get(at + "encoding".len()..)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let label = rest.get(1..)?.split(quote).next()?.trim();
+    let known = [
+        "iso-8859-1",
+        "iso8859-1",
+        "iso_8859-1",
+        "latin1",
+        "l1",
+        "windows-1252",
+        "cp1252",
+        "x-cp1252",
+        "us-ascii",
+        "ascii",
+    ];
+    if !known.contains(&label) {
+        return None;
+    }
+    Some(
+        input
+            .iter()
+            .map(|&b| match b {
+                0x80..=0x9F => WINDOWS_1252_C1
+                    .get(usize::from(b - 0x80))
+                    .copied()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER),
+                _ => char::from(b),
+            })
             .collect(),
     )
 }

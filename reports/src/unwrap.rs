@@ -55,6 +55,10 @@ pub fn detect_format(input: &[u8]) -> Result<Format, Error> {
     if body.first() == Some(&b'<') {
         return Ok(Format::Xml);
     }
+    if matches!(body.first(), Some(b'{' | b'[')) {
+        // JSON (an API error body, a converted report): no mail header starts this way.
+        return Err(Error::UnknownFormat(describe(body)));
+    }
     if body.starts_with(b"From ") || looks_like_header(body) {
         return Ok(Format::Email);
     }
@@ -228,16 +232,34 @@ impl Ctx<'_> {
         }
     }
 
+    /// Decompresses every member of a gzip file (RFC 1952 §2.2: "a gzip file consists of a
+    /// series of members"; some report writers append members). Bytes after the last member
+    /// that do not start another member (zero padding) are ignored.
     fn gunzip(&mut self, input: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut decoder = flate2::bufread::GzDecoder::new(input);
-        let total = input.len();
-        inflate(
-            &mut decoder,
-            |d| total.saturating_sub(d.get_ref().len()) as u64,
-            &mut self.decompressed,
-            self.limits,
-            Error::Gzip,
-        )
+        let mut out = Vec::new();
+        let mut rest = input;
+        // Each member is at least 18 bytes (RFC 1952 §2.3), so the loop is bounded by the
+        // input; the decompressed budget bounds the output.
+        while rest.starts_with(&[0x1f, 0x8b]) {
+            let mut decoder = flate2::bufread::GzDecoder::new(rest);
+            let total = rest.len();
+            let member = inflate(
+                &mut decoder,
+                |d| total.saturating_sub(d.get_ref().len()) as u64,
+                &mut self.decompressed,
+                self.limits,
+                Error::Gzip,
+            )?;
+            out.extend_from_slice(&member);
+            let left = decoder.get_ref().len();
+            if left >= rest.len() {
+                break;
+            }
+            rest = rest
+                .get(rest.len().saturating_sub(left)..)
+                .unwrap_or_default();
+        }
+        Ok(out)
     }
 
     fn unzip(
@@ -539,8 +561,15 @@ mod tests {
             Format::Email
         );
         assert_eq!(detect_format(b" \n\t").unwrap_err(), Error::Empty);
-        // "{\"json\"" is a syntactically valid field name: JSON is only refused later (no report).
-        assert_eq!(detect_format(b"{\"json\": 1}").unwrap(), Format::Email);
+        // JSON is refused up front, not read as a header block.
+        assert!(matches!(
+            detect_format(b"{\"json\": 1}"),
+            Err(Error::UnknownFormat(_))
+        ));
+        assert!(matches!(
+            detect_format(b"\n[1, 2]"),
+            Err(Error::UnknownFormat(_))
+        ));
         assert!(matches!(detect_format(b"hello: world"), Ok(Format::Email)));
         assert!(matches!(
             detect_format(b"no colon here"),

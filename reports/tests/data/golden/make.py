@@ -758,6 +758,287 @@ case("reject_encrypted.zip", bytes(_enc), err("zip"))
 case("reject_no_report.eml", mail("hello", [], single=(b"just text\n", "text", "plain")), err("no_report"))
 case("reject_corrupt.xml.gz", gz(BASE)[:10] + b"\xff" * 200, err("gzip"))
 
+# ---------------------------------------------------------------------------------------------
+# What large receivers actually send (shapes seen from Google, Outlook.com, Yahoo, Mail.ru,
+# GMX, appliances on Windows...), written from the RFC 7489 schema and these receivers' habits.
+# All use the legacy schema (no namespace); RW is the common report, RW_EXPECTED its reading
+# by hand: RFC 7489 requires fo, envelope_from and the SPF scope, so those three missing
+# elements are reported for every case that leaves them out (RW_MISSING).
+import struct as _struct
+import zlib as _zlib
+
+
+def rw(head='<?xml version="1.0" encoding="UTF-8" ?>\n', root="<feedback>",
+       version="  <version>1.0</version>\n", meta="", dates="<begin>1700000000</begin><end>1700086399</end>",
+       pp="<domain>example.com</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp><pct>100</pct>",
+       record=None, org="receiver.example"):
+    return (head + root + "\n" + version
+            + f"  <report_metadata>\n    <org_name>{org}</org_name>\n    <email>noreply@receiver.example</email>\n{meta}"
+            + f"    <report_id>123</report_id>\n    <date_range>{dates}</date_range>\n  </report_metadata>\n"
+            + f"  <policy_published>{pp}</policy_published>\n" + (RW_RECORD if record is None else record)
+            + "</feedback>\n")
+
+
+RW_RECORD = (
+    "  <record><row><source_ip>192.0.2.1</source_ip><count>2</count><policy_evaluated>"
+    "<disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>"
+    "<identifiers><header_from>example.com</header_from></identifiers>"
+    "<auth_results><dkim><domain>example.com</domain><result>pass</result><selector>s1</selector></dkim>"
+    "<spf><domain>example.com</domain><result>pass</result></spf></auth_results></record>\n"
+)
+RW_EXPECTED = {
+    "schema": "rfc7489",
+    "version": "1.0",
+    "report_metadata": {
+        "org_name": "receiver.example",
+        "email": "noreply@receiver.example",
+        "report_id": "123",
+        "date_range": {"begin": 1700000000, "end": 1700086399},
+    },
+    "policy_published": {"domain": "example.com", "adkim": "r", "aspf": "r", "p": "none", "sp": "none", "pct": 100},
+    "records": [
+        {
+            "row": {
+                "source_ip": "192.0.2.1",
+                "count": 2,
+                "policy_evaluated": {"disposition": "none", "dkim": "pass", "spf": "pass"},
+            },
+            "identifiers": {"header_from": "example.com"},
+            "auth_results": {
+                "dkim": [{"domain": "example.com", "selector": "s1", "result": "pass"}],
+                "spf": [{"domain": "example.com", "result": "pass"}],
+            },
+        }
+    ],
+}
+RW_MISSING = [
+    d("missing_element", "feedback/policy_published/fo"),
+    d("missing_element", R1 + "/identifiers/envelope_from"),
+    d("missing_element", R1 + "/auth_results/spf[1]/scope"),
+]
+
+
+def rwe(mutate=None):
+    e = copy.deepcopy(RW_EXPECTED)
+    if mutate:
+        mutate(e)
+    return e
+
+
+RW = rw()
+
+
+# Google style: extra_contact_info, np (an RFC 9990 element in a legacy report).
+def _google(e):
+    e["report_metadata"]["extra_contact_info"] = "https://support.google.com/a/answer/2466580"
+    e["policy_published"]["np"] = "none"
+
+
+case(
+    "rw_google.xml",
+    rw(meta="    <extra_contact_info>https://support.google.com/a/answer/2466580</extra_contact_info>\n",
+       pp="<domain>example.com</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp><pct>100</pct><np>none</np>"),
+    ok(rep(rwe(_google), [d("other_schema_element", "feedback/policy_published/np")] + RW_MISSING)),
+)
+
+
+# Outlook.com style: xmlns:xsd / xmlns:xsi attributes on <feedback>, fo, envelope_to, scope:
+# a complete RFC 7489 report, so no defect at all.
+def _outlook(e):
+    e["policy_published"]["fo"] = "0"
+    e["records"][0]["identifiers"]["envelope_to"] = "outlook.com"
+    e["records"][0]["identifiers"]["envelope_from"] = "example.com"
+    e["records"][0]["auth_results"]["spf"][0]["scope"] = "mfrom"
+
+
+case(
+    "rw_outlook.xml",
+    rw(head='<?xml version="1.0"?>\n',
+       root='<feedback xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+       pp="<domain>example.com</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp><pct>100</pct><fo>0</fo>",
+       record=RW_RECORD.replace("<identifiers>",
+                                "<identifiers><envelope_to>outlook.com</envelope_to><envelope_from>example.com</envelope_from>")
+       .replace("<spf><domain>example.com</domain>", "<spf><domain>example.com</domain><scope>mfrom</scope>")),
+    ok(rep(rwe(_outlook))),
+)
+
+
+# Yahoo style: no <version>, dates on their own indented lines, empty <human_result></human_result>.
+def _yahoo(e):
+    del e["version"]
+    e["records"][0]["auth_results"]["dkim"][0]["human_result"] = ""
+
+
+case(
+    "rw_yahoo.xml",
+    rw(head='<?xml version="1.0"?>\n', version="",
+       dates="\n      <begin>1700000000</begin>\n      <end>1700086399</end>\n    ",
+       record=RW_RECORD.replace("<selector>s1</selector>", "<selector>s1</selector><human_result></human_result>")),
+    ok(rep(rwe(_yahoo), RW_MISSING + [d("missing_element", "feedback/version")])),
+)
+
+
+# Mail.ru style: an empty <sp/> (kept as written: "" is no policy token) and a DKIM result
+# without selector but with an empty <human_result/>. RFC 7489 makes selector optional.
+def _mailru(e):
+    e["policy_published"]["sp"] = ""
+    e["records"][0]["auth_results"]["dkim"][0] = {"domain": "example.com", "result": "pass", "human_result": ""}
+
+
+case(
+    "rw_mailru.xml",
+    rw(pp="<domain>example.com</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp/><pct>100</pct>",
+       record=RW_RECORD.replace("<selector>s1</selector>", "<human_result/>")),
+    ok(rep(rwe(_mailru), [d("unknown_value", "feedback/policy_published/sp", "")] + RW_MISSING)),
+)
+
+
+# An IPv6 source written in upper case without zero compression: the same address (RFC 5952
+# §4 text form in the output), not a defect.
+def _v6(e):
+    e["records"][0]["row"]["source_ip"] = "2001:db8::1"
+
+
+case("rw_ipv6_upper.xml", RW.replace("192.0.2.1", "2001:DB8:0:0:0:0:0:1"), ok(rep(rwe(_v6), RW_MISSING)))
+
+
+# Override reasons receivers use: local_policy with an ARC comment, trusted_forwarder,
+# mailing_list with an empty comment.
+def _reasons(e):
+    e["records"][0]["row"]["policy_evaluated"]["reasons"] = [
+        {"type": "local_policy", "comment": "arc=pass"},
+        {"type": "trusted_forwarder"},
+        {"type": "mailing_list", "comment": ""},
+    ]
+
+
+case(
+    "rw_reasons.xml",
+    RW.replace("<spf>pass</spf></policy_evaluated>",
+               "<spf>pass</spf><reason><type>local_policy</type><comment>arc=pass</comment></reason>"
+               "<reason><type>trusted_forwarder</type></reason>"
+               "<reason><type>mailing_list</type><comment></comment></reason></policy_evaluated>"),
+    ok(rep(rwe(_reasons), RW_MISSING)),
+)
+
+
+# Two DKIM signatures and two SPF results (mfrom missing its scope, helo with it).
+def _multi(e):
+    e["records"][0]["auth_results"]["dkim"].append(
+        {"domain": "esp.example.net", "selector": "k2", "result": "fail",
+         "human_result": "signature verification failed"})
+    e["records"][0]["auth_results"]["spf"].append(
+        {"domain": "mx.example.com", "scope": "helo", "result": "neutral"})
+
+
+case(
+    "rw_multi_auth.xml",
+    RW.replace("</selector></dkim>", "</selector></dkim><dkim><domain>esp.example.net</domain><result>fail</result><selector>k2</selector>"
+               "<human_result>signature verification failed</human_result></dkim>")
+    .replace("</auth_results>", "<spf><domain>mx.example.com</domain><scope>helo</scope><result>neutral</result></spf>"
+             "</auth_results>"),
+    ok(rep(rwe(_multi), RW_MISSING)),
+)
+
+# CRLF line ends everywhere; CRLF + a UTF-8 byte order mark.
+case("rw_crlf.xml", RW.replace("\n", "\r\n"), ok(rep(rwe(), RW_MISSING)))
+case("rw_crlf_bom.xml", b"\xef\xbb\xbf" + RW.replace("\n", "\r\n").encode(),
+     ok(rep(rwe(), [d("byte_order_mark", "")] + RW_MISSING)))
+
+
+# Declared windows-1252 / ISO-8859-1 with non-ASCII org names: decoded as declared.
+def _org(name):
+    def m(e):
+        e["report_metadata"]["org_name"] = name
+    return m
+
+
+case(
+    "rw_windows_1252.xml",
+    rw(head='<?xml version="1.0" encoding="windows-1252"?>\n', org="Soci\u00e9t\u00e9 \u2013 Mail \u20ac").encode("cp1252"),
+    ok(rep(rwe(_org("Soci\u00e9t\u00e9 \u2013 Mail \u20ac")), RW_MISSING)),
+)
+case(
+    "rw_iso_8859_1.xml",
+    rw(head="<?xml version='1.0' encoding='ISO-8859-1'?>\n", org="M\u00fcller & S\u00f6hne GmbH".replace("&", "&amp;"))
+    .encode("latin-1"),
+    ok(rep(rwe(_org("M\u00fcller & S\u00f6hne GmbH")), RW_MISSING)),
+)
+
+# gzip variants: FNAME set (Python writes it when given a file name), FEXTRA (built by hand,
+# RFC 1952 §2.3.1.1), two members (RFC 1952 §2.2), zero padding after the member.
+_rwb = RW.encode()
+_gzname = "receiver.example!example.com!1700000000!1700086399.xml"
+_fb = io.BytesIO()
+with gzip.GzipFile(filename=_gzname, fileobj=_fb, mode="wb", mtime=0) as _f:
+    _f.write(_rwb)
+case("rw_fname.xml.gz", _fb.getvalue(), ok(rep(rwe(), RW_MISSING, source="gzip")))
+_co = _zlib.compressobj(9, _zlib.DEFLATED, -15)
+_raw = _co.compress(_rwb) + _co.flush()
+_extra = b"AB" + _struct.pack("<H", 4) + b"test"
+case(
+    "rw_fextra.gz",
+    b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff" + _struct.pack("<H", len(_extra)) + _extra + _raw
+    + _struct.pack("<II", _zlib.crc32(_rwb), len(_rwb)),
+    ok(rep(rwe(), RW_MISSING, source="gzip")),
+)
+case("rw_multimember.gz", gz(_rwb[:300]) + gz(_rwb[300:]), ok(rep(rwe(), RW_MISSING, source="gzip")))
+case("rw_padded.gz", gz(_rwb) + b"\x00" * 512, ok(rep(rwe(), RW_MISSING, source="gzip")))
+
+# A zip written on Windows: "\" as separator in the entry name (kept as written in the source).
+_wb = io.BytesIO()
+with zipfile.ZipFile(_wb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    _zi = zipfile.ZipInfo("reports\\" + _gzname)
+    _zi.create_system = 0
+    _zi.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(_zi, RW)
+case("rw_windows.zip", _wb.getvalue(), ok(rep(rwe(), RW_MISSING, source="zip:reports\\" + _gzname)))
+
+# E-mail wrappers: zip as application/octet-stream, as application/x-zip-compressed, an
+# RFC 2231 encoded file name, a text/xml inline part, the XML as the whole body without MIME.
+_zb = io.BytesIO()
+with zipfile.ZipFile(_zb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr(_gzname, RW)
+_rwzip = _zb.getvalue()
+_zn = "receiver.example!example.com!1700000000!1700086399.zip"
+case("rw_octet_stream.eml", mail("Report Domain: example.com", [(_rwzip, "application", "octet-stream", _zn)]),
+     ok(rep(rwe(), RW_MISSING, source=f"mime[2]({_zn})>zip:{_gzname}")))
+case("rw_x_zip.eml", mail("Report Domain: example.com", [(_rwzip, "application", "x-zip-compressed", "report.zip")]),
+     ok(rep(rwe(), RW_MISSING, source=f"mime[2](report.zip)>zip:{_gzname}")))
+_m2231 = mail("Report Domain: example.com", [(_rwzip, "application", "zip", ("utf-8", "", "r\u00e9sum\u00e9 report.zip"))])
+assert b"filename*" in _m2231
+case("rw_rfc2231_name.eml", _m2231,
+     ok(rep(rwe(), RW_MISSING, source=f"mime[2](r\u00e9sum\u00e9 report.zip)>zip:{_gzname}")))
+_mi = email.message.EmailMessage(policy=email.policy.SMTP)
+_mi["From"] = "dmarc@receiver.example"
+_mi["Subject"] = "Report Domain: example.com"
+_mi.set_content("see the report below\n")
+_mi.add_attachment(_rwb, maintype="text", subtype="xml", disposition="inline")
+case("rw_inline_text_xml.eml", _mi.as_bytes(), ok(rep(rwe(), RW_MISSING, source="mime[2]")))
+case(
+    "rw_bare_body.eml",
+    "From: dmarc@receiver.example\r\nTo: rua@example.com\r\nSubject: Report Domain: example.com\r\n"
+    "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\n" + RW.replace("\n", "\r\n"),
+    ok(rep(rwe(), RW_MISSING, source="mime[0]")),
+)
+
+# Inputs that are not reports at all: rejected with a reason.
+case("reject_rw_truncated.xml", RW[:300], err("truncated"))
+case("reject_rw.json", '{"feedback": {"report_metadata": {}}}\n', err("unknown_format"))
+case("reject_rw_html_doctype.html",
+     "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>502</body></html>\n", err("doctype"))
+case("reject_rw_html.html", "<html><head><title>Error</title></head><body>oops<br></body></html>\n",
+     err("not_a_report"))
+_eb = io.BytesIO()
+zipfile.ZipFile(_eb, "w").close()
+case("reject_rw_empty.zip", _eb.getvalue(), err("no_report"))
+_pb = io.BytesIO()
+with zipfile.ZipFile(_pb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr("report.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+case("reject_rw_pdf.zip", _pb.getvalue(), err("no_report"))
+case("reject_rw_garbage.gz", gz(bytes(range(256)) * 4), err("unknown_format"))
+case("reject_rw_empty.gz", gz(b""), err("empty"))
+
 if __name__ == "__main__":
     for name, (data, expected) in sorted(OUT.items()):
         with open(name, "wb") as f:
