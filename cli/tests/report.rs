@@ -384,3 +384,39 @@ fn bombs_fail_fast_under_a_memory_cap() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every golden input goes through `mailward report parse --json` as the held-out corpus
+/// will: the valid ones exit 0 with exactly the hand-written expected reports (see
+/// `reports/tests/data/golden/make.py`), the `reject_*` ones exit 1 with the expected error
+/// kind named in the reason.
+#[test]
+fn parse_every_golden_input() {
+    let dir = golden("");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".json") && !n.ends_with(".failed") && !n.ends_with(".py"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 80, "golden inputs missing: {names:?}");
+    for name in &names {
+        let path = dir.join(name);
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        let out = run(&["report", "parse", "--json", path.to_str().unwrap()]);
+        let v = json(&out);
+        let entry = &v[0];
+        if let Some(kind) = expected["error"].as_str() {
+            assert_eq!(out.status.code(), Some(1), "{name}: {entry}");
+            let reason = entry["error"].as_str().unwrap_or_default();
+            assert!(
+                reason.ends_with(&format!("[{kind}]")),
+                "{name}: expected [{kind}], got {reason:?}"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{name}: {entry}");
+            assert_eq!(entry["reports"], expected["reports"], "{name}");
+        }
+    }
+}
