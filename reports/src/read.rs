@@ -1344,12 +1344,20 @@ impl<'l> XmlParser<'l> {
 }
 
 /// A document starting with a UTF-16 byte order mark (XML 1.0 §4.3.3: UTF-16 documents "MUST
-/// begin with the Byte Order Mark") is decoded to UTF-8; unpaired surrogates become U+FFFD.
+/// begin with the Byte Order Mark"), or with an XML declaration in UTF-16 without one (the
+/// autodetection table of XML 1.0 Appendix F.1), is decoded to UTF-8; unpaired surrogates
+/// become U+FFFD.
 fn decode_utf16(input: &[u8]) -> Option<String> {
     let (le, body) = if let Some(b) = input.strip_prefix(&[0xFF, 0xFE]) {
         (true, b)
     } else if let Some(b) = input.strip_prefix(&[0xFE, 0xFF]) {
         (false, b)
+    } else if input.starts_with(b"<\0?\0") {
+        // XML 1.0 Appendix F.1: `3C 00 3F 00` is UTF-16LE without a byte order mark.
+        (true, input)
+    } else if input.starts_with(b"\0<\0?") {
+        // ... and `00 3C 00 3F` UTF-16BE.
+        (false, input)
     } else {
         return None;
     };

@@ -42,8 +42,13 @@ pub fn detect_format(input: &[u8]) -> Result<Format, Error> {
     if input.starts_with(b"PK\x03\x04") || input.starts_with(b"PK\x05\x06") {
         return Ok(Format::Zip);
     }
-    if input.starts_with(&[0xFF, 0xFE]) || input.starts_with(&[0xFE, 0xFF]) {
-        // UTF-16 byte order mark: only XML is expected in UTF-16 here.
+    if input.starts_with(&[0xFF, 0xFE])
+        || input.starts_with(&[0xFE, 0xFF])
+        || input.starts_with(b"<\0?\0")
+        || input.starts_with(b"\0<\0?")
+    {
+        // UTF-16 byte order mark, or an XML declaration in UTF-16 without one (XML 1.0
+        // Appendix F.1): only XML is expected in UTF-16 here.
         return Ok(Format::Xml);
     }
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);

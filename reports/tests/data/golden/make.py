@@ -1163,6 +1163,18 @@ _mp.add_attachment(b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", 
 case("reject_rw_pdf.eml", _mp.as_bytes(), err("no_report"))
 case("reject_rw_truncated_trailer.gz", gz(_rwb)[:-8], err("truncated"))
 
+# UTF-16 without a byte order mark (XML 1.0 Appendix F.1 autodetection from "<?"), both orders.
+_u16 = RW.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+case("rw_utf16le_no_bom.xml", _u16.encode("utf-16-le"), ok(rep(rwe(), RW_MISSING)))
+case("rw_utf16be_no_bom.xml", _u16.encode("utf-16-be"), ok(rep(rwe(), RW_MISSING)))
+
+# Declares ISO-8859-1 but the bytes are UTF-8 (a frequent mislabel): valid UTF-8 is kept.
+case(
+    "rw_latin1_label_utf8_bytes.xml",
+    rw(head='<?xml version="1.0" encoding="ISO-8859-1"?>\n', org="r\u00e9ceiver.example").encode("utf-8"),
+    ok(rep(rwe(_org("r\u00e9ceiver.example")), RW_MISSING)),
+)
+
 if __name__ == "__main__":
     for name, (data, expected) in sorted(OUT.items()):
         with open(name, "wb") as f:
