@@ -376,11 +376,15 @@ impl Ctx<'_> {
                         Ok(Format::Gzip | Format::Zip) => true,
                         Ok(Format::Xml) => {
                             // Only XML whose root looks like a report; HTML bodies are skipped.
-                            find(
-                                data.get(..data.len().min(4096)).unwrap_or_default(),
-                                b"feedback",
-                            )
-                            .is_some()
+                            // The name is looked for in UTF-8 and in both UTF-16 orders.
+                            let head = data.get(..data.len().min(4096)).unwrap_or_default();
+                            [
+                                &b"feedback"[..],
+                                b"f\0e\0e\0d\0b\0a\0c\0k\0",
+                                b"\0f\0e\0e\0d\0b\0a\0c\0k",
+                            ]
+                            .iter()
+                            .any(|name| find(head, name).is_some())
                         }
                         _ => false,
                     };

@@ -1175,6 +1175,10 @@ case(
     ok(rep(rwe(_org("r\u00e9ceiver.example")), RW_MISSING)),
 )
 
+# A UTF-16 XML attachment (with its byte order mark) in an e-mail.
+_m16 = mail("Report Domain: example.com", [(b"\xff\xfe" + _u16.encode("utf-16-le"), "application", "xml", "r.xml")])
+case("rw_utf16_attachment.eml", _m16, ok(rep(rwe(), RW_MISSING, source="mime[2](r.xml)")))
+
 if __name__ == "__main__":
     for name, (data, expected) in sorted(OUT.items()):
         with open(name, "wb") as f:
