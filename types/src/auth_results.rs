@@ -484,7 +484,7 @@ impl<'a> Parser<'a> {
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
                 '\r' | '\n' => {}
-                other => text.push(other),
+                other => text.push(clean_char(other)),
             }
         }
     }
@@ -530,7 +530,7 @@ impl<'a> Parser<'a> {
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
                 Some('\r' | '\n') => {}
-                Some(c) => out.push(c),
+                Some(c) => out.push(clean_char(c)),
             }
         }
     }
@@ -543,7 +543,8 @@ impl<'a> Parser<'a> {
         }
         let start = self.pos;
         while let Some(c) = self.peek() {
-            if c.is_whitespace() || c == ';' || c == '(' || c == '"' {
+            // A token holds no CTLs (RFC 2045); a control octet ends the value.
+            if c.is_whitespace() || c.is_control() || c == ';' || c == '(' || c == '"' {
                 break;
             }
             self.pos += c.len_utf8();
@@ -794,6 +795,23 @@ mod tests {
         // Binary garbage: an error, never a panic.
         let junk: String = (0u8..=255).map(char::from).collect();
         assert!(AuthenticationResults::parse(&junk).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_not_values() {
+        // Found by fuzz target types_auth_results_roundtrip: an unquoted authserv-id with a
+        // control octet. RFC 2045 `token` excludes CTLs, so the value ends there.
+        assert_eq!(
+            AuthenticationResults::parse("example\x0forg; none")
+                .unwrap_err()
+                .kind,
+            ParseErrorKind::ExpectedSemicolon
+        );
+        // Inside quoted strings and comments they are read as spaces, as they are written.
+        let ar = AuthenticationResults::parse("\"a\x01b\"; spf=pass (c\x02d)").unwrap();
+        assert_eq!(ar.authserv_id, "a b");
+        assert_eq!(ar.results[0].comment.as_deref(), Some("c d"));
+        assert_eq!(AuthenticationResults::parse(&ar.to_string()).unwrap(), ar);
     }
 
     #[test]
