@@ -480,7 +480,7 @@ impl<'a> Parser<'a> {
                 '\\' => match self.bump() {
                     // A quoted CR or LF is folding, not content (quoted-pair takes VCHAR / WSP).
                     Some('\r' | '\n') => {}
-                    Some(q) => text.push(q),
+                    Some(q) => text.push(clean_char(q)),
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
                 '\r' | '\n' => {}
@@ -526,7 +526,7 @@ impl<'a> Parser<'a> {
                 Some('"') => return Ok(out),
                 Some('\\') => match self.bump() {
                     Some('\r' | '\n') => {}
-                    Some(q) => out.push(q),
+                    Some(q) => out.push(clean_char(q)),
                     None => return Err(self.err(ParseErrorKind::Unterminated)),
                 },
                 Some('\r' | '\n') => {}
@@ -812,6 +812,10 @@ mod tests {
         assert_eq!(ar.authserv_id, "a b");
         assert_eq!(ar.results[0].comment.as_deref(), Some("c d"));
         assert_eq!(AuthenticationResults::parse(&ar.to_string()).unwrap(), ar);
+        // Also when quoted with a backslash (quoted-pair), in a comment and in a quoted string.
+        let ar = AuthenticationResults::parse("\"a\\\x08b\"; spf=pass (c\\\x08d)").unwrap();
+        assert_eq!(ar.authserv_id, "a b");
+        assert_eq!(ar.results[0].comment.as_deref(), Some("c d"));
     }
 
     #[test]
