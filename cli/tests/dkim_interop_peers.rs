@@ -29,6 +29,9 @@ use std::process::Command;
 
 use mailward_dkim::{SigningKey, key_record_text, master_file_entry};
 
+#[path = "support/hard_messages.rs"]
+mod hard_messages;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mailward");
 const DOMAIN: &str = "interop.example";
 /// (algorithm, selector, key file in `dkim/tests/data`).
@@ -244,7 +247,7 @@ fn available(peer: &Peer) -> bool {
     ok
 }
 
-/// The hard messages, CRLF unless the name says LF.
+/// The shared hard messages plus the cases only these peers get, CRLF unless the name says LF.
 fn messages() -> Vec<(&'static str, Vec<u8>)> {
     let crlf = |s: &str| s.replace('\n', "\r\n").into_bytes();
     let base_headers = "From: Alice Example <alice@interop.example>\n\
@@ -252,61 +255,8 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
                         Subject: interop\n\
                         Date: Sat, 28 Nov 2026 10:00:00 +0000\n\
                         Message-ID: <m1@interop.example>\n";
-    let long_line = "x".repeat(1500);
-    let mut eight_bit = crlf(&format!(
-        "{base_headers}MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n"
-    ));
-    eight_bit.extend_from_slice(b"Gr\xfc\xdfe aus K\xf6ln \xe2\x82\xac\r\n\xff\xfe\x80 end\r\n");
-    vec![
-        ("plain", crlf(&format!("{base_headers}\nHello.\n"))),
-        (
-            "folded_whitespace_headers",
-            crlf(
-                "From:   Alice  Example\t <alice@interop.example>  \n\
-                 To: bob@example.net,\n  \tcarol@example.net ,\n        dave@example.net\n\
-                 Subject:    Hello \t  world  \n\t  continued   here\t\n\
-                 Date: Sat, 28 Nov 2026 10:00:00 +0000\n\
-                 Message-ID:\n <m2@interop.example>\n\n\
-                 body  with   spaces \t\n\tand tabs\t \n",
-            ),
-        ),
-        (
-            "duplicate_headers",
-            crlf(&format!(
-                "Received: from a by b; Sat, 28 Nov 2026 10:00:00 +0000\n\
-                 Received: from c by d; Sat, 28 Nov 2026 09:59:00 +0000\n\
-                 {base_headers}Cc: one@example.net\nCc: two@example.net\nX-Dup: 1\nX-Dup: 2\n\nbody\n"
-            )),
-        ),
-        (
-            "long_lines",
-            crlf(&format!(
-                "{base_headers}X-Long: {long_line}\n\n{long_line}\nshort\n{long_line} \n"
-            )),
-        ),
-        ("empty_body", crlf(&format!("{base_headers}\n"))),
-        (
-            "trailing_blank_lines",
-            crlf(&format!("{base_headers}\ntext\n\n\n \n\t\n  \t \n\n")),
-        ),
-        (
-            "whitespace_only_body",
-            crlf(&format!("{base_headers}\n \n\t\n\n")),
-        ),
-        (
-            "no_final_newline",
-            crlf(&format!(
-                "{base_headers}\nfirst\nlast  line \t without newline"
-            )),
-        ),
-        ("eight_bit_body", eight_bit),
-        (
-            "lf_only",
-            format!(
-                "{base_headers}Subject2:  folded\n  value \n\nline one  \n\n\tline  three\n\n\n"
-            )
-            .into_bytes(),
-        ),
+    let mut all = hard_messages::hard_messages();
+    all.extend(vec![
         // New here: trailing WSP on the unterminated last line. Under relaxed body
         // canonicalization RFC 6376 section 3.4.4 deletes all WSP at the end of a line; whether an
         // unterminated last line is a "line" is where implementations differ.
@@ -377,7 +327,8 @@ fn messages() -> Vec<(&'static str, Vec<u8>)> {
             "lf_only_no_final_newline",
             format!("{base_headers}\nfirst  \nlast\t").into_bytes(),
         ),
-    ]
+    ]);
+    all
 }
 
 fn has_world_writable_ancestor(path: &Path) -> bool {
