@@ -126,6 +126,14 @@ fn whole<'a, T>(
 /// record           = version terms *SP
 /// ```
 fn record(text: &str) -> Result<SpfRecord, ParseError> {
+    match record_fast(text) {
+        Some(r) => Ok(r),
+        None => record_general(text),
+    }
+}
+
+/// [`record`] by the rule functions alone: splits on spaces, then parses term by term.
+fn record_general(text: &str) -> Result<SpfRecord, ParseError> {
     let rest = match version(text) {
         Ok((rest, _)) => rest,
         Err(_) => return Err(ParseError::new(0, ParseErrorKind::Version, text)),
@@ -225,12 +233,6 @@ fn terms(text: &str, base: usize) -> Result<Vec<Term>, ParseError> {
 
 /// One term: `directive / modifier`, the whole piece consumed.
 fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
-    if let Some(d) = fast_directive(piece) {
-        return Ok(Term::Directive(d));
-    }
-    if let Some(spec) = fast_redirect(piece) {
-        return Ok(Term::Modifier(Modifier::Redirect(spec)));
-    }
     // RFC 7208 §4.6.1: "Modifiers always contain an equals ('=') character immediately after
     // the name, and before any ":" or "/" characters"; a directive never has '=' before its
     // first ':' or '/'. So the first of "=:/" decides which alternative can match, and only
@@ -277,131 +279,221 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast paths: the terms that make up most published records (`ip4:`, `ip6:`, `include:` with a
-// macro-free domain-spec, `all`), read by hand without nom. They accept a subset of what the
-// rule functions accept and build the same value (property-tested against them); anything else,
-// including every error, goes to the general parser, which also names the error.
+// Fast path: one pass over the record that validates and builds the terms that make up most
+// published records (`ip4:`, `ip6:`, `include:` / `ptr:` / `redirect=` with a macro-free
+// domain-spec, `all`, `a`, `mx`, `ptr`), read octet by octet without nom and without splitting
+// the record first. Other terms (macros, `exp=`, `a:`/`mx:` with CIDR lengths, …) go to the rule
+// functions one by one. The fast path accepts a subset of what the rule functions accept and
+// builds the same value (property-tested against them); at the first doubt (any error, a
+// duplicate modifier, an unusual octet) it gives up and the whole record is parsed again by the
+// general path, which finds and names the error exactly as before.
 
-/// `[ qualifier ] ( all / ip4 / ip6 / include )` for the common forms, or `None`.
-fn fast_directive(piece: &str) -> Option<Directive> {
-    let (qualifier, rest) = match piece.as_bytes().first()? {
-        b'+' => (Qualifier::Pass, piece.get(1..)?),
-        b'-' => (Qualifier::Fail, piece.get(1..)?),
-        b'~' => (Qualifier::SoftFail, piece.get(1..)?),
-        b'?' => (Qualifier::Neutral, piece.get(1..)?),
-        _ => (Qualifier::Pass, piece),
-    };
-    let mechanism = if rest.eq_ignore_ascii_case("all") {
-        Mechanism::All
-    } else if rest.eq_ignore_ascii_case("a") {
-        Mechanism::A(None, DualCidr::default())
-    } else if rest.eq_ignore_ascii_case("mx") {
-        Mechanism::Mx(None, DualCidr::default())
-    } else if rest.eq_ignore_ascii_case("ptr") {
-        Mechanism::Ptr(None)
-    } else {
-        let colon = rest.bytes().position(|b| b == b':')?;
-        let (name, arg) = (rest.get(..colon)?, rest.get(colon + 1..)?);
-        if name.eq_ignore_ascii_case("ip4") {
-            let (net, len) = split_cidr(arg, 32, 1)?;
-            Mechanism::Ip4(fast_ip4(net)?, len)
-        } else if name.eq_ignore_ascii_case("ip6") {
-            let (net, len) = split_cidr(arg, 128, 2)?;
-            if net.is_empty() || !net.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
-                return None;
-            }
-            Mechanism::Ip6(hex_ipv6(net)?, len)
-        } else if name.eq_ignore_ascii_case("include") {
-            Mechanism::Include(fast_literal_domain_spec(arg)?)
-        } else if name.eq_ignore_ascii_case("ptr") {
-            Mechanism::Ptr(Some(fast_literal_domain_spec(arg)?))
-        } else {
+/// The whole record in one pass, or `None` (then [`record`] decides).
+fn record_fast(text: &str) -> Option<SpfRecord> {
+    let b = text.as_bytes();
+    if !b.get(..6)?.eq_ignore_ascii_case(b"v=spf1") {
+        return None;
+    }
+    // Presized from the length, without a counting pass over the text: published terms and
+    // their space average well over 16 octets.
+    let mut out = Vec::with_capacity(b.len() / 16 + 1);
+    let mut seen_redirect = false;
+    let mut seen_exp = false;
+    let mut i = 6;
+    // Each turn consumes at least one octet (a space, or a non-empty term), so the loop ends
+    // within `b.len()` turns.
+    while i < b.len() {
+        // RFC 7208 §12: "terms = *( 1*SP ( directive / modifier ) )", then "*SP".
+        if b.get(i) != Some(&b' ') {
             return None;
         }
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let rest = text.get(i..)?;
+        let (t, len) = match fast_term(rest) {
+            Some(hit) => hit,
+            None => {
+                let len = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
+                let piece = rest.get(..len)?;
+                // RFC 7208 §3.1: visible US-ASCII only (the general path reports the error).
+                if !piece.bytes().all(|c| matches!(c, b'!'..=b'~')) {
+                    return None;
+                }
+                (term(piece, i).ok()?, len)
+            }
+        };
+        match &t {
+            // RFC 7208 §6: redirect= and exp= at most once each (the general path names it).
+            Term::Modifier(Modifier::Redirect(_)) if seen_redirect => return None,
+            Term::Modifier(Modifier::Explanation(_)) if seen_exp => return None,
+            Term::Modifier(Modifier::Redirect(_)) => seen_redirect = true,
+            Term::Modifier(Modifier::Explanation(_)) => seen_exp = true,
+            _ => {}
+        }
+        out.push(t);
+        i += len.max(1);
+    }
+    Some(SpfRecord { terms: out })
+}
+
+/// One common term at the start of `s` (the rest of the record), ending at a space or the end:
+/// the term and its length in octets, or `None`.
+fn fast_term(s: &str) -> Option<(Term, usize)> {
+    let b = s.as_bytes();
+    let (qualifier, q) = match b.first()? {
+        b'+' => (Qualifier::Pass, 1),
+        b'-' => (Qualifier::Fail, 1),
+        b'~' => (Qualifier::SoftFail, 1),
+        b'?' => (Qualifier::Neutral, 1),
+        _ => (Qualifier::Pass, 0),
     };
-    Some(Directive {
+    let rest = b.get(q..)?;
+    let n = rest
+        .iter()
+        .position(|c| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let name = rest.get(..n)?;
+    let at = q + n;
+    let is = |w: &[u8]| name.eq_ignore_ascii_case(w);
+    let (mechanism, end) = match b.get(at) {
+        None | Some(b' ') => {
+            let m = if is(b"all") {
+                Mechanism::All
+            } else if is(b"a") {
+                Mechanism::A(None, DualCidr::default())
+            } else if is(b"mx") {
+                Mechanism::Mx(None, DualCidr::default())
+            } else if is(b"ptr") {
+                Mechanism::Ptr(None)
+            } else {
+                return None;
+            };
+            (m, at)
+        }
+        Some(b':') => {
+            let p = at + 1;
+            if is(b"ip4") {
+                let (net, p) = ip4_at(b, p)?;
+                let (len, p) = cidr_at(b, p, 32, 1)?;
+                (Mechanism::Ip4(net, len), p)
+            } else if is(b"ip6") {
+                let tail = b.get(p..)?;
+                let e = p + tail
+                    .iter()
+                    .position(|c| !(c.is_ascii_hexdigit() || *c == b':'))
+                    .unwrap_or(tail.len());
+                let net = hex_ipv6(b.get(p..e)?)?;
+                let (len, p) = cidr_at(b, e, 128, 2)?;
+                (Mechanism::Ip6(net, len), p)
+            } else if is(b"include") {
+                let (spec, p) = literal_domain_spec_at(s, p)?;
+                (Mechanism::Include(spec), p)
+            } else if is(b"ptr") {
+                let (spec, p) = literal_domain_spec_at(s, p)?;
+                (Mechanism::Ptr(Some(spec)), p)
+            } else {
+                return None;
+            }
+        }
+        Some(b'=') if q == 0 && is(b"redirect") => {
+            let (spec, p) = literal_domain_spec_at(s, at + 1)?;
+            return ends_at(b, p).then_some((Term::Modifier(Modifier::Redirect(spec)), p));
+        }
+        _ => return None,
+    };
+    let d = Directive {
         qualifier,
         mechanism,
-    })
-}
-
-/// `redirect=` with a macro-free domain-spec, or `None`.
-fn fast_redirect(piece: &str) -> Option<MacroString> {
-    let name = piece.get(..9)?;
-    if !name.eq_ignore_ascii_case("redirect=") {
-        return None;
-    }
-    fast_literal_domain_spec(piece.get(9..)?)
-}
-
-/// `network [ "/" cidr ]` where the cidr value is `"0" / %x31-39 0*<extra>DIGIT`, at most
-/// `max` (the `ip4-cidr-length` / `ip6-cidr-length` rules).
-fn split_cidr(arg: &str, max: u8, extra: usize) -> Option<(&str, Option<u8>)> {
-    let Some(slash) = arg.bytes().position(|b| b == b'/') else {
-        return Some((arg, None));
     };
-    let (net, len) = (arg.get(..slash)?, arg.get(slash + 1..)?);
-    let b = len.as_bytes();
-    let ok = !b.is_empty()
-        && b.len() <= extra + 1
-        && b.iter().all(u8::is_ascii_digit)
-        && (b.len() == 1 || b.first() != Some(&b'0'));
-    if !ok {
-        return None;
-    }
-    let v = len.parse::<u8>().ok().filter(|v| *v <= max)?;
-    Some((net, Some(v)))
+    ends_at(b, end).then_some((Term::Directive(d), end))
 }
 
-/// `ip4-network` (four `qnum`s: one to three digits, no leading zero, at most 255).
-fn fast_ip4(s: &str) -> Option<Ipv4Addr> {
+/// Whether a term ends at `p` (a space or the end of the record).
+fn ends_at(b: &[u8], p: usize) -> bool {
+    matches!(b.get(p), None | Some(b' '))
+}
+
+/// `ip4-network` at `p` (four `qnum`s: one to three digits, no leading zero, at most 255) and
+/// the position after it.
+fn ip4_at(b: &[u8], mut p: usize) -> Option<(Ipv4Addr, usize)> {
     let mut out = [0u8; 4];
-    let mut it = s.bytes().peekable();
     for (k, o) in out.iter_mut().enumerate() {
-        if k > 0 && it.next() != Some(b'.') {
-            return None;
-        }
-        let (mut v, mut n, mut first) = (0u16, 0usize, 0u8);
-        while let Some(d) = it.next_if(u8::is_ascii_digit) {
-            if n == 0 {
-                first = d;
-            }
-            n += 1;
-            if n > 3 {
+        if k > 0 {
+            if b.get(p) != Some(&b'.') {
                 return None;
             }
-            v = v * 10 + u16::from(d - b'0');
+            p += 1;
         }
-        if n == 0 || (n > 1 && first == b'0') {
-            return None;
+        let first = *b.get(p).filter(|c| c.is_ascii_digit())?;
+        let mut v = u16::from(first - b'0');
+        p += 1;
+        // At most two more digits, none after a leading zero.
+        for _ in 0..2 {
+            match b.get(p) {
+                Some(d) if d.is_ascii_digit() => {
+                    if first == b'0' {
+                        return None;
+                    }
+                    v = v * 10 + u16::from(d - b'0');
+                    p += 1;
+                }
+                _ => break,
+            }
         }
         *o = u8::try_from(v).ok()?;
     }
-    if it.next().is_some() {
-        return None;
-    }
-    Some(Ipv4Addr::from(out))
+    Some((Ipv4Addr::from(out), p))
 }
 
-/// A `domain-spec` without `%`: a single `macro-literal` run (the record check already
-/// limited the octets to visible ASCII) that must end in `"." toplabel [ "." ]`.
-fn fast_literal_domain_spec(arg: &str) -> Option<MacroString> {
-    let b = arg.as_bytes();
-    if !b
-        .iter()
-        .all(|c| matches!(c, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
-    {
-        return None;
+/// An optional `"/" ("0" / %x31-39 0*<extra>DIGIT)` at `p`, at most `max` (the
+/// `ip4-cidr-length` / `ip6-cidr-length` rules), and the position after it.
+fn cidr_at(b: &[u8], p: usize, max: u8, extra: usize) -> Option<(Option<u8>, usize)> {
+    if b.get(p) != Some(&b'/') {
+        return Some((None, p));
     }
+    let mut p = p + 1;
+    let first = *b.get(p).filter(|c| c.is_ascii_digit())?;
+    let mut v = u16::from(first - b'0');
+    p += 1;
+    if first != b'0' {
+        for _ in 0..extra {
+            match b.get(p) {
+                Some(d) if d.is_ascii_digit() => {
+                    v = v * 10 + u16::from(d - b'0');
+                    p += 1;
+                }
+                _ => break,
+            }
+        }
+    }
+    let v = u8::try_from(v).ok().filter(|v| *v <= max)?;
+    Some((Some(v), p))
+}
+
+/// A `domain-spec` without `%` at `p`: a single `macro-literal` run up to a space or the end,
+/// that must end in `"." toplabel [ "." ]`; the value and the position after it.
+fn literal_domain_spec_at(s: &str, p: usize) -> Option<(MacroString, usize)> {
+    let tail = s.as_bytes().get(p..)?;
+    let n = tail
+        .iter()
+        .position(|c| !matches!(c, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
+        .unwrap_or(tail.len());
+    let arg = tail.get(..n)?;
     // `"." toplabel [ "." ]` at the end (see `domain_end_literal`).
-    let body = b.strip_suffix(b".").unwrap_or(b);
+    let body = arg.strip_suffix(b".").unwrap_or(arg);
     let dot = body.iter().rposition(|c| *c == b'.')?;
     if !is_toplabel(body.get(dot + 1..)?) {
         return None;
     }
-    Some(MacroString {
-        tokens: vec![MacroToken::Literal(arg.to_owned())],
-    })
+    let lit = s.get(p..p + n)?;
+    let spec = MacroString {
+        tokens: vec![MacroToken::Literal(lit.to_owned())],
+    };
+    Some((spec, p + n))
 }
 
 const KNOWN_MECHANISMS: [&str; 8] = ["all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"];
@@ -793,7 +885,7 @@ fn ip6_network(i: &str) -> PResult<'_, Ipv6Addr> {
             if s.contains('.') {
                 s.parse::<Ipv6Addr>().map_err(|_| ())
             } else {
-                hex_ipv6(s).ok_or(())
+                hex_ipv6(s.as_bytes()).ok_or(())
             }
         },
     )
@@ -803,8 +895,7 @@ fn ip6_network(i: &str) -> PResult<'_, Ipv6Addr> {
 /// RFC 4291 §2.2 forms 1 and 2: eight groups of one to four hex digits, or fewer with one
 /// `::` standing for at least one group of zeros. Read octet by octet (no splitting: this is on
 /// the hot path of every `ip6:` term).
-pub(crate) fn hex_ipv6(s: &str) -> Option<Ipv6Addr> {
-    let b = s.as_bytes();
+fn hex_ipv6(b: &[u8]) -> Option<Ipv6Addr> {
     let mut head = [0u16; 8];
     let mut tail = [0u16; 8];
     let (mut nh, mut nt) = (0usize, 0usize);
@@ -1135,6 +1226,21 @@ fn name(i: &str) -> PResult<'_, &str> {
 mod tests {
     use super::*;
 
+    /// The fast path on one term, which must be all of `piece`.
+    fn fast_directive(piece: &str) -> Option<Directive> {
+        match fast_term(piece)? {
+            (Term::Directive(d), n) if n == piece.len() => Some(d),
+            _ => None,
+        }
+    }
+
+    fn fast_redirect(piece: &str) -> Option<MacroString> {
+        match fast_term(piece)? {
+            (Term::Modifier(Modifier::Redirect(spec)), n) if n == piece.len() => Some(spec),
+            _ => None,
+        }
+    }
+
     proptest::proptest! {
         /// The hand-written fast path accepts only what the rule functions accept, and builds
         /// the same directive.
@@ -1146,6 +1252,52 @@ mod tests {
                 let slow = all_consuming(directive).parse(piece.as_str()).map(|(_, d)| d);
                 proptest::prop_assert_eq!(slow.ok(), Some(fast));
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A whole record: whenever the one-pass fast path gives a record, the general path
+        /// gives the same one (and on any error the general path alone decides).
+        #[test]
+        fn fast_record_agrees_with_rules(
+            terms in proptest::collection::vec("[-+~?]?(all|ALL|ip4|Ip4|ip6|IP6|include|a|mx|MX|ptr|Ptr|exists|redirect|exp|foo)([:=/][0-9a-fA-F:./]{0,24}|[:=][0-9a-zA-Z.%{}_/-]{0,20}|:[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}(/[0-9]{1,3})?|:2001:db8:[0-9a-f:]{0,12}(/[0-9]{1,4})?|[:=][a-z]{1,5}[.][a-z0-9-]{1,4}[.]?)?", 0..6),
+            seps in proptest::collection::vec("( |  |\\t|x| \\x01)", 6),
+            version in "(v=spf1|V=SPF1|v=spf1 |v=spf)",
+        ) {
+            let mut text = version;
+            for (t, sep) in terms.iter().zip(&seps) {
+                text.push_str(sep);
+                text.push_str(t);
+            }
+            if let Some(fast) = record_fast(&text) {
+                proptest::prop_assert_eq!(record_general(&text), Ok(fast));
+            }
+        }
+    }
+
+    #[test]
+    fn fast_record_covers_published_records() {
+        for r in [
+            "v=spf1 include:_spf.google.com ~all",
+            "v=spf1  ip4:192.0.2.0/24 ip6:2001:db8::/32 a mx ptr -all ",
+            "v=spf1 ip4:192.0.2.0/24 a:out.%{d}/28 exists:%{i}._spf.%{d} exp=explain.%{d} -all",
+            "v=spf1 redirect=_spf.example.com",
+            "v=spf1",
+        ] {
+            let fast = record_fast(r);
+            assert!(fast.is_some(), "{r}");
+            assert_eq!(record_general(r).ok(), fast, "{r}");
+        }
+        for r in [
+            "v=spf1 redirect=a.example.com redirect=b.example.com",
+            "v=spf1 exp=a.example.com exp=b.example.com",
+            "v=spf1 -all\t",
+            "v=spf1\tall",
+            "v=spf1 ip4:192.0.2.0/24 ip4:192.0.2.300",
+            "v=spf1 a:\u{e9}.example.com",
+            "v=spf10",
+        ] {
+            assert_eq!(record_fast(r), None, "{r}");
         }
     }
 
