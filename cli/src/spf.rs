@@ -102,7 +102,7 @@ fn to_json(o: &SpfOutcome, q: &Query, received: &str, ar: &str) -> serde_json::V
         "sender": q.effective_sender(),
         "lookups": o.lookups,
         "void_lookups": o.void_lookups,
-        "trace": o.trace.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "trace": o.trace.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
         "received_spf": received,
         "authentication_results": ar,
     })

@@ -11,6 +11,7 @@ use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 use crate::cache::RecordCache;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
+use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Trace, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -270,58 +271,6 @@ pub enum Step {
     Done(SpfOutcome),
 }
 
-/// One line of the evaluation trace.
-///
-/// Entries are cheap to record (no formatting during evaluation); their `Display` renders them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TraceEvent {
-    /// `check_host()` starts for a domain (`via` is `check`, `include` or `redirect`).
-    CheckHost {
-        /// The `<domain>`.
-        domain: Domain,
-        /// Why it is evaluated.
-        via: &'static str,
-    },
-    /// A DNS query and its answer class.
-    Query {
-        /// The query.
-        query: DnsQuery,
-        /// What came back.
-        answer: AnswerSummary,
-    },
-    /// The record selected for a domain, as published.
-    Record {
-        /// The record text.
-        record: String,
-    },
-    /// A directive was evaluated.
-    Term {
-        /// The record holding it.
-        record: Arc<SpfRecord>,
-        /// Its index in [`SpfRecord::terms`].
-        index: usize,
-        /// Whether it matched.
-        matched: bool,
-    },
-    /// No mechanism matched and `redirect=` sends the evaluation to `target`.
-    Redirect {
-        /// The expanded target domain.
-        target: Domain,
-    },
-    /// An `include` or `redirect` evaluation ended (`via` is `include` or `redirect`).
-    Returned {
-        /// Why it was evaluated.
-        via: &'static str,
-        /// The `<domain>` it evaluated.
-        domain: Domain,
-        /// Its result.
-        result: SpfResult,
-    },
-    /// Anything else worth knowing (limits, ignored explanation, …).
-    Note(String),
-}
-
 /// The class of a DNS answer, as recorded in the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -354,52 +303,6 @@ impl fmt::Display for AnswerSummary {
     }
 }
 
-/// A [`TraceEvent`] with its nesting depth (0 for the checked domain, +1 per include/redirect).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceEntry {
-    /// Nesting depth.
-    pub depth: usize,
-    /// What happened.
-    pub event: TraceEvent,
-}
-
-impl fmt::Display for TraceEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::CheckHost { domain, via } => write!(f, "check_host({domain}) via {via}"),
-            Self::Query { query, answer } => write!(f, "query {query} -> {answer}"),
-            Self::Record { record } => write!(f, "record {record:?}"),
-            Self::Term {
-                record,
-                index,
-                matched,
-            } => {
-                let outcome = if *matched { "match" } else { "no match" };
-                match record.terms.get(*index) {
-                    Some(t) => write!(f, "term {t}: {outcome}"),
-                    None => write!(f, "term #{index}: {outcome}"),
-                }
-            }
-            Self::Redirect { target } => write!(f, "redirect to {target}"),
-            Self::Returned {
-                via,
-                domain,
-                result,
-            } => write!(f, "{via} {domain} returned {result}"),
-            Self::Note(n) => f.write_str(n),
-        }
-    }
-}
-
-impl fmt::Display for TraceEntry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for _ in 0..self.depth {
-            f.write_str("  ")?;
-        }
-        self.event.fmt(f)
-    }
-}
-
 /// The result of `check_host()` with everything needed to explain it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -419,8 +322,8 @@ pub struct SpfOutcome {
     pub lookups: u32,
     /// Void lookups counted against [`MAX_VOID_LOOKUPS`].
     pub void_lookups: u32,
-    /// What was evaluated and queried, in order.
-    pub trace: Vec<TraceEntry>,
+    /// What was evaluated and queried, in order (empty when the trace is off).
+    pub trace: Trace,
 }
 
 impl SpfOutcome {
@@ -433,7 +336,7 @@ impl SpfOutcome {
             domain: self.domain.clone(),
             lookups: self.lookups,
             void_lookups: self.void_lookups,
-            trace: Vec::new(),
+            trace: Trace::default(),
         }
     }
 
@@ -477,20 +380,21 @@ pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfO
     loop {
         // The pending query is read in place (`next()` would hand out a clone per query).
         machine.run();
-        let q = match (&machine.done, &machine.outgoing) {
-            (None, Some(q)) => q,
-            _ => match machine.next() {
+        if machine.done.is_some() || machine.outgoing.is_none() {
+            match machine.next() {
                 Step::Done(outcome) => return outcome,
                 // `next()` only returns a query that is also pending: the next turn uses it.
                 Step::Query(_) => continue,
-            },
-        };
-        let answer = match q {
-            DnsQuery::Txt(d) => DnsAnswer::Txt(resolver.txt(d).await),
-            DnsQuery::A(d) => DnsAnswer::A(resolver.a(d).await),
-            DnsQuery::Aaaa(d) => DnsAnswer::Aaaa(resolver.aaaa(d).await),
-            DnsQuery::Mx(d) => DnsAnswer::Mx(resolver.mx(d).await),
-            DnsQuery::Ptr(ip) => DnsAnswer::Ptr(resolver.ptr(*ip).await),
+            }
+        }
+        let answer = match machine.pending_query() {
+            Some(QueryRef::Txt(d)) => DnsAnswer::Txt(resolver.txt(d).await),
+            Some(QueryRef::A(d)) => DnsAnswer::A(resolver.a(d).await),
+            Some(QueryRef::Aaaa(d)) => DnsAnswer::Aaaa(resolver.aaaa(d).await),
+            Some(QueryRef::Mx(d)) => DnsAnswer::Mx(resolver.mx(d).await),
+            Some(QueryRef::Ptr(ip)) => DnsAnswer::Ptr(resolver.ptr(ip).await),
+            // Unreachable by construction (a pending query always names a known frame).
+            None => DnsAnswer::Txt(Err(DnsError::other(MismatchedAnswer))),
         };
         machine.answer(answer);
     }
@@ -515,7 +419,7 @@ enum Ans {
 }
 
 impl Ans {
-    fn from(query: &DnsQuery, answer: DnsAnswer) -> Self {
+    fn from(query: QueryRef<'_>, answer: DnsAnswer) -> Self {
         fn norm<T>(r: DnsResult<T>, f: impl FnOnce(Vec<T>) -> Ans) -> Ans {
             match r {
                 Ok(l) if l.records.is_empty() => Ans::Void(DnsError::NODATA),
@@ -525,15 +429,15 @@ impl Ans {
             }
         }
         match (query, answer) {
-            (DnsQuery::Txt(_), DnsAnswer::Txt(r)) => norm(r, Ans::Txt),
-            (DnsQuery::A(_), DnsAnswer::A(r)) => {
+            (QueryRef::Txt(_), DnsAnswer::Txt(r)) => norm(r, Ans::Txt),
+            (QueryRef::A(_), DnsAnswer::A(r)) => {
                 norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V4).collect()))
             }
-            (DnsQuery::Aaaa(_), DnsAnswer::Aaaa(r)) => {
+            (QueryRef::Aaaa(_), DnsAnswer::Aaaa(r)) => {
                 norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V6).collect()))
             }
-            (DnsQuery::Mx(_), DnsAnswer::Mx(r)) => norm(r, Ans::Mx),
-            (DnsQuery::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, Ans::Ptr),
+            (QueryRef::Mx(_), DnsAnswer::Mx(r)) => norm(r, Ans::Mx),
+            (QueryRef::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, Ans::Ptr),
             _ => Self::Error(DnsError::other(MismatchedAnswer)),
         }
     }
@@ -564,12 +468,25 @@ enum FrameKind {
 
 impl FrameKind {
     fn as_str(self) -> &'static str {
+        self.via().as_str()
+    }
+
+    fn via(self) -> Via {
         match self {
-            Self::Top => "check",
-            Self::Include => "include",
-            Self::Redirect => "redirect",
+            Self::Top => Via::Check,
+            Self::Include => Via::Include,
+            Self::Redirect => Via::Redirect,
         }
     }
+}
+
+/// The query the machine waits for.
+#[derive(Debug)]
+enum Pending {
+    /// TXT of a frame's own domain (the record lookup): the name stays in the frame table.
+    FrameTxt(usize),
+    /// Any other query.
+    Query(DnsQuery),
 }
 
 #[derive(Debug)]
@@ -598,7 +515,8 @@ enum Phase {
 /// One (possibly recursive) `check_host()` evaluation.
 #[derive(Debug)]
 struct Frame {
-    domain: Domain,
+    /// Index of the frame's entry (its domain, …) in the frame table ([`Trace::frames`]).
+    id: usize,
     kind: FrameKind,
     /// This frame or an ancestor is an include: its matches and `exp=` do not decide the
     /// outcome's mechanism and explanation (RFC 7208 §6.2).
@@ -685,7 +603,7 @@ pub struct CheckHost {
     ptr_names: Option<PtrNames>,
     ptr_proc: Option<PtrProc>,
     exp: Option<ExpState>,
-    outgoing: Option<DnsQuery>,
+    outgoing: Option<Pending>,
     awaiting: bool,
     answer: Option<Ans>,
     done: Option<SpfOutcome>,
@@ -695,7 +613,9 @@ pub struct CheckHost {
     problem: Option<String>,
     domain: Option<Domain>,
     tracing: bool,
-    trace: Vec<TraceEntry>,
+    /// The trace lines and the frame table (the domain of every frame, kept also when the
+    /// trace is off: frames refer to it by index).
+    trace: Trace,
     cache: Option<RecordCache>,
 }
 
@@ -770,13 +690,20 @@ impl CheckHost {
             problem: None,
             domain: None,
             tracing: query.trace,
-            trace: Vec::with_capacity(if query.trace { 64 } else { 0 }),
+            trace: Trace {
+                // Room for a provider-style chain (5 records, ~50 lines) in one small block.
+                lines: Vec::with_capacity(if query.trace { 60 } else { 0 }),
+                frames: Vec::with_capacity(4),
+                queries: Vec::new(),
+                notes: Vec::new(),
+            },
             cache: query.record_cache.clone(),
         };
         match check_host_domain(sdomain) {
             Ok(d) => {
                 m.domain = Some(d.clone());
-                m.push_frame(d, FrameKind::Top, false);
+                let id = m.add_frame(d);
+                m.push_frame(id, FrameKind::Top, false);
             }
             // RFC 7208 §4.3: "If the <domain> is malformed … check_host() immediately returns
             // the result "none"."
@@ -798,8 +725,8 @@ impl CheckHost {
             self.done = Some(done.clone_without_trace());
             return Step::Done(done);
         }
-        match &self.outgoing {
-            Some(q) => Step::Query(q.clone()),
+        match self.pending_query() {
+            Some(q) => Step::Query(q.to_query()),
             // Unreachable by construction (run() stops only with a query or a result); a
             // temperror is the safe answer should it ever happen.
             None => {
@@ -819,15 +746,33 @@ impl CheckHost {
             return;
         }
         self.awaiting = false;
-        if let Some(q) = self.outgoing.take() {
-            let ans = Ans::from(&q, answer);
-            let summary = ans.summary();
-            self.trace(TraceEvent::Query {
-                query: q,
-                answer: summary,
-            });
-            self.answer = Some(ans);
+        let Some(q) = self.pending_query() else {
+            self.outgoing = None;
+            return self.temperror(&DnsError::other(MismatchedAnswer));
+        };
+        let ans = Ans::from(q, answer);
+        if self.tracing {
+            let answer = Answer::from_summary(ans.summary());
+            match self.outgoing.take() {
+                Some(Pending::FrameTxt(id)) => self.trace(Item::FrameTxt {
+                    frame: frame_ref(id),
+                    answer,
+                }),
+                Some(Pending::Query(q)) => {
+                    if self.trace_has_room() {
+                        let query = u16::try_from(self.trace.queries.len()).unwrap_or(u16::MAX);
+                        self.trace.queries.push(q);
+                        self.trace(Item::Query { query, answer });
+                    } else {
+                        // Only the truncation line is added.
+                        self.trace(Item::Truncated);
+                    }
+                }
+                None => {}
+            }
         }
+        self.outgoing = None;
+        self.answer = Some(ans);
     }
 
     fn run(&mut self) {
@@ -842,38 +787,64 @@ impl CheckHost {
         self.stack.len().saturating_sub(1)
     }
 
-    fn trace(&mut self, event: TraceEvent) {
+    /// The query waiting for an answer, borrowed.
+    fn pending_query(&self) -> Option<QueryRef<'_>> {
+        match self.outgoing.as_ref()? {
+            Pending::FrameTxt(id) => Some(QueryRef::Txt(&self.trace.frames.get(*id)?.domain)),
+            Pending::Query(q) => Some(q.into()),
+        }
+    }
+
+    fn trace_has_room(&self) -> bool {
+        self.tracing && self.trace.lines.len() < MAX_TRACE_ENTRIES
+    }
+
+    fn trace(&mut self, item: Item) {
         if !self.tracing {
             return;
         }
-        if self.trace.len() < MAX_TRACE_ENTRIES {
-            let depth = self.depth();
-            self.trace.push(TraceEntry { depth, event });
-        } else if self.trace.len() == MAX_TRACE_ENTRIES {
-            self.trace.push(TraceEntry {
+        let len = self.trace.lines.len();
+        if len < MAX_TRACE_ENTRIES {
+            let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
+            self.trace.lines.push(Line { depth, item });
+        } else if len == MAX_TRACE_ENTRIES {
+            self.trace.lines.push(Line {
                 depth: 0,
-                event: TraceEvent::Note("trace truncated".into()),
+                item: Item::Truncated,
             });
         }
     }
 
     fn note(&mut self, s: impl Into<String>) {
-        self.trace(TraceEvent::Note(s.into()));
+        if self.trace_has_room() {
+            let note = u16::try_from(self.trace.notes.len()).unwrap_or(u16::MAX);
+            self.trace.notes.push(s.into());
+            self.trace(Item::Note { note });
+        } else if self.tracing {
+            // Only the truncation line is added.
+            self.trace(Item::Truncated);
+        }
     }
 
     fn query(&mut self, q: DnsQuery) {
-        self.outgoing = Some(q);
+        self.outgoing = Some(Pending::Query(q));
         self.awaiting = true;
     }
 
-    fn push_frame(&mut self, domain: Domain, kind: FrameKind, in_include: bool) {
-        // Traced after the push (the entry's depth is the new frame's); cloned only if traced.
-        let event = self.tracing.then(|| TraceEvent::CheckHost {
-            domain: domain.clone(),
-            via: kind.as_str(),
-        });
-        self.stack.push(Frame {
+    /// Adds `domain` to the frame table; its index.
+    fn add_frame(&mut self, domain: Domain) -> usize {
+        // At most 1 + MAX_DNS_TERMS frames: every include and redirect is counted first.
+        self.trace.frames.push(FrameInfo {
             domain,
+            text: None,
+            record: None,
+        });
+        self.trace.frames.len() - 1
+    }
+
+    fn push_frame(&mut self, id: usize, kind: FrameKind, in_include: bool) {
+        self.stack.push(Frame {
+            id,
             kind,
             in_include,
             record: None,
@@ -882,9 +853,11 @@ impl CheckHost {
             phase: Phase::FetchRecord,
             child_result: None,
         });
-        if let Some(e) = event {
-            self.trace(e);
-        }
+        // Traced after the push: the line's depth is the new frame's.
+        self.trace(Item::CheckHost {
+            frame: frame_ref(id),
+            via: kind.via(),
+        });
     }
 
     /// Sets the final result; the explanation may still be fetched.
@@ -919,7 +892,11 @@ impl CheckHost {
             domain: self.domain.take(),
             lookups: self.lookups,
             void_lookups: self.voids,
-            trace: std::mem::take(&mut self.trace),
+            trace: if self.tracing {
+                std::mem::take(&mut self.trace)
+            } else {
+                Trace::default()
+            },
         }
     }
 
@@ -1159,9 +1136,10 @@ impl CheckHost {
         let phase = std::mem::replace(&mut frame.phase, Phase::Terms);
         match phase {
             Phase::FetchRecord => {
-                let q = DnsQuery::Txt(frame.domain.clone());
+                let id = frame.id;
                 frame.phase = Phase::AwaitRecord;
-                self.query(q);
+                self.outgoing = Some(Pending::FrameTxt(id));
+                self.awaiting = true;
             }
             Phase::AwaitRecord => self.on_record(),
             Phase::Terms => self.next_term(),
@@ -1358,7 +1336,21 @@ impl CheckHost {
             Some(c) => c.get_or_parse(&text),
             None => SpfRecord::parse(&text).map(Arc::new),
         };
-        self.trace(TraceEvent::Record { record: text });
+        let id = self.stack.last().map_or(usize::MAX, |f| f.id);
+        if self.trace_has_room()
+            && let Some(info) = self.trace.frames.get_mut(id)
+        {
+            info.text = Some(text);
+            if let Ok(r) = &parsed {
+                info.record = Some(Arc::clone(r));
+            }
+            self.trace(Item::Record {
+                frame: frame_ref(id),
+            });
+        } else {
+            // Only the truncation line is added (when tracing).
+            self.trace(Item::Truncated);
+        }
         match parsed {
             Ok(r) => {
                 if let Some(f) = self.stack.last_mut() {
@@ -1383,14 +1375,14 @@ impl CheckHost {
 
     /// The current frame's domain as text, for messages.
     fn frame_name(&self) -> String {
-        self.stack
-            .last()
-            .map(|f| f.domain.as_str().to_owned())
+        self.frame_domain()
+            .map(|d| d.as_str().to_owned())
             .unwrap_or_default()
     }
 
-    fn frame_domain(&self) -> Option<Domain> {
-        self.stack.last().map(|f| f.domain.clone())
+    fn frame_domain(&self) -> Option<&Domain> {
+        let f = self.stack.last()?;
+        Some(&self.trace.frames.get(f.id)?.domain)
     }
 
     fn next_term(&mut self) {
@@ -1409,13 +1401,7 @@ impl CheckHost {
                 },
             };
             if let Some(matched) = matched {
-                if self.tracing {
-                    self.trace(TraceEvent::Term {
-                        record: Arc::clone(&record),
-                        index: idx,
-                        matched,
-                    });
-                }
+                self.trace_term(idx, matched);
                 if matched && let (Some(f), Term::Directive(d)) = (self.stack.last_mut(), t) {
                     f.term = idx;
                     return self.directive_matched(d, &record);
@@ -1474,7 +1460,7 @@ impl CheckHost {
                     return self.stuck();
                 };
                 match spec {
-                    None => Ok(domain),
+                    None => Ok(domain.clone()),
                     Some(s) => target_name(&s.expand(&self.macro_ctx(domain.as_str()))),
                 }
             }
@@ -1484,7 +1470,8 @@ impl CheckHost {
                 Ok(t) => {
                     self.set_phase(Phase::AwaitInclude);
                     let in_include = true;
-                    self.push_frame(t, FrameKind::Include, in_include);
+                    let id = self.add_frame(t);
+                    self.push_frame(id, FrameKind::Include, in_include);
                 }
                 // RFC 7208 §4.3 + §5.2: a malformed domain gives "none", which makes include
                 // return "permerror".
@@ -1570,17 +1557,24 @@ impl CheckHost {
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
             return self.advance();
         };
-        if self.tracing {
-            self.trace(TraceEvent::Term {
-                record: Arc::clone(&record),
-                index: idx,
-                matched,
-            });
-        }
+        self.trace_term(idx, matched);
         if matched {
             self.directive_matched(d, &record);
         } else {
             self.advance();
+        }
+    }
+
+    fn trace_term(&mut self, index: usize, matched: bool) {
+        if self.tracing
+            && let Some(f) = self.stack.last()
+        {
+            let item = Item::Term {
+                frame: frame_ref(f.id),
+                matched,
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+            };
+            self.trace(item);
         }
     }
 
@@ -1597,9 +1591,10 @@ impl CheckHost {
             if result == SpfResult::Fail
                 && let Some(spec) = record.explanation()
             {
-                self.exp = Some(ExpState {
+                let domain = self.trace.frames.get(frame.id).map(|f| f.domain.clone());
+                self.exp = domain.map(|domain| ExpState {
                     spec: spec.clone(),
-                    domain: frame.domain.clone(),
+                    domain,
                     phase: ExpPhase::Start,
                 });
             }
@@ -1639,10 +1634,13 @@ impl CheckHost {
         // result is a "permerror" rather than "none"".
         match target.and_then(check_domain) {
             Ok(t) => {
-                self.trace(TraceEvent::Redirect { target: t.clone() });
+                let id = self.add_frame(t);
+                self.trace(Item::Redirect {
+                    frame: frame_ref(id),
+                });
                 let in_include = self.stack.last().is_some_and(|f| f.in_include);
                 self.set_phase(Phase::AwaitRedirect);
-                self.push_frame(t, FrameKind::Redirect, in_include);
+                self.push_frame(id, FrameKind::Redirect, in_include);
             }
             Err(why) => self.conclude(SpfResult::PermError, Some(format!("redirect: {why}"))),
         }
@@ -1658,16 +1656,19 @@ impl CheckHost {
             // RFC 7208 §5.2: include of a domain without a record is "permerror"; §6.1 the same
             // for redirect.
             FrameKind::Include | FrameKind::Redirect if result == SpfResult::None => {
-                let p = problem.unwrap_or_else(|| format!("no SPF record at {}", frame.domain));
+                let p = problem.unwrap_or_else(|| {
+                    let domain = self.trace.frames.get(frame.id).map(|f| f.domain.as_str());
+                    format!("no SPF record at {}", domain.unwrap_or_default())
+                });
                 self.conclude(
                     SpfResult::PermError,
                     Some(format!("{}: {p}", frame.kind.as_str())),
                 );
             }
             FrameKind::Include | FrameKind::Redirect => {
-                self.trace(TraceEvent::Returned {
-                    via: frame.kind.as_str(),
-                    domain: frame.domain,
+                self.trace(Item::Returned {
+                    frame: frame_ref(frame.id),
+                    via: frame.kind.via(),
                     result,
                 });
                 if let Some(parent) = self.stack.last_mut() {
@@ -1676,6 +1677,11 @@ impl CheckHost {
             }
         }
     }
+}
+
+/// A frame index as stored in a trace line (frames are at most 1 + [`MAX_DNS_TERMS`]).
+fn frame_ref(id: usize) -> u16 {
+    u16::try_from(id).unwrap_or(u16::MAX)
 }
 
 /// RFC 7208 §4.5: "discard records that do not begin with a version section of exactly
@@ -1732,6 +1738,38 @@ mod tests {
         assert_eq!(t.as_str(), &long[61..]);
         assert!(target_name("x.example.com.").is_ok());
         assert!(target_name("x..example.com").is_err());
+    }
+
+    #[test]
+    fn trace_is_bounded() {
+        // 600 non-matching ip4 terms: the trace keeps MAX_TRACE_ENTRIES lines, then one
+        // "trace truncated" line, and nothing after it (the final -all is not shown).
+        let mut record = String::from("v=spf1");
+        for i in 0..600 {
+            record.push_str(&format!(" ip4:10.0.{}.{}", i / 256, i % 256));
+        }
+        record.push_str(" -all");
+        let q = Query::mail_from("192.0.2.1".parse().unwrap(), "a@example.com", "h.example");
+        let mut m = CheckHost::new(&q);
+        let outcome = loop {
+            match m.next() {
+                Step::Query(DnsQuery::Txt(_)) => m.answer(DnsAnswer::Txt(Ok(
+                    mailward_types::dns::Lookup::new(vec![Txt::from(record.as_str())], 60),
+                ))),
+                Step::Query(other) => panic!("unexpected {other}"),
+                Step::Done(o) => break o,
+            }
+        };
+        assert_eq!(outcome.result, SpfResult::Fail);
+        assert_eq!(outcome.trace.len(), MAX_TRACE_ENTRIES + 1);
+        let lines: Vec<String> = outcome.trace.iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines[0], "check_host(example.com) via check");
+        assert_eq!(lines[1], "query TXT example.com -> 1 record");
+        assert_eq!(lines[3], "term ip4:10.0.0.0: no match");
+        // Lines 3.. are the terms: line 511 is term number 508 (10.0.1.252).
+        assert_eq!(lines[511], "term ip4:10.0.1.252: no match");
+        assert_eq!(lines[512], "trace truncated");
+        assert_eq!(outcome.trace.get(512).map(|e| e.depth), Some(0));
     }
 
     #[test]

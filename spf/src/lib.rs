@@ -9,12 +9,13 @@ mod header;
 mod macros;
 mod parser;
 mod record;
+mod trace;
 
 pub use cache::{MAX_CACHED_RECORDS, RecordCache};
 pub use eval::{
     AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
     MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,
-    SpfResult, Step, TraceEntry, TraceEvent, evaluate, is_spf1,
+    SpfResult, Step, evaluate, is_spf1,
 };
 pub use header::{
     MAX_HEADER_VALUE_LEN, auth_results_entry, received_spf_field, received_spf_value,
@@ -26,3 +27,4 @@ pub use record::{
     Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, SpfRecord,
     Term, VERSION,
 };
+pub use trace::{QueryRef, Trace, TraceEntry, TraceEvent, TraceIter};

@@ -1,0 +1,455 @@
+//! The evaluation trace ([`Trace`]): what `check_host()` evaluated and queried, in order.
+//!
+//! Recording is cheap: every line is a small fixed-size item that points into tables holding
+//! each domain, record and query of the evaluation once (the same tables the evaluation itself
+//! uses, handed over at the end), so no name is copied and no text is formatted while
+//! evaluating. [`Trace::iter`] gives [`TraceEntry`] views whose `Display` renders a line.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use mailward_types::Domain;
+
+use crate::eval::{AnswerSummary, DnsQuery, SpfResult};
+use crate::record::SpfRecord;
+
+/// A DNS query as shown in the trace (a borrowed [`DnsQuery`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum QueryRef<'a> {
+    /// TXT records of a name.
+    Txt(&'a Domain),
+    /// A records of a name.
+    A(&'a Domain),
+    /// AAAA records of a name.
+    Aaaa(&'a Domain),
+    /// MX records of a name.
+    Mx(&'a Domain),
+    /// PTR records of an address.
+    Ptr(IpAddr),
+}
+
+impl QueryRef<'_> {
+    /// The owned query.
+    pub fn to_query(self) -> DnsQuery {
+        match self {
+            Self::Txt(d) => DnsQuery::Txt(d.clone()),
+            Self::A(d) => DnsQuery::A(d.clone()),
+            Self::Aaaa(d) => DnsQuery::Aaaa(d.clone()),
+            Self::Mx(d) => DnsQuery::Mx(d.clone()),
+            Self::Ptr(ip) => DnsQuery::Ptr(ip),
+        }
+    }
+}
+
+impl<'a> From<&'a DnsQuery> for QueryRef<'a> {
+    fn from(q: &'a DnsQuery) -> Self {
+        match q {
+            DnsQuery::Txt(d) => Self::Txt(d),
+            DnsQuery::A(d) => Self::A(d),
+            DnsQuery::Aaaa(d) => Self::Aaaa(d),
+            DnsQuery::Mx(d) => Self::Mx(d),
+            DnsQuery::Ptr(ip) => Self::Ptr(*ip),
+        }
+    }
+}
+
+impl fmt::Display for QueryRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Txt(d) => write!(f, "TXT {d}"),
+            Self::A(d) => write!(f, "A {d}"),
+            Self::Aaaa(d) => write!(f, "AAAA {d}"),
+            Self::Mx(d) => write!(f, "MX {d}"),
+            Self::Ptr(ip) => write!(f, "PTR {ip}"),
+        }
+    }
+}
+
+/// One line of the evaluation trace, borrowed from a [`Trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceEvent<'a> {
+    /// `check_host()` starts for a domain (`via` is `check`, `include` or `redirect`).
+    CheckHost {
+        /// The `<domain>`.
+        domain: &'a Domain,
+        /// Why it is evaluated.
+        via: &'static str,
+    },
+    /// A DNS query and its answer class.
+    Query {
+        /// The query.
+        query: QueryRef<'a>,
+        /// What came back.
+        answer: AnswerSummary,
+    },
+    /// The record selected for a domain, as published.
+    Record {
+        /// The record text.
+        record: &'a str,
+    },
+    /// A directive was evaluated.
+    Term {
+        /// The record holding it.
+        record: &'a SpfRecord,
+        /// Its index in [`SpfRecord::terms`].
+        index: usize,
+        /// Whether it matched.
+        matched: bool,
+    },
+    /// No mechanism matched and `redirect=` sends the evaluation to `target`.
+    Redirect {
+        /// The expanded target domain.
+        target: &'a Domain,
+    },
+    /// An `include` or `redirect` evaluation ended (`via` is `include` or `redirect`).
+    Returned {
+        /// Why it was evaluated.
+        via: &'static str,
+        /// The `<domain>` it evaluated.
+        domain: &'a Domain,
+        /// Its result.
+        result: SpfResult,
+    },
+    /// Anything else worth knowing (limits, ignored explanation, …).
+    Note(&'a str),
+}
+
+impl fmt::Display for TraceEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CheckHost { domain, via } => write!(f, "check_host({domain}) via {via}"),
+            Self::Query { query, answer } => write!(f, "query {query} -> {answer}"),
+            Self::Record { record } => write!(f, "record {record:?}"),
+            Self::Term {
+                record,
+                index,
+                matched,
+            } => {
+                let outcome = if *matched { "match" } else { "no match" };
+                match record.terms.get(*index) {
+                    Some(t) => write!(f, "term {t}: {outcome}"),
+                    None => write!(f, "term #{index}: {outcome}"),
+                }
+            }
+            Self::Redirect { target } => write!(f, "redirect to {target}"),
+            Self::Returned {
+                via,
+                domain,
+                result,
+            } => write!(f, "{via} {domain} returned {result}"),
+            Self::Note(n) => f.write_str(n),
+        }
+    }
+}
+
+/// A [`TraceEvent`] with its nesting depth (0 for the checked domain, +1 per include/redirect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceEntry<'a> {
+    /// Nesting depth.
+    pub depth: usize,
+    /// What happened.
+    pub event: TraceEvent<'a>,
+}
+
+impl fmt::Display for TraceEntry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for _ in 0..self.depth {
+            f.write_str("  ")?;
+        }
+        self.event.fmt(f)
+    }
+}
+
+/// Why a `check_host()` frame runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    Check,
+    Include,
+    Redirect,
+}
+
+impl Via {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Check => "check",
+            Self::Include => "include",
+            Self::Redirect => "redirect",
+        }
+    }
+}
+
+/// The class of an answer, stored compactly ([`AnswerSummary`] in the views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    Records(u32),
+    NxDomain,
+    NoData,
+    Timeout,
+    ServFail,
+    Error,
+}
+
+impl Answer {
+    pub(crate) fn from_summary(s: AnswerSummary) -> Self {
+        match s {
+            AnswerSummary::Records(n) => Self::Records(u32::try_from(n).unwrap_or(u32::MAX)),
+            AnswerSummary::NxDomain => Self::NxDomain,
+            AnswerSummary::NoData => Self::NoData,
+            AnswerSummary::Timeout => Self::Timeout,
+            AnswerSummary::ServFail => Self::ServFail,
+            AnswerSummary::Error => Self::Error,
+        }
+    }
+
+    fn summary(self) -> AnswerSummary {
+        match self {
+            // A u32 always fits a usize on the platforms the crate builds for (32/64-bit).
+            Self::Records(n) => AnswerSummary::Records(usize::try_from(n).unwrap_or(usize::MAX)),
+            Self::NxDomain => AnswerSummary::NxDomain,
+            Self::NoData => AnswerSummary::NoData,
+            Self::Timeout => AnswerSummary::Timeout,
+            Self::ServFail => AnswerSummary::ServFail,
+            Self::Error => AnswerSummary::Error,
+        }
+    }
+}
+
+/// One recorded line: indexes into the tables of [`Trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Item {
+    CheckHost {
+        frame: u16,
+        via: Via,
+    },
+    /// The TXT query for a frame's own domain (record lookup, RFC 7208 §4.4).
+    FrameTxt {
+        frame: u16,
+        answer: Answer,
+    },
+    Query {
+        query: u16,
+        answer: Answer,
+    },
+    Record {
+        frame: u16,
+    },
+    Term {
+        frame: u16,
+        matched: bool,
+        index: u32,
+    },
+    Redirect {
+        frame: u16,
+    },
+    Returned {
+        frame: u16,
+        via: Via,
+        result: SpfResult,
+    },
+    Note {
+        note: u16,
+    },
+    Truncated,
+}
+
+/// A recorded line with its depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub(crate) depth: u16,
+    pub(crate) item: Item,
+}
+
+/// One `check_host()` evaluation (the checked domain, an include or a redirect target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FrameInfo {
+    pub(crate) domain: Domain,
+    /// The selected record as published (kept only when tracing).
+    pub(crate) text: Option<String>,
+    /// The parsed record.
+    pub(crate) record: Option<Arc<SpfRecord>>,
+}
+
+/// What was evaluated and queried during one `check_host()`, in order
+/// ([`SpfOutcome::trace`](crate::SpfOutcome::trace)).
+///
+/// Iterate it (`for e in &outcome.trace`) to get [`TraceEntry`] lines; each renders with
+/// `Display`. Empty when the trace was turned off ([`Query::with_trace`](crate::Query::with_trace)).
+///
+/// # Examples
+///
+/// ```
+/// # use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+/// # use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt};
+/// # use mailward_types::Domain;
+/// use mailward_spf::{evaluate, Query};
+///
+/// struct One;
+/// impl Resolver for One {
+///     async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+///         Ok(Lookup::new(vec![Txt::from("v=spf1 -all")], 300))
+///     }
+///     async fn a(&self, _: &Domain) -> DnsResult<Ipv4Addr> { Err(DnsError::NXDOMAIN) }
+///     async fn aaaa(&self, _: &Domain) -> DnsResult<Ipv6Addr> { Err(DnsError::NXDOMAIN) }
+///     async fn mx(&self, _: &Domain) -> DnsResult<Mx> { Err(DnsError::NXDOMAIN) }
+///     async fn ptr(&self, _: IpAddr) -> DnsResult<Domain> { Err(DnsError::NXDOMAIN) }
+/// }
+///
+/// let q = Query::mail_from("192.0.2.7".parse()?, "alice@example.com", "mx.example.com");
+/// let outcome = pollster::block_on(evaluate(&One, &q));
+/// let lines: Vec<String> = outcome.trace.iter().map(|e| e.to_string()).collect();
+/// assert_eq!(
+///     lines,
+///     [
+///         "check_host(example.com) via check",
+///         "query TXT example.com -> 1 record",
+///         "record \"v=spf1 -all\"",
+///         "term -all: match",
+///     ]
+/// );
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    pub(crate) lines: Vec<Line>,
+    pub(crate) frames: Vec<FrameInfo>,
+    pub(crate) queries: Vec<DnsQuery>,
+    pub(crate) notes: Vec<String>,
+}
+
+impl Trace {
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Line `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<TraceEntry<'_>> {
+        self.lines.get(i).map(|l| self.view(*l))
+    }
+
+    /// The lines in order.
+    pub fn iter(&self) -> TraceIter<'_> {
+        TraceIter {
+            trace: self,
+            lines: self.lines.iter(),
+        }
+    }
+
+    fn view(&self, line: Line) -> TraceEntry<'_> {
+        TraceEntry {
+            depth: usize::from(line.depth),
+            event: self.event(line.item),
+        }
+    }
+
+    fn event(&self, item: Item) -> TraceEvent<'_> {
+        /// Shown for an index that points nowhere (impossible by construction).
+        const MISSING: TraceEvent<'static> = TraceEvent::Note("(missing trace data)");
+        let frame = |i: u16| self.frames.get(usize::from(i));
+        match item {
+            Item::CheckHost { frame: i, via } => match frame(i) {
+                Some(f) => TraceEvent::CheckHost {
+                    domain: &f.domain,
+                    via: via.as_str(),
+                },
+                None => MISSING,
+            },
+            Item::FrameTxt { frame: i, answer } => match frame(i) {
+                Some(f) => TraceEvent::Query {
+                    query: QueryRef::Txt(&f.domain),
+                    answer: answer.summary(),
+                },
+                None => MISSING,
+            },
+            Item::Query { query, answer } => match self.queries.get(usize::from(query)) {
+                Some(q) => TraceEvent::Query {
+                    query: q.into(),
+                    answer: answer.summary(),
+                },
+                None => MISSING,
+            },
+            Item::Record { frame: i } => match frame(i).and_then(|f| f.text.as_deref()) {
+                Some(record) => TraceEvent::Record { record },
+                None => MISSING,
+            },
+            Item::Term {
+                frame: i,
+                matched,
+                index,
+            } => match frame(i).and_then(|f| f.record.as_deref()) {
+                Some(record) => TraceEvent::Term {
+                    record,
+                    index: usize::try_from(index).unwrap_or(usize::MAX),
+                    matched,
+                },
+                None => MISSING,
+            },
+            Item::Redirect { frame: i } => match frame(i) {
+                Some(f) => TraceEvent::Redirect { target: &f.domain },
+                None => MISSING,
+            },
+            Item::Returned {
+                frame: i,
+                via,
+                result,
+            } => match frame(i) {
+                Some(f) => TraceEvent::Returned {
+                    via: via.as_str(),
+                    domain: &f.domain,
+                    result,
+                },
+                None => MISSING,
+            },
+            Item::Note { note } => match self.notes.get(usize::from(note)) {
+                Some(n) => TraceEvent::Note(n),
+                None => MISSING,
+            },
+            Item::Truncated => TraceEvent::Note("trace truncated"),
+        }
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The lines of a [`Trace`], in order.
+#[derive(Debug, Clone)]
+pub struct TraceIter<'a> {
+    trace: &'a Trace,
+    lines: std::slice::Iter<'a, Line>,
+}
+
+impl<'a> Iterator for TraceIter<'a> {
+    type Item = TraceEntry<'a>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.lines.next()?;
+        Some(self.trace.view(*line))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.lines.size_hint()
+    }
+}
+
+impl ExactSizeIterator for TraceIter<'_> {}
+
+impl<'a> IntoIterator for &'a Trace {
+    type Item = TraceEntry<'a>;
+    type IntoIter = TraceIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
