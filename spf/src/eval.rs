@@ -1,7 +1,7 @@
 //! `check_host()` ([RFC 7208 §4](https://www.rfc-editor.org/rfc/rfc7208#section-4)) as a sans-I/O
 //! step machine, and the async driver [`evaluate`].
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -634,13 +634,24 @@ fn check_domain(d: Domain) -> Result<Domain, String> {
     let Some(dot) = name.bytes().rposition(|b| b == b'.') else {
         return Err(format!("{d} is not a multi-label domain name"));
     };
-    let top = name.get(dot + 1..).unwrap_or_default();
+    let top = name.as_bytes().get(dot + 1..).unwrap_or_default();
+    // One pass: only letters, digits and hyphens; then either a hyphen inside (not first or
+    // last) or at least one letter.
+    let (mut alpha, mut hyphen, mut other) = (false, false, false);
+    for b in top {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
+            b'-' => hyphen = true,
+            b'0'..=b'9' => {}
+            _ => other = true,
+        }
+    }
     let toplabel_ok = !top.is_empty()
-        && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && if top.contains('-') {
-            !top.starts_with('-') && !top.ends_with('-')
+        && !other
+        && if hyphen {
+            top.first() != Some(&b'-') && top.last() != Some(&b'-')
         } else {
-            top.bytes().any(|b| b.is_ascii_alphabetic())
+            alpha
         };
     if !toplabel_ok {
         return Err(format!("{d} does not end in a valid top-level label"));
@@ -693,7 +704,8 @@ impl CheckHost {
             trace: Trace {
                 // Room for a provider-style chain (5 records, ~50 lines) in one small block.
                 lines: Vec::with_capacity(if query.trace { 60 } else { 0 }),
-                frames: Vec::with_capacity(4),
+                // Every include and redirect is counted first: at most 1 + MAX_DNS_TERMS frames.
+                frames: Vec::with_capacity(1 + MAX_DNS_TERMS as usize),
                 queries: Vec::new(),
                 notes: Vec::new(),
             },
@@ -1585,7 +1597,11 @@ impl CheckHost {
         };
         if !frame.in_include {
             // This frame is the checked domain or a redirect target: its match is the outcome.
-            self.mechanism = Some(d.to_string());
+            // Sized once: no regrowth while formatting.
+            let mut m = String::with_capacity(64);
+            // Writing to a String cannot fail.
+            let _ = write!(m, "{d}");
+            self.mechanism = Some(m);
             // RFC 7208 §6.2: on "fail" due to a mechanism match, the exp= of the record that
             // matched (a redirect target's, never the original's; never an include's).
             if result == SpfResult::Fail

@@ -314,8 +314,8 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
             break;
         }
         let rest = text.get(i..)?;
-        let (t, len) = match fast_term(rest) {
-            Some(hit) => hit,
+        let len = match fast_term(rest, &mut out) {
+            Some(len) => len,
             None => {
                 let len = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
                 let piece = rest.get(..len)?;
@@ -323,26 +323,26 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
                 if !piece.bytes().all(|c| matches!(c, b'!'..=b'~')) {
                     return None;
                 }
-                (term(piece, i).ok()?, len)
+                out.push(term(piece, i).ok()?);
+                len
             }
         };
-        match &t {
+        match out.last() {
             // RFC 7208 §6: redirect= and exp= at most once each (the general path names it).
-            Term::Modifier(Modifier::Redirect(_)) if seen_redirect => return None,
-            Term::Modifier(Modifier::Explanation(_)) if seen_exp => return None,
-            Term::Modifier(Modifier::Redirect(_)) => seen_redirect = true,
-            Term::Modifier(Modifier::Explanation(_)) => seen_exp = true,
+            Some(Term::Modifier(Modifier::Redirect(_))) if seen_redirect => return None,
+            Some(Term::Modifier(Modifier::Explanation(_))) if seen_exp => return None,
+            Some(Term::Modifier(Modifier::Redirect(_))) => seen_redirect = true,
+            Some(Term::Modifier(Modifier::Explanation(_))) => seen_exp = true,
             _ => {}
         }
-        out.push(t);
         i += len.max(1);
     }
     Some(SpfRecord { terms: out })
 }
 
 /// One common term at the start of `s` (the rest of the record), ending at a space or the end:
-/// the term and its length in octets, or `None`.
-fn fast_term(s: &str) -> Option<(Term, usize)> {
+/// pushed to `out`, and its length in octets returned; `None` (and nothing pushed) otherwise.
+fn fast_term(s: &str, out: &mut Vec<Term>) -> Option<usize> {
     let b = s.as_bytes();
     let (qualifier, q) = match b.first()? {
         b'+' => (Qualifier::Pass, 1),
@@ -351,65 +351,56 @@ fn fast_term(s: &str) -> Option<(Term, usize)> {
         b'?' => (Qualifier::Neutral, 1),
         _ => (Qualifier::Pass, 0),
     };
-    let rest = b.get(q..)?;
-    let n = rest
-        .iter()
-        .position(|c| !c.is_ascii_alphanumeric())
-        .unwrap_or(rest.len());
-    let name = rest.get(..n)?;
-    let at = q + n;
-    let is = |w: &[u8]| name.eq_ignore_ascii_case(w);
-    let (mechanism, end) = match b.get(at) {
-        None | Some(b' ') => {
-            let m = if is(b"all") {
-                Mechanism::All
-            } else if is(b"a") {
-                Mechanism::A(None, DualCidr::default())
-            } else if is(b"mx") {
-                Mechanism::Mx(None, DualCidr::default())
-            } else if is(b"ptr") {
-                Mechanism::Ptr(None)
-            } else {
-                return None;
-            };
-            (m, at)
+    // `word` is lower case: a letter matches either case, anything else only itself.
+    let kw = |word: &[u8]| {
+        b.get(q..q + word.len()).is_some_and(|head| {
+            head.iter()
+                .zip(word)
+                .all(|(h, w)| h == w || (w.is_ascii_lowercase() && (h | 0x20) == *w))
+        })
+    };
+    // The first letter selects the only names that can match.
+    let (mechanism, end) = match b.get(q)?.to_ascii_lowercase() {
+        b'i' if kw(b"ip4:") => {
+            let (net, p) = ip4_at(b, q + 4)?;
+            let (len, p) = cidr_at(b, p, 32, 1)?;
+            (Mechanism::Ip4(net, len), p)
         }
-        Some(b':') => {
-            let p = at + 1;
-            if is(b"ip4") {
-                let (net, p) = ip4_at(b, p)?;
-                let (len, p) = cidr_at(b, p, 32, 1)?;
-                (Mechanism::Ip4(net, len), p)
-            } else if is(b"ip6") {
-                let tail = b.get(p..)?;
-                let e = p + tail
-                    .iter()
-                    .position(|c| !(c.is_ascii_hexdigit() || *c == b':'))
-                    .unwrap_or(tail.len());
-                let net = hex_ipv6(b.get(p..e)?)?;
-                let (len, p) = cidr_at(b, e, 128, 2)?;
-                (Mechanism::Ip6(net, len), p)
-            } else if is(b"include") {
-                let (spec, p) = literal_domain_spec_at(s, p)?;
-                (Mechanism::Include(spec), p)
-            } else if is(b"ptr") {
-                let (spec, p) = literal_domain_spec_at(s, p)?;
-                (Mechanism::Ptr(Some(spec)), p)
-            } else {
+        b'i' if kw(b"ip6:") => {
+            let (net, p) = hex_ipv6_at(b, q + 4)?;
+            let (len, p) = cidr_at(b, p, 128, 2)?;
+            (Mechanism::Ip6(net, len), p)
+        }
+        b'i' if kw(b"include:") => {
+            let (spec, p) = literal_domain_spec_at(s, q + 8)?;
+            (Mechanism::Include(spec), p)
+        }
+        b'a' if kw(b"all") && ends_at(b, q + 3) => (Mechanism::All, q + 3),
+        b'a' if ends_at(b, q + 1) => (Mechanism::A(None, DualCidr::default()), q + 1),
+        b'm' if kw(b"mx") && ends_at(b, q + 2) => (Mechanism::Mx(None, DualCidr::default()), q + 2),
+        b'p' if kw(b"ptr") && ends_at(b, q + 3) => (Mechanism::Ptr(None), q + 3),
+        b'p' if kw(b"ptr:") => {
+            let (spec, p) = literal_domain_spec_at(s, q + 4)?;
+            (Mechanism::Ptr(Some(spec)), p)
+        }
+        b'r' if q == 0 && kw(b"redirect=") => {
+            let (spec, p) = literal_domain_spec_at(s, 9)?;
+            if !ends_at(b, p) {
                 return None;
             }
-        }
-        Some(b'=') if q == 0 && is(b"redirect") => {
-            let (spec, p) = literal_domain_spec_at(s, at + 1)?;
-            return ends_at(b, p).then_some((Term::Modifier(Modifier::Redirect(spec)), p));
+            out.push(Term::Modifier(Modifier::Redirect(spec)));
+            return Some(p);
         }
         _ => return None,
     };
-    let d = Directive {
+    if !ends_at(b, end) {
+        return None;
+    }
+    out.push(Term::Directive(Directive {
         qualifier,
         mechanism,
-    };
-    ends_at(b, end).then_some((Term::Directive(d), end))
+    }));
+    Some(end)
 }
 
 /// Whether a term ends at `p` (a space or the end of the record).
@@ -478,10 +469,14 @@ fn cidr_at(b: &[u8], p: usize, max: u8, extra: usize) -> Option<(Option<u8>, usi
 /// that must end in `"." toplabel [ "." ]`; the value and the position after it.
 fn literal_domain_spec_at(s: &str, p: usize) -> Option<(MacroString, usize)> {
     let tail = s.as_bytes().get(p..)?;
-    let n = tail
-        .iter()
-        .position(|c| !matches!(c, b'\x21'..=b'\x24' | b'\x26'..=b'\x7e'))
-        .unwrap_or(tail.len());
+    // `macro-literal` octets (%x21-24 / %x26-7E) up to the end of the term.
+    let mut n = 0;
+    while let Some(c) = tail.get(n) {
+        if *c == b'%' || !(0x21..=0x7e).contains(c) {
+            break;
+        }
+        n += 1;
+    }
     let arg = tail.get(..n)?;
     // `"." toplabel [ "." ]` at the end (see `domain_end_literal`).
     let body = arg.strip_suffix(b".").unwrap_or(arg);
@@ -896,18 +891,36 @@ fn ip6_network(i: &str) -> PResult<'_, Ipv6Addr> {
 /// `::` standing for at least one group of zeros. Read octet by octet (no splitting: this is on
 /// the hot path of every `ip6:` term).
 fn hex_ipv6(b: &[u8]) -> Option<Ipv6Addr> {
+    let (addr, n) = hex_ipv6_prefix(b)?;
+    (n == b.len()).then_some(addr)
+}
+
+/// The hex-only `ip6-network` at `p` (see [`hex_ipv6`]); the address and the position after
+/// it.
+fn hex_ipv6_at(b: &[u8], p: usize) -> Option<(Ipv6Addr, usize)> {
+    let (addr, n) = hex_ipv6_prefix(b.get(p..)?)?;
+    Some((addr, p + n))
+}
+
+/// The longest RFC 4291 §2.2 form 1 or 2 address at the start of `b` and its length: it ends
+/// after a group not followed by `:`, or after a `::` not followed by a hex digit. `None` when
+/// the groups before that are malformed (a group of five digits, a `:` followed by neither a
+/// group nor a second `:`, two `::`, too many groups).
+fn hex_ipv6_prefix(b: &[u8]) -> Option<(Ipv6Addr, usize)> {
     let mut head = [0u16; 8];
     let mut tail = [0u16; 8];
     let (mut nh, mut nt) = (0usize, 0usize);
     let mut gap = false;
     let mut i = 0;
+    let hex_at = |i: usize| b.get(i).is_some_and(u8::is_ascii_hexdigit);
     if b.starts_with(b"::") {
         gap = true;
         i = 2;
-        if b.len() == 2 {
-            return Some(Ipv6Addr::UNSPECIFIED);
+        if !hex_at(2) {
+            return Some((Ipv6Addr::UNSPECIFIED, 2));
         }
     }
+    // Each turn reads one group (at least one octet), so the loop ends within `b.len()` turns.
     loop {
         // One group: one to four hex digits.
         let start = i;
@@ -929,22 +942,19 @@ fn hex_ipv6(b: &[u8]) -> Option<Ipv6Addr> {
             *head.get_mut(nh)? = v;
             nh += 1;
         }
-        match b.get(i) {
-            None => break,
-            Some(b':') => {
-                i += 1;
-                if b.get(i) == Some(&b':') {
-                    if gap {
-                        return None;
-                    }
-                    gap = true;
-                    i += 1;
-                    if i == b.len() {
-                        break;
-                    }
-                }
+        if b.get(i) != Some(&b':') {
+            break;
+        }
+        i += 1;
+        if b.get(i) == Some(&b':') {
+            if gap {
+                return None;
             }
-            Some(_) => return None,
+            gap = true;
+            i += 1;
+            if !hex_at(i) {
+                break;
+            }
         }
     }
     if gap {
@@ -958,7 +968,7 @@ fn hex_ipv6(b: &[u8]) -> Option<Ipv6Addr> {
     } else if nh != 8 {
         return None;
     }
-    Some(Ipv6Addr::from(head))
+    Some((Ipv6Addr::from(head), i))
 }
 
 /// The value of a hex digit.
@@ -1227,16 +1237,23 @@ mod tests {
     use super::*;
 
     /// The fast path on one term, which must be all of `piece`.
+    fn fast_one(piece: &str) -> Option<Term> {
+        let mut out = Vec::new();
+        let n = fast_term(piece, &mut out)?;
+        assert_eq!(out.len(), 1);
+        if n == piece.len() { out.pop() } else { None }
+    }
+
     fn fast_directive(piece: &str) -> Option<Directive> {
-        match fast_term(piece)? {
-            (Term::Directive(d), n) if n == piece.len() => Some(d),
-            _ => None,
+        match fast_one(piece)? {
+            Term::Directive(d) => Some(d),
+            Term::Modifier(_) => None,
         }
     }
 
     fn fast_redirect(piece: &str) -> Option<MacroString> {
-        match fast_term(piece)? {
-            (Term::Modifier(Modifier::Redirect(spec)), n) if n == piece.len() => Some(spec),
+        match fast_one(piece)? {
+            Term::Modifier(Modifier::Redirect(spec)) => Some(spec),
             _ => None,
         }
     }
@@ -1310,6 +1327,39 @@ mod tests {
                 let slow = all_consuming(modifier).parse(piece.as_str()).map(|(_, m)| m);
                 proptest::prop_assert_eq!(slow.ok(), Some(Modifier::Redirect(fast)));
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The hex-only reader accepts exactly the RFC 4291 §2.2 forms 1 and 2 that the
+        /// standard library accepts, with the same value.
+        #[test]
+        fn hex_ipv6_agrees_with_std(
+            s in "(::)?([0-9a-fA-F]{1,5}(:|::)){0,9}[0-9a-fA-F]{0,5}(::)?|[0-9a-fA-F:]{0,20}"
+        ) {
+            proptest::prop_assert_eq!(hex_ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok());
+        }
+    }
+
+    #[test]
+    fn hex_ipv6_prefix_ends() {
+        let at = |s: &str| hex_ipv6_at(s.as_bytes(), 0).map(|(_, n)| n);
+        assert_eq!(at("2001:db8::/48"), Some(10));
+        assert_eq!(at(":: x"), Some(2));
+        assert_eq!(at("1:2:3:4:5:6:7:8 "), Some(15));
+        assert_eq!(at("1::2:3.4"), Some(6));
+        assert_eq!(at("1:2:3:4:5:6:7/"), None);
+        assert_eq!(at("2001:/32"), None);
+        assert_eq!(at("1::2::3"), None);
+        assert_eq!(at("12345::"), None);
+        for s in [
+            "1:2:3:4:5:6:7::8",
+            "::1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7::",
+            "::",
+            "1::",
+        ] {
+            assert_eq!(hex_ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok(), "{s}");
         }
     }
 
