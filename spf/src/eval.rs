@@ -3,7 +3,6 @@
 
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
@@ -11,7 +10,7 @@ use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 use crate::cache::RecordCache;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
-use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Trace, Via};
+use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Rec, Trace, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -521,7 +520,6 @@ struct Frame {
     /// This frame or an ancestor is an include: its matches and `exp=` do not decide the
     /// outcome's mechanism and explanation (RFC 7208 §6.2).
     in_include: bool,
-    record: Option<Arc<SpfRecord>>,
     term: usize,
     /// The current DNS term was already counted (set again after %{p} processing resumes).
     counted: bool,
@@ -734,8 +732,7 @@ impl CheckHost {
     pub fn next(&mut self) -> Step {
         self.run();
         if let Some(done) = self.done.take() {
-            self.done = Some(done.clone_without_trace());
-            return Step::Done(done);
+            return self.hand_out(done);
         }
         match self.pending_query() {
             Some(q) => Step::Query(q.to_query()),
@@ -745,10 +742,20 @@ impl CheckHost {
                 self.conclude(SpfResult::TempError, Some("internal: no progress".into()));
                 self.finalize();
                 let o = self.done.take().unwrap_or_else(|| self.outcome());
-                self.done = Some(o.clone_without_trace());
-                Step::Done(o)
+                self.hand_out(o)
             }
         }
+    }
+
+    /// `Done` with the trace attached (the outcome is built without it: it may be concluded
+    /// while a record is out of the frame table, see `with_record`); later calls get the same
+    /// outcome without the trace.
+    fn hand_out(&mut self, mut outcome: SpfOutcome) -> Step {
+        self.done = Some(outcome.clone_without_trace());
+        if self.tracing {
+            outcome.trace = std::mem::take(&mut self.trace);
+        }
+        Step::Done(outcome)
     }
 
     /// Gives the answer to the query last returned by [`next`](Self::next). An answer of the
@@ -859,7 +866,6 @@ impl CheckHost {
             id,
             kind,
             in_include,
-            record: None,
             term: 0,
             counted: false,
             phase: Phase::FetchRecord,
@@ -904,11 +910,8 @@ impl CheckHost {
             domain: self.domain.take(),
             lookups: self.lookups,
             void_lookups: self.voids,
-            trace: if self.tracing {
-                std::mem::take(&mut self.trace)
-            } else {
-                Trace::default()
-            },
+            // Attached when handed out (`hand_out`).
+            trace: Trace::default(),
         }
     }
 
@@ -1345,17 +1348,14 @@ impl CheckHost {
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
         let parsed = match &self.cache {
-            Some(c) => c.get_or_parse(&text),
-            None => SpfRecord::parse(&text).map(Arc::new),
+            Some(c) => c.get_or_parse(&text).map(Rec::Shared),
+            None => SpfRecord::parse(&text).map(Rec::Owned),
         };
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
         if self.trace_has_room()
             && let Some(info) = self.trace.frames.get_mut(id)
         {
             info.text = Some(text);
-            if let Ok(r) = &parsed {
-                info.record = Some(Arc::clone(r));
-            }
             self.trace(Item::Record {
                 frame: frame_ref(id),
             });
@@ -1365,10 +1365,10 @@ impl CheckHost {
         }
         match parsed {
             Ok(r) => {
-                if let Some(f) = self.stack.last_mut() {
-                    f.record = Some(r);
-                    f.phase = Phase::Terms;
+                if let Some(info) = self.trace.frames.get_mut(id) {
+                    info.record = Some(r);
                 }
+                self.set_phase(Phase::Terms);
             }
             Err(e) => {
                 let domain = self.frame_name();
@@ -1380,9 +1380,22 @@ impl CheckHost {
         }
     }
 
-    fn current(&self) -> Option<(Arc<SpfRecord>, usize, bool)> {
-        let f = self.stack.last()?;
-        Some((f.record.clone()?, f.term, f.counted))
+    /// Runs `f` with the current frame's record, its term index and `counted` flag. The
+    /// record is moved out of the frame table meanwhile (so `f` can borrow it while changing
+    /// the machine) and put back afterwards; `false` when there is no current record.
+    fn with_record(&mut self, f: impl FnOnce(&mut Self, &SpfRecord, usize, bool)) -> bool {
+        let Some(frame) = self.stack.last() else {
+            return false;
+        };
+        let (id, idx, counted) = (frame.id, frame.term, frame.counted);
+        let Some(record) = self.trace.frames.get_mut(id).and_then(|i| i.record.take()) else {
+            return false;
+        };
+        f(self, &record, idx, counted);
+        if let Some(info) = self.trace.frames.get_mut(id) {
+            info.record = Some(record);
+        }
+        true
     }
 
     /// The current frame's domain as text, for messages.
@@ -1398,9 +1411,12 @@ impl CheckHost {
     }
 
     fn next_term(&mut self) {
-        let Some((record, mut idx, counted)) = self.current() else {
-            return self.temperror(&DnsError::other(MismatchedAnswer));
-        };
+        if !self.with_record(Self::next_term_in) {
+            self.temperror(&DnsError::other(MismatchedAnswer));
+        }
+    }
+
+    fn next_term_in(&mut self, record: &SpfRecord, mut idx: usize, counted: bool) {
         // Fast path: modifiers and the terms that need no DNS (ip4, ip6) are evaluated here in
         // a loop, without a round trip through the step machine per term.
         let ip = self.ip;
@@ -1416,7 +1432,7 @@ impl CheckHost {
                 self.trace_term(idx, matched);
                 if matched && let (Some(f), Term::Directive(d)) = (self.stack.last_mut(), t) {
                     f.term = idx;
-                    return self.directive_matched(d, &record);
+                    return self.directive_matched(d, record);
                 }
             }
             idx += 1;
@@ -1445,9 +1461,9 @@ impl CheckHost {
             return self.advance();
         };
         match &d.mechanism {
-            Mechanism::All => return self.mechanism_done(true),
+            Mechanism::All => return self.mechanism_done_in(record, true),
             m @ (Mechanism::Ip4(..) | Mechanism::Ip6(..)) => {
-                return self.mechanism_done(m.network_contains(ip));
+                return self.mechanism_done_in(record, m.network_contains(ip));
             }
             _ => {}
         }
@@ -1496,7 +1512,7 @@ impl CheckHost {
             // that does not exist: the mechanism does not match.
             (_, Err(why)) => {
                 self.note(why);
-                self.mechanism_done(false);
+                self.mechanism_done_in(record, false);
             }
             (Mechanism::A(_, cidr), Ok(t)) => {
                 let q = self.address_query(t);
@@ -1513,15 +1529,15 @@ impl CheckHost {
                 self.set_phase(Phase::AwaitExists);
                 self.query(DnsQuery::A(t));
             }
-            (Mechanism::Ptr(_), Ok(t)) => self.eval_ptr(&t),
+            (Mechanism::Ptr(_), Ok(t)) => self.eval_ptr(record, &t),
             (Mechanism::All | Mechanism::Ip4(..) | Mechanism::Ip6(..), Ok(_)) => {
-                self.mechanism_done(false);
+                self.mechanism_done_in(record, false);
             }
         }
     }
 
     /// RFC 7208 §5.5: match if a validated name is the target or below it.
-    fn eval_ptr(&mut self, target: &Domain) {
+    fn eval_ptr(&mut self, record: &SpfRecord, target: &Domain) {
         match &self.ptr_names {
             None => {
                 // First use: run the PTR procedure, then come back to this term.
@@ -1533,7 +1549,7 @@ impl CheckHost {
                 if void && !self.count_void() {
                     return;
                 }
-                self.mechanism_done(hit);
+                self.mechanism_done_in(record, hit);
             }
         }
     }
@@ -1563,7 +1579,14 @@ impl CheckHost {
     }
 
     fn mechanism_done(&mut self, matched: bool) {
-        let Some((record, idx, _)) = self.current() else {
+        if !self.with_record(|m, record, _, _| m.mechanism_done_in(record, matched)) {
+            self.stuck();
+        }
+    }
+
+    /// The current term of `record` (the current frame's) matched or not.
+    fn mechanism_done_in(&mut self, record: &SpfRecord, matched: bool) {
+        let Some(idx) = self.stack.last().map(|f| f.term) else {
             return self.stuck();
         };
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
@@ -1571,7 +1594,7 @@ impl CheckHost {
         };
         self.trace_term(idx, matched);
         if matched {
-            self.directive_matched(d, &record);
+            self.directive_matched(d, record);
         } else {
             self.advance();
         }
@@ -1619,9 +1642,12 @@ impl CheckHost {
     }
 
     fn start_redirect(&mut self) {
-        let Some((record, _, counted)) = self.current() else {
-            return self.stuck();
-        };
+        if !self.with_record(|m, record, _, counted| m.start_redirect_in(record, counted)) {
+            self.stuck();
+        }
+    }
+
+    fn start_redirect_in(&mut self, record: &SpfRecord, counted: bool) {
         let Some(spec) = record.redirect() else {
             return self.finish_frame(SpfResult::Neutral, None);
         };

@@ -262,14 +262,42 @@ pub(crate) struct Line {
     pub(crate) item: Item,
 }
 
+/// A parsed record: owned, or shared with a [`RecordCache`](crate::RecordCache).
+#[derive(Debug, Clone)]
+pub(crate) enum Rec {
+    Owned(SpfRecord),
+    Shared(Arc<SpfRecord>),
+}
+
+impl std::ops::Deref for Rec {
+    type Target = SpfRecord;
+
+    fn deref(&self) -> &SpfRecord {
+        match self {
+            Self::Owned(r) => r,
+            Self::Shared(r) => r,
+        }
+    }
+}
+
+/// Equal when the records are (owned or shared alike).
+impl PartialEq for Rec {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Rec {}
+
 /// One `check_host()` evaluation (the checked domain, an include or a redirect target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameInfo {
     pub(crate) domain: Domain,
     /// The selected record as published (kept only when tracing).
     pub(crate) text: Option<String>,
-    /// The parsed record.
-    pub(crate) record: Option<Arc<SpfRecord>>,
+    /// The parsed record (moved out while its terms are evaluated, see
+    /// `CheckHost::with_record`).
+    pub(crate) record: Option<Rec>,
 }
 
 /// What was evaluated and queried during one `check_host()`, in order
