@@ -590,9 +590,9 @@ struct ExpState {
 #[derive(Debug)]
 pub struct CheckHost {
     ip: IpAddr,
-    local_part: String,
-    sender_domain: String,
-    helo: String,
+    /// The local-part, the sender's domain and the HELO name, one after the other in one
+    /// allocation (see [`Idents`]).
+    idents: Idents,
     receiver: Option<String>,
     timestamp: u64,
     stack: Vec<Frame>,
@@ -615,6 +615,39 @@ pub struct CheckHost {
     /// trace is off: frames refer to it by index).
     trace: Trace,
     cache: Option<RecordCache>,
+}
+
+/// The identities a check needs for macros (`%{l}`, `%{o}`, `%{h}`), kept in one string.
+#[derive(Debug)]
+struct Idents {
+    text: String,
+    /// End of the local-part, end of the sender's domain (the HELO name follows).
+    ends: (usize, usize),
+}
+
+impl Idents {
+    fn new(local: &str, domain: &str, helo: &str) -> Self {
+        let mut text = String::with_capacity(local.len() + domain.len() + helo.len());
+        text.push_str(local);
+        text.push_str(domain);
+        text.push_str(helo);
+        Self {
+            text,
+            ends: (local.len(), local.len() + domain.len()),
+        }
+    }
+
+    fn local_part(&self) -> &str {
+        self.text.get(..self.ends.0).unwrap_or_default()
+    }
+
+    fn sender_domain(&self) -> &str {
+        self.text.get(self.ends.0..self.ends.1).unwrap_or_default()
+    }
+
+    fn helo(&self) -> &str {
+        self.text.get(self.ends.1..).unwrap_or_default()
+    }
 }
 
 /// RFC 7208 §4.3: the `<domain>` must be a well-formed, multi-label, fully qualified name; a
@@ -678,9 +711,7 @@ impl CheckHost {
         let (local, sdomain) = query.sender_parts();
         let mut m = Self {
             ip: query.client_ip(),
-            local_part: local.to_owned(),
-            sender_domain: sdomain.to_owned(),
-            helo: query.helo.clone(),
+            idents: Idents::new(local, sdomain, &query.helo),
             receiver: query.receiver.clone(),
             timestamp: query.timestamp,
             stack: Vec::new(),
@@ -918,10 +949,10 @@ impl CheckHost {
     fn macro_ctx<'a>(&'a self, domain: &'a str) -> MacroContext<'a> {
         MacroContext {
             ip: self.ip,
-            local_part: &self.local_part,
-            sender_domain: &self.sender_domain,
+            local_part: self.idents.local_part(),
+            sender_domain: self.idents.sender_domain(),
             domain,
-            helo: &self.helo,
+            helo: self.idents.helo(),
             validated_domain: self.p_value(domain),
             receiver: self.receiver.as_deref(),
             timestamp: self.timestamp,
