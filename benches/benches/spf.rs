@@ -82,7 +82,7 @@ fn evaluate_chain(c: &mut Criterion) {
     c.bench_function("spf/evaluate/provider_chain_no_trace", |b| {
         b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&untraced))))
     });
-    // Opt-in: parsed records shared between evaluations (keyed by the record text).
+    // Opt-in: parsed records shared between evaluations (by domain, checked against the text).
     let cached = q.clone().with_record_cache(RecordCache::new());
     c.bench_function("spf/evaluate/provider_chain_record_cache", |b| {
         b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&cached))))

@@ -1,13 +1,16 @@
-//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the record text.
+//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the domain and the record text.
 //!
 //! Nothing is cached across evaluations unless the caller hands the same cache to several
-//! queries ([`Query::with_record_cache`](crate::Query::with_record_cache)). The key is the whole
-//! published text, so a changed record is parsed again; only successfully parsed records are
-//! kept (a syntax error is reported afresh each time).
+//! queries ([`Query::with_record_cache`](crate::Query::with_record_cache)). An entry is found by
+//! the domain that published it (a short key, cheap to hash) and used only if its text is the
+//! whole published text, so a changed record is parsed again; only successfully parsed records
+//! are kept (a syntax error is reported afresh each time).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+
+use mailward_types::Domain;
 
 use crate::record::{ParseError, SpfRecord};
 
@@ -16,7 +19,8 @@ use crate::record::{ParseError, SpfRecord};
 /// bounds the cache to a few MiB for realistic records.
 pub const MAX_CACHED_RECORDS: usize = 1024;
 
-type Map = HashMap<Box<str>, Arc<SpfRecord>>;
+/// Domain → (record text, parsed record).
+type Map = HashMap<Domain, (Box<str>, Arc<SpfRecord>)>;
 
 /// Parsed SPF records shared between evaluations (cheap to clone: clones share the cache).
 ///
@@ -62,9 +66,16 @@ impl RecordCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The parsed record for `text`, from the cache or parsed (and then cached).
-    pub(crate) fn get_or_parse(&self, text: &str) -> Result<Arc<SpfRecord>, ParseError> {
-        if let Some(r) = self.lock().get(text) {
+    /// The parsed record for `text` published at `domain`, from the cache or parsed (and then
+    /// cached).
+    pub(crate) fn get_or_parse(
+        &self,
+        domain: &Domain,
+        text: &str,
+    ) -> Result<Arc<SpfRecord>, ParseError> {
+        if let Some((t, r)) = self.lock().get(domain)
+            && **t == *text
+        {
             return Ok(Arc::clone(r));
         }
         let parsed = Arc::new(SpfRecord::parse(text)?);
@@ -72,7 +83,7 @@ impl RecordCache {
         if map.len() >= MAX_CACHED_RECORDS {
             map.clear();
         }
-        map.insert(text.into(), Arc::clone(&parsed));
+        map.insert(domain.clone(), (text.into(), Arc::clone(&parsed)));
         Ok(parsed)
     }
 }
@@ -101,11 +112,16 @@ mod tests {
     #[test]
     fn caches_parsed_records_only() {
         let c = RecordCache::new();
-        let a = c.get_or_parse("v=spf1 ip4:192.0.2.0/24 -all").unwrap();
-        let b = c.get_or_parse("v=spf1 ip4:192.0.2.0/24 -all").unwrap();
+        let d = Domain::new("example.com").unwrap();
+        let a = c.get_or_parse(&d, "v=spf1 ip4:192.0.2.0/24 -all").unwrap();
+        let b = c.get_or_parse(&d, "v=spf1 ip4:192.0.2.0/24 -all").unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(c.len(), 1);
-        assert!(c.get_or_parse("v=spf1 ip4:192.0.2.0/33").is_err());
+        assert!(c.get_or_parse(&d, "v=spf1 ip4:192.0.2.0/33").is_err());
+        assert_eq!(c.len(), 1);
+        // A changed record at the same domain is parsed again and replaces the entry.
+        let e = c.get_or_parse(&d, "v=spf1 ip4:192.0.2.0/25 -all").unwrap();
+        assert_eq!(e.to_string(), "v=spf1 ip4:192.0.2.0/25 -all");
         assert_eq!(c.len(), 1);
         assert_eq!(c, c.clone());
         assert_ne!(c, RecordCache::new());
@@ -115,8 +131,8 @@ mod tests {
     fn bounded() {
         let c = RecordCache::new();
         for i in 0..=MAX_CACHED_RECORDS {
-            c.get_or_parse(&format!("v=spf1 exists:{i}.example.com -all"))
-                .unwrap();
+            let d = Domain::new(&format!("d{i}.example.com")).unwrap();
+            c.get_or_parse(&d, "v=spf1 -all").unwrap();
         }
         assert!(c.len() <= MAX_CACHED_RECORDS);
     }

@@ -1378,11 +1378,11 @@ impl CheckHost {
         // RFC 7208 §4.6: "if there are any syntax errors anywhere in the record, check_host()
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
-        let parsed = match &self.cache {
-            Some(c) => c.get_or_parse(&text).map(Rec::Shared),
-            None => SpfRecord::parse(&text).map(Rec::Owned),
-        };
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
+        let parsed = match (&self.cache, self.trace.frames.get(id)) {
+            (Some(c), Some(info)) => c.get_or_parse(&info.domain, &text).map(Rec::Shared),
+            _ => SpfRecord::parse(&text).map(Rec::Owned),
+        };
         if self.trace_has_room()
             && let Some(info) = self.trace.frames.get_mut(id)
         {
