@@ -379,7 +379,15 @@ pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfO
     loop {
         // The pending query is read in place (`next()` would hand out a clone per query).
         machine.run();
-        if machine.done.is_some() || machine.outgoing.is_none() {
+        // The machine is dropped after this: the outcome is moved out, with no copy kept for
+        // later `next()` calls.
+        if let Some(mut outcome) = machine.done.take() {
+            if machine.tracing {
+                outcome.trace = std::mem::take(&mut machine.trace);
+            }
+            return outcome;
+        }
+        if machine.outgoing.is_none() {
             match machine.next() {
                 Step::Done(outcome) => return outcome,
                 // `next()` only returns a query that is also pending: the next turn uses it.
