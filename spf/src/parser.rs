@@ -1342,6 +1342,14 @@ mod tests {
     }
 
     #[test]
+    fn hex_digits() {
+        for c in 0..=u8::MAX {
+            let want = char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+            assert_eq!(hex_digit(c), want, "{c:#x}");
+        }
+    }
+
+    #[test]
     fn hex_ipv6_prefix_ends() {
         let at = |s: &str| hex_ipv6_at(s.as_bytes(), 0).map(|(_, n)| n);
         assert_eq!(at("2001:db8::/48"), Some(10));
