@@ -324,6 +324,113 @@ fn profile(spec: &str) {
                 assert!(r[0].outcome.is_pass());
             }
         }
+        "ratio" => {
+            // End to end against the floor, alternating in batches and keeping each side's
+            // fastest batch: a quick, load-tolerant reading of the ratio the criterion group
+            // `dkim_verify` measures (`DKIM_PROFILE=ratio/4KB/2000`).
+            for (sel, key) in keys() {
+                let record = key_record_text(&key).unwrap();
+                let resolver = Keys {
+                    records: vec![(format!("{sel}._domainkey.example.com"), record.clone())],
+                };
+                let msg = message(size);
+                let signer = Signer::new(key, "example.com".parse().unwrap(), sel).unwrap();
+                let signed = [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
+                let provider = CryptoProvider::aws_lc_rs();
+                let verifier = Verifier::new(VerifyOptions::default().with_provider(provider));
+                let sig_start = signed.iter().position(|&b| b == b':').unwrap() + 1;
+                let sig_end = signed
+                    .windows(3)
+                    .position(|w| w[0] == b'\r' && w[1] == b'\n' && w[2] != b' ' && w[2] != b'\t')
+                    .unwrap();
+                let sig = DkimSignature::parse_bytes(&signed[sig_start..sig_end]).unwrap();
+                let key_type = if sel == "ed25519" {
+                    KeyType::Ed25519
+                } else {
+                    KeyType::Rsa
+                };
+                let public = provider
+                    .parse_public_key(
+                        key_type,
+                        &mailward_dkim::KeyRecord::parse(&record).unwrap().public_key,
+                    )
+                    .unwrap();
+                let batch = iterations.max(10) / 10;
+                let (mut e2e, mut floor) = (f64::MAX, f64::MAX);
+                for _ in 0..10 {
+                    let t = std::time::Instant::now();
+                    for _ in 0..batch {
+                        let r =
+                            pollster::block_on(verifier.verify(&resolver, black_box(&signed), NOW))
+                                .unwrap();
+                        assert!(r[0].outcome.is_pass());
+                    }
+                    e2e = e2e.min(t.elapsed().as_secs_f64() / batch as f64);
+                    let t = std::time::Instant::now();
+                    for _ in 0..batch {
+                        let digest = Sha256::digest(black_box(&signed[sig_end..]));
+                        black_box(public.verify_digest(sig.algorithm, &digest, &sig.signature));
+                    }
+                    floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
+                }
+                println!(
+                    "{sel:8} {:>6}: end to end {:9.2} us, floor {:9.2} us, ratio {:.3}",
+                    parts[1],
+                    e2e * 1e6,
+                    floor * 1e6,
+                    e2e / floor
+                );
+            }
+        }
+        "parts" => {
+            // Where end-to-end time goes beyond the floor, part by part (rsa2048, aws-lc-rs).
+            let (_, key) = keys().into_iter().next().unwrap();
+            let msg = message(size);
+            let signer = Signer::new(key, "example.com".parse().unwrap(), "rsa2048").unwrap();
+            let signed = [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
+            let parsed = mailward_types::message::Message::parse(&signed).unwrap();
+            let field = parsed.headers()[0];
+            let sig = DkimSignature::parse_bytes(field.value).unwrap();
+            let body = parsed.body();
+            let time = |label: &str, f: &mut dyn FnMut()| {
+                let mut best = f64::MAX;
+                for _ in 0..10 {
+                    let t = std::time::Instant::now();
+                    for _ in 0..iterations {
+                        f();
+                    }
+                    best = best.min(t.elapsed().as_secs_f64() / iterations as f64);
+                }
+                println!("{label:32} {:8.3} us", best * 1e6);
+            };
+            time("Message::parse", &mut || {
+                black_box(mailward_types::message::Message::parse(black_box(&signed)).unwrap());
+            });
+            time("DkimSignature::parse", &mut || {
+                black_box(DkimSignature::parse_bytes(black_box(field.value)).unwrap());
+            });
+            time("key_name", &mut || {
+                black_box(black_box(&sig).key_name().unwrap());
+            });
+            time("body relaxed+sha256", &mut || {
+                let mut h = BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
+                h.update(black_box(body));
+                black_box(h.finish());
+            });
+            time("body sha256", &mut || {
+                black_box(Sha256::digest(black_box(body)));
+            });
+            time("headers canonicalize (relaxed)", &mut || {
+                let mut out = Vec::with_capacity(2048);
+                for f in parsed.headers() {
+                    mailward_dkim::canonicalize_header(Canonicalization::Relaxed, f.raw, &mut out);
+                }
+                black_box(out);
+            });
+            time("header block sha256", &mut || {
+                black_box(Sha256::digest(black_box(parsed.header_bytes())));
+            });
+        }
         what @ ("relaxed" | "mixed") => {
             let b = if what == "relaxed" {
                 body(size)

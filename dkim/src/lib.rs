@@ -31,7 +31,7 @@ pub use keygen::{
 };
 pub use sign::{DEFAULT_SIGNED_HEADERS, OVERSIGNED_HEADERS, SignError, Signer, SigningContext};
 pub use signature::{
-    DkimSignature, MAX_SIGNATURE_LEN, MAX_SIGNED_HEADERS, SignatureError, key_name,
+    DkimSignature, HeaderNames, MAX_SIGNATURE_LEN, MAX_SIGNED_HEADERS, SignatureError, key_name,
 };
 pub use verify::{
     DEFAULT_CLOCK_SKEW, DEFAULT_MAX_SIGNATURES, DkimOutcome, KeyMismatch, MAX_CACHED_KEYS,

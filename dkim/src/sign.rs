@@ -340,7 +340,7 @@ impl SigningContext<'_, '_> {
             s.algorithm.hash(),
             s.canonicalization.header,
             self.headers,
-            &self.signed,
+            self.signed.iter().map(String::as_str),
             None,
             unsigned.as_bytes(),
         );

@@ -3,10 +3,10 @@
 use std::fmt;
 
 use mailward_types::Domain;
-use mailward_types::tag_list::{TagList, TagListError};
+use mailward_types::tag_list::{Tag, TagList, TagListError};
 
 use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
-use crate::util::{b64_decode_fws, b64_encode, is_field_name, without_fws};
+use crate::util::{b64_decode_fws, b64_encode, without_fws};
 
 /// Most names accepted in `h=`. RFC 6376 §3.5 sets no limit; the header block of a message has at
 /// most 1000 fields (`mailward_types::message::MessageLimits`), and over-signing doubles a name
@@ -16,6 +16,11 @@ pub const MAX_SIGNED_HEADERS: usize = 1000;
 /// Longest `DKIM-Signature` value parsed, in octets. RFC 6376 sets no limit; an RSA-8192
 /// signature is 1.4 KB of base64 and `h=`/`z=` rarely exceed a few KB. 64 KiB bounds the work.
 pub const MAX_SIGNATURE_LEN: usize = 64 * 1024;
+
+/// The tags RFC 6376 §3.5 defines.
+const TAG_NAMES: [&str; 14] = [
+    "v", "a", "b", "bh", "c", "d", "h", "i", "l", "q", "s", "t", "x", "z",
+];
 
 /// A parsed `DKIM-Signature` (RFC 6376 §3.5).
 ///
@@ -45,7 +50,7 @@ pub struct DkimSignature {
     /// `d=`: the signing domain (SDID).
     pub domain: Domain,
     /// `h=`: the signed header field names, in order, as written (compare case-insensitively).
-    pub signed_headers: Vec<String>,
+    pub signed_headers: HeaderNames,
     /// `i=`: the agent or user identifier (AUID) if given; [`Self::auid`] applies the default.
     pub identity: Option<String>,
     /// `l=`: body length count.
@@ -133,7 +138,23 @@ impl DkimSignature {
             return Err(SignatureError::TooLong);
         }
         let list = TagList::parse(value)?;
-        let get = |name: &'static str| list.get(name);
+        // One pass sorts the tags into their slots (unknown tags are ignored, RFC 6376 §3.2).
+        let mut slots: [Option<&Tag<'_>>; TAG_NAMES.len()] = [None; TAG_NAMES.len()];
+        for tag in list.tags() {
+            if let Some(slot) = TAG_NAMES
+                .iter()
+                .position(|&n| n == tag.name)
+                .and_then(|k| slots.get_mut(k))
+            {
+                *slot = Some(tag);
+            }
+        }
+        let get = |name: &'static str| {
+            TAG_NAMES
+                .iter()
+                .position(|&n| n == name)
+                .and_then(|k| slots.get(k).copied().flatten())
+        };
         let require = |name: &'static str| get(name).ok_or(SignatureError::MissingTag(name));
 
         // RFC 6376 §3.5 v=: "This tag MUST always be present ... MUST have the value "1"".
@@ -166,11 +187,8 @@ impl DkimSignature {
         let d = require("d")?;
         let domain =
             Domain::new(d.value).map_err(|_| SignatureError::InvalidDomain(d.value.to_owned()))?;
-        let signed_headers = parse_header_list(&without_fws(require("h")?.value))?;
-        if !signed_headers
-            .iter()
-            .any(|h| h.eq_ignore_ascii_case("from"))
-        {
+        let signed_headers = parse_header_list(require("h")?.value)?;
+        if !signed_headers.contains("from") {
             return Err(SignatureError::FromNotSigned);
         }
         let identity = match get("i") {
@@ -262,7 +280,11 @@ impl DkimSignature {
 ///
 /// A [`mailward_types::DomainError`] when the name is not a valid DNS name (too long).
 pub fn key_name(selector: &str, domain: &Domain) -> Result<Domain, mailward_types::DomainError> {
-    Domain::new(&format!("{selector}._domainkey.{domain}"))
+    let mut name = String::with_capacity(selector.len() + 12 + domain.as_str().len());
+    name.push_str(selector);
+    name.push_str("._domainkey.");
+    name.push_str(domain.as_str());
+    Domain::try_from(name)
 }
 
 impl fmt::Display for DkimSignature {
@@ -289,7 +311,7 @@ impl fmt::Display for DkimSignature {
         if let Some(q) = &self.query_methods {
             write!(f, "; q={}", q.join(":"))?;
         }
-        write!(f, "; h={}", self.signed_headers.join(":"))?;
+        write!(f, "; h={}", self.signed_headers)?;
         if let Some(z) = &self.copied_headers {
             write!(f, "; z={z}")?;
         }
@@ -302,17 +324,78 @@ impl fmt::Display for DkimSignature {
     }
 }
 
-/// `h=` (RFC 6376 §3.5): `hdr-name *( *FWS ":" *FWS hdr-name )`, FWS already removed.
-fn parse_header_list(list: &str) -> Result<Vec<String>, SignatureError> {
-    let names = list.bytes().filter(|&b| b == b':').count() + 1;
-    let mut out = Vec::with_capacity(names.min(MAX_SIGNED_HEADERS));
-    for name in list.split(':') {
-        if !is_field_name(name) || out.len() >= MAX_SIGNED_HEADERS {
-            return Err(SignatureError::InvalidHeaderList);
+/// `h=` (RFC 6376 §3.5): `hdr-name *( *FWS ":" *FWS hdr-name )`. FWS inside a name is removed
+/// too (as every FWS octet of the value was before), so a name folded in the middle still reads.
+fn parse_header_list(list: &str) -> Result<HeaderNames, SignatureError> {
+    let mut joined = Vec::with_capacity(list.len());
+    let mut names = 1;
+    let mut name_len = 0;
+    for &b in list.as_bytes() {
+        match b {
+            b':' => {
+                names += 1;
+                if name_len == 0 || names > MAX_SIGNED_HEADERS {
+                    return Err(SignatureError::InvalidHeaderList);
+                }
+                joined.push(b':');
+                name_len = 0;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {}
+            // `ftext` (RFC 5322 §3.6.8) but ':'.
+            33..=126 => {
+                joined.push(b);
+                name_len += 1;
+            }
+            _ => return Err(SignatureError::InvalidHeaderList),
         }
-        out.push(name.to_owned());
     }
-    Ok(out)
+    if name_len == 0 {
+        return Err(SignatureError::InvalidHeaderList);
+    }
+    // Only printable ASCII was kept.
+    let joined = String::from_utf8(joined).map_err(|_| SignatureError::InvalidHeaderList)?;
+    Ok(HeaderNames { joined })
+}
+
+/// The header field names of `h=` (RFC 6376 §3.5), in order, as written (FWS removed). Kept as
+/// one string: a signature lists 5-30 names, and verification only walks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderNames {
+    /// The names joined by `:`; never empty, no empty name.
+    joined: String,
+}
+
+impl HeaderNames {
+    /// The names in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &str> + Clone + '_ {
+        self.joined.split(':')
+    }
+
+    /// How many names (an over-signed name counts each time it is listed).
+    pub fn len(&self) -> usize {
+        self.joined.bytes().filter(|&b| b == b':').count() + 1
+    }
+
+    /// Always `false`: `h=` lists at least one name.
+    pub fn is_empty(&self) -> bool {
+        self.joined.is_empty()
+    }
+
+    /// Whether `name` is listed (ASCII case-insensitive, as field names compare).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// The list as `h=` would write it: names joined by `:`.
+    pub fn as_str(&self) -> &str {
+        &self.joined
+    }
+}
+
+impl fmt::Display for HeaderNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.joined)
+    }
 }
 
 /// `s=` (RFC 6376 §3.5): `sub-domain *( "." sub-domain )`. Lower-cased (DNS names compare
@@ -372,7 +455,12 @@ mod tests {
         let s = DkimSignature::parse(BASE).unwrap();
         assert_eq!(s.canonicalization, CanonicalizationPair::SIMPLE);
         assert_eq!(s.auid(), "@example.com");
-        assert_eq!(s.signed_headers, ["From", "To"]);
+        assert_eq!(s.signed_headers.iter().collect::<Vec<_>>(), ["From", "To"]);
+        assert_eq!(s.signed_headers.len(), 2);
+        // FWS around the colons (and folded inside a name) is not part of the names.
+        let folded = BASE.replace("h=From:To", "h= From\r\n\t: T\r\n o ");
+        let s = DkimSignature::parse(&folded).unwrap();
+        assert_eq!(s.signed_headers.as_str(), "From:To");
         assert_eq!(s.key_name().unwrap().as_str(), "sel._domainkey.example.com");
     }
 

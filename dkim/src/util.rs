@@ -36,15 +36,51 @@ pub(crate) fn without_fws(s: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8(kept).unwrap_or_default())
 }
 
-/// Decodes a base64 value that may contain FWS (RFC 6376 §2.4: "whitespace is ignored").
-/// `None` when invalid.
-pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
-    if !s.bytes().any(is_fws) {
-        return B64.decode(s).ok();
+/// Length of the run at the start of `s` of octets in 0x21..=0x7f (the base64 alphabet and
+/// `=` lie there; FWS and everything invalid do not). Eight octets at a time while they all
+/// qualify, then octet by octet.
+fn printable_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for chunk in s.chunks_exact(8) {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        // With every high bit clear, `(b | 0x80) - 0x21` keeps the lane's high bit iff
+        // b >= 0x21 (no borrow crosses lanes).
+        if x & HIGH != 0 || (x | HIGH).wrapping_sub(0x21 * ONES) & HIGH != HIGH {
+            break;
+        }
+        n += 8;
     }
-    let mut kept = Vec::with_capacity(s.len());
-    for piece in s.as_bytes().split(|&b| is_fws(b)) {
-        kept.extend_from_slice(piece);
+    let tail = s.get(n..).unwrap_or_default();
+    n + tail
+        .iter()
+        .position(|&b| !(0x21..=0x7f).contains(&b))
+        .unwrap_or(tail.len())
+}
+
+/// Decodes a base64 value that may contain FWS (RFC 6376 §2.4: "whitespace is ignored").
+/// `None` when invalid. The runs between FWS (a folded `b=` has a few long ones) are found
+/// eight octets at a time and copied whole; an unfolded value is decoded in place.
+pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
+    let bytes = s.as_bytes();
+    let first = printable_run(bytes);
+    if first == bytes.len() {
+        return B64.decode(bytes).ok();
+    }
+    let mut kept = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    let mut run = first;
+    loop {
+        kept.extend_from_slice(rest.get(..run).unwrap_or_default());
+        rest = rest.get(run..).unwrap_or_default();
+        let Some(&b) = rest.first() else { break };
+        if !is_fws(b) {
+            // Outside the alphabet: the decoder would refuse it too.
+            return None;
+        }
+        rest = rest.get(1..).unwrap_or_default();
+        run = printable_run(rest);
     }
     B64.decode(kept).ok()
 }
@@ -57,4 +93,86 @@ pub(crate) fn b64_encode(data: &[u8]) -> String {
 /// `field-name = 1*ftext`, `ftext = %d33-57 / %d59-126` (RFC 5322 §3.6.8).
 pub(crate) fn is_field_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| matches!(b, 33..=57 | 59..=126))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn b64_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                8 => proptest::sample::select(
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".to_vec()
+                ),
+                2 => proptest::sample::select(b"= \t\r\n".to_vec()),
+                1 => proptest::sample::select(b"-_.*\x00\x7f".to_vec()),
+            ],
+            0..40,
+        )
+        .prop_map(|v| v.into_iter().map(char::from).collect())
+    }
+
+    proptest! {
+        /// The one-pass decoder agrees with the `base64` crate (standard alphabet, padding
+        /// indifferent) applied after removing FWS: same octets, same rejections.
+        #[test]
+        fn decoder_matches_base64_crate(text in b64_text()) {
+            let without: String = text.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
+            prop_assert_eq!(b64_decode_fws(&text), b64_decode(&without));
+        }
+
+        /// Near-valid input: real encodings with padding cut or added, a symbol dropped or
+        /// changed, FWS inserted, something appended.
+        #[test]
+        fn decoder_matches_base64_crate_near_valid(
+            data in proptest::collection::vec(any::<u8>(), 0..20),
+            cut in 0usize..4,
+            at in 0usize..40,
+            insert in proptest::sample::select(vec!["", "=", "==", " ", "\r\n ", "A", "/", "-", "Zg"]),
+        ) {
+            let mut text = b64_encode(&data);
+            text.truncate(text.len().saturating_sub(cut));
+            let at = at.min(text.len());
+            text.insert_str(at, insert);
+            let without: String = text.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
+            prop_assert_eq!(b64_decode_fws(&text), b64_decode(&without), "{:?}", text);
+        }
+
+        /// Encoded data (folded anywhere) decodes back.
+        #[test]
+        fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..100), fold in 0usize..80) {
+            let mut text = b64_encode(&data);
+            if fold < text.len() {
+                text.insert_str(fold, "\r\n\t");
+            }
+            prop_assert_eq!(b64_decode_fws(&text), Some(data));
+        }
+    }
+
+    #[test]
+    fn rfc_4648_vectors() {
+        // RFC 4648 §10.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(b64_decode_fws(coded).unwrap(), plain.as_bytes());
+            assert_eq!(
+                b64_decode_fws(coded.trim_end_matches('=')).unwrap(),
+                plain.as_bytes()
+            );
+        }
+        assert_eq!(b64_decode_fws("Zm9v\r\n YmFy").unwrap(), b"foobar");
+        assert_eq!(b64_decode_fws("Zh=="), None); // non-zero cut bits
+        assert_eq!(b64_decode_fws("Zm9vY"), None); // one symbol left over
+        assert_eq!(b64_decode_fws("Zg==Zg=="), None); // data after padding
+    }
 }

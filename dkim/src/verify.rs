@@ -9,7 +9,7 @@ use mailward_types::message::{HeaderField, Message, MessageError};
 use mailward_types::{DnsError, Domain, Resolver};
 
 use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
-use crate::canon::{canonicalize_header, strip_b_value};
+use crate::canon::{canonicalize_header, with_b_value_stripped};
 use crate::crypto::{CryptoProvider, PublicKey, PublicKeyError};
 use crate::hash::{BodyHash, BodyHasher, Hasher};
 use crate::key::{KeyRecord, KeyRecordError};
@@ -389,15 +389,16 @@ impl Verifier {
         now: u64,
     ) -> Result<Vec<SignatureResult>, MessageError> {
         let msg = Message::parse(message)?;
-        let mut ctx = self.start(msg.clone());
-        ctx.update(msg.body());
+        let body = msg.body();
+        let mut ctx = self.start(msg);
+        ctx.update(body);
         Ok(ctx.finish(resolver, now).await)
     }
 
     /// Starts a streaming verification from the header block alone (everything up to and
     /// including the empty line); feed the body with [`VerifyContext::update`] in chunks of any
     /// size, then call [`VerifyContext::finish`]. Memory beyond the header block is constant
-    /// (one 16 KiB buffer per distinct body canonicalization), whatever the body size.
+    /// (one buffer of under 1 KiB per distinct body canonicalization), whatever the body size.
     ///
     /// # Errors
     ///
@@ -407,9 +408,10 @@ impl Verifier {
         header: &'h [u8],
     ) -> Result<VerifyContext<'v, 'h>, MessageError> {
         let msg = Message::parse(header)?;
-        let mut ctx = self.start(msg.clone());
         // Octets after the header block in `header` are the start of the body.
-        ctx.update(msg.body());
+        let body = msg.body();
+        let mut ctx = self.start(msg);
+        ctx.update(body);
         Ok(ctx)
     }
 
@@ -467,7 +469,7 @@ impl Verifier {
         resolver: &R,
         p: &Prepared<'_>,
         headers: &[HeaderField<'_>],
-        body_hash: BodyHash,
+        body_hash: &BodyHash,
         now: u64,
         result: &mut SignatureResult,
     ) -> DkimOutcome {
@@ -525,14 +527,16 @@ impl Verifier {
             Err(e) => return DkimOutcome::KeyInvalid(e.to_string()),
         };
         result.key_bits = Some(public.bits());
-        let digest = header_hash(
-            sig.algorithm.hash(),
-            sig.canonicalization.header,
-            headers,
-            &sig.signed_headers,
-            Some(p.index),
-            &strip_b_value(p.field.raw),
-        );
+        let digest = with_b_value_stripped(p.field.raw, |stripped| {
+            header_hash(
+                sig.algorithm.hash(),
+                sig.canonicalization.header,
+                headers,
+                sig.signed_headers.iter(),
+                Some(p.index),
+                stripped,
+            )
+        });
         if !public.verify_digest(sig.algorithm, &digest, &sig.signature) {
             return DkimOutcome::SignatureMismatch;
         }
@@ -622,6 +626,13 @@ impl Verifier {
 
 type BodyKey = (Canonicalization, HashAlgorithm, Option<u64>);
 
+/// Stands in for a missing body hash (it matches no `bh=`, which is never empty).
+static NO_BODY_HASH: BodyHash = BodyHash {
+    digest: Vec::new(),
+    canonical_length: 0,
+    hashed_length: 0,
+};
+
 fn body_key(sig: &DkimSignature) -> BodyKey {
     (
         sig.canonicalization.body,
@@ -663,22 +674,18 @@ impl VerifyContext<'_, '_> {
             let mut result = SignatureResult {
                 outcome: DkimOutcome::Pass,
                 signature: None,
-                domain: Some(p.sig.domain.to_string()),
+                domain: Some(p.sig.domain.as_str().to_owned()),
                 selector: Some(p.sig.selector.clone()),
                 testing: false,
                 key_bits: None,
                 field_index: p.index,
             };
             let key = body_key(&p.sig);
+            // Every prepared signature has its hasher; the empty hash is never used.
             let body_hash = hashes
                 .iter()
                 .find(|(k, _)| *k == key)
-                .map(|(_, h)| h.clone())
-                .unwrap_or(BodyHash {
-                    digest: Vec::new(),
-                    canonical_length: 0,
-                    hashed_length: 0,
-                });
+                .map_or(&NO_BODY_HASH, |(_, h)| h);
             result.outcome = verifier
                 .check(resolver, &p, msg.headers(), body_hash, now, &mut result)
                 .await;
@@ -694,16 +701,19 @@ fn dns_reason(e: &DnsError) -> String {
     e.to_string()
 }
 
+/// Capacity of the scratch buffer of [`header_hash`].
+const HEADER_SCRATCH: usize = 960;
+
 /// Computes the header hash (RFC 6376 §3.7, §5.4.2): the fields named in `h=` selected from the
 /// bottom up (a name listed more often than present contributes nothing for the extra
 /// occurrences: over-signing), each canonicalized, then the signature field itself (with `b=`
 /// emptied) canonicalized without its final CRLF. `own_index` is the signature field's index,
 /// never selected through `h=`.
-pub(crate) fn header_hash(
+pub(crate) fn header_hash<'n>(
     hash: HashAlgorithm,
     c: Canonicalization,
     headers: &[HeaderField<'_>],
-    signed: &[String],
+    signed: impl IntoIterator<Item = &'n str>,
     own_index: Option<usize>,
     sig_field_stripped: &[u8],
 ) -> Vec<u8> {
@@ -711,7 +721,10 @@ pub(crate) fn header_hash(
     if let Some(slot) = own_index.and_then(|i| used.get_mut(i)) {
         *slot = true;
     }
-    let mut data = Vec::with_capacity(1024);
+    // Canonical fields are hashed in pieces through a scratch buffer kept under 1 KiB (the
+    // allocator serves that from its small bins).
+    let mut h = Hasher::new(hash);
+    let mut data = Vec::with_capacity(HEADER_SCRATCH);
     for name in signed {
         let found = headers
             .iter()
@@ -723,11 +736,14 @@ pub(crate) fn header_hash(
                 *slot = true;
             }
             canonicalize_header(c, f.raw, &mut data);
+            if data.len() >= HEADER_SCRATCH / 2 {
+                h.update(&data);
+                data.clear();
+            }
         }
     }
     canonicalize_header(c, sig_field_stripped, &mut data);
     data.truncate(data.len().saturating_sub(2));
-    let mut h = Hasher::new(hash);
     h.update(&data);
     h.finish()
 }

@@ -44,7 +44,7 @@ fn a2_signature_fields() {
     // i= in a subdomain of d= is allowed (§3.5 i=).
     assert_eq!(sig.auid(), "joe@football.example.com");
     assert_eq!(
-        sig.signed_headers,
+        sig.signed_headers.iter().collect::<Vec<_>>(),
         ["Received", "From", "To", "Subject", "Date", "Message-ID"]
     );
     assert_eq!(sig.signature.len(), 128);

@@ -206,8 +206,14 @@ impl TryFrom<&str> for Domain {
 impl TryFrom<String> for Domain {
     type Error = DomainError;
 
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(&s)
+    /// As [`Domain::new`], reusing the string's buffer when it is ASCII without a final dot.
+    fn try_from(mut s: String) -> Result<Self, Self::Error> {
+        if !s.is_ascii() || s.ends_with('.') || s.is_empty() {
+            return Self::new(&s);
+        }
+        s.make_ascii_lowercase();
+        Self::check(&s)?;
+        Ok(Self(s.into_boxed_str()))
     }
 }
 
@@ -226,6 +232,30 @@ impl AsRef<str> for Domain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn try_from_string_matches_new() {
+        for name in [
+            "ExAmple.COM",
+            "example.com.",
+            "b\u{fc}cher.de",
+            "a..b",
+            "",
+            "x_y.example",
+        ] {
+            assert_eq!(
+                Domain::try_from(name.to_owned()),
+                Domain::new(name),
+                "{name:?}"
+            );
+        }
+        assert_eq!(
+            Domain::try_from("Sel._DomainKey.Example.ORG".to_owned())
+                .unwrap()
+                .as_str(),
+            "sel._domainkey.example.org"
+        );
+    }
 
     #[test]
     fn normalises_case_and_trailing_dot() {

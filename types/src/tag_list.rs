@@ -133,14 +133,6 @@ fn is_valchar(b: u8) -> bool {
     matches!(b, 0x21..=0x3a | 0x3c..=0x7e)
 }
 
-/// Trims FWS octets on both sides; returns the trimmed text and how many octets were cut at
-/// the front.
-fn trim_fws(s: &str) -> (&str, usize) {
-    let start = s.len() - s.trim_start_matches(is_fws_char).len();
-    let trimmed = s.trim_matches(is_fws_char);
-    (trimmed, start)
-}
-
 impl<'a> TagList<'a> {
     /// Parses a tag-list strictly per RFC 6376 §3.2.
     ///
@@ -154,45 +146,50 @@ impl<'a> TagList<'a> {
 
     /// Parses a tag-list with the given leniency.
     ///
+    /// One pass over the input: each tag-spec is read rule by rule (FWS, name, `=`, value) and
+    /// folding is checked where FWS is read.
+    ///
     /// # Errors
     ///
     /// As [`TagList::parse`], except that empty tag-specs are skipped when
     /// [`TagListOptions::allow_empty_specs`] is set.
     pub fn parse_with(input: &'a str, options: TagListOptions) -> Result<Self, TagListError> {
-        check_folding(input)?;
-        let mut tags: Vec<Tag<'a>> = Vec::new();
-        let mut offset = 0;
-        let mut specs = input.split(';').peekable();
-        while let Some(spec) = specs.next() {
-            let spec_offset = offset;
-            offset += spec.len() + 1;
-            let (body, lead) = trim_fws(spec);
-            if body.is_empty() {
+        let bytes = input.as_bytes();
+        let mut tags: Vec<Tag<'a>> = Vec::with_capacity(16);
+        // Offset of the current tag-spec: 0, or just after a `;`.
+        let mut spec_offset = 0;
+        loop {
+            let start = skip_fws(bytes, spec_offset)?;
+            let Some(&first) = bytes.get(start) else {
                 // `[ ";" ]`: a trailing semicolon (possibly followed by FWS) is allowed.
-                let is_last = specs.peek().is_none();
-                if (is_last && spec_offset > 0) || options.allow_empty_specs {
-                    continue;
+                if spec_offset > 0 || options.allow_empty_specs {
+                    break;
                 }
-                return Err(TagListError {
-                    offset: spec_offset,
-                    kind: TagListErrorKind::EmptySpec,
-                });
+                return Err(error(spec_offset, TagListErrorKind::EmptySpec));
+            };
+            if first == b';' {
+                if !options.allow_empty_specs {
+                    return Err(error(spec_offset, TagListErrorKind::EmptySpec));
+                }
+                spec_offset = start + 1;
+                continue;
             }
-            let body_offset = spec_offset + lead;
-            let tag = parse_spec(body, body_offset)?;
-            if tags.iter().any(|t| t.name == tag.name) {
-                return Err(TagListError {
-                    offset: body_offset,
-                    kind: TagListErrorKind::DuplicateTag(tag.name.to_owned()),
-                });
+            let (tag, end) = parse_spec(input, start)?;
+            if tags.iter().any(|t| same_name(t.name, tag.name)) {
+                return Err(error(
+                    start,
+                    TagListErrorKind::DuplicateTag(tag.name.to_owned()),
+                ));
             }
             if tags.len() == MAX_TAGS {
-                return Err(TagListError {
-                    offset: body_offset,
-                    kind: TagListErrorKind::TooManyTags,
-                });
+                return Err(error(start, TagListErrorKind::TooManyTags));
             }
             tags.push(tag);
+            // `end` is at a `;` or at the end of the input.
+            if end >= bytes.len() {
+                break;
+            }
+            spec_offset = end + 1;
         }
         Ok(Self { tags })
     }
@@ -204,7 +201,7 @@ impl<'a> TagList<'a> {
 
     /// The tag with exactly this name.
     pub fn get(&self, name: &str) -> Option<&Tag<'a>> {
-        self.tags.iter().find(|t| t.name == name)
+        self.tags.iter().find(|t| same_name(t.name, name))
     }
 
     /// The tag with this name compared ASCII case-insensitively (for DMARC, whose tag names
@@ -224,84 +221,335 @@ impl<'a> TagList<'a> {
     }
 }
 
+fn error(offset: usize, kind: TagListErrorKind) -> TagListError {
+    TagListError { offset, kind }
+}
+
+/// Name equality with the first octet compared inline: tag names are one or two letters, and
+/// most comparisons differ there.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+/// Skips `[FWS]` from `i`; returns the offset of the first other octet (or the input length).
+///
 /// RFC 6376 §2.8 `FWS = [*WSP CRLF] 1*WSP`: a line break must be followed by whitespace. A bare
 /// LF counts as CRLF (messages stored with LF line ends), and line breaks at the very end of the
 /// input are tolerated (a header value or TXT record with a trailing newline).
-fn check_folding(input: &str) -> Result<(), TagListError> {
-    let bytes = input.as_bytes();
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let after_break = match b {
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i + 2,
-            b'\r' => {
-                return Err(TagListError {
-                    offset: i,
-                    kind: TagListErrorKind::InvalidFolding,
-                });
-            }
-            b'\n' => i + 1,
-            _ => {
+#[inline]
+fn skip_fws(bytes: &[u8], mut i: usize) -> Result<usize, TagListError> {
+    loop {
+        let after_break = match bytes.get(i) {
+            Some(b' ' | b'\t') => {
                 i += 1;
                 continue;
             }
+            Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            Some(b'\r') => return Err(error(i, TagListErrorKind::InvalidFolding)),
+            Some(b'\n') => i + 1,
+            _ => return Ok(i),
         };
         let rest = bytes.get(after_break..).unwrap_or_default();
         let continues = matches!(rest.first(), Some(b' ' | b'\t'));
-        let only_breaks_left = rest.iter().all(|&c| is_fws_byte(c));
-        if !continues && !only_breaks_left {
-            return Err(TagListError {
-                offset: i,
-                kind: TagListErrorKind::InvalidFolding,
-            });
+        if !continues && !rest.iter().all(|&c| is_fws_byte(c)) {
+            return Err(error(i, TagListErrorKind::InvalidFolding));
         }
         i = after_break;
     }
-    Ok(())
 }
 
-/// `tag-spec` with outer FWS already removed: `tag-name [FWS] "=" [FWS] tag-value`.
-fn parse_spec(body: &str, body_offset: usize) -> Result<Tag<'_>, TagListError> {
-    let Some((raw_name, raw_value)) = body.split_once('=') else {
-        return Err(TagListError {
-            offset: body_offset,
-            kind: TagListErrorKind::MissingEquals,
-        });
-    };
-    let name = raw_name.trim_end_matches(is_fws_char);
-    if !is_tag_name(name) {
-        return Err(TagListError {
-            offset: body_offset,
-            kind: TagListErrorKind::InvalidName,
-        });
+/// Length of the run of `VALCHAR` octets that starts `s`. Eight octets at a time while they
+/// all qualify (each lane tested without carries crossing lanes), then octet by octet.
+#[inline]
+fn valchar_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for chunk in s.chunks_exact(8) {
+        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        // With every high bit clear (checked first), per lane: `(b | 0x80) - 0x21` keeps the
+        // high bit iff b >= 0x21; `b + 1` sets it iff b >= 0x7f; `b ^ 0x3b` is zero iff b == ';'.
+        let at_least_21 = (x | HIGH).wrapping_sub(0x21 * ONES) & HIGH;
+        let at_least_7f = x.wrapping_add(ONES) & HIGH;
+        let semi = x ^ (0x3b * ONES);
+        let semi_zero = !(((semi & !HIGH).wrapping_add(!HIGH & (0x7f * ONES))) | semi) & HIGH;
+        if x & HIGH != 0 || at_least_21 != HIGH || at_least_7f != 0 || semi_zero != 0 {
+            break;
+        }
+        n += 8;
     }
-    let value_start = body_offset + raw_name.len() + 1;
-    let (value, lead) = trim_fws(raw_value);
-    if let Some(bad) = value
-        .bytes()
-        .position(|b| !is_valchar(b) && !is_fws_byte(b))
+    let tail = s.get(n..).unwrap_or_default();
+    n + tail
+        .iter()
+        .position(|&b| !is_valchar(b))
+        .unwrap_or(tail.len())
+}
+
+/// `tag-spec` from its first octet after the leading FWS (`start`):
+/// `tag-name [FWS] "=" [FWS] tag-value [FWS]`. Returns the tag and the offset of the `;` that
+/// ends it (or the input length).
+fn parse_spec(input: &str, start: usize) -> Result<(Tag<'_>, usize), TagListError> {
+    let bytes = input.as_bytes();
+    // tag-name = ALPHA *ALNUMPUNC
+    if !bytes.get(start).is_some_and(u8::is_ascii_alphabetic) {
+        return Err(name_error(bytes, start));
+    }
+    let mut i = start + 1;
+    while bytes
+        .get(i)
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
     {
-        return Err(TagListError {
-            offset: value_start + lead + bad,
-            kind: TagListErrorKind::InvalidValue,
-        });
+        i += 1;
     }
-    Ok(Tag {
-        name,
-        value,
-        offset: body_offset,
-    })
+    let name_end = i;
+    i = skip_fws(bytes, i)?;
+    if bytes.get(i) != Some(&b'=') {
+        return Err(name_error(bytes, start));
+    }
+    i = skip_fws(bytes, i + 1)?;
+    // tag-value = [ tval *( 1*(WSP / FWS) tval ) ], then [FWS]: the value ends with its last
+    // tval, inner FWS kept.
+    let value_start = i;
+    let mut value_end = i;
+    loop {
+        // A run of VALCHAR (`tval`) in one tight loop: most of a signature is its base64.
+        let run = valchar_run(bytes.get(i..).unwrap_or_default());
+        if run > 0 {
+            i += run;
+            value_end = i;
+        }
+        match bytes.get(i) {
+            None | Some(b';') => break,
+            Some(&b) if is_fws_byte(b) => i = skip_fws(bytes, i)?,
+            Some(_) => return Err(error(i, TagListErrorKind::InvalidValue)),
+        }
+    }
+    // Every boundary is next to an ASCII octet, so these are char boundaries.
+    let name = input.get(start..name_end).unwrap_or_default();
+    let value = input.get(value_start..value_end).unwrap_or_default();
+    Ok((
+        Tag {
+            name,
+            value,
+            offset: start,
+        },
+        i,
+    ))
 }
 
-/// `tag-name = ALPHA *ALNUMPUNC`
-fn is_tag_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// The error for a tag-spec whose name is not followed by `=`: an invalid name when the spec
+/// has a `=` further on, a missing `=` otherwise.
+fn name_error(bytes: &[u8], start: usize) -> TagListError {
+    let spec = bytes.get(start..).unwrap_or_default();
+    let spec = spec.split(|&b| b == b';').next().unwrap_or_default();
+    let kind = if spec.contains(&b'=') {
+        TagListErrorKind::InvalidName
+    } else {
+        TagListErrorKind::MissingEquals
+    };
+    error(start, kind)
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The previous, split-based reading of RFC 6376 §3.2 (split on `;`, trim, split on `=`,
+    /// check the classes; folding checked over the whole input first), kept as the model the
+    /// one-pass scanner is compared against.
+    mod model {
+        use super::super::*;
+
+        pub(super) fn parse_with(
+            input: &str,
+            options: TagListOptions,
+        ) -> Result<Vec<Tag<'_>>, TagListError> {
+            check_folding(input)?;
+            let mut tags: Vec<Tag<'_>> = Vec::new();
+            let mut offset = 0;
+            let mut specs = input.split(';').peekable();
+            while let Some(spec) = specs.next() {
+                let spec_offset = offset;
+                offset += spec.len() + 1;
+                let (body, lead) = trim_fws(spec);
+                if body.is_empty() {
+                    // `[ ";" ]`: a trailing semicolon (possibly followed by FWS) is allowed.
+                    let is_last = specs.peek().is_none();
+                    if (is_last && spec_offset > 0) || options.allow_empty_specs {
+                        continue;
+                    }
+                    return Err(TagListError {
+                        offset: spec_offset,
+                        kind: TagListErrorKind::EmptySpec,
+                    });
+                }
+                let body_offset = spec_offset + lead;
+                let tag = parse_spec(body, body_offset)?;
+                if tags.iter().any(|t| t.name == tag.name) {
+                    return Err(TagListError {
+                        offset: body_offset,
+                        kind: TagListErrorKind::DuplicateTag(tag.name.to_owned()),
+                    });
+                }
+                if tags.len() == MAX_TAGS {
+                    return Err(TagListError {
+                        offset: body_offset,
+                        kind: TagListErrorKind::TooManyTags,
+                    });
+                }
+                tags.push(tag);
+            }
+            Ok(tags)
+        }
+
+        fn trim_fws(s: &str) -> (&str, usize) {
+            let start = s.len() - s.trim_start_matches(is_fws_char).len();
+            let trimmed = s.trim_matches(is_fws_char);
+            (trimmed, start)
+        }
+
+        fn check_folding(input: &str) -> Result<(), TagListError> {
+            let bytes = input.as_bytes();
+            let mut i = 0;
+            while let Some(&b) = bytes.get(i) {
+                let after_break = match b {
+                    b'\r' if bytes.get(i + 1) == Some(&b'\n') => i + 2,
+                    b'\r' => {
+                        return Err(TagListError {
+                            offset: i,
+                            kind: TagListErrorKind::InvalidFolding,
+                        });
+                    }
+                    b'\n' => i + 1,
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                };
+                let rest = bytes.get(after_break..).unwrap_or_default();
+                let continues = matches!(rest.first(), Some(b' ' | b'\t'));
+                let only_breaks_left = rest.iter().all(|&c| is_fws_byte(c));
+                if !continues && !only_breaks_left {
+                    return Err(TagListError {
+                        offset: i,
+                        kind: TagListErrorKind::InvalidFolding,
+                    });
+                }
+                i = after_break;
+            }
+            Ok(())
+        }
+
+        fn parse_spec(body: &str, body_offset: usize) -> Result<Tag<'_>, TagListError> {
+            let Some((raw_name, raw_value)) = body.split_once('=') else {
+                return Err(TagListError {
+                    offset: body_offset,
+                    kind: TagListErrorKind::MissingEquals,
+                });
+            };
+            let name = raw_name.trim_end_matches(is_fws_char);
+            if !is_tag_name(name) {
+                return Err(TagListError {
+                    offset: body_offset,
+                    kind: TagListErrorKind::InvalidName,
+                });
+            }
+            let value_start = body_offset + raw_name.len() + 1;
+            let (value, lead) = trim_fws(raw_value);
+            if let Some(bad) = value
+                .bytes()
+                .position(|b| !is_valchar(b) && !is_fws_byte(b))
+            {
+                return Err(TagListError {
+                    offset: value_start + lead + bad,
+                    kind: TagListErrorKind::InvalidValue,
+                });
+            }
+            Ok(Tag {
+                name,
+                value,
+                offset: body_offset,
+            })
+        }
+
+        fn is_tag_name(name: &str) -> bool {
+            let mut bytes = name.bytes();
+            bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+                && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+    }
+
+    proptest! {
+        /// The eight-at-a-time run length equals the octet-by-octet one.
+        #[test]
+        fn valchar_run_matches_bytewise(s in proptest::collection::vec(
+            prop_oneof![
+                6 => 0x21u8..=0x3a,
+                6 => 0x3cu8..=0x7e,
+                1 => prop_oneof![Just(0x20u8), Just(0x3b), Just(0x7f), Just(0x80), Just(0xff)],
+                1 => any::<u8>(),
+            ],
+            0..64,
+        )) {
+            let bytewise = s.iter().position(|&b| !is_valchar(b)).unwrap_or(s.len());
+            prop_assert_eq!(valchar_run(&s), bytewise);
+        }
+    }
+
+    fn tag_list_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("a"),
+                Just("b"),
+                Just("x_1"),
+                Just("="),
+                Just(";"),
+                Just(" "),
+                Just("\t"),
+                Just("\r\n"),
+                Just("\r\n "),
+                Just("\n\t"),
+                Just("\r"),
+                Just("\n"),
+                Just("9"),
+                Just("v=1"),
+                Just("; "),
+                Just("\u{e9}"),
+                Just("\x00"),
+                Just("\x7f"),
+                Just("=="),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        /// The scanner accepts exactly what the model accepts, with the same tags; errors are
+        /// of the same kind at the same offset, except that the model reports a folding error
+        /// before any other (it checks folding first) while the scanner reports the first
+        /// problem in input order.
+        #[test]
+        fn scanner_matches_split_model(input in tag_list_text(), lenient in any::<bool>()) {
+            let options = if lenient { TagListOptions::lenient() } else { TagListOptions::default() };
+            let got = TagList::parse_with(&input, options).map(|l| l.tags);
+            let want = model::parse_with(&input, options);
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => prop_assert_eq!(g, w),
+                (Err(g), Err(w)) => {
+                    if g.kind != TagListErrorKind::InvalidFolding
+                        && w.kind != TagListErrorKind::InvalidFolding
+                    {
+                        prop_assert_eq!(g, w);
+                    }
+                }
+                _ => prop_assert!(false, "scanner {:?} model {:?}", got, want),
+            }
+        }
+    }
 
     fn kind(input: &str) -> TagListErrorKind {
         TagList::parse(input).unwrap_err().kind
