@@ -76,11 +76,13 @@ impl Domain {
         if trimmed.is_empty() {
             return Err(DomainError::Empty);
         }
-        let ascii = if trimmed.is_ascii() {
-            trimmed.to_ascii_lowercase()
-        } else {
-            idna::domain_to_ascii(trimmed).map_err(|_| DomainError::Idna)?
-        };
+        if trimmed.is_ascii() {
+            // Lower-casing keeps the length and the dots, so the name is checked first and
+            // copied (lower-cased) only when valid.
+            Self::check(trimmed)?;
+            return Ok(Self(trimmed.to_ascii_lowercase().into_boxed_str()));
+        }
+        let ascii = idna::domain_to_ascii(trimmed).map_err(|_| DomainError::Idna)?;
         Self::check(&ascii)?;
         Ok(Self(ascii.into_boxed_str()))
     }
@@ -98,13 +100,24 @@ impl Domain {
         if ascii.len() > MAX_NAME_LEN {
             return Err(DomainError::TooLong);
         }
-        for label in ascii.split('.') {
-            if label.is_empty() {
-                return Err(DomainError::EmptyLabel);
+        // One pass over the octets (no splitting: this runs for every name a protocol builds);
+        // labels are checked left to right, so the first bad label decides the error.
+        let mut label = 0usize;
+        for &c in ascii.as_bytes() {
+            if c == b'.' {
+                if label == 0 {
+                    return Err(DomainError::EmptyLabel);
+                }
+                label = 0;
+            } else {
+                label += 1;
+                if label > MAX_LABEL_LEN {
+                    return Err(DomainError::LabelTooLong);
+                }
             }
-            if label.len() > MAX_LABEL_LEN {
-                return Err(DomainError::LabelTooLong);
-            }
+        }
+        if label == 0 {
+            return Err(DomainError::EmptyLabel);
         }
         Ok(())
     }
@@ -255,6 +268,41 @@ mod tests {
                 .as_str(),
             "sel._domainkey.example.org"
         );
+    }
+
+    /// The label rule written with `split`, the model for the one-pass [`Domain::check`].
+    fn check_by_split(ascii: &str) -> Result<(), DomainError> {
+        if ascii.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        if ascii.len() > MAX_NAME_LEN {
+            return Err(DomainError::TooLong);
+        }
+        for label in ascii.split('.') {
+            if label.is_empty() {
+                return Err(DomainError::EmptyLabel);
+            }
+            if label.len() > MAX_LABEL_LEN {
+                return Err(DomainError::LabelTooLong);
+            }
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn check_matches_split_model(
+            s in "[aB.]{0,12}|(x{0,70}[.]{0,2}){0,5}|([a-z]{1,63}[.]){0,5}[a-z]{0,64}[.]?",
+        ) {
+            proptest::prop_assert_eq!(Domain::check(&s), check_by_split(&s));
+            // `new` agrees with the model too (after removing one final dot), and lower-cases.
+            let trimmed = s.strip_suffix('.').unwrap_or(&s);
+            let expected = check_by_split(trimmed).map(|()| trimmed.to_ascii_lowercase());
+            proptest::prop_assert_eq!(
+                Domain::new(&s).map(|d| d.as_str().to_owned()),
+                expected
+            );
+        }
     }
 
     #[test]
