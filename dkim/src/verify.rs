@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use mailward_types::auth_results::MethodResult;
+use mailward_types::dns::{DnsResult, Txt};
 use mailward_types::message::{HeaderField, Message, MessageError};
 use mailward_types::{DnsError, Domain, Resolver};
 
@@ -641,6 +642,53 @@ fn body_key(sig: &DkimSignature) -> BodyKey {
     )
 }
 
+/// TXT answers for key records, fetched by the caller: the input of
+/// [`VerifyContext::finish_with`] (verification without I/O). Also a [`Resolver`] that answers
+/// TXT queries from the map (a name without an entry fails with SERVFAIL) and nothing else.
+#[derive(Debug, Clone, Default)]
+pub struct KeyAnswers {
+    answers: HashMap<Domain, DnsResult<Txt>>,
+}
+
+impl KeyAnswers {
+    /// No answers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the outcome of the TXT query for `name` (records with their TTL, or the error).
+    pub fn insert(&mut self, name: Domain, answer: DnsResult<Txt>) {
+        self.answers.insert(name, answer);
+    }
+
+    /// As [`Self::insert`], builder style.
+    pub fn with(mut self, name: Domain, answer: DnsResult<Txt>) -> Self {
+        self.insert(name, answer);
+        self
+    }
+}
+
+impl Resolver for KeyAnswers {
+    async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+        self.answers
+            .get(name)
+            .cloned()
+            .unwrap_or(Err(DnsError::ServFail))
+    }
+    async fn a(&self, _: &Domain) -> DnsResult<std::net::Ipv4Addr> {
+        Err(DnsError::ServFail)
+    }
+    async fn aaaa(&self, _: &Domain) -> DnsResult<std::net::Ipv6Addr> {
+        Err(DnsError::ServFail)
+    }
+    async fn mx(&self, _: &Domain) -> DnsResult<mailward_types::dns::Mx> {
+        Err(DnsError::ServFail)
+    }
+    async fn ptr(&self, _: std::net::IpAddr) -> DnsResult<Domain> {
+        Err(DnsError::ServFail)
+    }
+}
+
 /// A verification in progress: signatures parsed from the header, body hashes being computed.
 #[derive(Debug)]
 pub struct VerifyContext<'v, 'h> {
@@ -652,6 +700,40 @@ pub struct VerifyContext<'v, 'h> {
 }
 
 impl VerifyContext<'_, '_> {
+    /// The key records (`<selector>._domainkey.<domain>`, RFC 6376 §3.6.2.1) this verification
+    /// still needs: one name per distinct key of the signatures being checked, leaving out keys
+    /// the verifier holds in its cache (unexpired at `now`). For callers that do their own DNS
+    /// (sans I/O): query these TXT records, then call [`Self::finish_with`].
+    pub fn key_queries(&self, now: u64) -> Vec<Domain> {
+        let mut names: Vec<Domain> = Vec::new();
+        for p in &self.prepared {
+            let Ok(name) = p.sig.key_name() else { continue };
+            let cached = self
+                .verifier
+                .cache
+                .lock()
+                .is_ok_and(|c| c.get(&name).is_some_and(|k| k.expires > now));
+            if !cached && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// As [`Self::finish`], without I/O: the key records come from `answers`, filled by the
+    /// caller for the names of [`Self::key_queries`]. A name without an answer counts as a DNS
+    /// failure (`temperror`), never as a missing key.
+    pub fn finish_with(self, answers: &KeyAnswers, now: u64) -> Vec<SignatureResult> {
+        // `KeyAnswers` answers at once, so the future completes on its first poll.
+        let mut future = std::pin::pin!(self.finish(answers, now));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(results) => results,
+            // Unreachable: no await in `finish` waits on anything but `KeyAnswers`.
+            std::task::Poll::Pending => Vec::new(),
+        }
+    }
+
     /// Feeds the next body chunk.
     pub fn update(&mut self, chunk: &[u8]) {
         for (_, h) in &mut self.hashers {
