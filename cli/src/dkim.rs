@@ -82,6 +82,9 @@ struct SignArgs {
     /// Signing time in seconds since the epoch (default: now).
     #[arg(long)]
     now: Option<u64>,
+    /// Crypto backend that signs: rust-crypto (default) or aws-lc-rs (same signature octets).
+    #[arg(long, default_value = "rust-crypto")]
+    crypto: String,
     /// The message file (`-` for standard input).
     message: PathBuf,
 }
@@ -226,7 +229,8 @@ fn json_line(r: &SignatureResult) -> serde_json::Value {
 fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
     let key_data = std::fs::read(&a.key).with_context(|| format!("reading {}", a.key.display()))?;
     let key = SigningKey::from_bytes(&key_data)
-        .with_context(|| format!("loading key {}", a.key.display()))?;
+        .with_context(|| format!("loading key {}", a.key.display()))?
+        .with_provider(provider(&a.crypto)?)?;
     let domain: Domain = a
         .domain
         .parse()

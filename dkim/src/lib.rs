@@ -34,6 +34,6 @@ pub use signature::{
     DkimSignature, HeaderNames, MAX_SIGNATURE_LEN, MAX_SIGNED_HEADERS, SignatureError, key_name,
 };
 pub use verify::{
-    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_SIGNATURES, DkimOutcome, KeyMismatch, MAX_CACHED_KEYS,
-    PolicyViolation, SignatureResult, Verifier, VerifyContext, VerifyOptions,
+    DEFAULT_CLOCK_SKEW, DEFAULT_MAX_SIGNATURES, DkimOutcome, KeyAnswers, KeyMismatch,
+    MAX_CACHED_KEYS, PolicyViolation, SignatureResult, Verifier, VerifyContext, VerifyOptions,
 };

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use mailward_types::auth_results::MethodResult;
+use mailward_types::dns::{DnsResult, Txt};
 use mailward_types::message::{HeaderField, Message, MessageError};
 use mailward_types::{DnsError, Domain, Resolver};
 
@@ -641,6 +642,53 @@ fn body_key(sig: &DkimSignature) -> BodyKey {
     )
 }
 
+/// TXT answers for key records, fetched by the caller: the input of
+/// [`VerifyContext::finish_with`] (verification without I/O). Also a [`Resolver`] that answers
+/// TXT queries from the map (a name without an entry fails with SERVFAIL) and nothing else.
+#[derive(Debug, Clone, Default)]
+pub struct KeyAnswers {
+    answers: HashMap<Domain, DnsResult<Txt>>,
+}
+
+impl KeyAnswers {
+    /// No answers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the outcome of the TXT query for `name` (records with their TTL, or the error).
+    pub fn insert(&mut self, name: Domain, answer: DnsResult<Txt>) {
+        self.answers.insert(name, answer);
+    }
+
+    /// As [`Self::insert`], builder style.
+    pub fn with(mut self, name: Domain, answer: DnsResult<Txt>) -> Self {
+        self.insert(name, answer);
+        self
+    }
+}
+
+impl Resolver for KeyAnswers {
+    async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+        self.answers
+            .get(name)
+            .cloned()
+            .unwrap_or(Err(DnsError::ServFail))
+    }
+    async fn a(&self, _: &Domain) -> DnsResult<std::net::Ipv4Addr> {
+        Err(DnsError::ServFail)
+    }
+    async fn aaaa(&self, _: &Domain) -> DnsResult<std::net::Ipv6Addr> {
+        Err(DnsError::ServFail)
+    }
+    async fn mx(&self, _: &Domain) -> DnsResult<mailward_types::dns::Mx> {
+        Err(DnsError::ServFail)
+    }
+    async fn ptr(&self, _: std::net::IpAddr) -> DnsResult<Domain> {
+        Err(DnsError::ServFail)
+    }
+}
+
 /// A verification in progress: signatures parsed from the header, body hashes being computed.
 #[derive(Debug)]
 pub struct VerifyContext<'v, 'h> {
@@ -652,6 +700,40 @@ pub struct VerifyContext<'v, 'h> {
 }
 
 impl VerifyContext<'_, '_> {
+    /// The key records (`<selector>._domainkey.<domain>`, RFC 6376 §3.6.2.1) this verification
+    /// still needs: one name per distinct key of the signatures being checked, leaving out keys
+    /// the verifier holds in its cache (unexpired at `now`). For callers that do their own DNS
+    /// (sans I/O): query these TXT records, then call [`Self::finish_with`].
+    pub fn key_queries(&self, now: u64) -> Vec<Domain> {
+        let mut names: Vec<Domain> = Vec::new();
+        for p in &self.prepared {
+            let Ok(name) = p.sig.key_name() else { continue };
+            let cached = self
+                .verifier
+                .cache
+                .lock()
+                .is_ok_and(|c| c.get(&name).is_some_and(|k| k.expires > now));
+            if !cached && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// As [`Self::finish`], without I/O: the key records come from `answers`, filled by the
+    /// caller for the names of [`Self::key_queries`]. A name without an answer counts as a DNS
+    /// failure (`temperror`), never as a missing key.
+    pub fn finish_with(self, answers: &KeyAnswers, now: u64) -> Vec<SignatureResult> {
+        // `KeyAnswers` answers at once, so the future completes on its first poll.
+        let mut future = std::pin::pin!(self.finish(answers, now));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(results) => results,
+            // Unreachable: no await in `finish` waits on anything but `KeyAnswers`.
+            std::task::Poll::Pending => Vec::new(),
+        }
+    }
+
     /// Feeds the next body chunk.
     pub fn update(&mut self, chunk: &[u8]) {
         for (_, h) in &mut self.hashers {
@@ -746,4 +828,100 @@ pub(crate) fn header_hash<'n>(
     data.truncate(data.len().saturating_sub(2));
     h.update(&data);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SigningKey;
+
+    /// RFC 8463 Appendix A.3 as in `tests/data/rfc8463_a3.eml` (checked with dkimpy there).
+    const MESSAGE: &[u8] = include_bytes!("../tests/data/rfc8463_a3.eml");
+
+    fn providers() -> Vec<CryptoProvider> {
+        vec![
+            CryptoProvider::rust_crypto(),
+            #[cfg(feature = "aws-lc-rs")]
+            CryptoProvider::aws_lc_rs(),
+        ]
+    }
+
+    /// Signing the header hash of each Appendix A.3 signature with the Appendix A.1/A.2 private
+    /// keys gives back the RFC's own `b=` octets, with every backend: Ed25519 (RFC 8032) and
+    /// RSA PKCS#1 v1.5 (RFC 8017 §8.2.1) are deterministic, so this checks header selection,
+    /// b= stripping, relaxed canonicalization, hashing and signing against the RFC's values.
+    #[test]
+    fn signatures_of_rfc8463_a3_are_reproduced() {
+        let msg = Message::parse(MESSAGE).unwrap();
+        let keys = [
+            (
+                "ed25519",
+                SigningKey::from_bytes(include_bytes!("../tests/data/rfc8463_ed25519.seed"))
+                    .unwrap(),
+            ),
+            (
+                "rsa",
+                SigningKey::from_bytes(include_bytes!("../tests/data/rfc8463_rsa.pem")).unwrap(),
+            ),
+        ];
+        let mut checked = 0;
+        for (index, field) in msg.headers().iter().enumerate() {
+            if !field.name_eq("DKIM-Signature") {
+                continue;
+            }
+            let sig = DkimSignature::parse_bytes(field.value).unwrap();
+            let digest = with_b_value_stripped(field.raw, |stripped| {
+                header_hash(
+                    sig.algorithm.hash(),
+                    sig.canonicalization.header,
+                    msg.headers(),
+                    sig.signed_headers.iter(),
+                    Some(index),
+                    stripped,
+                )
+            });
+            let (_, key) = keys
+                .iter()
+                .find(|(k, _)| sig.algorithm.key_type().as_str() == *k)
+                .unwrap();
+            for p in providers() {
+                let key = key.clone().with_provider(p).unwrap();
+                // aws-lc signs only with RSA keys of 2048 bits or more; the RFC's RSA key has
+                // 1024, so that one stays on RustCrypto.
+                if sig.algorithm.key_type() == crate::KeyType::Ed25519 {
+                    assert_eq!(key.provider(), p);
+                }
+                let ours = key.sign_digest(sig.algorithm, &digest).unwrap();
+                assert_eq!(ours, sig.signature, "{} with {p:?}", sig.algorithm);
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2 * providers().len());
+    }
+
+    /// With a 2048-bit RSA key and an Ed25519 key, aws-lc signs (it does not fall back) and
+    /// produces the octets RustCrypto produces (both schemes are deterministic).
+    #[cfg(feature = "aws-lc-rs")]
+    #[test]
+    fn aws_lc_signs_the_same_octets_as_rust_crypto() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(b"header hash input");
+        for key in [
+            SigningKey::from_bytes(include_bytes!("../tests/data/interop_rsa2048.pem")).unwrap(),
+            SigningKey::from_bytes(include_bytes!("../tests/data/interop_ed25519.seed")).unwrap(),
+        ] {
+            let alg = key.default_algorithm();
+            let rust = key
+                .clone()
+                .with_provider(CryptoProvider::rust_crypto())
+                .unwrap();
+            let aws = key.with_provider(CryptoProvider::aws_lc_rs()).unwrap();
+            assert_eq!(aws.provider(), CryptoProvider::aws_lc_rs());
+            assert_eq!(
+                aws.sign_digest(alg, &digest).unwrap(),
+                rust.sign_digest(alg, &digest).unwrap(),
+                "{alg}"
+            );
+        }
+    }
 }

@@ -131,3 +131,75 @@ fn example_keys_sign_verifiable_messages() {
         }
     }
 }
+
+/// Verification without I/O: the context names the key records it needs, the caller answers
+/// them, and the outcome equals the resolver-driven one (both signatures pass, RFC 8463 A.3).
+/// An unanswered name is a DNS failure (temperror), not a missing key; keys cached by the
+/// verifier are not asked for again.
+#[test]
+fn sans_io_key_answers() {
+    use mailward_dkim::KeyAnswers;
+    use mailward_types::dns::{DnsError, Lookup, Txt};
+    let txt = |strings: &[&str]| {
+        Ok(Lookup::new(
+            vec![Txt::new(
+                strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            )],
+            3600,
+        ))
+    };
+    let ed = "brisbane._domainkey.football.example.com";
+    let rsa = "test._domainkey.football.example.com";
+    let verifier = Verifier::new(VerifyOptions::default());
+    let ctx = verifier.begin(MESSAGE).unwrap();
+    let names: Vec<String> = ctx
+        .key_queries(T)
+        .iter()
+        .map(|d| d.as_str().to_owned())
+        .collect();
+    assert_eq!(names, [ed, rsa]);
+    // Only the Ed25519 key answered: that signature passes, the other is a DNS failure.
+    let answers = KeyAnswers::new().with(
+        ed.parse().unwrap(),
+        txt(&["v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]),
+    );
+    let results = ctx.finish_with(&answers, T);
+    assert_eq!(results[0].outcome, DkimOutcome::Pass);
+    assert!(
+        matches!(results[1].outcome, DkimOutcome::KeyDnsError(_)),
+        "{:?}",
+        results[1].outcome
+    );
+    assert_eq!(results[1].outcome.result(), "temperror");
+    // Now both answered (the RSA key as NXDOMAIN first: a missing key, permerror).
+    let ctx = verifier.begin(MESSAGE).unwrap();
+    assert_eq!(
+        ctx.key_queries(T)
+            .iter()
+            .map(|d| d.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        [rsa],
+        "the Ed25519 key is cached"
+    );
+    let results = ctx.finish_with(
+        &KeyAnswers::new().with(rsa.parse().unwrap(), Err(DnsError::NXDOMAIN)),
+        T,
+    );
+    assert_eq!(results[0].outcome, DkimOutcome::Pass);
+    assert_eq!(results[1].outcome, DkimOutcome::KeyNotFound);
+    let ctx = verifier.begin(MESSAGE).unwrap();
+    let zone = zone();
+    let answers = KeyAnswers::new().with(
+        rsa.parse().unwrap(),
+        pollster::block_on(mailward_types::Resolver::txt(&zone, &rsa.parse().unwrap())),
+    );
+    let results = ctx.finish_with(&answers, T);
+    let driven =
+        pollster::block_on(Verifier::new(VerifyOptions::default()).verify(&zone, MESSAGE, T))
+            .unwrap();
+    assert_eq!(
+        results.iter().map(|r| &r.outcome).collect::<Vec<_>>(),
+        driven.iter().map(|r| &r.outcome).collect::<Vec<_>>()
+    );
+    assert!(results.iter().all(|r| r.outcome == DkimOutcome::Pass));
+}

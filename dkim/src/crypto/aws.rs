@@ -74,3 +74,38 @@ impl AwsKey {
         }
     }
 }
+
+/// A private key loaded into aws-lc for signing.
+pub(super) enum AwsSigningKey {
+    Rsa(aws_lc_rs::rsa::KeyPair),
+    Ed25519(signature::Ed25519KeyPair),
+}
+
+impl AwsSigningKey {
+    /// An RSA key from its PKCS#8 DER encoding.
+    pub(super) fn rsa_from_pkcs8(der: &[u8]) -> Option<Self> {
+        aws_lc_rs::rsa::KeyPair::from_pkcs8(der).ok().map(Self::Rsa)
+    }
+
+    /// An Ed25519 key from its 32-octet seed.
+    pub(super) fn ed25519_from_seed(seed: &[u8]) -> Option<Self> {
+        signature::Ed25519KeyPair::from_seed_unchecked(seed)
+            .ok()
+            .map(Self::Ed25519)
+    }
+
+    /// Signs a SHA-256 header hash: RSA PKCS#1 v1.5 over the digest, Ed25519 over the digest
+    /// octets (RFC 8463 §3). `None` on failure.
+    pub(super) fn sign_sha256(&self, digest_in: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Self::Rsa(key) => {
+                let digest = Digest::import_less_safe(digest_in, &digest::SHA256).ok()?;
+                let mut out = vec![0u8; key.public_modulus_len()];
+                key.sign_digest(&signature::RSA_PKCS1_SHA256, &digest, &mut out)
+                    .ok()?;
+                Some(out)
+            }
+            Self::Ed25519(key) => Some(key.sign(digest_in).as_ref().to_vec()),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Private keys: loading (PKCS#1 / PKCS#8, PEM / DER, raw Ed25519 seed), generation, signing.
-//! Signing stays on the maintained RustCrypto crates (`rsa` ≥ 0.10, which fixed the Marvin
-//! timing side channel of earlier releases, and `ed25519-dalek`).
+//! Keys are loaded and encoded with the maintained RustCrypto crates (`rsa` ≥ 0.10, which fixed
+//! the Marvin timing side channel of earlier releases, and `ed25519-dalek`), which also sign by
+//! default; [`SigningKey::with_provider`] moves signing to `aws-lc-rs`.
 
 use std::fmt;
 
@@ -21,6 +22,9 @@ pub const RSA_KEY_SIZES: [usize; 4] = [1024, 2048, 3072, 4096];
 #[derive(Clone)]
 pub struct SigningKey {
     inner: Inner,
+    /// The same key loaded into aws-lc, when that backend signs.
+    #[cfg(feature = "aws-lc-rs")]
+    aws: Option<std::sync::Arc<super::aws::AwsSigningKey>>,
 }
 
 #[derive(Clone)]
@@ -103,9 +107,7 @@ impl SigningKey {
             return Self::rsa(k);
         }
         if let Ok(k) = <ed25519_dalek::SigningKey as DecodePrivateKey>::from_pkcs8_pem(pem) {
-            return Ok(Self {
-                inner: Inner::Ed25519(Box::new(k)),
-            });
+            return Ok(Self::from_inner(Inner::Ed25519(Box::new(k))));
         }
         Err(SigningKeyError::UnknownFormat)
     }
@@ -126,18 +128,65 @@ impl SigningKey {
             return Self::rsa(k);
         }
         if let Ok(k) = <ed25519_dalek::SigningKey as DecodePrivateKey>::from_pkcs8_der(der) {
-            return Ok(Self {
-                inner: Inner::Ed25519(Box::new(k)),
-            });
+            return Ok(Self::from_inner(Inner::Ed25519(Box::new(k))));
         }
         Err(SigningKeyError::UnknownFormat)
     }
 
+    fn from_inner(inner: Inner) -> Self {
+        Self {
+            inner,
+            #[cfg(feature = "aws-lc-rs")]
+            aws: None,
+        }
+    }
+
+    /// The same key signing with `provider` (RustCrypto by default). Signatures are the same
+    /// octets either way: RSA PKCS#1 v1.5 and Ed25519 are deterministic. aws-lc signs only with
+    /// RSA keys of at least 2048 bits: a 1024-bit key (still allowed by RFC 8301) keeps signing
+    /// with RustCrypto, as does `rsa-sha1`; [`Self::provider`] tells which backend signs.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` leaves room for backends that refuse keys.
+    pub fn with_provider(self, provider: super::CryptoProvider) -> Result<Self, SigningKeyError> {
+        match provider.backend {
+            super::Backend::RustCrypto => Ok(Self::from_inner(self.inner)),
+            #[cfg(feature = "aws-lc-rs")]
+            super::Backend::AwsLc => {
+                let aws = match &self.inner {
+                    Inner::Rsa(k) => k
+                        .to_pkcs8_der()
+                        .ok()
+                        .and_then(|der| super::aws::AwsSigningKey::rsa_from_pkcs8(der.as_bytes())),
+                    Inner::Ed25519(k) => {
+                        super::aws::AwsSigningKey::ed25519_from_seed(&k.to_bytes())
+                    }
+                };
+                // aws-lc signs only with RSA keys of 2048 bits or more (RFC 8301 still allows
+                // 1024); such a key keeps signing with RustCrypto.
+                Ok(Self {
+                    inner: self.inner,
+                    aws: aws.map(std::sync::Arc::new),
+                })
+            }
+        }
+    }
+
+    /// The backend that signs with this key.
+    pub fn provider(&self) -> super::CryptoProvider {
+        #[cfg(feature = "aws-lc-rs")]
+        if self.aws.is_some() {
+            return super::CryptoProvider::aws_lc_rs();
+        }
+        super::CryptoProvider::rust_crypto()
+    }
+
     /// An Ed25519 key from its 32-octet seed (RFC 8032 §5.1.5).
     pub fn ed25519_from_seed(seed: &[u8; 32]) -> Self {
-        Self {
-            inner: Inner::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(seed))),
-        }
+        Self::from_inner(Inner::Ed25519(Box::new(
+            ed25519_dalek::SigningKey::from_bytes(seed),
+        )))
     }
 
     fn rsa(k: rsa::PrivateKey) -> Result<Self, SigningKeyError> {
@@ -146,9 +195,7 @@ impl SigningKey {
         if bits < 1024 {
             return Err(SigningKeyError::WeakKey(bits));
         }
-        Ok(Self {
-            inner: Inner::Rsa(Box::new(k)),
-        })
+        Ok(Self::from_inner(Inner::Rsa(Box::new(k))))
     }
 
     /// Generates an RSA key of `bits` (one of [`RSA_KEY_SIZES`]) with e = 65537.
@@ -161,9 +208,7 @@ impl SigningKey {
             return Err(KeyGenError::UnsupportedSize(bits));
         }
         let k = rsa::PrivateKey::new(&mut SysRng, bits).map_err(|_| KeyGenError::Failed)?;
-        Ok(Self {
-            inner: Inner::Rsa(Box::new(k)),
-        })
+        Ok(Self::from_inner(Inner::Rsa(Box::new(k))))
     }
 
     /// Generates an Ed25519 key.
@@ -236,6 +281,15 @@ impl SigningKey {
     ) -> Result<Vec<u8>, SigningKeyError> {
         if alg.key_type() != self.key_type() {
             return Err(SigningKeyError::AlgorithmMismatch(alg));
+        }
+        // aws-lc signs SHA-256 digests; rsa-sha1 (legacy, RFC 8301) stays on RustCrypto.
+        #[cfg(feature = "aws-lc-rs")]
+        if let Some(aws) = &self.aws
+            && alg.hash() == crate::algorithm::HashAlgorithm::Sha256
+        {
+            return aws
+                .sign_sha256(digest)
+                .ok_or(SigningKeyError::SigningFailed);
         }
         match &self.inner {
             Inner::Rsa(k) => {
