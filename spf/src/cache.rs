@@ -78,7 +78,9 @@ impl RecordCache {
         {
             return Ok(Arc::clone(r));
         }
-        let parsed = Arc::new(SpfRecord::parse(text)?);
+        let mut parsed = SpfRecord::parse(text)?;
+        parsed.prepare_targets();
+        let parsed = Arc::new(parsed);
         let mut map = self.lock();
         if map.len() >= MAX_CACHED_RECORDS {
             map.clear();

@@ -667,7 +667,7 @@ fn check_host_domain(name: &str) -> Result<Domain, String> {
 }
 
 /// The checks of [`check_host_domain`] on an already valid [`Domain`].
-fn check_domain(d: Domain) -> Result<Domain, String> {
+pub(crate) fn check_domain(d: Domain) -> Result<Domain, String> {
     // Labels of a `Domain` never contain '.', so the last dot starts the top label.
     let name = d.as_str();
     let Some(dot) = name.bytes().rposition(|b| b == b'.') else {
@@ -700,7 +700,7 @@ fn check_domain(d: Domain) -> Result<Domain, String> {
 
 /// RFC 7208 §7.3 / §4.8: the `<target-name>` from an expanded domain-spec. One trailing dot is
 /// accepted; names over 253 octets lose labels on the left.
-fn target_name(expanded: &str) -> Result<Domain, String> {
+pub(crate) fn target_name(expanded: &str) -> Result<Domain, String> {
     let mut name = expanded.strip_suffix('.').unwrap_or(expanded);
     // RFC 7208 §7.3: "the left side is truncated to fit, by removing successive domain labels
     // (and their following dots) until the total length does not exceed 253 characters".
@@ -1520,9 +1520,13 @@ impl CheckHost {
         }
         // A domain-spec without macros is its own expansion: no expansion string, and the
         // frame's domain is not needed.
-        let target = match spec.and_then(MacroString::as_literal) {
-            Some(lit) => target_name(lit),
-            None => {
+        // A cached record's domain-specs without macros were turned into target names when it
+        // was cached (valid §4.3 domains: include needs no further check).
+        let ready = record.target(idx);
+        let target = match (ready, spec.and_then(MacroString::as_literal)) {
+            (Some(t), _) => Ok(t.clone()),
+            (None, Some(lit)) => target_name(lit),
+            (None, None) => {
                 let Some(domain) = self.frame_domain() else {
                     return self.stuck();
                 };
@@ -1533,7 +1537,11 @@ impl CheckHost {
             }
         };
         match (&d.mechanism, target) {
-            (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
+            (Mechanism::Include(_), Ok(t)) => match if ready.is_some() {
+                Ok(t)
+            } else {
+                check_domain(t)
+            } {
                 Ok(t) => {
                     self.set_phase(Phase::AwaitInclude);
                     let in_include = true;
@@ -1702,18 +1710,21 @@ impl CheckHost {
             self.set_phase(Phase::Redirect);
             return;
         }
-        let target = match spec.as_literal() {
-            Some(lit) => target_name(lit),
-            None => {
+        // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
+        // result is a "permerror" rather than "none"". A cached record's macro-free target was
+        // checked when it was cached.
+        let ready = record.redirect_index().and_then(|i| record.target(i));
+        let target = match (ready, spec.as_literal()) {
+            (Some(t), _) => Ok(t.clone()),
+            (None, Some(lit)) => target_name(lit).and_then(check_domain),
+            (None, None) => {
                 let Some(domain) = self.frame_domain() else {
                     return self.stuck();
                 };
-                target_name(&spec.expand(&self.macro_ctx(domain.as_str())))
+                target_name(&spec.expand(&self.macro_ctx(domain.as_str()))).and_then(check_domain)
             }
         };
-        // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
-        // result is a "permerror" rather than "none"".
-        match target.and_then(check_domain) {
+        match target {
             Ok(t) => {
                 let id = self.add_frame(t);
                 self.trace(Item::Redirect {

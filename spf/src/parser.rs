@@ -154,7 +154,10 @@ fn record_general(text: &str) -> Result<SpfRecord, ParseError> {
     }
     let offset = text.len() - rest.len();
     let terms = terms(rest, offset)?;
-    Ok(SpfRecord { terms })
+    Ok(SpfRecord {
+        terms,
+        targets: Vec::new(),
+    })
 }
 
 /// RFC 7208 §12:
@@ -337,7 +340,10 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
         }
         i += len.max(1);
     }
-    Some(SpfRecord { terms: out })
+    Some(SpfRecord {
+        terms: out,
+        targets: Vec::new(),
+    })
 }
 
 /// One common term at the start of `s` (the rest of the record), ending at a space or the end:
@@ -1344,7 +1350,9 @@ mod tests {
     #[test]
     fn hex_digits() {
         for c in 0..=u8::MAX {
-            let want = char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok());
+            let want = char::from(c)
+                .to_digit(16)
+                .and_then(|d| u8::try_from(d).ok());
             assert_eq!(hex_digit(c), want, "{c:#x}");
         }
     }

@@ -5,6 +5,8 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
+use mailward_types::Domain;
+
 use crate::macros::MacroString;
 use crate::parser;
 
@@ -253,10 +255,48 @@ impl fmt::Display for Term {
 /// assert!(SpfRecord::parse("v=spf1 ip4:192.0.2.0/33").is_err());
 /// # Ok::<(), mailward_spf::ParseError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Default)]
 pub struct SpfRecord {
     /// The terms in record order.
     pub terms: Vec<Term>,
+    /// Only for a record kept by a [`RecordCache`](crate::RecordCache) (empty otherwise): per
+    /// term, the `<target-name>` (RFC 7208 §7.3, §4.8) of its `domain-spec` when that has no
+    /// macros and names a valid `<domain>` (§4.3), checked once when the record is cached
+    /// instead of at every evaluation. Not part of the value: equality, hashing and `Debug`
+    /// look at the terms only.
+    pub(crate) targets: Vec<Option<Domain>>,
+}
+
+impl PartialEq for SpfRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.terms == other.terms
+    }
+}
+
+impl Eq for SpfRecord {}
+
+impl std::hash::Hash for SpfRecord {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.terms.hash(state);
+    }
+}
+
+impl fmt::Debug for SpfRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpfRecord")
+            .field("terms", &self.terms)
+            .finish()
+    }
+}
+
+impl From<Vec<Term>> for SpfRecord {
+    /// A record of these terms (not checked: [`SpfRecord::parse`] validates records).
+    fn from(terms: Vec<Term>) -> Self {
+        Self {
+            terms,
+            targets: Vec::new(),
+        }
+    }
 }
 
 impl SpfRecord {
@@ -297,6 +337,38 @@ impl SpfRecord {
     /// Whether the record has an `all` mechanism (which makes `redirect=` ignored, §5.1).
     pub fn has_all(&self) -> bool {
         self.directives().any(|d| d.mechanism == Mechanism::All)
+    }
+
+    /// Checks the target names of the macro-free `domain-spec`s of the mechanisms and of
+    /// `redirect=` once, for a record that is evaluated many times (see the `targets` field).
+    pub(crate) fn prepare_targets(&mut self) {
+        self.targets = self
+            .terms
+            .iter()
+            .map(|t| {
+                let spec = match t {
+                    Term::Directive(d) => d.mechanism.domain_spec(),
+                    Term::Modifier(Modifier::Redirect(d)) => Some(d),
+                    Term::Modifier(_) => None,
+                }?;
+                let lit = spec.as_literal()?;
+                crate::eval::target_name(lit)
+                    .and_then(crate::eval::check_domain)
+                    .ok()
+            })
+            .collect();
+    }
+
+    /// The target name of term `index` checked by [`prepare_targets`](Self::prepare_targets).
+    pub(crate) fn target(&self, index: usize) -> Option<&Domain> {
+        self.targets.get(index)?.as_ref()
+    }
+
+    /// The index of the `redirect=` modifier.
+    pub(crate) fn redirect_index(&self) -> Option<usize> {
+        self.terms
+            .iter()
+            .position(|t| matches!(t, Term::Modifier(Modifier::Redirect(_))))
     }
 }
 

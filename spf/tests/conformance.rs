@@ -9,7 +9,7 @@
 )]
 
 use mailward_dns::ZoneResolver;
-use mailward_spf::{Query, SpfOutcome, SpfResult, TraceEvent, evaluate};
+use mailward_spf::{Query, RecordCache, SpfOutcome, SpfResult, TraceEvent, evaluate};
 use mailward_types::Domain;
 
 use SpfResult::{Fail, Neutral, None as NoneR, Pass, PermError, SoftFail, TempError};
@@ -41,8 +41,20 @@ fn run(ip: &str, sender: &str, helo: &str) -> SpfOutcome {
     let q = Query::mail_from(ip.parse().unwrap(), sender, helo)
         .with_receiver("mx.receiver.example")
         .with_timestamp(1_700_000_000);
-    pollster::block_on(evaluate(&zone(), &q))
+    let z = zone();
+    let plain = pollster::block_on(evaluate(&z, &q));
+    // The same check through a RecordCache shared by every scenario of this file (records
+    // parsed and their literal targets prepared once, then reused): the outcome, trace
+    // included, is the same, whether the records are new to the cache or already in it.
+    let qc = q.with_record_cache(CACHE.clone());
+    for pass in ["first", "second"] {
+        let cached = pollster::block_on(evaluate(&z, &qc));
+        assert_eq!(cached, plain, "{pass} evaluation with the record cache");
+    }
+    plain
 }
+
+static CACHE: std::sync::LazyLock<RecordCache> = std::sync::LazyLock::new(RecordCache::new);
 
 /// `(client ip, local-part@<name>.example.com, expected result, why)`.
 fn table(rows: &[(&str, &str, SpfResult, &str)]) {

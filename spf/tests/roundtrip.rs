@@ -151,7 +151,7 @@ fn record() -> impl Strategy<Value = SpfRecord> {
         .prop_map(|(mut terms, redirect, exp)| {
             terms.extend(redirect.map(|d| Term::Modifier(Modifier::Redirect(d))));
             terms.extend(exp.map(|d| Term::Modifier(Modifier::Explanation(d))));
-            SpfRecord { terms }
+            SpfRecord::from(terms)
         })
 }
 
