@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use mailward_types::Domain;
@@ -20,7 +21,79 @@ use crate::record::{ParseError, SpfRecord};
 pub const MAX_CACHED_RECORDS: usize = 1024;
 
 /// Domain → (record text, parsed record).
-type Map = HashMap<Domain, (Box<str>, Arc<SpfRecord>)>;
+type Map = HashMap<Domain, (Arc<str>, Arc<SpfRecord>), KeyedFold>;
+
+/// A cached record and its text.
+pub(crate) type Entry = (Arc<str>, Arc<SpfRecord>);
+
+/// A hash for the cache's short keys (domain names) that costs a fraction of SipHash: 16
+/// octets per step folded through a 64×64→128-bit multiply with a per-cache random key (the
+/// scheme of foldhash/wyhash). It is not a cryptographic MAC; the key keeps collisions from
+/// being precomputed, and a cache holds at most [`MAX_CACHED_RECORDS`] entries anyway.
+#[derive(Clone, Copy)]
+struct KeyedFold {
+    key: [u64; 2],
+}
+
+impl Default for KeyedFold {
+    fn default() -> Self {
+        // Two random words from the standard library's randomly keyed hasher.
+        let random = std::collections::hash_map::RandomState::new();
+        Self {
+            key: [random.hash_one(1u8), random.hash_one(2u8)],
+        }
+    }
+}
+
+impl BuildHasher for KeyedFold {
+    type Hasher = FoldHasher;
+
+    fn build_hasher(&self) -> FoldHasher {
+        FoldHasher {
+            key: self.key,
+            acc: self.key[0],
+        }
+    }
+}
+
+/// The state of [`KeyedFold`].
+struct FoldHasher {
+    key: [u64; 2],
+    acc: u64,
+}
+
+/// The high and low halves of the 128-bit product, xored.
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    let [lo, hi] = [p, p >> 64].map(|x| u64::from_le_bytes(first8(&x.to_le_bytes())));
+    lo ^ hi
+}
+
+/// The first 8 octets of `b` (zero-padded).
+fn first8(b: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (o, v) in out.iter_mut().zip(b) {
+        *o = *v;
+    }
+    out
+}
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for block in bytes.chunks(16) {
+            let (a, b) = block.split_at(block.len().min(8));
+            let a = u64::from_le_bytes(first8(a));
+            let b = u64::from_le_bytes(first8(b));
+            self.acc = fold_mul(a ^ self.key[0] ^ self.acc, b ^ self.key[1]);
+        }
+        // The length, so "ab" + "" and "a" + "b" differ (str hashing adds a 0xff octet too).
+        self.acc = self.acc.rotate_left(7) ^ u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    }
+
+    fn finish(&self) -> u64 {
+        fold_mul(self.acc ^ self.key[1], self.key[0] | 1)
+    }
+}
 
 /// Parsed SPF records shared between evaluations (cheap to clone: clones share the cache).
 ///
@@ -66,27 +139,39 @@ impl RecordCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The parsed record for `text` published at `domain`, from the cache or parsed (and then
-    /// cached).
-    pub(crate) fn get_or_parse(
+    /// The cached record published at `domain` when its text is exactly `text` (compared as
+    /// octets, before any UTF-8 check: a cached text is valid ASCII).
+    pub(crate) fn get(&self, domain: &Domain, text: &[u8]) -> Option<Entry> {
+        let map = self.lock();
+        let (t, r) = map.get(domain)?;
+        (t.as_bytes() == text).then(|| (Arc::clone(t), Arc::clone(r)))
+    }
+
+    /// Parses `text` published at `domain` and caches it when it is a valid record.
+    pub(crate) fn parse_and_insert(
         &self,
         domain: &Domain,
         text: &str,
-    ) -> Result<Arc<SpfRecord>, ParseError> {
-        if let Some((t, r)) = self.lock().get(domain)
-            && **t == *text
-        {
-            return Ok(Arc::clone(r));
-        }
+    ) -> Result<Entry, ParseError> {
         let mut parsed = SpfRecord::parse(text)?;
         parsed.prepare_targets();
-        let parsed = Arc::new(parsed);
+        let entry: Entry = (text.into(), Arc::new(parsed));
         let mut map = self.lock();
         if map.len() >= MAX_CACHED_RECORDS {
             map.clear();
         }
-        map.insert(domain.clone(), (text.into(), Arc::clone(&parsed)));
-        Ok(parsed)
+        map.insert(domain.clone(), entry.clone());
+        Ok(entry)
+    }
+
+    /// The parsed record for `text` published at `domain`, from the cache or parsed (and then
+    /// cached).
+    #[cfg(test)]
+    fn get_or_parse(&self, domain: &Domain, text: &str) -> Result<Arc<SpfRecord>, ParseError> {
+        match self.get(domain, text.as_bytes()) {
+            Some((_, r)) => Ok(r),
+            None => self.parse_and_insert(domain, text).map(|(_, r)| r),
+        }
     }
 }
 
@@ -127,6 +212,33 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c, c.clone());
         assert_ne!(c, RecordCache::new());
+    }
+
+    #[test]
+    fn keyed_fold_hash() {
+        let h = KeyedFold::default();
+        let hash = |parts: &[&[u8]]| {
+            let mut s = h.build_hasher();
+            for p in parts {
+                s.write(p);
+            }
+            s.finish()
+        };
+        let long = b"_netblocks3.provider.example.and.some.more.labels".as_slice();
+        assert_eq!(hash(&[long]), hash(&[long]));
+        // Any single changed octet (in the first, a middle or the last 16-octet block)
+        // changes the hash; so do the order of the octets and where writes split them.
+        for i in [0, 7, 8, 15, 16, 31, long.len() - 1] {
+            let mut other = long.to_vec();
+            other[i] ^= 0x20;
+            assert_ne!(hash(&[long]), hash(&[&other]), "octet {i}");
+        }
+        assert_ne!(hash(&[b"ab"]), hash(&[b"ba"]));
+        assert_ne!(hash(&[b"ab", b""]), hash(&[b"a", b"b"]));
+        assert_ne!(hash(&[b""]), hash(&[b"\0"]));
+        // Another cache has another key.
+        let k = KeyedFold::default();
+        assert_ne!(h.key, k.key);
     }
 
     #[test]

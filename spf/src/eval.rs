@@ -10,7 +10,7 @@ use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 use crate::cache::RecordCache;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
-use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Rec, Trace, Via};
+use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -722,7 +722,9 @@ impl CheckHost {
             idents: Idents::new(local, sdomain, &query.helo),
             receiver: query.receiver.clone(),
             timestamp: query.timestamp,
-            stack: Vec::new(),
+            // Every include and redirect is counted first: at most 1 + MAX_DNS_TERMS frames
+            // (one allocation instead of regrowing while a chain nests).
+            stack: Vec::with_capacity(1 + MAX_DNS_TERMS as usize),
             lookups: 0,
             voids: 0,
             ptr_names: None,
@@ -1357,7 +1359,7 @@ impl CheckHost {
                 first.get_or_insert(i);
             }
         }
-        let text = match (first, count) {
+        let bytes = match (first, count) {
             (None, _) => {
                 let domain = self.frame_name();
                 return self
@@ -1365,13 +1367,11 @@ impl CheckHost {
             }
             (Some(i), 1) => {
                 let strings = records.into_iter().nth(i).map(|t| t.strings);
-                let bytes = match strings {
+                match strings {
                     Some(mut v) if v.len() == 1 => v.pop().unwrap_or_default(),
                     Some(v) => v.concat(),
                     None => Vec::new(),
-                };
-                String::from_utf8(bytes)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                }
             }
             (Some(_), more) => {
                 let domain = self.frame_name();
@@ -1387,9 +1387,25 @@ impl CheckHost {
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
-        let parsed = match (&self.cache, self.trace.frames.get(id)) {
-            (Some(c), Some(info)) => c.get_or_parse(&info.domain, &text).map(Rec::Shared),
-            _ => SpfRecord::parse(&text).map(Rec::Owned),
+        let cache = self.cache.as_ref().zip(self.trace.frames.get(id));
+        // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
+        let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes));
+        let (text, parsed) = match (hit, cache) {
+            (Some((text, r)), _) => (RecText::Shared(text), Ok(Rec::Shared(r))),
+            (None, cache) => {
+                let text = String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                match cache {
+                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text) {
+                        Ok((shared, r)) => (RecText::Shared(shared), Ok(Rec::Shared(r))),
+                        Err(e) => (RecText::Owned(text), Err(e)),
+                    },
+                    None => {
+                        let parsed = SpfRecord::parse(&text).map(Rec::Owned);
+                        (RecText::Owned(text), parsed)
+                    }
+                }
+            }
         };
         if self.trace_has_room()
             && let Some(info) = self.trace.frames.get_mut(id)

@@ -289,12 +289,38 @@ impl PartialEq for Rec {
 
 impl Eq for Rec {}
 
+/// A record's published text: owned, or shared with a [`RecordCache`](crate::RecordCache)
+/// entry.
+#[derive(Debug, Clone)]
+pub(crate) enum RecText {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl RecText {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Owned(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+/// Equal when the texts are (owned or shared alike).
+impl PartialEq for RecText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RecText {}
+
 /// One `check_host()` evaluation (the checked domain, an include or a redirect target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameInfo {
     pub(crate) domain: Domain,
     /// The selected record as published (kept only when tracing).
-    pub(crate) text: Option<String>,
+    pub(crate) text: Option<RecText>,
     /// The parsed record (moved out while its terms are evaluated, see
     /// `CheckHost::with_record`).
     pub(crate) record: Option<Rec>,
@@ -404,10 +430,12 @@ impl Trace {
                 },
                 None => MISSING,
             },
-            Item::Record { frame: i } => match frame(i).and_then(|f| f.text.as_deref()) {
-                Some(record) => TraceEvent::Record { record },
-                None => MISSING,
-            },
+            Item::Record { frame: i } => {
+                match frame(i).and_then(|f| f.text.as_ref().map(RecText::as_str)) {
+                    Some(record) => TraceEvent::Record { record },
+                    None => MISSING,
+                }
+            }
             Item::Term {
                 frame: i,
                 matched,
