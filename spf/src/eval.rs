@@ -713,6 +713,30 @@ pub(crate) fn target_name(expanded: &str) -> Result<Domain, String> {
     Domain::new(name).map_err(|e| format!("invalid target name {expanded:?}: {e}"))
 }
 
+/// The canonical text of `d` (its `Display`), with `all` and a macro-free `include` written
+/// directly instead of through the formatting machinery.
+fn write_directive(out: &mut String, d: &Directive) {
+    let start = out.len();
+    if d.qualifier != Qualifier::Pass {
+        out.push(d.qualifier.as_char());
+    }
+    match (
+        &d.mechanism,
+        d.mechanism.domain_spec().and_then(MacroString::as_literal),
+    ) {
+        (Mechanism::All, _) => out.push_str("all"),
+        (Mechanism::Include(_), Some(lit)) => {
+            out.push_str("include:");
+            out.push_str(lit);
+        }
+        _ => {
+            out.truncate(start);
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{d}");
+        }
+    }
+}
+
 impl CheckHost {
     /// Starts `check_host()` for the identity in `query` (RFC 7208 §4.1, §4.3).
     pub fn new(query: &Query) -> Self {
@@ -1685,8 +1709,7 @@ impl CheckHost {
             // This frame is the checked domain or a redirect target: its match is the outcome.
             // Sized once: no regrowth while formatting.
             let mut m = String::with_capacity(64);
-            // Writing to a String cannot fail.
-            let _ = write!(m, "{d}");
+            write_directive(&mut m, d);
             self.mechanism = Some(m);
             // RFC 7208 §6.2: on "fail" due to a mechanism match, the exp= of the record that
             // matched (a redirect target's, never the original's; never an include's).
@@ -1901,5 +1924,20 @@ mod tests {
         );
         let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(Query::helo(mapped, "h").client_ip(), ip);
+    }
+
+    #[test]
+    fn write_directive_is_display() {
+        let r = SpfRecord::parse(
+            "v=spf1 all -all ~include:Ex.COM. ?include:%{d}.example include:a.example ip4:192.0.2.0/24 \
+             -a mx:m.example/24 ptr exists:%{i}.e.example",
+        )
+        .unwrap();
+        for d in r.directives() {
+            let mut s = String::new();
+            write_directive(&mut s, d);
+            assert_eq!(s, d.to_string());
+        }
+        assert_eq!(r.directives().count(), 10);
     }
 }
