@@ -357,39 +357,36 @@ fn fast_term(s: &str, out: &mut Vec<Term>) -> Option<usize> {
         b'?' => (Qualifier::Neutral, 1),
         _ => (Qualifier::Pass, 0),
     };
-    // `word` is lower case: a letter matches either case, anything else only itself.
-    let kw = |word: &[u8]| {
-        b.get(q..q + word.len()).is_some_and(|head| {
-            head.iter()
-                .zip(word)
-                .all(|(h, w)| h == w || (w.is_ascii_lowercase() && (h | 0x20) == *w))
-        })
-    };
+    // The name is compared eight octets at a time (see `Kw`).
+    let head = word8(b, q);
+    let kw = |k: Kw| k.matches(head);
     // The first letter selects the only names that can match.
     let (mechanism, end) = match b.get(q)?.to_ascii_lowercase() {
-        b'i' if kw(b"ip4:") => {
+        b'i' if kw(Kw::IP4) => {
             let (net, p) = ip4_at(b, q + 4)?;
             let (len, p) = cidr_at(b, p, 32, 1)?;
             (Mechanism::Ip4(net, len), p)
         }
-        b'i' if kw(b"ip6:") => {
+        b'i' if kw(Kw::IP6) => {
             let (net, p) = hex_ipv6_at(b, q + 4)?;
             let (len, p) = cidr_at(b, p, 128, 2)?;
             (Mechanism::Ip6(net, len), p)
         }
-        b'i' if kw(b"include:") => {
+        b'i' if kw(Kw::INCLUDE) => {
             let (spec, p) = literal_domain_spec_at(s, q + 8)?;
             (Mechanism::Include(spec), p)
         }
-        b'a' if kw(b"all") && ends_at(b, q + 3) => (Mechanism::All, q + 3),
+        b'a' if kw(Kw::ALL) && ends_at(b, q + 3) => (Mechanism::All, q + 3),
         b'a' if ends_at(b, q + 1) => (Mechanism::A(None, DualCidr::default()), q + 1),
-        b'm' if kw(b"mx") && ends_at(b, q + 2) => (Mechanism::Mx(None, DualCidr::default()), q + 2),
-        b'p' if kw(b"ptr") && ends_at(b, q + 3) => (Mechanism::Ptr(None), q + 3),
-        b'p' if kw(b"ptr:") => {
+        b'm' if kw(Kw::MX) && ends_at(b, q + 2) => {
+            (Mechanism::Mx(None, DualCidr::default()), q + 2)
+        }
+        b'p' if kw(Kw::PTR) && ends_at(b, q + 3) => (Mechanism::Ptr(None), q + 3),
+        b'p' if kw(Kw::PTR_COLON) => {
             let (spec, p) = literal_domain_spec_at(s, q + 4)?;
             (Mechanism::Ptr(Some(spec)), p)
         }
-        b'r' if q == 0 && kw(b"redirect=") => {
+        b'r' if q == 0 && kw(Kw::REDIRECT) && b.get(8) == Some(&b'=') => {
             let (spec, p) = literal_domain_spec_at(s, 9)?;
             if !ends_at(b, p) {
                 return None;
@@ -407,6 +404,67 @@ fn fast_term(s: &str, out: &mut Vec<Term>) -> Option<usize> {
         mechanism,
     }));
     Some(end)
+}
+
+/// Up to eight octets of `b` from `at`, little-endian (octets past the end read as zero).
+fn word8(b: &[u8], at: usize) -> u64 {
+    match b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(b.get(at..).unwrap_or_default()) {
+                *d = *s;
+            }
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// A mechanism or modifier name (at most eight octets) as compared against [`word8`]: a
+/// letter matches either case (its case bit is set before comparing), any other octet only
+/// itself; octets after the name are ignored.
+#[derive(Clone, Copy)]
+struct Kw {
+    /// The name in lower case, little-endian.
+    value: u64,
+    /// 0xFF for each octet of the name.
+    keep: u64,
+    /// 0x20 for each letter of the name.
+    fold: u64,
+}
+
+impl Kw {
+    const IP4: Self = Self::new(b"ip4:");
+    const IP6: Self = Self::new(b"ip6:");
+    const INCLUDE: Self = Self::new(b"include:");
+    const ALL: Self = Self::new(b"all");
+    const MX: Self = Self::new(b"mx");
+    const PTR: Self = Self::new(b"ptr");
+    const PTR_COLON: Self = Self::new(b"ptr:");
+    /// `redirect` (the `=` after it is checked separately).
+    const REDIRECT: Self = Self::new(b"redirect");
+
+    /// For the constants above (lower-case names of at most eight octets).
+    const fn new(name: &[u8]) -> Self {
+        let (mut value, mut keep, mut fold) = (0u64, 0u64, 0u64);
+        let mut i = 0;
+        while i < name.len() && i < 8 {
+            // `i < name.len()` bounds the index.
+            #[allow(clippy::indexing_slicing)]
+            let c = name[i];
+            value |= (c as u64) << (8 * i);
+            keep |= 0xFF << (8 * i);
+            if c.is_ascii_lowercase() {
+                fold |= 0x20 << (8 * i);
+            }
+            i += 1;
+        }
+        Self { value, keep, fold }
+    }
+
+    fn matches(self, word: u64) -> bool {
+        (word & self.keep) | self.fold == self.value
+    }
 }
 
 /// Whether a term ends at `p` (a space or the end of the record).
