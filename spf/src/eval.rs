@@ -887,9 +887,16 @@ impl CheckHost {
         if !self.tracing {
             return;
         }
+        let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
+        self.push_line(depth, item);
+    }
+
+    /// Adds a trace line at `depth` (tracing is on), or the truncation line once the trace is
+    /// full.
+    #[inline]
+    fn push_line(&mut self, depth: u16, item: Item) {
         let len = self.trace.lines.len();
         if len < MAX_TRACE_ENTRIES {
-            let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
             self.trace.lines.push(Line { depth, item });
         } else if len == MAX_TRACE_ENTRIES {
             self.trace.lines.push(Line {
@@ -1498,7 +1505,15 @@ impl CheckHost {
     fn next_term_in(&mut self, record: &SpfRecord, mut idx: usize, counted: bool) {
         // Fast path: modifiers and the terms that need no DNS (ip4, ip6) are evaluated here in
         // a loop, without a round trip through the step machine per term.
+        // The frame and its depth do not change in this loop: its trace lines are pushed
+        // directly, and the frame's position is written once when the loop stops.
         let ip = self.ip;
+        let start = idx;
+        let Some(frame) = self.stack.last().map(|f| frame_ref(f.id)) else {
+            return self.stuck();
+        };
+        let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
+        let mut hit = None;
         while let Some(t) = record.terms.get(idx) {
             let matched = match t {
                 Term::Modifier(_) => None,
@@ -1508,17 +1523,31 @@ impl CheckHost {
                 },
             };
             if let Some(matched) = matched {
-                self.trace_term(idx, matched);
-                if matched && let (Some(f), Term::Directive(d)) = (self.stack.last_mut(), t) {
-                    f.term = idx;
-                    return self.directive_matched(d, record);
+                if self.tracing {
+                    self.push_line(
+                        depth,
+                        Item::Term {
+                            frame,
+                            matched,
+                            index: u32::try_from(idx).unwrap_or(u32::MAX),
+                        },
+                    );
+                }
+                if matched && let Term::Directive(d) = t {
+                    hit = Some(d);
+                    break;
                 }
             }
             idx += 1;
-            if let Some(f) = self.stack.last_mut() {
-                f.term = idx;
-                f.counted = false;
-            }
+        }
+        if idx != start
+            && let Some(f) = self.stack.last_mut()
+        {
+            f.term = idx;
+            f.counted = false;
+        }
+        if let Some(d) = hit {
+            return self.directive_matched(d, record);
         }
         let counted = counted
             && self
