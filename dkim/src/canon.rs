@@ -63,7 +63,11 @@ fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
     };
     let name = trim_wsp_end(name);
     out.reserve(raw.len() + 3);
-    out.extend(name.iter().map(u8::to_ascii_lowercase));
+    let name_start = out.len();
+    out.extend_from_slice(name);
+    if let Some(copied) = out.get_mut(name_start..) {
+        copied.make_ascii_lowercase();
+    }
     out.push(b':');
     // Common case: one line, single spaces, no tab, nothing after the last word: the value
     // without its leading whitespace is already canonical.
