@@ -80,8 +80,17 @@ fn first8(b: &[u8]) -> [u8; 8] {
 
 impl Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for block in bytes.chunks(16) {
-            let (a, b) = block.split_at(block.len().min(8));
+        let mut blocks = bytes.chunks_exact(16);
+        for block in &mut blocks {
+            let (a, b) = block.split_at(8);
+            // Whole 8-octet halves: plain loads (no copy loop).
+            let a = <[u8; 8]>::try_from(a).map_or(0, u64::from_le_bytes);
+            let b = <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes);
+            self.acc = fold_mul(a ^ self.key[0] ^ self.acc, b ^ self.key[1]);
+        }
+        let tail = blocks.remainder();
+        if !tail.is_empty() {
+            let (a, b) = tail.split_at(tail.len().min(8));
             let a = u64::from_le_bytes(first8(a));
             let b = u64::from_le_bytes(first8(b));
             self.acc = fold_mul(a ^ self.key[0] ^ self.acc, b ^ self.key[1]);
