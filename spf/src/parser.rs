@@ -534,13 +534,7 @@ fn cidr_at(b: &[u8], p: usize, max: u8, extra: usize) -> Option<(Option<u8>, usi
 fn literal_domain_spec_at(s: &str, p: usize) -> Option<(MacroString, usize)> {
     let tail = s.as_bytes().get(p..)?;
     // `macro-literal` octets (%x21-24 / %x26-7E) up to the end of the term.
-    let mut n = 0;
-    while let Some(c) = tail.get(n) {
-        if *c == b'%' || !(0x21..=0x7e).contains(c) {
-            break;
-        }
-        n += 1;
-    }
+    let n = literal_run(tail);
     let arg = tail.get(..n)?;
     // `"." toplabel [ "." ]` at the end (see `domain_end_literal`).
     let body = arg.strip_suffix(b".").unwrap_or(arg);
@@ -553,6 +547,39 @@ fn literal_domain_spec_at(s: &str, p: usize) -> Option<(MacroString, usize)> {
         tokens: vec![MacroToken::Literal(lit.to_owned())],
     };
     Some((spec, p + n))
+}
+
+/// The length of the run of `macro-literal` octets (%x21-24 / %x26-7E) at the start of `b`,
+/// eight octets at a time.
+fn literal_run(b: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut n = 0;
+    while let Some(w) = b
+        .get(n..n + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map(u64::from_le_bytes)
+    {
+        // High bit set in each octet below 0x21, above 0x7E, or equal to '%'. Borrows and
+        // carries only move upwards from an octet that is itself flagged, so the lowest
+        // flagged octet is exact.
+        let below = w.wrapping_sub(ONES * 0x21) & !w;
+        let above = w.wrapping_add(ONES) | w;
+        let pct = w ^ (ONES * u64::from(b'%'));
+        let percent = pct.wrapping_sub(ONES) & !pct;
+        let bad = (below | above | percent) & HIGH;
+        if bad != 0 {
+            return n + usize::try_from(bad.trailing_zeros() / 8).unwrap_or(0);
+        }
+        n += 8;
+    }
+    while let Some(c) = b.get(n) {
+        if *c == b'%' || !(0x21..=0x7e).contains(c) {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 const KNOWN_MECHANISMS: [&str; 8] = ["all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"];
@@ -1411,6 +1438,36 @@ mod tests {
             s in "(::)?([0-9a-fA-F]{1,5}(:|::)){0,9}[0-9a-fA-F]{0,5}(::)?|[0-9a-fA-F:]{0,20}"
         ) {
             proptest::prop_assert_eq!(hex_ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok());
+        }
+    }
+
+    proptest::proptest! {
+        /// `literal_run` against the octet-by-octet rule, on text around the edges (space,
+        /// '%', DEL, 8-bit, control octets) at every offset of the 8-octet words.
+        #[test]
+        fn literal_run_agrees_with_octet_rule(
+            b in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => 0x21u8..=0x7e,
+                    1 => proptest::prop_oneof![
+                        proptest::strategy::Just(b' '),
+                        proptest::strategy::Just(b'%'),
+                        proptest::strategy::Just(0x7f_u8),
+                        proptest::strategy::Just(0x20_u8),
+                        proptest::strategy::Just(0x21_u8),
+                        proptest::strategy::Just(0x7e_u8),
+                        0x80u8..=0xff,
+                        0u8..0x20,
+                    ],
+                ],
+                0..40,
+            ),
+        ) {
+            let want = b
+                .iter()
+                .position(|c| *c == b'%' || !(0x21..=0x7e).contains(c))
+                .unwrap_or(b.len());
+            proptest::prop_assert_eq!(literal_run(&b), want);
         }
     }
 
