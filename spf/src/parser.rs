@@ -1150,14 +1150,22 @@ fn toplabel(i: &str) -> PResult<'_, &str> {
 
 /// The `toplabel` rule on octets, for the fast path (same language as [`toplabel`]).
 fn is_toplabel(s: &[u8]) -> bool {
-    if s.is_empty() || !s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
-        return false;
+    // One pass: only letters, digits and hyphens; then either a hyphen inside (not first or
+    // last) or at least one letter.
+    let (mut alpha, mut hyphen) = (false, false);
+    for c in s {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
+            b'-' => hyphen = true,
+            b'0'..=b'9' => {}
+            _ => return false,
+        }
     }
-    if s.contains(&b'-') {
+    if hyphen {
         s.first().is_some_and(u8::is_ascii_alphanumeric)
             && s.last().is_some_and(u8::is_ascii_alphanumeric)
     } else {
-        s.iter().any(u8::is_ascii_alphabetic)
+        alpha
     }
 }
 
@@ -1468,6 +1476,17 @@ mod tests {
                 .position(|c| *c == b'%' || !(0x21..=0x7e).contains(c))
                 .unwrap_or(b.len());
             proptest::prop_assert_eq!(literal_run(&b), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// The one-pass `is_toplabel` against the `toplabel` rule function.
+        #[test]
+        fn is_toplabel_agrees_with_rule(s in "[a-zA-Z0-9_. -]{0,6}") {
+            proptest::prop_assert_eq!(
+                is_toplabel(s.as_bytes()),
+                all_consuming(toplabel).parse(s.as_str()).is_ok()
+            );
         }
     }
 
