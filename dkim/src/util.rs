@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use mailward_types::tag_list::valchar_run;
 
 /// Standard alphabet; padding optional on input (RFC 6376 §2.4 allows FWS, which callers strip;
 /// some signers omit `=` padding), always written on output.
@@ -36,35 +37,13 @@ pub(crate) fn without_fws(s: &str) -> Cow<'_, str> {
     Cow::Owned(String::from_utf8(kept).unwrap_or_default())
 }
 
-/// Length of the run at the start of `s` of octets in 0x21..=0x7f (the base64 alphabet and
-/// `=` lie there; FWS and everything invalid do not). Eight octets at a time while they all
-/// qualify, then octet by octet.
-fn printable_run(s: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut n = 0;
-    for chunk in s.chunks_exact(8) {
-        let x = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        // With every high bit clear, `(b | 0x80) - 0x21` keeps the lane's high bit iff
-        // b >= 0x21 (no borrow crosses lanes).
-        if x & HIGH != 0 || (x | HIGH).wrapping_sub(0x21 * ONES) & HIGH != HIGH {
-            break;
-        }
-        n += 8;
-    }
-    let tail = s.get(n..).unwrap_or_default();
-    n + tail
-        .iter()
-        .position(|&b| !(0x21..=0x7f).contains(&b))
-        .unwrap_or(tail.len())
-}
-
 /// Decodes a base64 value that may contain FWS (RFC 6376 §2.4: "whitespace is ignored").
 /// `None` when invalid. The runs between FWS (a folded `b=` has a few long ones) are found
-/// eight octets at a time and copied whole; an unfolded value is decoded in place.
+/// eight octets at a time ([`valchar_run`]: the base64 alphabet and `=` are VALCHAR, FWS is not)
+/// and copied whole; an unfolded value is decoded in place.
 pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
     let bytes = s.as_bytes();
-    let first = printable_run(bytes);
+    let first = valchar_run(bytes);
     if first == bytes.len() {
         return B64.decode(bytes).ok();
     }
@@ -76,11 +55,11 @@ pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
         rest = rest.get(run..).unwrap_or_default();
         let Some(&b) = rest.first() else { break };
         if !is_fws(b) {
-            // Outside the alphabet: the decoder would refuse it too.
+            // Neither VALCHAR nor FWS, so outside the alphabet: the decoder refuses it too.
             return None;
         }
         rest = rest.get(1..).unwrap_or_default();
-        run = printable_run(rest);
+        run = valchar_run(rest);
     }
     B64.decode(kept).ok()
 }

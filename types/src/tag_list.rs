@@ -259,10 +259,18 @@ fn skip_fws(bytes: &[u8], mut i: usize) -> Result<usize, TagListError> {
     }
 }
 
-/// Length of the run of `VALCHAR` octets that starts `s`. Eight octets at a time while they
+/// Length of the run of `VALCHAR` octets (`%x21-3A / %x3C-7E`) that starts `s`: where a
+/// tag value's text stops at whitespace, `;` or anything else. Eight octets at a time while they
 /// all qualify (each lane tested without carries crossing lanes), then octet by octet.
+///
+/// ```
+/// use mailward_types::tag_list::valchar_run;
+///
+/// assert_eq!(valchar_run(b"abc=\r\n def"), 4);
+/// assert_eq!(valchar_run(b"0123456789abcdef;x"), 16);
+/// ```
 #[inline]
-fn valchar_run(s: &[u8]) -> usize {
+pub fn valchar_run(s: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut n = 0;
