@@ -3,6 +3,7 @@
 
 use std::fmt::{self, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
@@ -10,7 +11,9 @@ use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 use crate::cache::RecordCache;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
-use crate::trace::{Answer, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, Via};
+use crate::trace::{
+    Answer, FrameDomain, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, Via,
+};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -777,7 +780,7 @@ impl CheckHost {
         match check_host_domain(sdomain) {
             Ok(d) => {
                 m.domain = Some(d.clone());
-                let id = m.add_frame(d);
+                let id = m.add_frame(FrameDomain::Owned(d));
                 m.push_frame(id, FrameKind::Top, false);
             }
             // RFC 7208 §4.3: "If the <domain> is malformed … check_host() immediately returns
@@ -923,7 +926,7 @@ impl CheckHost {
     }
 
     /// Adds `domain` to the frame table; its index.
-    fn add_frame(&mut self, domain: Domain) -> usize {
+    fn add_frame(&mut self, domain: FrameDomain) -> usize {
         // At most 1 + MAX_DNS_TERMS frames: every include and redirect is counted first.
         self.trace.frames.push(FrameInfo {
             domain,
@@ -1592,8 +1595,14 @@ impl CheckHost {
         // A cached record's domain-specs without macros were turned into target names when it
         // was cached (valid §4.3 domains: include needs no further check).
         let ready = record.target(idx);
+        if let (Some(t), Mechanism::Include(_)) = (ready, &d.mechanism) {
+            // Shared with the cached record: no copy for the frame table.
+            self.set_phase(Phase::AwaitInclude);
+            let id = self.add_frame(FrameDomain::Shared(Arc::clone(t)));
+            return self.push_frame(id, FrameKind::Include, true);
+        }
         let target = match (ready, spec.and_then(MacroString::as_literal)) {
-            (Some(t), _) => Ok(t.clone()),
+            (Some(t), _) => Ok(Domain::clone(t)),
             (None, Some(lit)) => target_name(lit),
             (None, None) => {
                 let Some(domain) = self.frame_domain() else {
@@ -1606,15 +1615,11 @@ impl CheckHost {
             }
         };
         match (&d.mechanism, target) {
-            (Mechanism::Include(_), Ok(t)) => match if ready.is_some() {
-                Ok(t)
-            } else {
-                check_domain(t)
-            } {
+            (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
                 Ok(t) => {
                     self.set_phase(Phase::AwaitInclude);
                     let in_include = true;
-                    let id = self.add_frame(t);
+                    let id = self.add_frame(FrameDomain::Owned(t));
                     self.push_frame(id, FrameKind::Include, in_include);
                 }
                 // RFC 7208 §4.3 + §5.2: a malformed domain gives "none", which makes include
@@ -1745,7 +1750,7 @@ impl CheckHost {
             if result == SpfResult::Fail
                 && let Some(spec) = record.explanation()
             {
-                let domain = self.trace.frames.get(frame.id).map(|f| f.domain.clone());
+                let domain = self.trace.frames.get(frame.id).map(|f| (*f.domain).clone());
                 self.exp = domain.map(|domain| ExpState {
                     spec: spec.clone(),
                     domain,
@@ -1783,13 +1788,17 @@ impl CheckHost {
         // checked when it was cached.
         let ready = record.redirect_index().and_then(|i| record.target(i));
         let target = match (ready, spec.as_literal()) {
-            (Some(t), _) => Ok(t.clone()),
-            (None, Some(lit)) => target_name(lit).and_then(check_domain),
+            (Some(t), _) => Ok(FrameDomain::Shared(Arc::clone(t))),
+            (None, Some(lit)) => target_name(lit)
+                .and_then(check_domain)
+                .map(FrameDomain::Owned),
             (None, None) => {
                 let Some(domain) = self.frame_domain() else {
                     return self.stuck();
                 };
-                target_name(&spec.expand(&self.macro_ctx(domain.as_str()))).and_then(check_domain)
+                target_name(&spec.expand(&self.macro_ctx(domain.as_str())))
+                    .and_then(check_domain)
+                    .map(FrameDomain::Owned)
             }
         };
         match target {

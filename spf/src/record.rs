@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use mailward_types::Domain;
 
@@ -264,7 +265,7 @@ pub struct SpfRecord {
     /// macros and names a valid `<domain>` (§4.3), checked once when the record is cached
     /// instead of at every evaluation. Not part of the value: equality, hashing and `Debug`
     /// look at the terms only.
-    pub(crate) targets: Vec<Option<Domain>>,
+    pub(crate) targets: Vec<Option<Arc<Domain>>>,
 }
 
 impl PartialEq for SpfRecord {
@@ -355,12 +356,13 @@ impl SpfRecord {
                 crate::eval::target_name(lit)
                     .and_then(crate::eval::check_domain)
                     .ok()
+                    .map(Arc::new)
             })
             .collect();
     }
 
     /// The target name of term `index` checked by [`prepare_targets`](Self::prepare_targets).
-    pub(crate) fn target(&self, index: usize) -> Option<&Domain> {
+    pub(crate) fn target(&self, index: usize) -> Option<&Arc<Domain>> {
         self.targets.get(index)?.as_ref()
     }
 
