@@ -82,14 +82,19 @@ fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
         return;
     }
     // Content runs are copied whole; between them SP/HTAB leave one pending SP (written only
-    // between two runs) and the CR/LF of folding disappear.
+    // between two runs) and the line breaks of folding (CRLF, or a bare LF) disappear. A CR not
+    // followed by LF is not a line break but content (§3.4.2 unfolds "CRLF sequences followed by
+    // WSP" only), so it stays inside its run.
     let mut pending = false;
     let mut started = false;
     let mut rest = trimmed;
     loop {
         let k = rest
             .iter()
-            .position(|&b| matches!(b, SP | TAB | CR | LF))
+            .enumerate()
+            .position(|(k, &b)| {
+                matches!(b, SP | TAB | LF) || (b == CR && rest.get(k + 1) == Some(&LF))
+            })
             .unwrap_or(rest.len());
         let (run, tail) = rest.split_at(k);
         if !run.is_empty() {
@@ -603,6 +608,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn relaxed_header_keeps_bare_cr() {
+        // RFC 6376 §3.4.2 unfolds CRLF followed by WSP; a CR without LF is content (a verifier
+        // that dropped it would let a signed header change without breaking the signature).
+        assert_eq!(
+            hdr(Relaxed, b"Subject: Is d\rinner ready?"),
+            b"subject:Is d\rinner ready?\r\n"
+        );
+        assert_eq!(hdr(Relaxed, b"To: Suzie\r Q"), b"to:Suzie\r Q\r\n");
+        assert_eq!(hdr(Relaxed, b"To: a\r\n\tb \r\n c"), b"to:a b c\r\n");
+        assert_eq!(hdr(Relaxed, b"To: a\n b"), b"to:a b\r\n");
+    }
+
+    #[test]
     fn long_inputs_use_fast_path_consistently() {
         let line = b"The quick brown fox  jumps over\tthe lazy dog. \r\n";
         let mut body = Vec::new();
@@ -628,9 +646,11 @@ pub(crate) mod tests {
         out.push(b':');
         let value = raw.get(colon + 1..).unwrap_or_default();
         let (mut pending, mut started) = (false, false);
-        for &b in value {
+        for (k, &b) in value.iter().enumerate() {
             match b {
-                b'\r' | b'\n' => {}
+                // RFC 6376 §3.4.2: the CRLF of folding goes; a bare CR is an ordinary octet.
+                b'\r' if value.get(k + 1) == Some(&b'\n') => {}
+                b'\n' => {}
                 b' ' | b'\t' => pending = true,
                 _ => {
                     if pending && started {
