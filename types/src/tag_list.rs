@@ -251,8 +251,12 @@ fn skip_fws(bytes: &[u8], mut i: usize) -> Result<usize, TagListError> {
             _ => return Ok(i),
         };
         let rest = bytes.get(after_break..).unwrap_or_default();
-        let continues = matches!(rest.first(), Some(b' ' | b'\t'));
-        if !continues && !rest.iter().all(|&c| is_fws_byte(c)) {
+        if !matches!(rest.first(), Some(b' ' | b'\t')) {
+            // Not folding: allowed only as trailing line breaks, and then nothing follows (return
+            // the end at once, so a long tail of breaks is read once, not once per break).
+            if rest.iter().all(|&c| is_fws_byte(c)) {
+                return Ok(bytes.len());
+            }
             return Err(error(i, TagListErrorKind::InvalidFolding));
         }
         i = after_break;
@@ -662,6 +666,17 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn long_tail_of_line_breaks_is_linear() {
+        // Each break not followed by WSP looks at the rest of the input once; 200 000 trailing
+        // breaks would take minutes if that happened per break (quadratic).
+        let input = format!("a=1{}", "\n".repeat(200_000));
+        let list = TagList::parse(&input).unwrap();
+        assert_eq!(list.get("a").unwrap().value, "1");
+        let input = format!("a=1;{}", "\r\n".repeat(100_000));
+        assert_eq!(TagList::parse(&input).unwrap().len(), 1);
     }
 
     #[test]
