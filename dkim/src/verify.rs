@@ -329,9 +329,12 @@ fn scan_d_s(text: &str) -> (Option<String>, Option<String>) {
 
 #[derive(Debug, Clone)]
 struct CachedKey {
-    record: Arc<(KeyRecord, Result<PublicKey, PublicKeyError>)>,
+    record: KeyEntry,
     expires: u64,
 }
+
+/// A key record with its parsed public key (or why it did not parse), shared by the cache.
+type KeyEntry = Arc<(KeyRecord, Result<PublicKey, PublicKeyError>)>;
 
 /// A DKIM verifier: options plus a cache of parsed keys.
 ///
@@ -462,9 +465,35 @@ impl Verifier {
             results,
             prepared,
             hashers,
+            pinned: Vec::new(),
         }
     }
 
+    /// The policy checks that need no key (RFC 8301 sha1, `l=` by policy, `x=`, `t=`): the
+    /// outcome when one fails, before any key lookup.
+    fn precheck(&self, sig: &DkimSignature, now: u64) -> Option<DkimOutcome> {
+        if sig.algorithm == SigningAlgorithm::RsaSha1 && !self.options.allow_sha1 {
+            return Some(DkimOutcome::Policy(PolicyViolation::Sha1));
+        }
+        if sig.body_length.is_some() && self.options.reject_body_length {
+            return Some(DkimOutcome::Policy(PolicyViolation::BodyLength));
+        }
+        if let Some(x) = sig.expiration {
+            // RFC 6376 §3.5 x=: "Signatures MAY be considered invalid if the verification time at
+            // the Verifier is past the expiration date."
+            if now > x {
+                return Some(DkimOutcome::Expired { expiration: x, now });
+            }
+        }
+        if let Some(t) = sig.timestamp
+            && t > now.saturating_add(self.options.clock_skew)
+        {
+            return Some(DkimOutcome::FutureTimestamp { timestamp: t, now });
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn check<R: Resolver>(
         &self,
         resolver: &R,
@@ -472,28 +501,14 @@ impl Verifier {
         headers: &[HeaderField<'_>],
         body_hash: &BodyHash,
         now: u64,
+        pinned: &[(Domain, KeyEntry)],
         result: &mut SignatureResult,
     ) -> DkimOutcome {
         let sig = &p.sig;
-        if sig.algorithm == SigningAlgorithm::RsaSha1 && !self.options.allow_sha1 {
-            return DkimOutcome::Policy(PolicyViolation::Sha1);
+        if let Some(outcome) = self.precheck(sig, now) {
+            return outcome;
         }
-        if sig.body_length.is_some() && self.options.reject_body_length {
-            return DkimOutcome::Policy(PolicyViolation::BodyLength);
-        }
-        if let Some(x) = sig.expiration {
-            // RFC 6376 §3.5 x=: "Signatures MAY be considered invalid if the verification time at
-            // the Verifier is past the expiration date."
-            if now > x {
-                return DkimOutcome::Expired { expiration: x, now };
-            }
-        }
-        if let Some(t) = sig.timestamp
-            && t > now.saturating_add(self.options.clock_skew)
-        {
-            return DkimOutcome::FutureTimestamp { timestamp: t, now };
-        }
-        let cached = match self.fetch_key(resolver, sig, now).await {
+        let cached = match self.fetch_key(resolver, sig, now, pinned).await {
             Ok(k) => k,
             Err(outcome) => return outcome,
         };
@@ -528,6 +543,19 @@ impl Verifier {
             Err(e) => return DkimOutcome::KeyInvalid(e.to_string()),
         };
         result.key_bits = Some(public.bits());
+        // RFC 6376 §6.1.3 steps 3 and 4, in the listed order: the body hash, then the signature
+        // (a changed body is reported as such, and costs no signature check).
+        if let Some(l) = sig.body_length
+            && l > body_hash.canonical_length
+        {
+            return DkimOutcome::BodyTooShort {
+                body_length: l,
+                canonical_length: body_hash.canonical_length,
+            };
+        }
+        if body_hash.digest != sig.body_hash {
+            return DkimOutcome::BodyHashMismatch;
+        }
         let digest = with_b_value_stripped(p.field.raw, |stripped| {
             header_hash(
                 sig.algorithm.hash(),
@@ -541,17 +569,6 @@ impl Verifier {
         if !public.verify_digest(sig.algorithm, &digest, &sig.signature) {
             return DkimOutcome::SignatureMismatch;
         }
-        if let Some(l) = sig.body_length
-            && l > body_hash.canonical_length
-        {
-            return DkimOutcome::BodyTooShort {
-                body_length: l,
-                canonical_length: body_hash.canonical_length,
-            };
-        }
-        if body_hash.digest != sig.body_hash {
-            return DkimOutcome::BodyHashMismatch;
-        }
         DkimOutcome::Pass
     }
 
@@ -560,13 +577,17 @@ impl Verifier {
         resolver: &R,
         sig: &DkimSignature,
         now: u64,
-    ) -> Result<Arc<(KeyRecord, Result<PublicKey, PublicKeyError>)>, DkimOutcome> {
+        pinned: &[(Domain, KeyEntry)],
+    ) -> Result<KeyEntry, DkimOutcome> {
         let name = sig.key_name().map_err(|e| {
             DkimOutcome::Syntax(SignatureError::InvalidSelector(format!(
                 "{}: {e}",
                 sig.selector
             )))
         })?;
+        if let Some((_, key)) = pinned.iter().find(|(n, _)| *n == name) {
+            return Ok(Arc::clone(key));
+        }
         if let Ok(cache) = self.cache.lock()
             && let Some(c) = cache.get(&name)
             && c.expires > now
@@ -697,24 +718,44 @@ pub struct VerifyContext<'v, 'h> {
     results: Vec<SignatureResult>,
     prepared: Vec<Prepared<'h>>,
     hashers: Vec<(BodyKey, BodyHasher)>,
+    /// Cached keys taken by [`Self::key_queries`], used whatever the cache does afterwards.
+    pinned: Vec<(Domain, KeyEntry)>,
 }
 
 impl VerifyContext<'_, '_> {
     /// The key records (`<selector>._domainkey.<domain>`, RFC 6376 §3.6.2.1) this verification
-    /// still needs: one name per distinct key of the signatures being checked, leaving out keys
-    /// the verifier holds in its cache (unexpired at `now`). For callers that do their own DNS
-    /// (sans I/O): query these TXT records, then call [`Self::finish_with`].
-    pub fn key_queries(&self, now: u64) -> Vec<Domain> {
+    /// still needs, for callers that do their own DNS (sans I/O): query these TXT records, then
+    /// call [`Self::finish_with`]. One name per distinct key, leaving out signatures that fail
+    /// before any lookup (`rsa-sha1`, `x=`, `t=`, `l=` by policy) and keys the verifier holds in
+    /// its cache (unexpired at `now`); those cached keys are kept with this context, so
+    /// [`Self::finish_with`] uses them even if the cache drops them in between.
+    pub fn key_queries(&mut self, now: u64) -> Vec<Domain> {
         let mut names: Vec<Domain> = Vec::new();
+        let Ok(cache) = self.verifier.cache.lock() else {
+            // A poisoned cache: ask for every key.
+            return self
+                .prepared
+                .iter()
+                .filter(|p| self.verifier.precheck(&p.sig, now).is_none())
+                .filter_map(|p| p.sig.key_name().ok())
+                .fold(Vec::new(), |mut all, n| {
+                    if !all.contains(&n) {
+                        all.push(n);
+                    }
+                    all
+                });
+        };
         for p in &self.prepared {
+            if self.verifier.precheck(&p.sig, now).is_some() {
+                continue;
+            }
             let Ok(name) = p.sig.key_name() else { continue };
-            let cached = self
-                .verifier
-                .cache
-                .lock()
-                .is_ok_and(|c| c.get(&name).is_some_and(|k| k.expires > now));
-            if !cached && !names.contains(&name) {
-                names.push(name);
+            if names.contains(&name) || self.pinned.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            match cache.get(&name).filter(|k| k.expires > now) {
+                Some(k) => self.pinned.push((name, Arc::clone(&k.record))),
+                None => names.push(name),
             }
         }
         names
@@ -729,8 +770,12 @@ impl VerifyContext<'_, '_> {
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         match future.as_mut().poll(&mut cx) {
             std::task::Poll::Ready(results) => results,
-            // Unreachable: no await in `finish` waits on anything but `KeyAnswers`.
-            std::task::Poll::Pending => Vec::new(),
+            // Unreachable: the only awaits in `finish` are `KeyAnswers` lookups, which never
+            // wait. Were it reached, no signature would pass (nothing is granted).
+            std::task::Poll::Pending => {
+                debug_assert!(false, "KeyAnswers lookups never wait");
+                Vec::new()
+            }
         }
     }
 
@@ -749,6 +794,7 @@ impl VerifyContext<'_, '_> {
             mut results,
             prepared,
             hashers,
+            pinned,
         } = self;
         let hashes: Vec<(BodyKey, BodyHash)> =
             hashers.into_iter().map(|(k, h)| (k, h.finish())).collect();
@@ -772,7 +818,15 @@ impl VerifyContext<'_, '_> {
                 .find(|(k, _)| *k == key)
                 .map_or(&NO_BODY_HASH, |(_, h)| h);
             result.outcome = verifier
-                .check(resolver, &p, msg.headers(), body_hash, now, &mut result)
+                .check(
+                    resolver,
+                    &p,
+                    msg.headers(),
+                    body_hash,
+                    now,
+                    &pinned,
+                    &mut result,
+                )
                 .await;
             result.signature = Some(p.sig);
             results.push(result);

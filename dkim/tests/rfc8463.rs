@@ -151,7 +151,10 @@ fn sans_io_key_answers() {
     let ed = "brisbane._domainkey.football.example.com";
     let rsa = "test._domainkey.football.example.com";
     let verifier = Verifier::new(VerifyOptions::default());
-    let ctx = verifier.begin(MESSAGE).unwrap();
+    let mut ctx = verifier.begin(MESSAGE).unwrap();
+    // Verified 1000 s before t=: both signatures fail before any lookup (t= in the future,
+    // beyond the 300 s clock skew), so no key is needed.
+    assert!(ctx.key_queries(T - 1000).is_empty());
     let names: Vec<String> = ctx
         .key_queries(T)
         .iter()
@@ -172,7 +175,7 @@ fn sans_io_key_answers() {
     );
     assert_eq!(results[1].outcome.result(), "temperror");
     // Now both answered (the RSA key as NXDOMAIN first: a missing key, permerror).
-    let ctx = verifier.begin(MESSAGE).unwrap();
+    let mut ctx = verifier.begin(MESSAGE).unwrap();
     assert_eq!(
         ctx.key_queries(T)
             .iter()
@@ -187,16 +190,22 @@ fn sans_io_key_answers() {
     );
     assert_eq!(results[0].outcome, DkimOutcome::Pass);
     assert_eq!(results[1].outcome, DkimOutcome::KeyNotFound);
-    let ctx = verifier.begin(MESSAGE).unwrap();
+    let mut ctx = verifier.begin(MESSAGE).unwrap();
+    assert_eq!(ctx.key_queries(T).len(), 1);
     let zone = zone();
     let answers = KeyAnswers::new().with(
         rsa.parse().unwrap(),
         pollster::block_on(mailward_types::Resolver::txt(&zone, &rsa.parse().unwrap())),
     );
-    let results = ctx.finish_with(&answers, T);
-    let driven =
-        pollster::block_on(Verifier::new(VerifyOptions::default()).verify(&zone, MESSAGE, T))
-            .unwrap();
+    // Finished two hours later, when the cached Ed25519 key (TTL 3600) has expired: the key
+    // taken by key_queries is used, not asked for again (no answer for it was given).
+    let results = ctx.finish_with(&answers, T + 7200);
+    let driven = pollster::block_on(Verifier::new(VerifyOptions::default()).verify(
+        &zone,
+        MESSAGE,
+        T + 7200,
+    ))
+    .unwrap();
     assert_eq!(
         results.iter().map(|r| &r.outcome).collect::<Vec<_>>(),
         driven.iter().map(|r| &r.outcome).collect::<Vec<_>>()
