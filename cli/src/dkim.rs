@@ -228,9 +228,17 @@ fn json_line(r: &SignatureResult) -> serde_json::Value {
 
 fn sign(a: SignArgs) -> anyhow::Result<ExitCode> {
     let key_data = std::fs::read(&a.key).with_context(|| format!("reading {}", a.key.display()))?;
+    let wanted = provider(&a.crypto)?;
     let key = SigningKey::from_bytes(&key_data)
         .with_context(|| format!("loading key {}", a.key.display()))?
-        .with_provider(provider(&a.crypto)?)?;
+        .with_provider(wanted)?;
+    if key.provider() != wanted {
+        eprintln!(
+            "mailward: note: {} does not sign with this key (RSA under 2048 bits); signing with {}",
+            wanted.name(),
+            key.provider().name()
+        );
+    }
     let domain: Domain = a
         .domain
         .parse()
