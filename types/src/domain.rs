@@ -100,25 +100,40 @@ impl Domain {
         if ascii.len() > MAX_NAME_LEN {
             return Err(DomainError::TooLong);
         }
-        // One pass over the octets (no splitting: this runs for every name a protocol builds);
-        // labels are checked left to right, so the first bad label decides the error.
-        let mut label = 0usize;
-        for &c in ascii.as_bytes() {
-            if c == b'.' {
-                if label == 0 {
-                    return Err(DomainError::EmptyLabel);
-                }
-                label = 0;
-            } else {
-                label += 1;
-                if label > MAX_LABEL_LEN {
-                    return Err(DomainError::LabelTooLong);
-                }
+        // Labels left to right (the first bad label decides the error); the dots are found
+        // eight octets at a time (this runs for every name a protocol builds).
+        let label = |len: usize| match len {
+            0 => Err(DomainError::EmptyLabel),
+            n if n > MAX_LABEL_LEN => Err(DomainError::LabelTooLong),
+            _ => Ok(()),
+        };
+        const LOW7: u64 = u64::from_le_bytes([0x7F; 8]);
+        const DOTS: u64 = u64::from_le_bytes([b'.'; 8]);
+        let b = ascii.as_bytes();
+        let (mut start, mut i) = (0usize, 0usize);
+        while let Some(w) = b
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+        {
+            // High bit set exactly in the octets equal to '.' (no carries between octets).
+            let x = w ^ DOTS;
+            let mut dots = !(((x & LOW7) + LOW7) | x | LOW7);
+            while dots != 0 {
+                let dot = i + usize::try_from(dots.trailing_zeros() / 8).unwrap_or(0);
+                label(dot - start)?;
+                start = dot + 1;
+                dots &= dots - 1;
+            }
+            i += 8;
+        }
+        for (k, c) in b.iter().enumerate().skip(i) {
+            if *c == b'.' {
+                label(k - start)?;
+                start = k + 1;
             }
         }
-        if label == 0 {
-            return Err(DomainError::EmptyLabel);
-        }
+        label(b.len() - start)?;
         Ok(())
     }
 
