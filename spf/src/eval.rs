@@ -236,14 +236,9 @@ pub enum DnsQuery {
 }
 
 impl fmt::Display for DnsQuery {
+    /// `TXT example.com`, `PTR 192.0.2.1`, …: the borrowed form's text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Txt(d) => write!(f, "TXT {d}"),
-            Self::A(d) => write!(f, "A {d}"),
-            Self::Aaaa(d) => write!(f, "AAAA {d}"),
-            Self::Mx(d) => write!(f, "MX {d}"),
-            Self::Ptr(ip) => write!(f, "PTR {ip}"),
-        }
+        QueryRef::from(self).fmt(f)
     }
 }
 
