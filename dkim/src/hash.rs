@@ -210,6 +210,20 @@ mod tests {
         ]
     }
 
+    /// Hashes `body` fed in the pieces between the (clamped, sorted) `cuts`.
+    fn in_pieces(c: Canonicalization, body: &[u8], cuts: Vec<usize>) -> BodyHash {
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|x| x.min(body.len())).collect();
+        cuts.sort_unstable();
+        let mut h = BodyHasher::new(c, HashAlgorithm::Sha256, None);
+        let mut start = 0;
+        for cut in cuts {
+            h.update(&body[start..cut]);
+            start = cut;
+        }
+        h.update(&body[start..]);
+        h.finish()
+    }
+
     proptest! {
         #[test]
         fn every_split_equals_one_shot(
@@ -218,16 +232,7 @@ mod tests {
             cuts in prop::collection::vec(0usize..400, 0..8),
         ) {
             let expected = one_shot(c, &body, None);
-            let mut cuts: Vec<usize> = cuts.into_iter().map(|x| x.min(body.len())).collect();
-            cuts.sort_unstable();
-            let mut h = BodyHasher::new(c, HashAlgorithm::Sha256, None);
-            let mut start = 0;
-            for cut in cuts {
-                h.update(&body[start..cut]);
-                start = cut;
-            }
-            h.update(&body[start..]);
-            prop_assert_eq!(h.finish(), expected);
+            prop_assert_eq!(in_pieces(c, &body, cuts), expected);
         }
 
         #[test]
@@ -259,16 +264,7 @@ mod tests {
             cuts in prop::collection::vec(0usize..3000, 0..6),
         ) {
             let expected = one_shot(c, &body, None);
-            let mut cuts: Vec<usize> = cuts.into_iter().map(|x| x.min(body.len())).collect();
-            cuts.sort_unstable();
-            let mut h = BodyHasher::new(c, HashAlgorithm::Sha256, None);
-            let mut start = 0;
-            for cut in cuts {
-                h.update(&body[start..cut]);
-                start = cut;
-            }
-            h.update(&body[start..]);
-            prop_assert_eq!(h.finish(), expected);
+            prop_assert_eq!(in_pieces(c, &body, cuts), expected);
             let model = match c {
                 Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
                 Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
