@@ -1,10 +1,13 @@
-//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the domain and the record text.
+//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the domain that published them.
 //!
 //! Nothing is cached across evaluations unless the caller hands the same cache to several
 //! queries ([`Query::with_record_cache`](crate::Query::with_record_cache)). An entry is found by
-//! the domain that published it (a short key, cheap to hash) and used only if its text is the
-//! whole published text, so a changed record is parsed again; only successfully parsed records
-//! are kept (a syntax error is reported afresh each time).
+//! the domain that published it (a short key, cheap to hash). It is used without a DNS query
+//! while the TTL of the answer it came from lasts, counted from the query's timestamp
+//! ([`Query::with_timestamp`](crate::Query::with_timestamp); never beyond [`MAX_CACHED_TTL`]);
+//! after that, or when the query has no timestamp, the record is queried again and the cached
+//! parse is reused only if the answer's text is the same, so a changed record is parsed again.
+//! Only successfully parsed records are kept (a syntax error is reported afresh each time).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,8 +23,30 @@ use crate::record::{ParseError, SpfRecord};
 /// bounds the cache to a few MiB for realistic records.
 pub const MAX_CACHED_RECORDS: usize = 1024;
 
-/// Domain → (record text, parsed record).
-type Map = HashMap<Domain, (Arc<str>, Arc<SpfRecord>), KeyedFold>;
+/// The longest a cached record is used without asking DNS again, in seconds, whatever TTL its
+/// answer had (one day, as many resolvers cap TTLs).
+pub const MAX_CACHED_TTL: u32 = 86_400;
+
+/// Domain → cached record.
+type Map = HashMap<Domain, Slot, KeyedFold>;
+
+/// A cached record, its text, and until when (seconds since the epoch, exclusive) it may be
+/// used without a DNS query (0: only after a query returned the same text).
+struct Slot {
+    text: Arc<str>,
+    record: Arc<SpfRecord>,
+    fresh_until: u64,
+}
+
+/// The end of an answer's freshness: `now + ttl` (capped at [`MAX_CACHED_TTL`]); 0 when there is
+/// no clock reading (`now == 0`).
+pub(crate) fn fresh_until(now: u64, ttl: u32) -> u64 {
+    if now == 0 {
+        0
+    } else {
+        now.saturating_add(u64::from(ttl.min(MAX_CACHED_TTL)))
+    }
+}
 
 /// A cached record and its text.
 pub(crate) type Entry = (Arc<str>, Arc<SpfRecord>);
@@ -148,38 +173,61 @@ impl RecordCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The cached record published at `domain` when its text is exactly `text` (compared as
-    /// octets, before any UTF-8 check: a cached text is valid ASCII).
-    pub(crate) fn get(&self, domain: &Domain, text: &[u8]) -> Option<Entry> {
+    /// The record published at `domain` if its answer is still fresh at `now` (seconds since
+    /// the epoch; never when `now` is 0).
+    pub(crate) fn get_fresh(&self, domain: &Domain, now: u64) -> Option<Entry> {
+        if now == 0 {
+            return None;
+        }
         let map = self.lock();
-        let (t, r) = map.get(domain)?;
-        (t.as_bytes() == text).then(|| (Arc::clone(t), Arc::clone(r)))
+        let slot = map.get(domain)?;
+        (now < slot.fresh_until).then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)))
     }
 
-    /// Parses `text` published at `domain` and caches it when it is a valid record.
+    /// The cached record published at `domain` when its text is exactly `text` (compared as
+    /// octets, before any UTF-8 check: a cached text is valid ASCII); the answer that brought
+    /// `text` again is fresh until `fresh_until`.
+    pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh_until: u64) -> Option<Entry> {
+        let mut map = self.lock();
+        let slot = map.get_mut(domain)?;
+        if slot.text.as_bytes() != text {
+            return None;
+        }
+        slot.fresh_until = fresh_until;
+        Some((Arc::clone(&slot.text), Arc::clone(&slot.record)))
+    }
+
+    /// Parses `text` published at `domain` and caches it when it is a valid record, fresh until
+    /// `fresh_until`.
     pub(crate) fn parse_and_insert(
         &self,
         domain: &Domain,
         text: &str,
+        fresh_until: u64,
     ) -> Result<Entry, ParseError> {
         let mut parsed = SpfRecord::parse(text)?;
         parsed.prepare_targets();
-        let entry: Entry = (text.into(), Arc::new(parsed));
+        let (text, record): Entry = (text.into(), Arc::new(parsed));
         let mut map = self.lock();
         if map.len() >= MAX_CACHED_RECORDS {
             map.clear();
         }
-        map.insert(domain.clone(), entry.clone());
-        Ok(entry)
+        let slot = Slot {
+            text: Arc::clone(&text),
+            record: Arc::clone(&record),
+            fresh_until,
+        };
+        map.insert(domain.clone(), slot);
+        Ok((text, record))
     }
 
     /// The parsed record for `text` published at `domain`, from the cache or parsed (and then
     /// cached).
     #[cfg(test)]
     fn get_or_parse(&self, domain: &Domain, text: &str) -> Result<Arc<SpfRecord>, ParseError> {
-        match self.get(domain, text.as_bytes()) {
+        match self.get(domain, text.as_bytes(), 0) {
             Some((_, r)) => Ok(r),
-            None => self.parse_and_insert(domain, text).map(|(_, r)| r),
+            None => self.parse_and_insert(domain, text, 0).map(|(_, r)| r),
         }
     }
 }

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 
-use crate::cache::RecordCache;
+use crate::cache::{self, RecordCache};
 use crate::macros::{MacroContext, MacroLetter, MacroString};
-use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
+use crate::record::{
+    Directive, DualCidr, Mechanism, ParseError, Qualifier, SpfRecord, Term, v4_in, v6_in,
+};
 use crate::trace::{
     Answer, FrameDomain, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, Via,
 };
@@ -284,6 +286,8 @@ pub enum AnswerSummary {
     ServFail,
     /// Any other error (including an answer of the wrong type).
     Error,
+    /// Not queried: a [`RecordCache`] held the record and its answer's TTL had not run out.
+    Cached,
 }
 
 impl fmt::Display for AnswerSummary {
@@ -296,6 +300,7 @@ impl fmt::Display for AnswerSummary {
             Self::Timeout => f.write_str("TIMEOUT"),
             Self::ServFail => f.write_str("SERVFAIL"),
             Self::Error => f.write_str("ERROR"),
+            Self::Cached => f.write_str("cached"),
         }
     }
 }
@@ -413,7 +418,8 @@ struct MismatchedAnswer;
 /// An answer, normalised.
 #[derive(Debug)]
 enum Ans {
-    Txt(Vec<Txt>),
+    /// The records and their TTL.
+    Txt(Vec<Txt>, u32),
     Addrs(Vec<IpAddr>),
     Mx(Vec<Mx>),
     Ptr(Vec<Domain>),
@@ -434,7 +440,10 @@ impl Ans {
             }
         }
         match (query, answer) {
-            (QueryRef::Txt(_), DnsAnswer::Txt(r)) => norm(r, Ans::Txt),
+            (QueryRef::Txt(_), DnsAnswer::Txt(r)) => {
+                let ttl = r.as_ref().map_or(0, |l| l.ttl);
+                norm(r, |v| Self::Txt(v, ttl))
+            }
             (QueryRef::A(_), DnsAnswer::A(r)) => {
                 norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V4).collect()))
             }
@@ -449,7 +458,7 @@ impl Ans {
 
     fn summary(&self) -> AnswerSummary {
         match self {
-            Self::Txt(v) => AnswerSummary::Records(v.len()),
+            Self::Txt(v, _) => AnswerSummary::Records(v.len()),
             Self::Addrs(v) => AnswerSummary::Records(v.len()),
             Self::Mx(v) => AnswerSummary::Records(v.len()),
             Self::Ptr(v) => AnswerSummary::Records(v.len()),
@@ -1158,7 +1167,7 @@ impl CheckHost {
                 }
             }
             ExpPhase::AwaitTxt => match self.answer.take() {
-                Some(Ans::Txt(records)) => match records.as_slice() {
+                Some(Ans::Txt(records, _)) => match records.as_slice() {
                     [one] => {
                         let bytes = one.concat();
                         // RFC 7208 §6.2: "the explanation string MUST be limited to [US-ASCII]".
@@ -1222,6 +1231,17 @@ impl CheckHost {
         match phase {
             Phase::FetchRecord => {
                 let id = frame.id;
+                // A cached record whose answer is still fresh: no query (see `RecordCache`).
+                let fresh = self.cache.as_ref().zip(self.trace.frames.get(id));
+                if let Some((text, r)) =
+                    fresh.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
+                {
+                    self.trace(Item::FrameTxt {
+                        frame: frame_ref(id),
+                        answer: Answer::Cached,
+                    });
+                    return self.install_record(id, RecText::Shared(text), Ok(Rec::Shared(r)));
+                }
                 frame.phase = Phase::AwaitRecord;
                 self.outgoing = Some(Pending::FrameTxt(id));
                 self.awaiting = true;
@@ -1356,8 +1376,8 @@ impl CheckHost {
         if self.stack.is_empty() {
             return self.stuck();
         }
-        let records = match self.answer.take() {
-            Some(Ans::Txt(r)) => r,
+        let (records, ttl) = match self.answer.take() {
+            Some(Ans::Txt(r, ttl)) => (r, ttl),
             // RFC 7208 §4.3: NXDOMAIN → "none"; §4.5: no record → "none".
             Some(Ans::Void(e)) => {
                 let domain = self.frame_name();
@@ -1417,15 +1437,16 @@ impl CheckHost {
         // and is rejected as a non-ASCII character.
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
         let cache = self.cache.as_ref().zip(self.trace.frames.get(id));
+        let fresh_until = cache::fresh_until(self.timestamp, ttl);
         // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
-        let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes));
+        let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh_until));
         let (text, parsed) = match (hit, cache) {
             (Some((text, r)), _) => (RecText::Shared(text), Ok(Rec::Shared(r))),
             (None, cache) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 match cache {
-                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text) {
+                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text, fresh_until) {
                         Ok((shared, r)) => (RecText::Shared(shared), Ok(Rec::Shared(r))),
                         Err(e) => (RecText::Owned(text), Err(e)),
                     },
@@ -1436,6 +1457,12 @@ impl CheckHost {
                 }
             }
         };
+        self.install_record(id, text, parsed);
+    }
+
+    /// The selected record of frame `id`, with its text: kept in the frame table (and traced),
+    /// then its terms are evaluated; a syntax error ends the evaluation.
+    fn install_record(&mut self, id: usize, text: RecText, parsed: Result<Rec, ParseError>) {
         if self.trace_has_room()
             && let Some(info) = self.trace.frames.get_mut(id)
         {

@@ -190,6 +190,7 @@ pub(crate) enum Answer {
     Timeout,
     ServFail,
     Error,
+    Cached,
 }
 
 impl Answer {
@@ -201,6 +202,7 @@ impl Answer {
             AnswerSummary::Timeout => Self::Timeout,
             AnswerSummary::ServFail => Self::ServFail,
             AnswerSummary::Error => Self::Error,
+            AnswerSummary::Cached => Self::Cached,
         }
     }
 
@@ -213,6 +215,7 @@ impl Answer {
             Self::Timeout => AnswerSummary::Timeout,
             Self::ServFail => AnswerSummary::ServFail,
             Self::Error => AnswerSummary::Error,
+            Self::Cached => AnswerSummary::Cached,
         }
     }
 }
