@@ -90,17 +90,35 @@ struct FoldHasher {
 /// The high and low halves of the 128-bit product, xored.
 fn fold_mul(a: u64, b: u64) -> u64 {
     let p = u128::from(a) * u128::from(b);
-    let [lo, hi] = [p, p >> 64].map(|x| u64::from_le_bytes(first8(&x.to_le_bytes())));
+    // Truncation keeps the low 64 bits of each half, as intended.
+    #[allow(clippy::cast_possible_truncation)]
+    let (lo, hi) = (p as u64, (p >> 64) as u64);
     lo ^ hi
 }
 
-/// The first 8 octets of `b` (zero-padded).
-fn first8(b: &[u8]) -> [u8; 8] {
-    let mut out = [0u8; 8];
-    for (o, v) in out.iter_mut().zip(b) {
-        *o = *v;
+/// Two words covering every octet of a 1–15 octet tail, read as whole words where they can be
+/// (the first and the last eight, overlapping; or the first and the last four; or the first,
+/// middle and last octet), the scheme of wyhash: the length is mixed in separately, so the
+/// overlap cannot make two inputs of the same length collide by construction.
+fn tail_words(t: &[u8]) -> (u64, u64) {
+    let n = t.len();
+    let word = |at: usize| {
+        t.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let half = |at: usize| {
+        t.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    let octet = |at: usize| t.get(at).map_or(0, |o| u64::from(*o));
+    match n {
+        8.. => (word(0), word(n - 8)),
+        4.. => (half(0), half(n - 4)),
+        1.. => (octet(0) | octet(n / 2) << 8 | octet(n - 1) << 16, 0),
+        0 => (0, 0),
     }
-    out
 }
 
 impl Hasher for FoldHasher {
@@ -115,13 +133,17 @@ impl Hasher for FoldHasher {
         }
         let tail = blocks.remainder();
         if !tail.is_empty() {
-            let (a, b) = tail.split_at(tail.len().min(8));
-            let a = u64::from_le_bytes(first8(a));
-            let b = u64::from_le_bytes(first8(b));
+            let (a, b) = tail_words(tail);
             self.acc = fold_mul(a ^ self.key[0] ^ self.acc, b ^ self.key[1]);
         }
         // The length, so "ab" + "" and "a" + "b" differ (str hashing adds a 0xff octet too).
         self.acc = self.acc.rotate_left(7) ^ u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    }
+
+    /// `str` hashing ends with one `0xff` octet after the text: mixed in without another
+    /// multiply (the text's own `write` already folded its octets and its length).
+    fn write_u8(&mut self, i: u8) {
+        self.acc = self.acc.rotate_left(8) ^ u64::from(i);
     }
 
     fn finish(&self) -> u64 {
@@ -289,6 +311,16 @@ mod tests {
             let mut other = long.to_vec();
             other[i] ^= 0x20;
             assert_ne!(hash(&[long]), hash(&[&other]), "octet {i}");
+        }
+        // Every tail length (whole words, overlapping words, half words, single octets):
+        // changing any one octet changes the hash.
+        for n in 1..=40 {
+            let base = &long[..n];
+            for i in 0..n {
+                let mut other = base.to_vec();
+                other[i] ^= 0x01;
+                assert_ne!(hash(&[base]), hash(&[&other]), "length {n}, octet {i}");
+            }
         }
         assert_ne!(hash(&[b"ab"]), hash(&[b"ba"]));
         assert_ne!(hash(&[b"ab", b""]), hash(&[b"a", b"b"]));

@@ -503,7 +503,8 @@ enum Pending {
     Query(DnsQuery),
 }
 
-#[derive(Debug)]
+// Copy: no drop glue, so replacing a frame's phase is a plain store.
+#[derive(Debug, Clone, Copy)]
 enum Phase {
     FetchRecord,
     AwaitRecord,
@@ -511,13 +512,12 @@ enum Phase {
     AwaitA(DualCidr),
     AwaitExists,
     AwaitMx(DualCidr),
+    /// The exchanges are in [`CheckHost::mx_names`] (one `mx` at a time: it pushes no frame).
     MxHosts {
-        names: Vec<Domain>,
         next: usize,
         cidr: DualCidr,
     },
     AwaitMxHost {
-        names: Vec<Domain>,
         next: usize,
         cidr: DualCidr,
     },
@@ -615,6 +615,8 @@ pub struct CheckHost {
     voids: u32,
     ptr_names: Option<PtrNames>,
     ptr_proc: Option<PtrProc>,
+    /// The exchanges of the `mx` being evaluated, by preference (see [`Phase::MxHosts`]).
+    mx_names: Vec<Domain>,
     exp: Option<ExpState>,
     outgoing: Option<Pending>,
     awaiting: bool,
@@ -760,6 +762,7 @@ impl CheckHost {
             voids: 0,
             ptr_names: None,
             ptr_proc: None,
+            mx_names: Vec::new(),
             exp: None,
             outgoing: None,
             awaiting: false,
@@ -1277,31 +1280,26 @@ impl CheckHost {
                     mxs.sort_by_key(|m| m.preference);
                     // RFC 7505 null MX (`MX 0 .`): the root has no address to look up, so it
                     // matches nothing; the MX answer itself was not void.
-                    let names = mxs.into_iter().filter_map(|m| m.exchange).collect();
-                    self.set_phase(Phase::MxHosts {
-                        names,
-                        next: 0,
-                        cidr,
-                    });
+                    self.mx_names = mxs.into_iter().filter_map(|m| m.exchange).collect();
+                    self.set_phase(Phase::MxHosts { next: 0, cidr });
                 }
                 other => self.empty_or_error(other),
             },
-            Phase::MxHosts { names, next, cidr } => match names.get(next) {
+            Phase::MxHosts { next, cidr } => match self.mx_names.get(next) {
                 Some(host) => {
                     let q = self.address_query(host.clone());
-                    self.set_phase(Phase::AwaitMxHost { names, next, cidr });
+                    self.set_phase(Phase::AwaitMxHost { next, cidr });
                     self.query(q);
                 }
                 None => self.mechanism_done(false),
             },
-            Phase::AwaitMxHost { names, next, cidr } => match self.answer.take() {
+            Phase::AwaitMxHost { next, cidr } => match self.answer.take() {
                 Some(Ans::Addrs(addrs)) if addrs.iter().any(|a| self.ip_matches(*a, cidr)) => {
                     self.mechanism_done(true);
                 }
                 // §5: a timeout or server failure stops the mechanism with temperror.
                 Some(Ans::Error(e)) => self.temperror(&e),
                 _ => self.set_phase(Phase::MxHosts {
-                    names,
                     next: next + 1,
                     cidr,
                 }),
