@@ -87,6 +87,20 @@ fn evaluate_chain(c: &mut Criterion) {
     c.bench_function("spf/evaluate/provider_chain_record_cache", |b| {
         b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&cached))))
     });
+    // With a clock reading the cache answers record lookups itself while their TTL lasts (no
+    // resolver call): the configuration of resolvers that keep parsed records, e.g. mail-auth.
+    let fresh = q
+        .clone()
+        .with_timestamp(1_700_000_000)
+        .with_record_cache(RecordCache::new());
+    c.bench_function("spf/evaluate/provider_chain_record_cache_fresh", |b| {
+        b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&fresh))))
+    });
+    let fresh_untraced = fresh.clone().with_trace(false);
+    c.bench_function(
+        "spf/evaluate/provider_chain_record_cache_fresh_no_trace",
+        |b| b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&fresh_untraced)))),
+    );
 }
 
 criterion_group!(benches, parse, evaluate_chain);

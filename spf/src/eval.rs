@@ -722,6 +722,19 @@ pub(crate) fn target_name(expanded: &str) -> Result<Domain, String> {
     Domain::new(name).map_err(|e| format!("invalid target name {expanded:?}: {e}"))
 }
 
+/// The `<target-name>` (§7.3) of a macro-free `domain-spec` of a parsed record, checked as a
+/// §4.3 `<domain>` like [`target_name`] + [`check_domain`]. The parser's `domain-end` rule (§7.1)
+/// already ends such a spec in `"." toplabel`, so unless labels must be cut off on the left (over
+/// 253 octets) the name needs only [`Domain`]'s own checks.
+pub(crate) fn literal_target(lit: &str) -> Result<Domain, String> {
+    let name = lit.strip_suffix('.').unwrap_or(lit);
+    if name.len() <= MAX_TARGET_LEN {
+        Domain::new(name).map_err(|e| format!("invalid target name {lit:?}: {e}"))
+    } else {
+        target_name(lit).and_then(check_domain)
+    }
+}
+
 /// The canonical text of `d` (its `Display`), with `all` and a macro-free `include` written
 /// directly instead of through the formatting machinery.
 fn write_directive(out: &mut String, d: &Directive) {
@@ -1615,11 +1628,26 @@ impl CheckHost {
         // A cached record's domain-specs without macros were turned into target names when it
         // was cached (valid §4.3 domains: include needs no further check).
         let ready = record.target(idx);
-        if let (Some(t), Mechanism::Include(_)) = (ready, &d.mechanism) {
-            // Shared with the cached record: no copy for the frame table.
-            self.set_phase(Phase::AwaitInclude);
-            let id = self.add_frame(FrameDomain::Shared(Arc::clone(t)));
-            return self.push_frame(id, FrameKind::Include, true);
+        if let Mechanism::Include(_) = &d.mechanism {
+            let literal = spec.and_then(MacroString::as_literal);
+            let domain = match (ready, literal) {
+                // Shared with the cached record: no copy for the frame table.
+                (Some(t), _) => Ok(FrameDomain::Shared(Arc::clone(t))),
+                (None, Some(lit)) => literal_target(lit).map(FrameDomain::Owned),
+                (None, None) => Err(String::new()),
+            };
+            match domain {
+                Ok(domain) => {
+                    self.set_phase(Phase::AwaitInclude);
+                    let id = self.add_frame(domain);
+                    return self.push_frame(id, FrameKind::Include, true);
+                }
+                Err(why) if literal.is_some() => {
+                    return self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
+                }
+                // Macros: expanded below.
+                Err(_) => {}
+            }
         }
         let target = match (ready, spec.and_then(MacroString::as_literal)) {
             (Some(t), _) => Ok(Domain::clone(t)),
@@ -1809,9 +1837,7 @@ impl CheckHost {
         let ready = record.redirect_index().and_then(|i| record.target(i));
         let target = match (ready, spec.as_literal()) {
             (Some(t), _) => Ok(FrameDomain::Shared(Arc::clone(t))),
-            (None, Some(lit)) => target_name(lit)
-                .and_then(check_domain)
-                .map(FrameDomain::Owned),
+            (None, Some(lit)) => literal_target(lit).map(FrameDomain::Owned),
             (None, None) => {
                 let Some(domain) = self.frame_domain() else {
                     return self.stuck();
@@ -1927,6 +1953,38 @@ mod tests {
         assert_eq!(t.as_str(), &long[61..]);
         assert!(target_name("x.example.com.").is_ok());
         assert!(target_name("x..example.com").is_err());
+    }
+
+    #[test]
+    fn literal_targets_are_checked_domains() {
+        // What `literal_target` skips must agree with target_name + check_domain for every
+        // literal the parser accepts; the difference shows only after truncation: a 250-octet
+        // label (never validated: truncation removes it) leaves the single label "com", a valid
+        // target name but not a multi-label <domain> (§4.3).
+        let cut = format!("{}.com", "a".repeat(250));
+        assert_eq!(target_name(&cut).unwrap().as_str(), "com");
+        assert!(literal_target(&cut).is_err());
+        for lit in [
+            "_spf.Example.COM.",
+            "x.example.com",
+            "a-b.c-d",
+            &format!("{}.example.com", "a".repeat(63)),
+            &format!("{}.example.com", "a".repeat(64)),
+            &format!(
+                "{}.{}.{}.{}.example.com",
+                "a".repeat(60),
+                "b".repeat(60),
+                "c".repeat(60),
+                "d".repeat(60)
+            ),
+        ] {
+            assert!(
+                crate::SpfRecord::parse(&format!("v=spf1 include:{lit}")).is_ok(),
+                "{lit}"
+            );
+            let slow = target_name(lit).and_then(check_domain);
+            assert_eq!(literal_target(lit), slow, "{lit}");
+        }
     }
 
     #[test]

@@ -353,10 +353,7 @@ impl SpfRecord {
                     Term::Modifier(_) => None,
                 }?;
                 let lit = spec.as_literal()?;
-                crate::eval::target_name(lit)
-                    .and_then(crate::eval::check_domain)
-                    .ok()
-                    .map(Arc::new)
+                crate::eval::literal_target(lit).ok().map(Arc::new)
             })
             .collect();
     }
