@@ -1979,7 +1979,7 @@ mod tests {
             ),
         ] {
             assert!(
-                crate::SpfRecord::parse(&format!("v=spf1 include:{lit}")).is_ok(),
+                SpfRecord::parse(&format!("v=spf1 include:{lit}")).is_ok(),
                 "{lit}"
             );
             let slow = target_name(lit).and_then(check_domain);
