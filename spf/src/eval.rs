@@ -134,7 +134,8 @@ pub struct Query {
     pub identity: Identity,
     /// The receiving host, for `%{r}` (`unknown` when `None`).
     pub receiver: Option<String>,
-    /// Seconds since the epoch, for `%{t}`; the crate never reads the clock.
+    /// Seconds since the epoch, for `%{t}` and the freshness of [`RecordCache`] entries (0: no
+    /// clock reading; the crate never reads the clock).
     pub timestamp: u64,
     /// Record [`SpfOutcome::trace`] (default `true`); a busy MTA that only needs the result can
     /// turn it off.
@@ -185,13 +186,16 @@ impl Query {
         self
     }
 
-    /// Uses `cache` for parsed records (see [`RecordCache`]); the result is the same as without.
+    /// Uses `cache` for parsed records (see [`RecordCache`]); the result is the same as without,
+    /// as long as the records do not change within the TTLs of their answers. With a
+    /// [timestamp](Self::with_timestamp), a record whose answer is still fresh is taken from the
+    /// cache without a DNS query (the trace shows the lookup as `cached`).
     pub fn with_record_cache(mut self, cache: RecordCache) -> Self {
         self.record_cache = Some(cache);
         self
     }
 
-    /// Sets the time for `%{t}`.
+    /// Sets the time for `%{t}` and for the freshness of [`RecordCache`] entries.
     pub fn with_timestamp(mut self, seconds_since_epoch: u64) -> Self {
         self.timestamp = seconds_since_epoch;
         self
