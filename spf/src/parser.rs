@@ -294,7 +294,8 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
 /// The whole record in one pass, or `None` (then [`record`] decides).
 fn record_fast(text: &str) -> Option<SpfRecord> {
     let b = text.as_bytes();
-    if !b.get(..6)?.eq_ignore_ascii_case(b"v=spf1") {
+    // One word compare (octets past the end read as zero, which `1` never matches).
+    if !Kw::VERSION.matches(word8(b, 0)) {
         return None;
     }
     // Presized from the length, without a counting pass over the text: published terms and
@@ -445,9 +446,9 @@ fn word8(b: &[u8], at: usize) -> u64 {
     }
 }
 
-/// A mechanism or modifier name (at most eight octets) as compared against [`word8`]: a
-/// letter matches either case (its case bit is set before comparing), any other octet only
-/// itself; octets after the name are ignored.
+/// A mechanism or modifier name, or the version, (at most eight octets) as compared against
+/// [`word8`]: a letter matches either case (its case bit is set before comparing), any other
+/// octet only itself; octets after the name are ignored.
 #[derive(Clone, Copy)]
 struct Kw {
     /// The name in lower case, little-endian.
@@ -459,6 +460,8 @@ struct Kw {
 }
 
 impl Kw {
+    /// RFC 7208 §4.5 `version` (the space or end after it is checked by the caller).
+    const VERSION: Self = Self::new(b"v=spf1");
     const IP4: Self = Self::new(b"ip4:");
     const IP6: Self = Self::new(b"ip6:");
     const INCLUDE: Self = Self::new(b"include:");
