@@ -303,20 +303,18 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
     let mut out = Vec::with_capacity(b.len() / 16 + 1);
     let mut seen_redirect = false;
     let mut seen_exp = false;
-    let mut i = 6;
+    let mut rest = text.get(6..)?;
     // Each turn consumes at least one space and one octet of a term, or ends the loop.
     loop {
         // RFC 7208 §12: "terms = *( 1*SP ( directive / modifier ) )", then "*SP".
-        let rest = b.get(i..).unwrap_or_default();
-        let spaces = rest.iter().position(|c| *c != b' ').unwrap_or(rest.len());
+        let spaces = rest.bytes().take_while(|c| *c == b' ').count();
         if spaces == rest.len() {
             break;
         }
         if spaces == 0 {
             return None;
         }
-        i += spaces;
-        let rest = text.get(i..)?;
+        rest = rest.get(spaces..)?;
         let len = match fast_term(rest, &mut out, &mut seen_redirect) {
             Some(len) => len,
             None => {
@@ -326,7 +324,7 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
                 if !piece.bytes().all(|c| matches!(c, b'!'..=b'~')) {
                     return None;
                 }
-                let t = term(piece, i).ok()?;
+                let t = term(piece, text.len() - rest.len()).ok()?;
                 match &t {
                     // RFC 7208 §6: redirect= and exp= at most once each (the general path
                     // names it).
@@ -340,7 +338,8 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
                 len
             }
         };
-        i += len.max(1);
+        // `len` ends at a space or the end of the record: an octet boundary.
+        rest = rest.get(len..)?;
     }
     Some(SpfRecord {
         terms: out,
