@@ -294,7 +294,8 @@ fn term(piece: &str, offset: usize) -> Result<Term, ParseError> {
 /// The whole record in one pass, or `None` (then [`record`] decides).
 fn record_fast(text: &str) -> Option<SpfRecord> {
     let b = text.as_bytes();
-    if !b.get(..6)?.eq_ignore_ascii_case(b"v=spf1") {
+    // One word compare (octets past the end read as zero, which `1` never matches).
+    if !Kw::VERSION.matches(word8(b, 0)) {
         return None;
     }
     // Presized from the length, without a counting pass over the text: published terms and
@@ -302,22 +303,19 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
     let mut out = Vec::with_capacity(b.len() / 16 + 1);
     let mut seen_redirect = false;
     let mut seen_exp = false;
-    let mut i = 6;
-    // Each turn consumes at least one octet (a space, or a non-empty term), so the loop ends
-    // within `b.len()` turns.
-    while i < b.len() {
+    let mut rest = text.get(6..)?;
+    // Each turn consumes at least one space and one octet of a term, or ends the loop.
+    loop {
         // RFC 7208 §12: "terms = *( 1*SP ( directive / modifier ) )", then "*SP".
-        if b.get(i) != Some(&b' ') {
-            return None;
-        }
-        while b.get(i) == Some(&b' ') {
-            i += 1;
-        }
-        if i >= b.len() {
+        let spaces = rest.bytes().take_while(|c| *c == b' ').count();
+        if spaces == rest.len() {
             break;
         }
-        let rest = text.get(i..)?;
-        let len = match fast_term(rest, &mut out) {
+        if spaces == 0 {
+            return None;
+        }
+        rest = rest.get(spaces..)?;
+        let len = match fast_term(rest, &mut out, &mut seen_redirect) {
             Some(len) => len,
             None => {
                 let len = rest.bytes().position(|c| c == b' ').unwrap_or(rest.len());
@@ -326,19 +324,22 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
                 if !piece.bytes().all(|c| matches!(c, b'!'..=b'~')) {
                     return None;
                 }
-                out.push(term(piece, i).ok()?);
+                let t = term(piece, text.len() - rest.len()).ok()?;
+                match &t {
+                    // RFC 7208 §6: redirect= and exp= at most once each (the general path
+                    // names it).
+                    Term::Modifier(Modifier::Redirect(_)) if seen_redirect => return None,
+                    Term::Modifier(Modifier::Explanation(_)) if seen_exp => return None,
+                    Term::Modifier(Modifier::Redirect(_)) => seen_redirect = true,
+                    Term::Modifier(Modifier::Explanation(_)) => seen_exp = true,
+                    _ => {}
+                }
+                out.push(t);
                 len
             }
         };
-        match out.last() {
-            // RFC 7208 §6: redirect= and exp= at most once each (the general path names it).
-            Some(Term::Modifier(Modifier::Redirect(_))) if seen_redirect => return None,
-            Some(Term::Modifier(Modifier::Explanation(_))) if seen_exp => return None,
-            Some(Term::Modifier(Modifier::Redirect(_))) => seen_redirect = true,
-            Some(Term::Modifier(Modifier::Explanation(_))) => seen_exp = true,
-            _ => {}
-        }
-        i += len.max(1);
+        // `len` ends at a space or the end of the record: an octet boundary.
+        rest = rest.get(len..)?;
     }
     Some(SpfRecord {
         terms: out,
@@ -348,7 +349,9 @@ fn record_fast(text: &str) -> Option<SpfRecord> {
 
 /// One common term at the start of `s` (the rest of the record), ending at a space or the end:
 /// pushed to `out`, and its length in octets returned; `None` (and nothing pushed) otherwise.
-fn fast_term(s: &str, out: &mut Vec<Term>) -> Option<usize> {
+/// A `redirect=` when `seen_redirect` is already set is left to the general path (RFC 7208 §6:
+/// at most once), and sets it otherwise.
+fn fast_term(s: &str, out: &mut Vec<Term>, seen_redirect: &mut bool) -> Option<usize> {
     let b = s.as_bytes();
     let (qualifier, q) = match b.first()? {
         b'+' => (Qualifier::Pass, 1),
@@ -360,50 +363,72 @@ fn fast_term(s: &str, out: &mut Vec<Term>) -> Option<usize> {
     // The name is compared eight octets at a time (see `Kw`).
     let head = word8(b, q);
     let kw = |k: Kw| k.matches(head);
-    // The first letter selects the only names that can match.
-    let (mechanism, end) = match b.get(q)?.to_ascii_lowercase() {
+    // Each reader returns what follows the term's argument, which must be a space or the end.
+    // Each arm pushes its own variant: with one shared push after the match, the compiler
+    // assembles a generic `Term` on the stack and copies it octet by octet.
+    let mut push =
+        |rest: &[u8], mechanism| push_directive(out, b.len(), rest, qualifier, mechanism);
+    match b.get(q)?.to_ascii_lowercase() {
         b'i' if kw(Kw::IP4) => {
-            let (net, p) = ip4_at(b, q + 4)?;
-            let (len, p) = cidr_at(b, p, 32, 1)?;
-            (Mechanism::Ip4(net, len), p)
+            let (net, r) = ip4_network_prefix(b.get(q + 4..)?)?;
+            let (len, r) = cidr_prefix(r, 32)?;
+            push(r, Mechanism::Ip4(net, len))
         }
         b'i' if kw(Kw::IP6) => {
-            let (net, p) = hex_ipv6_at(b, q + 4)?;
-            let (len, p) = cidr_at(b, p, 128, 2)?;
-            (Mechanism::Ip6(net, len), p)
+            let arg = b.get(q + 4..)?;
+            let (net, n) = hex_ipv6_prefix(arg)?;
+            let (len, r) = cidr_prefix(arg.get(n..)?, 128)?;
+            push(r, Mechanism::Ip6(net, len))
         }
         b'i' if kw(Kw::INCLUDE) => {
-            let (spec, p) = literal_domain_spec_at(s, q + 8)?;
-            (Mechanism::Include(spec), p)
+            let (spec, r) = literal_domain_spec_prefix(s.get(q + 8..)?)?;
+            push(r.as_bytes(), Mechanism::Include(spec))
         }
-        b'a' if kw(Kw::ALL) && ends_at(b, q + 3) => (Mechanism::All, q + 3),
-        b'a' if ends_at(b, q + 1) => (Mechanism::A(None, DualCidr::default()), q + 1),
-        b'm' if kw(Kw::MX) && ends_at(b, q + 2) => {
-            (Mechanism::Mx(None, DualCidr::default()), q + 2)
-        }
-        b'p' if kw(Kw::PTR) && ends_at(b, q + 3) => (Mechanism::Ptr(None), q + 3),
+        b'a' if kw(Kw::ALL) => push(b.get(q + 3..)?, Mechanism::All),
+        b'a' => push(b.get(q + 1..)?, Mechanism::A(None, DualCidr::default())),
+        b'm' if kw(Kw::MX) => push(b.get(q + 2..)?, Mechanism::Mx(None, DualCidr::default())),
         b'p' if kw(Kw::PTR_COLON) => {
-            let (spec, p) = literal_domain_spec_at(s, q + 4)?;
-            (Mechanism::Ptr(Some(spec)), p)
+            let (spec, r) = literal_domain_spec_prefix(s.get(q + 4..)?)?;
+            push(r.as_bytes(), Mechanism::Ptr(Some(spec)))
         }
-        b'r' if q == 0 && kw(Kw::REDIRECT) && b.get(8) == Some(&b'=') => {
-            let (spec, p) = literal_domain_spec_at(s, 9)?;
-            if !ends_at(b, p) {
+        b'p' if kw(Kw::PTR) => push(b.get(q + 3..)?, Mechanism::Ptr(None)),
+        b'r' if q == 0 && kw(Kw::REDIRECT) && b.get(8) == Some(&b'=') && !*seen_redirect => {
+            let (spec, r) = literal_domain_spec_prefix(s.get(9..)?)?;
+            if !ends_term(r.as_bytes()) {
                 return None;
             }
+            *seen_redirect = true;
             out.push(Term::Modifier(Modifier::Redirect(spec)));
-            return Some(p);
+            Some(b.len() - r.len())
         }
-        _ => return None,
-    };
-    if !ends_at(b, end) {
+        _ => None,
+    }
+}
+
+/// [`fast_term`]'s end: when `rest` ends the term, the directive is pushed and the term's
+/// length returned (`len` is that of the text the term starts). Always inlined: called once per
+/// arm, and each call then writes its own variant straight into the vector.
+#[inline(always)]
+fn push_directive(
+    out: &mut Vec<Term>,
+    len: usize,
+    rest: &[u8],
+    qualifier: Qualifier,
+    mechanism: Mechanism,
+) -> Option<usize> {
+    if !ends_term(rest) {
         return None;
     }
     out.push(Term::Directive(Directive {
         qualifier,
         mechanism,
     }));
-    Some(end)
+    Some(len - rest.len())
+}
+
+/// Whether `rest` (what follows a term's last octet) ends the term: a space or the end.
+fn ends_term(rest: &[u8]) -> bool {
+    matches!(rest.first(), None | Some(b' '))
 }
 
 /// Up to eight octets of `b` from `at`, little-endian (octets past the end read as zero).
@@ -420,9 +445,9 @@ fn word8(b: &[u8], at: usize) -> u64 {
     }
 }
 
-/// A mechanism or modifier name (at most eight octets) as compared against [`word8`]: a
-/// letter matches either case (its case bit is set before comparing), any other octet only
-/// itself; octets after the name are ignored.
+/// A mechanism or modifier name, or the version, (at most eight octets) as compared against
+/// [`word8`]: a letter matches either case (its case bit is set before comparing), any other
+/// octet only itself; octets after the name are ignored.
 #[derive(Clone, Copy)]
 struct Kw {
     /// The name in lower case, little-endian.
@@ -434,6 +459,8 @@ struct Kw {
 }
 
 impl Kw {
+    /// RFC 7208 §4.5 `version` (the space or end after it is checked by the caller).
+    const VERSION: Self = Self::new(b"v=spf1");
     const IP4: Self = Self::new(b"ip4:");
     const IP6: Self = Self::new(b"ip6:");
     const INCLUDE: Self = Self::new(b"include:");
@@ -467,86 +494,98 @@ impl Kw {
     }
 }
 
-/// Whether a term ends at `p` (a space or the end of the record).
-fn ends_at(b: &[u8], p: usize) -> bool {
-    matches!(b.get(p), None | Some(b' '))
+/// `ip4-network` at the start of `a` and what follows it.
+fn ip4_network_prefix(a: &[u8]) -> Option<(Ipv4Addr, &[u8])> {
+    let (o0, a) = qnum_prefix(a)?;
+    let (o1, a) = qnum_prefix(a.strip_prefix(b".")?)?;
+    let (o2, a) = qnum_prefix(a.strip_prefix(b".")?)?;
+    let (o3, a) = qnum_prefix(a.strip_prefix(b".")?)?;
+    Some((Ipv4Addr::new(o0, o1, o2, o3), a))
 }
 
-/// `ip4-network` at `p` (four `qnum`s: one to three digits, no leading zero, at most 255) and
-/// the position after it.
-fn ip4_at(b: &[u8], mut p: usize) -> Option<(Ipv4Addr, usize)> {
-    let mut out = [0u8; 4];
-    for (k, o) in out.iter_mut().enumerate() {
-        if k > 0 {
-            if b.get(p) != Some(&b'.') {
-                return None;
-            }
-            p += 1;
+/// A `qnum` at the start of `a` (one to three digits, no leading zero, at most 255, as in
+/// [`qnum`]) and what follows it. Taking the longest run of up to three digits is what the
+/// rule functions do; a digit left over (a fourth digit, or one after a leading `0`) is not a
+/// `.`, `/`, space or the end, so the caller gives up.
+fn qnum_prefix(a: &[u8]) -> Option<(u8, &[u8])> {
+    let digit = |c: &u8| c - b'0';
+    match a {
+        [h @ b'1'..=b'9', t @ b'0'..=b'9', o @ b'0'..=b'9', rest @ ..] => {
+            let v = u16::from(digit(h)) * 100 + u16::from(digit(t) * 10 + digit(o));
+            Some((u8::try_from(v).ok()?, rest))
         }
-        let first = *b.get(p).filter(|c| c.is_ascii_digit())?;
-        let mut v = u16::from(first - b'0');
-        p += 1;
-        // At most two more digits, none after a leading zero.
-        for _ in 0..2 {
-            match b.get(p) {
-                Some(d) if d.is_ascii_digit() => {
-                    if first == b'0' {
-                        return None;
-                    }
-                    v = v * 10 + u16::from(d - b'0');
-                    p += 1;
-                }
-                _ => break,
-            }
-        }
-        *o = u8::try_from(v).ok()?;
+        [t @ b'1'..=b'9', o @ b'0'..=b'9', rest @ ..] => Some((digit(t) * 10 + digit(o), rest)),
+        [o @ b'0'..=b'9', rest @ ..] => Some((digit(o), rest)),
+        _ => None,
     }
-    Some((Ipv4Addr::from(out), p))
 }
 
-/// An optional `"/" ("0" / %x31-39 0*<extra>DIGIT)` at `p`, at most `max` (the
-/// `ip4-cidr-length` / `ip6-cidr-length` rules), and the position after it.
-fn cidr_at(b: &[u8], p: usize, max: u8, extra: usize) -> Option<(Option<u8>, usize)> {
-    if b.get(p) != Some(&b'/') {
-        return Some((None, p));
-    }
-    let mut p = p + 1;
-    let first = *b.get(p).filter(|c| c.is_ascii_digit())?;
-    let mut v = u16::from(first - b'0');
-    p += 1;
-    if first != b'0' {
-        for _ in 0..extra {
-            match b.get(p) {
-                Some(d) if d.is_ascii_digit() => {
-                    v = v * 10 + u16::from(d - b'0');
-                    p += 1;
-                }
-                _ => break,
-            }
-        }
-    }
+/// An optional `"/" ("0" / %x31-39 0*<extra>DIGIT)` at the start of `a`, at most `max` (the
+/// `ip4-cidr-length` / `ip6-cidr-length` rules), and what follows it. The rules allow as many
+/// digits as `max` has (two for 32, three for 128); a digit left over is left to the caller's
+/// end-of-term test, as in [`qnum_prefix`].
+#[inline(always)]
+fn cidr_prefix(a: &[u8], max: u8) -> Option<(Option<u8>, &[u8])> {
+    let digit = |c: &u8| u16::from(c - b'0');
+    let (v, rest) = match a {
+        [
+            b'/',
+            h @ b'1'..=b'9',
+            t @ b'0'..=b'9',
+            o @ b'0'..=b'9',
+            rest @ ..,
+        ] if max >= 100 => (digit(h) * 100 + digit(t) * 10 + digit(o), rest),
+        [b'/', t @ b'1'..=b'9', o @ b'0'..=b'9', rest @ ..] => (digit(t) * 10 + digit(o), rest),
+        [b'/', o @ b'0'..=b'9', rest @ ..] => (digit(o), rest),
+        [b'/', ..] => return None,
+        _ => return Some((None, a)),
+    };
     let v = u8::try_from(v).ok().filter(|v| *v <= max)?;
-    Some((Some(v), p))
+    Some((Some(v), rest))
 }
 
-/// A `domain-spec` without `%` at `p`: a single `macro-literal` run up to a space or the end,
-/// that must end in `"." toplabel [ "." ]`; the value and the position after it.
-fn literal_domain_spec_at(s: &str, p: usize) -> Option<(MacroString, usize)> {
-    let tail = s.as_bytes().get(p..)?;
+/// A `domain-spec` without `%` at the start of `s`: a single `macro-literal` run up to a space
+/// or the end, that must end in `"." toplabel [ "." ]`; the value and what follows it.
+fn literal_domain_spec_prefix(s: &str) -> Option<(MacroString, &str)> {
+    let b = s.as_bytes();
     // `macro-literal` octets (%x21-24 / %x26-7E) up to the end of the term.
-    let n = literal_run(tail);
-    let arg = tail.get(..n)?;
-    // `"." toplabel [ "." ]` at the end (see `domain_end_literal`).
-    let body = arg.strip_suffix(b".").unwrap_or(arg);
-    let dot = body.iter().rposition(|c| *c == b'.')?;
-    if !is_toplabel(body.get(dot + 1..)?) {
+    let n = literal_run(b);
+    let arg = b.get(..n)?;
+    if !ends_in_toplabel(arg) {
         return None;
     }
-    let lit = s.get(p..p + n)?;
+    let (lit, rest) = s.split_at_checked(n)?;
     let spec = MacroString {
         tokens: vec![MacroToken::Literal(lit.to_owned())],
     };
-    Some((spec, p + n))
+    Some((spec, rest))
+}
+
+/// Whether `arg` ends in `"." toplabel [ "." ]` (the literal form of `domain-end`, see
+/// [`domain_end_literal`]): the [`toplabel`] rule on octets (only letters, digits and hyphens;
+/// then a hyphen inside, not first or last, or else at least one letter) in one backward pass
+/// over the last label, which also finds its dot.
+fn ends_in_toplabel(arg: &[u8]) -> bool {
+    let body = arg.strip_suffix(b".").unwrap_or(arg);
+    let (mut alpha, mut hyphen) = (false, false);
+    for (k, c) in body.iter().enumerate().rev() {
+        match c {
+            b'.' => {
+                let label = body.get(k + 1..).unwrap_or_default();
+                return if hyphen {
+                    label.first().is_some_and(u8::is_ascii_alphanumeric)
+                        && label.last().is_some_and(u8::is_ascii_alphanumeric)
+                } else {
+                    alpha
+                };
+            }
+            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
+            b'-' => hyphen = true,
+            b'0'..=b'9' => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The length of the run of `macro-literal` octets (%x21-24 / %x26-7E) at the start of `b`,
@@ -986,13 +1025,6 @@ fn hex_ipv6(b: &[u8]) -> Option<Ipv6Addr> {
     (n == b.len()).then_some(addr)
 }
 
-/// The hex-only `ip6-network` at `p` (see [`hex_ipv6`]); the address and the position after
-/// it.
-fn hex_ipv6_at(b: &[u8], p: usize) -> Option<(Ipv6Addr, usize)> {
-    let (addr, n) = hex_ipv6_prefix(b.get(p..)?)?;
-    Some((addr, p + n))
-}
-
 /// The longest RFC 4291 §2.2 form 1 or 2 address at the start of `b` and its length: it ends
 /// after a group not followed by `:`, or after a `::` not followed by a hex digit. `None` when
 /// the groups before that are malformed (a group of five digits, a `:` followed by neither a
@@ -1146,27 +1178,6 @@ fn toplabel(i: &str) -> PResult<'_, &str> {
         }
     })
     .parse(i)
-}
-
-/// The `toplabel` rule on octets, for the fast path (same language as [`toplabel`]).
-fn is_toplabel(s: &[u8]) -> bool {
-    // One pass: only letters, digits and hyphens; then either a hyphen inside (not first or
-    // last) or at least one letter.
-    let (mut alpha, mut hyphen) = (false, false);
-    for c in s {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
-            b'-' => hyphen = true,
-            b'0'..=b'9' => {}
-            _ => return false,
-        }
-    }
-    if hyphen {
-        s.first().is_some_and(u8::is_ascii_alphanumeric)
-            && s.last().is_some_and(u8::is_ascii_alphanumeric)
-    } else {
-        alpha
-    }
 }
 
 /// RFC 7208 §12:
@@ -1347,7 +1358,7 @@ mod tests {
     /// The fast path on one term, which must be all of `piece`.
     fn fast_one(piece: &str) -> Option<Term> {
         let mut out = Vec::new();
-        let n = fast_term(piece, &mut out)?;
+        let n = fast_term(piece, &mut out, &mut false)?;
         assert_eq!(out.len(), 1);
         if n == piece.len() { out.pop() } else { None }
     }
@@ -1480,12 +1491,58 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The one-pass `is_toplabel` against the `toplabel` rule function.
+        /// `ip4_network_prefix` against the `ip4-network` rule and the standard library, where
+        /// the address is followed by what can follow it in a term (`/`, a space, the end).
         #[test]
-        fn is_toplabel_agrees_with_rule(s in "[a-zA-Z0-9_. -]{0,6}") {
+        fn ip4_network_prefix_agrees_with_rule_and_std(
+            s in "[0-9]{1,4}([.][0-9]{1,4}){0,4}[/ x]?"
+        ) {
+            let follows = |r: &[u8]| matches!(r.first(), None | Some(b' ' | b'/'));
+            let fast = ip4_network_prefix(s.as_bytes())
+                .filter(|(_, r)| follows(r))
+                .map(|(a, _)| a);
+            let slow = ip4_network(&s)
+                .ok()
+                .filter(|(r, _)| follows(r.as_bytes()))
+                .map(|(_, a)| a);
+            proptest::prop_assert_eq!(fast, slow);
+            if !s.ends_with('x') {
+                let addr = s.strip_suffix(['/', ' ']).unwrap_or(&s);
+                proptest::prop_assert_eq!(fast, addr.parse::<Ipv4Addr>().ok());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// `cidr_prefix` against the `ip4-cidr-length` and `ip6-cidr-length` rules, up to the
+        /// end of the term.
+        #[test]
+        fn cidr_prefix_agrees_with_rules(s in "(/[0-9]{0,4})?[ x/]?") {
+            type Rule = fn(&str) -> PResult<'_, u8>;
+            let rules: [(u8, Rule); 2] = [(32, ip4_cidr_length), (128, ip6_cidr_length)];
+            for (max, rule) in rules {
+                let fast = cidr_prefix(s.as_bytes(), max)
+                    .filter(|(_, r)| ends_term(r))
+                    .map(|(v, _)| v);
+                let slow = opt(rule)
+                    .parse(s.as_str())
+                    .ok()
+                    .filter(|(r, _)| ends_term(r.as_bytes()))
+                    .map(|(_, v)| v);
+                proptest::prop_assert_eq!(fast, slow, "{} max {}", s, max);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The backward `ends_in_toplabel` against the `domain_end_literal` rule function.
+        #[test]
+        fn ends_in_toplabel_agrees_with_rule(
+            s in "[a-zA-Z0-9_. %-]{0,10}|[a-z.]{0,4}[.][a-zA-Z0-9-]{0,4}[.]?"
+        ) {
             proptest::prop_assert_eq!(
-                is_toplabel(s.as_bytes()),
-                all_consuming(toplabel).parse(s.as_str()).is_ok()
+                ends_in_toplabel(s.as_bytes()),
+                all_consuming(domain_end_literal).parse(s.as_str()).is_ok()
             );
         }
     }
@@ -1502,7 +1559,7 @@ mod tests {
 
     #[test]
     fn hex_ipv6_prefix_ends() {
-        let at = |s: &str| hex_ipv6_at(s.as_bytes(), 0).map(|(_, n)| n);
+        let at = |s: &str| hex_ipv6_prefix(s.as_bytes()).map(|(_, n)| n);
         assert_eq!(at("2001:db8::/48"), Some(10));
         assert_eq!(at(":: x"), Some(2));
         assert_eq!(at("1:2:3:4:5:6:7:8 "), Some(15));
