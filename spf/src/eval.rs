@@ -333,19 +333,6 @@ pub struct SpfOutcome {
 }
 
 impl SpfOutcome {
-    fn clone_without_trace(&self) -> Self {
-        Self {
-            result: self.result,
-            explanation: self.explanation.clone(),
-            mechanism: self.mechanism.clone(),
-            problem: self.problem.clone(),
-            domain: self.domain.clone(),
-            lookups: self.lookups,
-            void_lookups: self.void_lookups,
-            trace: Trace::default(),
-        }
-    }
-
     /// An explanation to use for `fail` when the domain gave none (RFC 7208 §6.2 allows "a
     /// default explanation string").
     pub const DEFAULT_EXPLANATION: &'static str = "SPF check failed";
@@ -388,11 +375,8 @@ pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfO
         machine.run();
         // The machine is dropped after this: the outcome is moved out, with no copy kept for
         // later `next()` calls.
-        if let Some(mut outcome) = machine.done.take() {
-            if machine.tracing {
-                outcome.trace = std::mem::take(&mut machine.trace);
-            }
-            return outcome;
+        if machine.finished {
+            return machine.take_outcome();
         }
         if machine.outgoing.is_none() {
             match machine.next() {
@@ -617,15 +601,18 @@ pub struct CheckHost {
     stack: Vec<Frame>,
     lookups: u32,
     voids: u32,
-    ptr_names: Option<PtrNames>,
-    ptr_proc: Option<PtrProc>,
+    // Boxed, as is `exp`: rarely used, and the machine (moved with the `evaluate` future) stays
+    // small.
+    ptr_names: Option<Box<PtrNames>>,
+    ptr_proc: Option<Box<PtrProc>>,
     /// The exchanges of the `mx` being evaluated, by preference (see [`Phase::MxHosts`]).
     mx_names: Vec<Domain>,
-    exp: Option<ExpState>,
+    exp: Option<Box<ExpState>>,
     outgoing: Option<Pending>,
     awaiting: bool,
     answer: Option<Ans>,
-    done: Option<SpfOutcome>,
+    /// The outcome is known (its parts are the fields below); set by `finalize`.
+    finished: bool,
     result: Option<SpfResult>,
     mechanism: Option<String>,
     explanation: Option<String>,
@@ -784,7 +771,7 @@ impl CheckHost {
             outgoing: None,
             awaiting: false,
             answer: None,
-            done: None,
+            finished: false,
             result: None,
             mechanism: None,
             explanation: None,
@@ -823,8 +810,8 @@ impl CheckHost {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Step {
         self.run();
-        if let Some(done) = self.done.take() {
-            return self.hand_out(done);
+        if self.finished {
+            return self.hand_out();
         }
         match self.pending_query() {
             Some(q) => Step::Query(q.to_query()),
@@ -833,17 +820,24 @@ impl CheckHost {
             None => {
                 self.conclude(SpfResult::TempError, Some("internal: no progress".into()));
                 self.finalize();
-                let o = self.done.take().unwrap_or_else(|| self.outcome());
-                self.hand_out(o)
+                self.hand_out()
             }
         }
     }
 
-    /// `Done` with the trace attached (the outcome is built without it: it may be concluded
-    /// while a record is out of the frame table, see `with_record`); later calls get the same
-    /// outcome without the trace.
-    fn hand_out(&mut self, mut outcome: SpfOutcome) -> Step {
-        self.done = Some(outcome.clone_without_trace());
+    /// `Done` with the outcome (a copy: later calls get the same outcome) and the trace
+    /// attached to the first one only.
+    fn hand_out(&mut self) -> Step {
+        let mut outcome = SpfOutcome {
+            result: self.result.unwrap_or(SpfResult::TempError),
+            explanation: self.explanation.clone(),
+            mechanism: self.mechanism.clone(),
+            problem: self.problem.clone(),
+            domain: self.domain.clone(),
+            lookups: self.lookups,
+            void_lookups: self.voids,
+            trace: Trace::default(),
+        };
         if self.tracing {
             outcome.trace = std::mem::take(&mut self.trace);
         }
@@ -889,7 +883,7 @@ impl CheckHost {
     fn run(&mut self) {
         // Each step either issues a query, consumes an answer, advances a term or pops a frame;
         // the terms and queries are bounded (§4.6.4 limits, record length), so this ends.
-        while self.done.is_none() && !self.awaiting {
+        while !self.finished && !self.awaiting {
             self.step();
         }
     }
@@ -997,10 +991,13 @@ impl CheckHost {
         self.stack.clear();
         self.exp = None;
         self.ptr_proc = None;
-        self.done = Some(self.outcome());
+        // The outcome is built when it is handed out, after the step that concluded (which may
+        // hold a record out of the frame table, see `with_record`) has ended.
+        self.finished = true;
     }
 
-    fn outcome(&mut self) -> SpfOutcome {
+    /// The outcome, its parts moved out of the machine (for [`evaluate`], which drops it next).
+    fn take_outcome(&mut self) -> SpfOutcome {
         SpfOutcome {
             result: self.result.unwrap_or(SpfResult::TempError),
             explanation: self.explanation.take(),
@@ -1009,8 +1006,11 @@ impl CheckHost {
             domain: self.domain.take(),
             lookups: self.lookups,
             void_lookups: self.voids,
-            // Attached when handed out (`hand_out`).
-            trace: Trace::default(),
+            trace: if self.tracing {
+                std::mem::take(&mut self.trace)
+            } else {
+                Trace::default()
+            },
         }
     }
 
@@ -1044,7 +1044,7 @@ impl CheckHost {
     /// if so the PTR procedure is started.
     fn needs_ptr(&mut self, spec: Option<&MacroString>) -> bool {
         if spec.is_some_and(|s| s.uses(MacroLetter::ValidatedDomain)) && self.ptr_names.is_none() {
-            self.ptr_proc = Some(PtrProc::Start);
+            self.ptr_proc = Some(Box::new(PtrProc::Start));
             true
         } else {
             false
@@ -1088,10 +1088,10 @@ impl CheckHost {
         let Some(proc) = self.ptr_proc.take() else {
             return;
         };
-        match proc {
+        match *proc {
             PtrProc::Start => {
                 self.query(DnsQuery::Ptr(self.ip));
-                self.ptr_proc = Some(PtrProc::AwaitPtr);
+                self.ptr_proc = Some(Box::new(PtrProc::AwaitPtr));
             }
             PtrProc::AwaitPtr => match self.answer.take() {
                 Some(Ans::Ptr(mut names)) => {
@@ -1103,22 +1103,22 @@ impl CheckHost {
                         ));
                         names.truncate(MAX_PTR_NAMES);
                     }
-                    self.ptr_proc = Some(PtrProc::Validate {
+                    self.ptr_proc = Some(Box::new(PtrProc::Validate {
                         names,
                         next: 0,
                         validated: Vec::new(),
                         awaiting: false,
-                    });
+                    }));
                 }
                 Some(Ans::Void(_)) => {
-                    self.ptr_names = Some(PtrNames {
+                    self.ptr_names = Some(Box::new(PtrNames {
                         validated: Vec::new(),
                         void: true,
-                    });
+                    }));
                 }
                 // RFC 7208 §5.5: "If a DNS error occurs while doing the PTR RR lookup, then this
                 // mechanism fails to match"; §7.3: %{p} is then "unknown".
-                _ => self.ptr_names = Some(PtrNames::default()),
+                _ => self.ptr_names = Some(Box::default()),
             },
             PtrProc::Validate {
                 names,
@@ -1145,18 +1145,18 @@ impl CheckHost {
                             IpAddr::V6(_) => DnsQuery::Aaaa(name.clone()),
                         };
                         self.query(q);
-                        self.ptr_proc = Some(PtrProc::Validate {
+                        self.ptr_proc = Some(Box::new(PtrProc::Validate {
                             names,
                             next,
                             validated,
                             awaiting: true,
-                        });
+                        }));
                     }
                     None => {
-                        self.ptr_names = Some(PtrNames {
+                        self.ptr_names = Some(Box::new(PtrNames {
                             validated,
                             void: false,
-                        });
+                        }));
                     }
                 }
             }
@@ -1491,10 +1491,13 @@ impl CheckHost {
         }
         match parsed {
             Ok(r) => {
+                self.set_phase(Phase::Terms);
+                // The terms are evaluated at once, without a turn of the step loop; the record
+                // joins the frame table afterwards (as in `with_record`).
+                self.next_term_in(&r, 0, false);
                 if let Some(info) = self.trace.frames.get_mut(id) {
                     info.record = Some(r);
                 }
-                self.set_phase(Phase::Terms);
             }
             Err(e) => {
                 let domain = self.frame_name();
@@ -1714,7 +1717,7 @@ impl CheckHost {
         match &self.ptr_names {
             None => {
                 // First use: run the PTR procedure, then come back to this term.
-                self.ptr_proc = Some(PtrProc::Start);
+                self.ptr_proc = Some(Box::new(PtrProc::Start));
             }
             Some(p) => {
                 let hit = p.validated.iter().any(|n| n.is_subdomain_of(target));
@@ -1803,10 +1806,12 @@ impl CheckHost {
                 && let Some(spec) = record.explanation()
             {
                 let domain = self.trace.frames.get(frame.id).map(|f| (*f.domain).clone());
-                self.exp = domain.map(|domain| ExpState {
-                    spec: spec.clone(),
-                    domain,
-                    phase: ExpPhase::Start,
+                self.exp = domain.map(|domain| {
+                    Box::new(ExpState {
+                        spec: spec.clone(),
+                        domain,
+                        phase: ExpPhase::Start,
+                    })
                 });
             }
         }
