@@ -8,6 +8,9 @@
 //! after that, or when the query has no timestamp, the record is queried again and the cached
 //! parse is reused only if the answer's text is the same, so a changed record is parsed again.
 //! Only successfully parsed records are kept (a syntax error is reported afresh each time).
+//!
+//! One cache stands for one view of DNS: share it only between queries answered by the same
+//! resolver (not across split-horizon views or per-tenant test zones), as a DNS cache would be.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,21 +33,38 @@ pub const MAX_CACHED_TTL: u32 = 86_400;
 /// Domain → cached record.
 type Map = HashMap<Domain, Slot, KeyedFold>;
 
-/// A cached record, its text, and until when (seconds since the epoch, exclusive) it may be
-/// used without a DNS query (0: only after a query returned the same text).
+/// A cached record, its text, and when it may be used without a DNS query.
 struct Slot {
     text: Arc<str>,
     record: Arc<SpfRecord>,
-    fresh_until: u64,
+    fresh: Fresh,
 }
 
-/// The end of an answer's freshness: `now + ttl` (capped at [`MAX_CACHED_TTL`]); 0 when there is
-/// no clock reading (`now == 0`).
-pub(crate) fn fresh_until(now: u64, ttl: u32) -> u64 {
-    if now == 0 {
-        0
-    } else {
-        now.saturating_add(u64::from(ttl.min(MAX_CACHED_TTL)))
+/// When a record may be used without a DNS query: from the time its answer came (`since`) until
+/// `until` (exclusive), seconds since the epoch. Both bounds are checked, so a query with a wrong
+/// (future) timestamp cannot make an entry fresh for later queries beyond its TTL, nor can a
+/// clock that steps back.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Fresh {
+    since: u64,
+    until: u64,
+}
+
+impl Fresh {
+    /// An answer with `ttl` (capped at [`MAX_CACHED_TTL`]) that came at `now`; never fresh when
+    /// there is no clock reading (`now == 0`).
+    pub(crate) fn at(now: u64, ttl: u32) -> Self {
+        if now == 0 {
+            return Self::default();
+        }
+        Self {
+            since: now,
+            until: now.saturating_add(u64::from(ttl.min(MAX_CACHED_TTL))),
+        }
+    }
+
+    fn covers(self, now: u64) -> bool {
+        now != 0 && self.since <= now && now < self.until
     }
 }
 
@@ -203,29 +223,34 @@ impl RecordCache {
         }
         let map = self.lock();
         let slot = map.get(domain)?;
-        (now < slot.fresh_until).then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)))
+        slot.fresh
+            .covers(now)
+            .then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)))
     }
 
     /// The cached record published at `domain` when its text is exactly `text` (compared as
     /// octets, before any UTF-8 check: a cached text is valid ASCII); the answer that brought
-    /// `text` again is fresh until `fresh_until`.
-    pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh_until: u64) -> Option<Entry> {
+    /// `text` again sets the entry's freshness (kept as it was when the answer has no clock
+    /// reading).
+    pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh: Fresh) -> Option<Entry> {
         let mut map = self.lock();
         let slot = map.get_mut(domain)?;
         if slot.text.as_bytes() != text {
             return None;
         }
-        slot.fresh_until = fresh_until;
+        if fresh.since != 0 {
+            slot.fresh = fresh;
+        }
         Some((Arc::clone(&slot.text), Arc::clone(&slot.record)))
     }
 
     /// Parses `text` published at `domain` and caches it when it is a valid record, fresh until
-    /// `fresh_until`.
+    /// `fresh`.
     pub(crate) fn parse_and_insert(
         &self,
         domain: &Domain,
         text: &str,
-        fresh_until: u64,
+        fresh: Fresh,
     ) -> Result<Entry, ParseError> {
         let mut parsed = SpfRecord::parse(text)?;
         parsed.prepare_targets();
@@ -237,7 +262,7 @@ impl RecordCache {
         let slot = Slot {
             text: Arc::clone(&text),
             record: Arc::clone(&record),
-            fresh_until,
+            fresh,
         };
         map.insert(domain.clone(), slot);
         Ok((text, record))
@@ -247,9 +272,11 @@ impl RecordCache {
     /// cached).
     #[cfg(test)]
     fn get_or_parse(&self, domain: &Domain, text: &str) -> Result<Arc<SpfRecord>, ParseError> {
-        match self.get(domain, text.as_bytes(), 0) {
+        match self.get(domain, text.as_bytes(), Fresh::default()) {
             Some((_, r)) => Ok(r),
-            None => self.parse_and_insert(domain, text, 0).map(|(_, r)| r),
+            None => self
+                .parse_and_insert(domain, text, Fresh::default())
+                .map(|(_, r)| r),
         }
     }
 }

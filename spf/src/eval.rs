@@ -187,7 +187,8 @@ impl Query {
     }
 
     /// Uses `cache` for parsed records (see [`RecordCache`]); the result is the same as without,
-    /// as long as the records do not change within the TTLs of their answers. With a
+    /// as long as the records do not change within the TTLs of their answers and the cache is
+    /// shared only between queries answered by the same resolver. With a
     /// [timestamp](Self::with_timestamp), a record whose answer is still fresh is taken from the
     /// cache without a DNS query (the trace shows the lookup as `cached`).
     pub fn with_record_cache(mut self, cache: RecordCache) -> Self {
@@ -716,7 +717,8 @@ pub(crate) fn target_name(expanded: &str) -> Result<Domain, String> {
 /// The `<target-name>` (§7.3) of a macro-free `domain-spec` of a parsed record, checked as a
 /// §4.3 `<domain>` like [`target_name`] + [`check_domain`]. The parser's `domain-end` rule (§7.1)
 /// already ends such a spec in `"." toplabel`, so unless labels must be cut off on the left (over
-/// 253 octets) the name needs only [`Domain`]'s own checks.
+/// 253 octets) the name needs only [`Domain`]'s own checks. Records are only ever evaluated
+/// after [`SpfRecord::parse`] (from DNS text), never as built by a caller, so the rule holds.
 pub(crate) fn literal_target(lit: &str) -> Result<Domain, String> {
     let name = lit.strip_suffix('.').unwrap_or(lit);
     if name.len() <= MAX_TARGET_LEN {
@@ -1452,16 +1454,16 @@ impl CheckHost {
         // and is rejected as a non-ASCII character.
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
         let cache = self.cache.as_ref().zip(self.trace.frames.get(id));
-        let fresh_until = cache::fresh_until(self.timestamp, ttl);
+        let fresh = cache::Fresh::at(self.timestamp, ttl);
         // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
-        let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh_until));
+        let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh));
         let (text, parsed) = match (hit, cache) {
             (Some((text, r)), _) => (RecText::Shared(text), Ok(Rec::Shared(r))),
             (None, cache) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 match cache {
-                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text, fresh_until) {
+                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text, fresh) {
                         Ok((shared, r)) => (RecText::Shared(shared), Ok(Rec::Shared(r))),
                         Err(e) => (RecText::Owned(text), Err(e)),
                     },

@@ -312,3 +312,43 @@ fn record_cache_caps_and_honours_zero_ttls() {
     assert_eq!(drive(&q(1000 + max - 1, &cache), with_ttl(60)).1.len(), 0);
     assert_eq!(drive(&q(1000 + max, &cache), with_ttl(60)).1.len(), 1);
 }
+
+#[test]
+fn record_cache_freshness_is_bounded_on_both_sides() {
+    // An answer is fresh from the time it came until its TTL ran out, never outside: a query
+    // with a far-future timestamp (a bad clock, a message date) cannot keep an entry fresh for
+    // later queries, nor can a clock that steps back (found by the review of this change).
+    let published = std::cell::RefCell::new("v=spf1 +all");
+    let answer = |query: &DnsQuery| match query {
+        DnsQuery::Txt(_) => txt(&published.borrow()),
+        _ => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
+    };
+    let cache = mailward_spf::RecordCache::new();
+    let at = |t: u64| {
+        Query::mail_from(
+            "192.0.2.9".parse().unwrap(),
+            "a@example.com",
+            "h.example.com",
+        )
+        .with_timestamp(t)
+        .with_record_cache(cache.clone())
+    };
+    let (o, queries) = drive(&at(u64::MAX - 5), answer);
+    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
+    *published.borrow_mut() = "v=spf1 -all";
+    let (o, queries) = drive(&at(1_800_000_000), answer);
+    assert_eq!((o.result, queries.len()), (SpfResult::Fail, 1));
+    // Fetched at 1_800_000_000 with TTL 60: a day earlier it is not fresh.
+    *published.borrow_mut() = "v=spf1 +all";
+    let (o, queries) = drive(&at(1_800_000_000 - 86_400), answer);
+    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
+    // A query without a timestamp leaves the freshness of the last timed answer as it was.
+    let untimed = Query::mail_from(
+        "192.0.2.9".parse().unwrap(),
+        "a@example.com",
+        "h.example.com",
+    )
+    .with_record_cache(cache.clone());
+    assert_eq!(drive(&untimed, answer).1.len(), 1);
+    assert_eq!(drive(&at(1_800_000_000 - 86_400 + 30), answer).1.len(), 0);
+}
