@@ -235,64 +235,64 @@ fn record_cache_gives_the_same_outcome() {
     assert_eq!(second, plain);
 }
 
-#[test]
-fn record_cache_answers_while_the_ttl_lasts() {
-    // A cached record is used without a TXT query while its answer's TTL (60 s, from `txt`)
-    // lasts, counted from the query's timestamp; then it is asked for again, and a record that
-    // changed meanwhile is the one evaluated.
-    let published = std::cell::RefCell::new("v=spf1 ip4:192.0.2.0/24 -all");
-    let answer = |query: &DnsQuery| match query {
-        DnsQuery::Txt(_) => txt(&published.borrow()),
-        _ => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
-    };
-    let at = |t: u64| {
-        Query::mail_from(
-            "192.0.2.9".parse().unwrap(),
-            "a@example.com",
-            "h.example.com",
-        )
-        .with_timestamp(t)
-    };
-    let cache = mailward_spf::RecordCache::new();
-    let (o, queries) = drive(&at(1000).with_record_cache(cache.clone()), answer);
-    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
-    // 59 s later: from the cache, and the trace says so.
-    let (o, queries) = drive(&at(1059).with_record_cache(cache.clone()), answer);
-    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 0));
-    let lines: Vec<String> = o.trace.iter().map(|e| e.to_string()).collect();
-    assert_eq!(lines[1], "query TXT example.com -> cached", "{lines:#?}");
-    // The record changes; the cache does not know until the TTL has run out (60 s after 1000).
-    *published.borrow_mut() = "v=spf1 -all";
-    let (o, queries) = drive(&at(1059).with_record_cache(cache.clone()), answer);
-    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 0));
-    let (o, queries) = drive(&at(1060).with_record_cache(cache.clone()), answer);
-    assert_eq!((o.result, queries.len()), (SpfResult::Fail, 1));
-    // The new answer is fresh from 1060 on.
-    let (o, queries) = drive(&at(1119).with_record_cache(cache.clone()), answer);
-    assert_eq!((o.result, queries.len()), (SpfResult::Fail, 0));
-    // Without a timestamp the crate has no clock: every record is queried (and the cached
-    // parse reused when the text is the same).
+/// The MAIL FROM check of a@example.com from 192.0.2.9 through `cache`, at time `t` (`None`: no
+/// timestamp).
+fn cached_query(cache: &mailward_spf::RecordCache, t: Option<u64>) -> Query {
     let q = Query::mail_from(
         "192.0.2.9".parse().unwrap(),
         "a@example.com",
         "h.example.com",
     )
     .with_record_cache(cache.clone());
-    let (o, queries) = drive(&q, answer);
+    match t {
+        Some(t) => q.with_timestamp(t),
+        None => q,
+    }
+}
+
+/// Answers TXT queries with the record `published` holds at the time (TTL 60 s), everything else
+/// with NXDOMAIN.
+fn publishing<'a>(
+    published: &'a std::cell::RefCell<&'static str>,
+) -> impl FnMut(&DnsQuery) -> DnsAnswer + 'a {
+    move |query| match query {
+        DnsQuery::Txt(_) => txt(&published.borrow()),
+        _ => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
+    }
+}
+
+#[test]
+fn record_cache_answers_while_the_ttl_lasts() {
+    // A cached record is used without a TXT query while its answer's TTL (60 s) lasts, counted
+    // from the query's timestamp; then it is asked for again, and a record that changed
+    // meanwhile is the one evaluated.
+    let published = std::cell::RefCell::new("v=spf1 ip4:192.0.2.0/24 -all");
+    let cache = mailward_spf::RecordCache::new();
+    let at = |t| cached_query(&cache, Some(t));
+    let (o, queries) = drive(&at(1000), publishing(&published));
+    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
+    // 59 s later: from the cache, and the trace says so.
+    let (o, queries) = drive(&at(1059), publishing(&published));
+    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 0));
+    let lines: Vec<String> = o.trace.iter().map(|e| e.to_string()).collect();
+    assert_eq!(lines[1], "query TXT example.com -> cached", "{lines:#?}");
+    // The record changes; the cache does not know until the TTL has run out (60 s after 1000).
+    *published.borrow_mut() = "v=spf1 -all";
+    let (o, queries) = drive(&at(1059), publishing(&published));
+    assert_eq!((o.result, queries.len()), (SpfResult::Pass, 0));
+    let (o, queries) = drive(&at(1060), publishing(&published));
+    assert_eq!((o.result, queries.len()), (SpfResult::Fail, 1));
+    // The new answer is fresh from 1060 on.
+    let (o, queries) = drive(&at(1119), publishing(&published));
+    assert_eq!((o.result, queries.len()), (SpfResult::Fail, 0));
+    // Without a timestamp the crate has no clock: every record is queried (and the cached
+    // parse reused when the text is the same).
+    let (o, queries) = drive(&cached_query(&cache, None), publishing(&published));
     assert_eq!((o.result, queries.len()), (SpfResult::Fail, 1));
 }
 
 #[test]
 fn record_cache_caps_and_honours_zero_ttls() {
-    let q = |t: u64, cache: &mailward_spf::RecordCache| {
-        Query::mail_from(
-            "192.0.2.9".parse().unwrap(),
-            "a@example.com",
-            "h.example.com",
-        )
-        .with_timestamp(t)
-        .with_record_cache(cache.clone())
-    };
     let with_ttl = |ttl: u32| {
         move |query: &DnsQuery| match query {
             DnsQuery::Txt(_) => {
@@ -303,14 +303,20 @@ fn record_cache_caps_and_honours_zero_ttls() {
     };
     // TTL 0: never reused without asking.
     let cache = mailward_spf::RecordCache::new();
-    drive(&q(1000, &cache), with_ttl(0));
-    assert_eq!(drive(&q(1000, &cache), with_ttl(0)).1.len(), 1);
+    drive(&cached_query(&cache, Some(1000)), with_ttl(0));
+    assert_eq!(
+        drive(&cached_query(&cache, Some(1000)), with_ttl(0))
+            .1
+            .len(),
+        1
+    );
     // A week-long TTL is used for at most MAX_CACHED_TTL seconds.
     let cache = mailward_spf::RecordCache::new();
     let max = u64::from(mailward_spf::MAX_CACHED_TTL);
-    drive(&q(1000, &cache), with_ttl(7 * 86_400));
-    assert_eq!(drive(&q(1000 + max - 1, &cache), with_ttl(60)).1.len(), 0);
-    assert_eq!(drive(&q(1000 + max, &cache), with_ttl(60)).1.len(), 1);
+    drive(&cached_query(&cache, Some(1000)), with_ttl(7 * 86_400));
+    let later = |t| drive(&cached_query(&cache, Some(t)), with_ttl(60)).1.len();
+    assert_eq!(later(1000 + max - 1), 0);
+    assert_eq!(later(1000 + max), 1);
 }
 
 #[test]
@@ -319,36 +325,24 @@ fn record_cache_freshness_is_bounded_on_both_sides() {
     // with a far-future timestamp (a bad clock, a message date) cannot keep an entry fresh for
     // later queries, nor can a clock that steps back (found by the review of this change).
     let published = std::cell::RefCell::new("v=spf1 +all");
-    let answer = |query: &DnsQuery| match query {
-        DnsQuery::Txt(_) => txt(&published.borrow()),
-        _ => DnsAnswer::A(Err(DnsError::NXDOMAIN)),
-    };
     let cache = mailward_spf::RecordCache::new();
-    let at = |t: u64| {
-        Query::mail_from(
-            "192.0.2.9".parse().unwrap(),
-            "a@example.com",
-            "h.example.com",
-        )
-        .with_timestamp(t)
-        .with_record_cache(cache.clone())
-    };
-    let (o, queries) = drive(&at(u64::MAX - 5), answer);
+    let at = |t| cached_query(&cache, Some(t));
+    let (o, queries) = drive(&at(u64::MAX - 5), publishing(&published));
     assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
     *published.borrow_mut() = "v=spf1 -all";
-    let (o, queries) = drive(&at(1_800_000_000), answer);
+    let (o, queries) = drive(&at(1_800_000_000), publishing(&published));
     assert_eq!((o.result, queries.len()), (SpfResult::Fail, 1));
     // Fetched at 1_800_000_000 with TTL 60: a day earlier it is not fresh.
     *published.borrow_mut() = "v=spf1 +all";
-    let (o, queries) = drive(&at(1_800_000_000 - 86_400), answer);
+    let (o, queries) = drive(&at(1_800_000_000 - 86_400), publishing(&published));
     assert_eq!((o.result, queries.len()), (SpfResult::Pass, 1));
     // A query without a timestamp leaves the freshness of the last timed answer as it was.
-    let untimed = Query::mail_from(
-        "192.0.2.9".parse().unwrap(),
-        "a@example.com",
-        "h.example.com",
-    )
-    .with_record_cache(cache.clone());
-    assert_eq!(drive(&untimed, answer).1.len(), 1);
-    assert_eq!(drive(&at(1_800_000_000 - 86_400 + 30), answer).1.len(), 0);
+    assert_eq!(
+        drive(&cached_query(&cache, None), publishing(&published))
+            .1
+            .len(),
+        1
+    );
+    let (_, queries) = drive(&at(1_800_000_000 - 86_400 + 30), publishing(&published));
+    assert_eq!(queries.len(), 0);
 }
