@@ -11,7 +11,15 @@ use mailward_types::Domain;
 
 /// Everything but the trace (a cached lookup is traced as `cached`).
 fn summary(o: &SpfOutcome) -> impl PartialEq + std::fmt::Debug + '_ {
-    (o.result, &o.explanation, &o.mechanism, &o.problem, &o.domain, o.lookups, o.void_lookups)
+    (
+        o.result,
+        &o.explanation,
+        &o.mechanism,
+        &o.problem,
+        &o.domain,
+        o.lookups,
+        o.void_lookups,
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
