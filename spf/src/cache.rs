@@ -244,8 +244,8 @@ impl RecordCache {
         Some((Arc::clone(&slot.text), Arc::clone(&slot.record)))
     }
 
-    /// Parses `text` published at `domain` and caches it when it is a valid record, fresh until
-    /// `fresh`.
+    /// Parses `text` published at `domain` and caches it, with the freshness of the answer that
+    /// brought it, when it is a valid record.
     pub(crate) fn parse_and_insert(
         &self,
         domain: &Domain,
