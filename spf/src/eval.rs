@@ -830,19 +830,12 @@ impl CheckHost {
     /// `Done` with the outcome (a copy: later calls get the same outcome) and the trace
     /// attached to the first one only.
     fn hand_out(&mut self) -> Step {
-        let mut outcome = SpfOutcome {
-            result: self.result.unwrap_or(SpfResult::TempError),
-            explanation: self.explanation.clone(),
-            mechanism: self.mechanism.clone(),
-            problem: self.problem.clone(),
-            domain: self.domain.clone(),
-            lookups: self.lookups,
-            void_lookups: self.voids,
-            trace: Trace::default(),
-        };
-        if self.tracing {
-            outcome.trace = std::mem::take(&mut self.trace);
-        }
+        let outcome = self.take_outcome();
+        // Kept for later calls (the trace is not).
+        self.explanation.clone_from(&outcome.explanation);
+        self.mechanism.clone_from(&outcome.mechanism);
+        self.problem.clone_from(&outcome.problem);
+        self.domain.clone_from(&outcome.domain);
         Step::Done(outcome)
     }
 
@@ -998,7 +991,7 @@ impl CheckHost {
         self.finished = true;
     }
 
-    /// The outcome, its parts moved out of the machine (for [`evaluate`], which drops it next).
+    /// The outcome, its parts and the trace moved out of the machine.
     fn take_outcome(&mut self) -> SpfOutcome {
         SpfOutcome {
             result: self.result.unwrap_or(SpfResult::TempError),
@@ -1637,26 +1630,20 @@ impl CheckHost {
         // A cached record's domain-specs without macros were turned into target names when it
         // was cached (valid §4.3 domains: include needs no further check).
         let ready = record.target(idx);
-        if let Mechanism::Include(_) = &d.mechanism {
-            let literal = spec.and_then(MacroString::as_literal);
-            let domain = match (ready, literal) {
-                // Shared with the cached record: no copy for the frame table.
-                (Some(t), _) => Ok(FrameDomain::Shared(Arc::clone(t))),
-                (None, Some(lit)) => literal_target(lit).map(FrameDomain::Owned),
-                (None, None) => Err(String::new()),
-            };
-            match domain {
-                Ok(domain) => {
+        if let (Mechanism::Include(_), Some(spec)) = (&d.mechanism, spec) {
+            // RFC 7208 §4.3 + §5.2: a malformed domain gives "none", which makes include return
+            // "permerror".
+            return match self.frame_target(ready, spec) {
+                Some(Ok(domain)) => {
                     self.set_phase(Phase::AwaitInclude);
                     let id = self.add_frame(domain);
-                    return self.push_frame(id, FrameKind::Include, true);
+                    self.push_frame(id, FrameKind::Include, true);
                 }
-                Err(why) if literal.is_some() => {
-                    return self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
+                Some(Err(why)) => {
+                    self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
                 }
-                // Macros: expanded below.
-                Err(_) => {}
-            }
+                None => self.stuck(),
+            };
         }
         let target = match (ready, spec.and_then(MacroString::as_literal)) {
             (Some(t), _) => Ok(Domain::clone(t)),
@@ -1672,20 +1659,8 @@ impl CheckHost {
             }
         };
         match (&d.mechanism, target) {
-            (Mechanism::Include(_), Ok(t)) => match check_domain(t) {
-                Ok(t) => {
-                    self.set_phase(Phase::AwaitInclude);
-                    let in_include = true;
-                    let id = self.add_frame(FrameDomain::Owned(t));
-                    self.push_frame(id, FrameKind::Include, in_include);
-                }
-                // RFC 7208 §4.3 + §5.2: a malformed domain gives "none", which makes include
-                // return "permerror".
-                Err(why) => self.conclude(SpfResult::PermError, Some(format!("include: {why}"))),
-            },
-            (Mechanism::Include(_), Err(why)) => {
-                self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
-            }
+            // Handled above (an include always has a domain-spec).
+            (Mechanism::Include(_), _) => self.stuck(),
             // RFC 7208 §4.8 leaves an invalid target-name undefined; it is treated as a name
             // that does not exist: the mechanism does not match.
             (_, Err(why)) => {
@@ -1843,20 +1818,10 @@ impl CheckHost {
             return;
         }
         // RFC 7208 §6.1: "if no SPF record is found, or if the <target-name> is malformed, the
-        // result is a "permerror" rather than "none"". A cached record's macro-free target was
-        // checked when it was cached.
+        // result is a "permerror" rather than "none"".
         let ready = record.redirect_index().and_then(|i| record.target(i));
-        let target = match (ready, spec.as_literal()) {
-            (Some(t), _) => Ok(FrameDomain::Shared(Arc::clone(t))),
-            (None, Some(lit)) => literal_target(lit).map(FrameDomain::Owned),
-            (None, None) => {
-                let Some(domain) = self.frame_domain() else {
-                    return self.stuck();
-                };
-                target_name(&spec.expand(&self.macro_ctx(domain.as_str())))
-                    .and_then(check_domain)
-                    .map(FrameDomain::Owned)
-            }
+        let Some(target) = self.frame_target(ready, spec) else {
+            return self.stuck();
         };
         match target {
             Ok(t) => {
@@ -1870,6 +1835,25 @@ impl CheckHost {
             }
             Err(why) => self.conclude(SpfResult::PermError, Some(format!("redirect: {why}"))),
         }
+    }
+
+    /// The `<domain>` (§4.3) an `include` or `redirect=` with `spec` evaluates next: the target
+    /// a cached record prepared (`ready`, shared: no copy for the frame table), the literal
+    /// checked once, or the expansion checked; `None` when there is no current frame.
+    fn frame_target(
+        &self,
+        ready: Option<&Arc<Domain>>,
+        spec: &MacroString,
+    ) -> Option<Result<FrameDomain, String>> {
+        let target = match (ready, spec.as_literal()) {
+            (Some(t), _) => return Some(Ok(FrameDomain::Shared(Arc::clone(t)))),
+            (None, Some(lit)) => literal_target(lit),
+            (None, None) => {
+                let domain = self.frame_domain()?;
+                target_name(&spec.expand(&self.macro_ctx(domain.as_str()))).and_then(check_domain)
+            }
+        };
+        Some(target.map(FrameDomain::Owned))
     }
 
     /// Ends the top frame with `result` and hands it to its parent.
