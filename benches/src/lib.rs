@@ -1,1 +1,2 @@
 //! Criterion benches of the Mailward hot paths live in `benches/`; this library is empty.
+pub mod reportmail;

@@ -21,7 +21,8 @@ pub use error::{Defect, DefectKind, Error, Limit, Limits};
 pub use model::*;
 pub use read::{ParsedReport, parse_xml, parse_xml_with};
 pub use summary::{
-    DomainSummary, MAX_REMEMBERED_REPORT_IDS, SourceSummary, Summary, Verdict, ratio,
+    DomainSummary, MAX_REMEMBERED_REPORT_IDS, ReportIdentity, SourceSummary, Summary, SummaryRow,
+    Verdict, policy_domain, ratio, reporter_label,
 };
 pub use unwrap::{Format, detect_format, parse, parse_with, unwrap_documents};
 pub use write::{ReportEmail, file_name, gzip, is_ridtxt, subject, to_email, to_xml};

@@ -466,3 +466,19 @@ impl AggregateReport {
             .fold(0u64, |acc, r| acc.saturating_add(r.row.count))
     }
 }
+
+impl Record {
+    /// A reverse DNS name of the source that the reporter included, as a record extension whose
+    /// name contains `reverse`, `ptr` or `hostname` (no schema defines one; some reporters add
+    /// it). Empty text counts as absent.
+    pub fn reported_reverse_name(&self) -> Option<&str> {
+        self.extensions
+            .iter()
+            .find(|e| {
+                let n = e.name.to_ascii_lowercase();
+                n.contains("reverse") || n.contains("ptr") || n.contains("hostname")
+            })
+            .map(|e| e.text.trim())
+            .filter(|t| !t.is_empty())
+    }
+}

@@ -1,0 +1,371 @@
+//! Reading stored reports back: one report whole (the web view's report page), or every
+//! record with its report's metadata as CSV or JSON lines (spreadsheets, data warehouses).
+
+use std::io::Write;
+use std::net::IpAddr;
+
+use mailward_reports::{
+    ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
+    Disposition, DkimAuthResult, DkimResult, DmarcResult, Identifiers, PolicyEvaluated,
+    PolicyOverrideReason, PolicyPublished, Record, ReportMetadata, Row as RecordRow, Schema,
+    SpfAuthResult, SpfResult, SpfScope, Testing, XmlElement,
+};
+use serde::Serialize;
+
+use crate::Store;
+use crate::db::{Conn, P, Row};
+use crate::error::Error;
+use crate::query::Filter;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// RFC 4180 CSV with a header line. Auth results are joined in one cell
+    /// (`domain/selector=result` separated by spaces); a cell that a spreadsheet would read as
+    /// a formula (starting with `=`, `+`, `-`, `@`, TAB or CR) gets a leading `'`, because
+    /// report content is written by strangers.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+/// One exported record with its report's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportRow {
+    /// The reporter's `org_name`.
+    pub org_name: String,
+    /// The reporter's `email`.
+    pub email: String,
+    /// `report_id`.
+    pub report_id: String,
+    /// The policy domain.
+    pub policy_domain: String,
+    /// Period start (Unix time).
+    pub begin: i64,
+    /// Period end (Unix time).
+    pub end: i64,
+    /// Published `p`.
+    pub p: Option<String>,
+    /// The record's source IP.
+    pub source_ip: String,
+    /// Messages.
+    pub count: i64,
+    /// Disposition applied.
+    pub disposition: Option<String>,
+    /// DMARC-aligned DKIM result.
+    pub dkim_aligned: Option<String>,
+    /// DMARC-aligned SPF result.
+    pub spf_aligned: Option<String>,
+    /// Policy override reasons (`type` tokens).
+    pub reasons: Vec<String>,
+    /// `header_from`.
+    pub header_from: String,
+    /// `envelope_from`.
+    pub envelope_from: Option<String>,
+    /// `envelope_to`.
+    pub envelope_to: Option<String>,
+    /// DKIM results.
+    pub dkim: Vec<DkimAuthResult>,
+    /// SPF results.
+    pub spf: Vec<SpfAuthResult>,
+}
+
+const CSV_HEADER: &[&str] = &[
+    "org_name",
+    "email",
+    "report_id",
+    "policy_domain",
+    "begin",
+    "end",
+    "p",
+    "source_ip",
+    "count",
+    "disposition",
+    "dkim_aligned",
+    "spf_aligned",
+    "reasons",
+    "header_from",
+    "envelope_from",
+    "envelope_to",
+    "dkim",
+    "spf",
+];
+
+impl ExportRow {
+    fn csv_cells(&self) -> Vec<String> {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let dkim: Vec<String> = self
+            .dkim
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}/{}={}",
+                    d.domain,
+                    d.selector.as_deref().unwrap_or("-"),
+                    d.result.as_ref().map_or("-", |r| r.as_str())
+                )
+            })
+            .collect();
+        let spf: Vec<String> = self
+            .spf
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}={}",
+                    s.domain,
+                    s.result.as_ref().map_or("-", |r| r.as_str())
+                )
+            })
+            .collect();
+        vec![
+            self.org_name.clone(),
+            self.email.clone(),
+            self.report_id.clone(),
+            self.policy_domain.clone(),
+            self.begin.to_string(),
+            self.end.to_string(),
+            opt(&self.p),
+            self.source_ip.clone(),
+            self.count.to_string(),
+            opt(&self.disposition),
+            opt(&self.dkim_aligned),
+            opt(&self.spf_aligned),
+            self.reasons.join(" "),
+            self.header_from.clone(),
+            opt(&self.envelope_from),
+            opt(&self.envelope_to),
+            dkim.join(" "),
+            spf.join(" "),
+        ]
+        .into_iter()
+        .map(defuse)
+        .collect()
+    }
+}
+
+/// Keeps a spreadsheet from reading a cell as a formula (OWASP "CSV injection").
+fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+impl Store {
+    /// Writes every record of the reports in `filter` to `out`, report by report (memory
+    /// stays flat in the number of reports). Returns the number of records written.
+    ///
+    /// # Errors
+    ///
+    /// Database errors, and [`Error::Io`] when `out` fails.
+    pub async fn export(
+        &self,
+        filter: &Filter,
+        format: ExportFormat,
+        out: &mut (dyn Write + Send),
+    ) -> Result<u64, Error> {
+        let io = |e: std::io::Error| Error::Io {
+            what: "cannot write the export".into(),
+            source: e,
+        };
+        let ids = crate::query::report_ids(self, filter).await?;
+        enum Sink<'a> {
+            Csv(Box<csv::Writer<&'a mut (dyn Write + Send)>>),
+            Json(&'a mut (dyn Write + Send)),
+        }
+        let mut sink = match format {
+            ExportFormat::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(CSV_HEADER).map_err(|e| io(e.into()))?;
+                Sink::Csv(Box::new(w))
+            }
+            ExportFormat::JsonLines => Sink::Json(out),
+        };
+        let mut written = 0u64;
+        let mut conn = self.conn().await?;
+        for id in ids {
+            let Some(report) = load_report(&mut conn, id).await? else {
+                continue;
+            };
+            let m = &report.report_metadata;
+            for r in &report.records {
+                let pe = &r.row.policy_evaluated;
+                let e = ExportRow {
+                    org_name: m.org_name.clone(),
+                    email: m.email.clone(),
+                    report_id: m.report_id.clone(),
+                    policy_domain: report.policy_published.domain.clone(),
+                    begin: i64::try_from(m.date_range.begin).unwrap_or(i64::MAX),
+                    end: i64::try_from(m.date_range.end).unwrap_or(i64::MAX),
+                    p: report.policy_published.p.as_ref().map(ToString::to_string),
+                    source_ip: r.row.source_ip.to_string(),
+                    count: i64::try_from(r.row.count).unwrap_or(i64::MAX),
+                    disposition: pe.disposition.as_ref().map(ToString::to_string),
+                    dkim_aligned: pe.dkim.as_ref().map(ToString::to_string),
+                    spf_aligned: pe.spf.as_ref().map(ToString::to_string),
+                    reasons: pe.reasons.iter().map(|x| x.kind.to_string()).collect(),
+                    header_from: r.identifiers.header_from.clone(),
+                    envelope_from: r.identifiers.envelope_from.clone(),
+                    envelope_to: r.identifiers.envelope_to.clone(),
+                    dkim: r.auth_results.dkim.clone(),
+                    spf: r.auth_results.spf.clone(),
+                };
+                match &mut sink {
+                    Sink::Csv(w) => w.write_record(e.csv_cells()).map_err(|e| io(e.into()))?,
+                    Sink::Json(out) => {
+                        serde_json::to_writer(&mut **out, &e).map_err(|e| io(e.into()))?;
+                        out.write_all(b"\n").map_err(io)?;
+                    }
+                }
+                written += 1;
+            }
+        }
+        match &mut sink {
+            Sink::Csv(w) => w.flush().map_err(io)?,
+            Sink::Json(out) => out.flush().map_err(io)?,
+        }
+        Ok(written)
+    }
+}
+
+fn token<T>(v: Option<String>, f: fn(&str) -> T) -> Option<T> {
+    v.as_deref().map(f)
+}
+
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(v: Option<&str>) -> T {
+    v.and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
+}
+
+/// The report `id` as stored: identity, metadata, policy and every record with its auth
+/// results.
+pub(crate) async fn load_report(
+    conn: &mut Conn,
+    id: i64,
+) -> Result<Option<AggregateReport>, Error> {
+    let heads = conn
+        .collect(
+            "SELECT org_name, email, report_id, policy_domain, date_begin, date_end, schema_name,
+                version, extra_contact_info, generator, errors, extension, p, sp, np, adkim, aspf,
+                pct, fo, testing, discovery_method
+             FROM reports WHERE id = $1",
+            &[P::int(id)],
+            |r: &dyn Row| {
+                let schema = if r.text(6)? == Some("rfc7489") {
+                    Schema::Rfc7489
+                } else {
+                    Schema::Rfc9990
+                };
+                Ok(AggregateReport {
+                    schema,
+                    version: r.opt_text(7)?,
+                    report_metadata: ReportMetadata {
+                        org_name: r.req_text(0)?,
+                        email: r.req_text(1)?,
+                        extra_contact_info: r.opt_text(8)?,
+                        report_id: r.req_text(2)?,
+                        date_range: DateRange {
+                            begin: u64::try_from(r.req_int(4)?).unwrap_or(0),
+                            end: u64::try_from(r.req_int(5)?).unwrap_or(0),
+                        },
+                        errors: json_or_default(r.text(10)?),
+                        generator: r.opt_text(9)?,
+                    },
+                    policy_published: PolicyPublished {
+                        domain: r.req_text(3)?,
+                        discovery_method: token(r.opt_text(20)?, DiscoveryMethod::from_token),
+                        p: token(r.opt_text(12)?, Disposition::from_token),
+                        sp: token(r.opt_text(13)?, Disposition::from_token),
+                        np: token(r.opt_text(14)?, Disposition::from_token),
+                        adkim: token(r.opt_text(15)?, Alignment::from_token),
+                        aspf: token(r.opt_text(16)?, Alignment::from_token),
+                        pct: r.int(17)?.and_then(|v| u8::try_from(v).ok()),
+                        fo: r.opt_text(18)?,
+                        testing: token(r.opt_text(19)?, Testing::from_token),
+                    },
+                    extension: r
+                        .text(11)?
+                        .and_then(|s| serde_json::from_str::<Vec<XmlElement>>(s).ok()),
+                    records: Vec::new(),
+                })
+            },
+        )
+        .await?;
+    let Some(mut report) = heads.into_iter().next() else {
+        return Ok(None);
+    };
+    report.records = conn
+        .collect(
+            "SELECT source_ip, count, disposition, dkim, spf, reasons, header_from,
+                envelope_from, envelope_to, extensions
+             FROM records WHERE report = $1 ORDER BY ordinal",
+            &[P::int(id)],
+            |r| {
+                let ip: IpAddr = r
+                    .text(0)?
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|_| Error::Corrupt("a stored source IP does not parse"))?;
+                Ok(Record {
+                    row: RecordRow {
+                        source_ip: ip,
+                        count: u64::try_from(r.req_int(1)?).unwrap_or(0),
+                        policy_evaluated: PolicyEvaluated {
+                            disposition: token(r.opt_text(2)?, ActionDisposition::from_token),
+                            dkim: token(r.opt_text(3)?, DmarcResult::from_token),
+                            spf: token(r.opt_text(4)?, DmarcResult::from_token),
+                            reasons: json_or_default::<Vec<PolicyOverrideReason>>(r.text(5)?),
+                        },
+                    },
+                    identifiers: Identifiers {
+                        header_from: r.req_text(6)?,
+                        envelope_from: r.opt_text(7)?,
+                        envelope_to: r.opt_text(8)?,
+                    },
+                    auth_results: AuthResults::default(),
+                    extensions: json_or_default(r.text(9)?),
+                })
+            },
+        )
+        .await?;
+    let records = &mut report.records;
+    conn.for_each(
+        "SELECT ordinal, domain, selector, result, human_result FROM dkim_results
+         WHERE report = $1 ORDER BY ordinal, seq",
+        &[P::int(id)],
+        &mut |r| {
+            let i = usize::try_from(r.req_int(0)?).unwrap_or(usize::MAX);
+            if let Some(rec) = records.get_mut(i) {
+                rec.auth_results.dkim.push(DkimAuthResult {
+                    domain: r.req_text(1)?,
+                    selector: r.opt_text(2)?,
+                    result: token(r.opt_text(3)?, DkimResult::from_token),
+                    human_result: r.opt_text(4)?,
+                });
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    conn.for_each(
+        "SELECT ordinal, domain, scope, result, human_result FROM spf_results
+         WHERE report = $1 ORDER BY ordinal, seq",
+        &[P::int(id)],
+        &mut |r| {
+            let i = usize::try_from(r.req_int(0)?).unwrap_or(usize::MAX);
+            if let Some(rec) = records.get_mut(i) {
+                rec.auth_results.spf.push(SpfAuthResult {
+                    domain: r.req_text(1)?,
+                    scope: token(r.opt_text(2)?, SpfScope::from_token),
+                    result: token(r.opt_text(3)?, SpfResult::from_token),
+                    human_result: r.opt_text(4)?,
+                });
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(Some(report))
+}

@@ -1,0 +1,292 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("mailward-store needs at least one backend: feature `sqlite` or `postgres`");
+
+mod db;
+pub mod enrich;
+mod error;
+mod export;
+mod ingest;
+pub mod query;
+mod schema;
+pub mod services;
+pub mod source;
+pub mod sources;
+pub mod spread;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use error::Error;
+pub use export::{ExportFormat, ExportRow};
+pub use ingest::{
+    IngestCounts, IngestOptions, InputKind, InputOutcome, ReportOutcome, ReportStatus,
+};
+pub use mailward_reports::ReportIdentity;
+pub use query::{Window, WindowError};
+pub use schema::SCHEMA_VERSION;
+
+use crate::db::{Pool, Target};
+use crate::ingest::{Provenance, Read};
+
+/// Where a store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreUrl {
+    /// An SQLite file (`sqlite:PATH`, or a plain path).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://USER@HOST[:PORT]/DB` or `postgresql://…`).
+    Postgres(String),
+}
+
+impl StoreUrl {
+    /// Reads `sqlite:PATH`, `sqlite://PATH`, `postgres://…`, `postgresql://…`, or a plain
+    /// path (an SQLite file).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Url`] for an empty string or another scheme.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(Error::Url(s.to_owned()));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(Self::Postgres(s.to_owned()));
+        }
+        if let Some(path) = s.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(Error::Url(s.to_owned()));
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if s.contains("://") {
+            return Err(Error::Url(s.to_owned()));
+        }
+        Ok(Self::Sqlite(PathBuf::from(s)))
+    }
+}
+
+impl std::fmt::Display for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            // The URL may carry a password; show it without.
+            Self::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A store of aggregate reports. Cheap to clone; clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Arc<Pool>,
+    url: StoreUrl,
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) the store at `url`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BackendMissing`] when this build lacks the backend, [`Error::NewerSchema`]
+    /// for a store written by a newer version, and database errors.
+    pub async fn open(url: &StoreUrl) -> Result<Self, Error> {
+        let target = match url {
+            #[cfg(feature = "sqlite")]
+            StoreUrl::Sqlite(path) => Target::Sqlite(path.clone()),
+            #[cfg(not(feature = "sqlite"))]
+            StoreUrl::Sqlite(_) => return Err(Error::BackendMissing("sqlite")),
+            #[cfg(feature = "postgres")]
+            StoreUrl::Postgres(u) => Target::Postgres(u.clone()),
+            #[cfg(not(feature = "postgres"))]
+            StoreUrl::Postgres(_) => return Err(Error::BackendMissing("postgres")),
+        };
+        let store = Self {
+            pool: Pool::new(target),
+            url: url.clone(),
+        };
+        let mut conn = store.pool.get().await?;
+        schema::migrate(&mut conn).await?;
+        Ok(store)
+    }
+
+    /// Opens an SQLite store at `path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    #[cfg(feature = "sqlite")]
+    pub async fn open_sqlite(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open(&StoreUrl::Sqlite(path.as_ref().to_owned())).await
+    }
+
+    /// Where this store lives (a PostgreSQL URL without its password).
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+
+    pub(crate) async fn conn(&self) -> Result<db::Conn, Error> {
+        self.pool.get().await
+    }
+
+    /// Ingests one input: a file (XML, gzip, zip, e-mail, JSON) or one message. Each report
+    /// inside it is committed on its own; a rejection is stored with the input.
+    ///
+    /// `source` says where the input came from (a path, `maildir:…`, `imap://…`), for people
+    /// and for the stored provenance.
+    ///
+    /// # Errors
+    ///
+    /// Only database errors: an input that is not a report, or a report that cannot be read,
+    /// is an [`InputOutcome`], not an error.
+    pub async fn ingest(
+        &self,
+        source: &str,
+        bytes: &[u8],
+        options: &IngestOptions,
+    ) -> Result<InputOutcome, Error> {
+        let (read, container) = ingest::read(bytes, &options.limits);
+        let message_id = if container == "email" {
+            ingest::message_id(bytes)
+        } else {
+            None
+        };
+        let hash = ingest::content_hash(bytes);
+        let from = Provenance {
+            source,
+            container,
+            message_id: message_id.as_deref(),
+            content_hash: &hash,
+            now: now(),
+        };
+        let mut conn = self.conn().await?;
+        let kind = match read {
+            Read::Reports(reports) => {
+                if options.keep_raw {
+                    ingest::keep_raw(&mut conn, &hash, bytes).await?;
+                }
+                let mut outcomes = Vec::with_capacity(reports.len());
+                for parsed in &reports {
+                    outcomes.push(ingest::store_report(&mut conn, parsed, &from).await?);
+                }
+                ingest::clear_rejection(&mut conn, &hash, options.keep_raw).await?;
+                InputKind::Reports { reports: outcomes }
+            }
+            Read::Skipped(reason) => InputKind::Skipped { reason },
+            Read::Rejected(class, reason) => {
+                ingest::store_rejection(&mut conn, &from, &class, &reason, bytes).await?;
+                InputKind::Rejected { class, reason }
+            }
+        };
+        Ok(InputOutcome {
+            source: source.to_owned(),
+            message_id,
+            kind,
+        })
+    }
+
+    /// Reads every stored rejection again (after a fix to the reader): each one that now
+    /// reads is stored and leaves the list of rejections.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn retry_rejections(
+        &self,
+        options: &IngestOptions,
+    ) -> Result<Vec<InputOutcome>, Error> {
+        let mut conn = self.conn().await?;
+        let pending = conn
+            .collect(
+                "SELECT r.source, w.bytes FROM rejections r
+                 JOIN raw_inputs w ON w.content_hash = r.content_hash ORDER BY r.id",
+                &[],
+                |row| {
+                    Ok((
+                        row.req_text(0)?,
+                        row.blob(1)?.map(<[u8]>::to_vec).unwrap_or_default(),
+                    ))
+                },
+            )
+            .await?;
+        drop(conn);
+        let mut out = Vec::with_capacity(pending.len());
+        for (source, compressed) in pending {
+            let bytes = gunzip(&compressed, options)?;
+            out.push(self.ingest(&source, &bytes, options).await?);
+        }
+        Ok(out)
+    }
+}
+
+fn gunzip(compressed: &[u8], options: &IngestOptions) -> Result<Vec<u8>, Error> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(compressed)
+        .take(options.limits.max_input_bytes.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Io {
+            what: "cannot decompress a stored input".into(),
+            source: e,
+        })?;
+    Ok(out)
+}
+
+/// The current Unix time (the store records when it ingested an input).
+pub(crate) fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_urls() {
+        assert_eq!(
+            StoreUrl::parse("sqlite:/tmp/a.db").ok(),
+            Some(StoreUrl::Sqlite("/tmp/a.db".into()))
+        );
+        assert_eq!(
+            StoreUrl::parse("sqlite:///tmp/a.db").ok(),
+            Some(StoreUrl::Sqlite("/tmp/a.db".into()))
+        );
+        assert_eq!(
+            StoreUrl::parse("reports.db").ok(),
+            Some(StoreUrl::Sqlite("reports.db".into()))
+        );
+        assert!(matches!(
+            StoreUrl::parse("postgres://u:secret@h/db"),
+            Ok(StoreUrl::Postgres(_))
+        ));
+        assert!(StoreUrl::parse("mysql://h/db").is_err());
+        assert!(StoreUrl::parse("sqlite:").is_err());
+        assert_eq!(
+            StoreUrl::Postgres("postgres://u:secret@h/db".into()).to_string(),
+            "postgres://u@h/db"
+        );
+    }
+}

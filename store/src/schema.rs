@@ -1,0 +1,252 @@
+//! The schema and its migrations, applied on open.
+//!
+//! Each migration is a list of statements written once for both databases; `{ID}` and
+//! `{BLOB}` stand for the two column types whose spelling differs. The version lives in
+//! `mailward_meta`. Opening takes a lock first (SQLite's write lock through
+//! `BEGIN IMMEDIATE`, a PostgreSQL transaction-scoped advisory lock), so two workers opening
+//! a fresh store at the same moment migrate it once: the second finds the work done.
+
+use crate::db::{Conn, Dialect, P};
+use crate::error::Error;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The key of PostgreSQL's advisory lock for migrations (any constant; this one spells
+/// "mailward" in ASCII).
+#[cfg(feature = "postgres")]
+const MIGRATION_LOCK: i64 = 0x6d61_696c_7761_7264;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&[&str]] = &[&[
+    // One row per report identity. The unique constraint is what makes concurrent ingest
+    // store a report once (never check-then-insert).
+    "CREATE TABLE reports (
+        id {ID},
+        org_name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        policy_domain TEXT NOT NULL,
+        date_begin BIGINT NOT NULL,
+        date_end BIGINT NOT NULL,
+        schema_name TEXT NOT NULL,
+        version TEXT,
+        extra_contact_info TEXT,
+        generator TEXT,
+        errors TEXT,
+        extension TEXT,
+        p TEXT, sp TEXT, np TEXT, adkim TEXT, aspf TEXT, pct BIGINT, fo TEXT, testing TEXT,
+        discovery_method TEXT,
+        record_count BIGINT NOT NULL,
+        message_count BIGINT NOT NULL,
+        defect_count BIGINT NOT NULL,
+        deliveries BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        container TEXT NOT NULL,
+        message_id TEXT,
+        content_hash TEXT NOT NULL,
+        ingested_at BIGINT NOT NULL,
+        UNIQUE (org_name, email, report_id, policy_domain, date_begin, date_end)
+    )",
+    "CREATE INDEX reports_domain_end ON reports (policy_domain, date_end)",
+    "CREATE INDEX reports_end ON reports (date_end)",
+    "CREATE TABLE records (
+        report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        ordinal BIGINT NOT NULL,
+        source_ip TEXT NOT NULL,
+        count BIGINT NOT NULL,
+        disposition TEXT,
+        dkim TEXT,
+        spf TEXT,
+        reasons TEXT,
+        header_from TEXT NOT NULL,
+        envelope_from TEXT,
+        envelope_to TEXT,
+        reverse_name TEXT,
+        extensions TEXT,
+        PRIMARY KEY (report, ordinal)
+    )",
+    "CREATE TABLE dkim_results (
+        report BIGINT NOT NULL,
+        ordinal BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        domain TEXT NOT NULL,
+        selector TEXT,
+        result TEXT,
+        human_result TEXT,
+        PRIMARY KEY (report, ordinal, seq),
+        FOREIGN KEY (report, ordinal) REFERENCES records (report, ordinal) ON DELETE CASCADE
+    )",
+    "CREATE TABLE spf_results (
+        report BIGINT NOT NULL,
+        ordinal BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        domain TEXT NOT NULL,
+        scope TEXT,
+        result TEXT,
+        human_result TEXT,
+        PRIMARY KEY (report, ordinal, seq),
+        FOREIGN KEY (report, ordinal) REFERENCES records (report, ordinal) ON DELETE CASCADE
+    )",
+    "CREATE TABLE defects (
+        report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (report, seq)
+    )",
+    // Every input that carried a report. Reading the same bytes again adds nothing, so an
+    // interrupted ingest run again leaves the store as one uninterrupted run would.
+    "CREATE TABLE deliveries (
+        report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        container TEXT NOT NULL,
+        message_id TEXT,
+        ingested_at BIGINT NOT NULL,
+        PRIMARY KEY (report, content_hash)
+    )",
+    // The daily rollup: each record's messages spread over the UTC days of its report's
+    // period (see `spread`), merged per (day, source, aligned results, disposition).
+    "CREATE TABLE daily (
+        domain TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        org TEXT NOT NULL,
+        source_ip TEXT NOT NULL,
+        disposition TEXT,
+        dkim_pass BIGINT NOT NULL,
+        spf_pass BIGINT NOT NULL,
+        reverse_name TEXT,
+        count BIGINT NOT NULL
+    )",
+    "CREATE INDEX daily_domain_day ON daily (domain, day)",
+    "CREATE INDEX daily_day ON daily (day)",
+    "CREATE INDEX daily_report ON daily (report)",
+    // Inputs kept verbatim (gzip-compressed): with --keep-raw, and always for rejections so
+    // they can be read again after a fix.
+    "CREATE TABLE raw_inputs (
+        content_hash TEXT PRIMARY KEY,
+        bytes {BLOB} NOT NULL
+    )",
+    "CREATE TABLE rejections (
+        id {ID},
+        content_hash TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        message_id TEXT,
+        kind TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        first_seen BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL
+    )",
+    // One row per source IP ever reported: the reverse DNS cache. `expires_at` 0 means not
+    // looked up yet.
+    "CREATE TABLE source_ips (
+        ip TEXT PRIMARY KEY,
+        name TEXT,
+        status TEXT NOT NULL,
+        resolved_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX source_ips_expiry ON source_ips (expires_at)",
+]];
+
+fn render(statement: &str, dialect: Dialect) -> String {
+    let (id, blob) = match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => (
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            "BYTEA",
+        ),
+    };
+    statement.replace("{ID}", id).replace("{BLOB}", blob)
+}
+
+/// Brings the store to [`SCHEMA_VERSION`], or refuses a store written by a newer version.
+pub(crate) async fn migrate(conn: &mut Conn) -> Result<(), Error> {
+    conn.begin().await?;
+    let result = migrate_locked(conn).await;
+    match result {
+        Ok(()) => conn.commit().await,
+        Err(e) => {
+            let _ = conn.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {
+    #[cfg(feature = "postgres")]
+    if conn.dialect() == Dialect::Postgres {
+        conn.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[P::int(MIGRATION_LOCK)],
+        )
+        .await?;
+    }
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS mailward_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    .await?;
+    let found = read_version(conn).await?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let dialect = conn.dialect();
+    let start = usize::try_from(found).map_err(|_| Error::Corrupt("negative schema version"))?;
+    for migration in MIGRATIONS.iter().skip(start) {
+        for statement in *migration {
+            conn.batch(&render(statement, dialect)).await?;
+        }
+    }
+    if found < SCHEMA_VERSION {
+        let version = SCHEMA_VERSION.to_string();
+        conn.execute(
+            "INSERT INTO mailward_meta (key, value) VALUES ('schema_version', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[P::from(version.as_str())],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The schema version recorded in the store (0 for a new store).
+pub(crate) async fn read_version(conn: &mut Conn) -> Result<i64, Error> {
+    let mut found: Option<String> = None;
+    conn.for_each(
+        "SELECT value FROM mailward_meta WHERE key = 'schema_version'",
+        &[],
+        &mut |row| {
+            found = row.opt_text(0)?;
+            Ok(())
+        },
+    )
+    .await?;
+    match found {
+        None => Ok(0),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::Corrupt("schema_version is not a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_migration_per_version() {
+        assert_eq!(
+            MIGRATIONS.len(),
+            usize::try_from(SCHEMA_VERSION).unwrap_or(0)
+        );
+    }
+}
