@@ -1146,8 +1146,17 @@ fn record_style(profile: Profile, instance: u64) -> RecordStyle {
     }
 }
 
-/// Heavy-tailed record count: 78 % 1-10, 12 % 11-49, 9.3 % 50-500, 0.7 % 2 000-5 000.
-fn record_count(rng: &mut Rng) -> u64 {
+/// Heavy-tailed record count. Big reporters (most traffic): 78 % 1-10, 12 % 11-49, 9.3 %
+/// 50-500, 0.7 % 2 000-5 000. Small receivers see little traffic: 85 % 1-5, 14 % 6-40, 1 %
+/// 41-150 (their plain-XML reports are not compressed, so this also keeps them realistic).
+fn record_count(rng: &mut Rng, small: bool) -> u64 {
+    if small {
+        return match rng.below(1000) {
+            0..850 => rng.range(1, 5).min(rng.range(1, 5)),
+            850..990 => rng.range(6, 40),
+            _ => rng.range(41, 150),
+        };
+    }
     match rng.below(1000) {
         0..780 => {
             // The smaller of two uniforms: 1 is the most common size.
@@ -1164,7 +1173,7 @@ fn build_report(spec: &MailboxSpec, plan: &Plan, index: usize) -> AggregateRepor
     let domain = domain_info(spec, plan.domain);
     let style = record_style(plan.profile, plan.instance);
     let mut rng = Rng::new(spec.seed, SALT_RECORDS, u64_of(index));
-    let records = build_records(&domain, style, &mut rng);
+    let records = build_records(&domain, style, plan.profile.is_small(), &mut rng);
     let rid = key(spec.seed, SALT_REPORT_ID, u64_of(index));
     let rid2 = mix64(rid ^ GOLDEN);
     let report_id = match plan.profile {
@@ -1272,8 +1281,13 @@ enum RowSource {
     Forward(usize),
 }
 
-fn build_records(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Vec<Record> {
-    let n = usize_of(record_count(rng));
+fn build_records(
+    domain: &DomainInfo,
+    style: RecordStyle,
+    small: bool,
+    rng: &mut Rng,
+) -> Vec<Record> {
+    let n = usize_of(record_count(rng, small));
     let pool = domain.sources.len() + domain.forwarders.len();
     let legit = if n <= 10 {
         (0..n).filter(|_| !rng.chance(150)).count()
@@ -1303,8 +1317,15 @@ fn build_records(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Vec<
         };
         records.extend(record);
     }
+    // Forgeries of one report come from a few spam campaigns (their own domains).
+    let spam_domains: Vec<String> = (0..rng.range(1, 8))
+        .map(|_| {
+            let len = usize_of(rng.range(5, 10));
+            format!("{}.example", rng.token(len, LOWER_ALNUM))
+        })
+        .collect();
     while records.len() < n {
-        records.push(forgery_row(domain, style, rng));
+        records.push(forgery_row(domain, style, &spam_domains, rng));
     }
     records
 }
@@ -1463,7 +1484,12 @@ fn forward_row(domain: &DomainInfo, style: RecordStyle, fwd: &Forwarder, rng: &m
     )
 }
 
-fn forgery_row(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Record {
+fn forgery_row(
+    domain: &DomainInfo,
+    style: RecordStyle,
+    spam_domains: &[String],
+    rng: &mut Rng,
+) -> Record {
     let ip = if rng.chance(100) {
         IpAddr::V6(Ipv6Addr::new(
             u16_of(rng.range(0x2001, 0x2c0f)),
@@ -1489,8 +1515,9 @@ fn forgery_row(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Record
         ))
     };
     let hf = header_from(domain, rng, 100);
-    let spam_len = usize_of(rng.range(5, 10));
-    let spam_domain = format!("{}.example", rng.token(spam_len, LOWER_ALNUM));
+    let spam_domain = rng
+        .pick(spam_domains)
+        .map_or("spam.example", String::as_str);
     let mut sigs = Vec::new();
     match rng.below(4) {
         0 | 1 => {}
@@ -1499,7 +1526,7 @@ fn forgery_row(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Record
             let selector = rng.token(len, LOWER_ALNUM);
             sigs.push(dkim(style, &domain.name, &selector, DkimResult::Fail));
         }
-        _ => sigs.push(dkim(style, &spam_domain, "default", DkimResult::Pass)),
+        _ => sigs.push(dkim(style, spam_domain, "default", DkimResult::Pass)),
     }
     let spf_part = if rng.chance(500) {
         let r = rng
@@ -1513,7 +1540,7 @@ fn forgery_row(domain: &DomainInfo, style: RecordStyle, rng: &mut Rng) -> Record
             .unwrap_or(SpfResult::Fail);
         spf(style, &hf, r)
     } else {
-        spf(style, &spam_domain, SpfResult::Pass)
+        spf(style, spam_domain, SpfResult::Pass)
     };
     let count = rng.range(1, 3);
     finish_row(
@@ -2465,4 +2492,397 @@ fn not_a_report(spec: &MailboxSpec, index: usize) -> Vec<u8> {
         }
     }
     m.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use mailward_reports::{Error, parse};
+
+    use super::*;
+
+    fn spec() -> MailboxSpec {
+        MailboxSpec::new(100_000, 42)
+    }
+
+    fn header<'a>(message: &'a [u8], name: &str) -> Option<&'a str> {
+        let text = std::str::from_utf8(message).ok()?;
+        let head = text.split("\r\n\r\n").next()?;
+        let prefix = format!("{name}: ");
+        head.split("\r\n")
+            .find(|l| l.starts_with(&prefix))
+            .map(|l| &l[prefix.len()..])
+    }
+
+    #[test]
+    fn same_seed_and_index_give_the_same_bytes() {
+        let a = spec();
+        let b = spec();
+        let other = MailboxSpec::new(100_000, 43);
+        for index in (0..60).chain([97, 338, 99_999]) {
+            let m = report_email(&a, index);
+            assert_eq!(m, report_email(&b, index), "index {index}");
+            assert_eq!(report_for(&a, index), report_for(&b, index));
+            assert_ne!(
+                m,
+                report_email(&other, index),
+                "seed changes message {index}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_parse_back_to_report_for() {
+        let spec = spec();
+        let mut per_container: HashMap<Container, usize> = HashMap::new();
+        let mut per_schema: HashMap<Schema, usize> = HashMap::new();
+        let mut orgs = HashSet::new();
+        for index in 0..400 {
+            let message = report_email(&spec, index);
+            match expected_kind(&spec, index) {
+                Kind::NotAReport => continue,
+                Kind::Report | Kind::Duplicate { .. } => {}
+            }
+            let parsed =
+                parse(&message).unwrap_or_else(|e| panic!("message {index} does not parse: {e}"));
+            assert_eq!(parsed.len(), 1, "message {index}");
+            let expected = report_for(&spec, index);
+            assert_eq!(parsed[0].report, expected, "message {index}");
+            assert_eq!(Some(expected.clone()), expected_report(&spec, index));
+            *per_container
+                .entry(container(&spec, index).unwrap())
+                .or_default() += 1;
+            *per_schema.entry(expected.schema).or_default() += 1;
+            orgs.insert(expected.report_metadata.org_name.clone());
+        }
+        for c in [Container::Gzip, Container::Zip, Container::Xml] {
+            assert!(
+                per_container.get(&c).copied().unwrap_or(0) > 40,
+                "{per_container:?}"
+            );
+        }
+        assert!(per_schema.len() == 2, "{per_schema:?}");
+        for org in ["google.com", "Enterprise Outlook", "Outlook.com", "Yahoo"] {
+            assert!(orgs.contains(org), "{org} missing from {orgs:?}");
+        }
+    }
+
+    #[test]
+    fn rfc9990_reports_parse_without_defects() {
+        let spec = spec();
+        let mut checked = 0;
+        for index in 0..600 {
+            if expected_kind(&spec, index) == Kind::NotAReport {
+                continue;
+            }
+            let report = report_for(&spec, index);
+            if report.schema != Schema::Rfc9990 {
+                continue;
+            }
+            let parsed = parse(&report_email(&spec, index)).unwrap();
+            assert!(
+                parsed[0].defects.is_empty(),
+                "{index}: {:?}",
+                parsed[0].defects
+            );
+            checked += 1;
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
+    #[test]
+    fn non_reports_yield_no_report() {
+        let spec = spec();
+        let indices: Vec<usize> = (0..30)
+            .map(|k| k * NOT_A_REPORT_PERIOD + NOT_A_REPORT_AT)
+            .collect();
+        let mut subjects = HashSet::new();
+        for index in indices {
+            assert_eq!(expected_kind(&spec, index), Kind::NotAReport);
+            assert_eq!(expected_report(&spec, index), None);
+            assert_eq!(container(&spec, index), None);
+            let message = report_email(&spec, index);
+            subjects.insert(header(&message, "Subject").unwrap().to_owned());
+            match parse(&message) {
+                Err(Error::NoReport(_)) => {}
+                other => panic!("message {index}: {other:?}"),
+            }
+        }
+        // Bounces, auto-replies and newsletters all occur.
+        assert!(subjects.iter().any(|s| s.starts_with("Undelivered")));
+        assert!(subjects.iter().any(|s| s.starts_with("Automatic reply")));
+        assert!(subjects.iter().any(|s| s.starts_with("Example Weekly")));
+    }
+
+    #[test]
+    fn duplicates_carry_their_originals_report() {
+        let spec = spec();
+        let mut seen = 0;
+        for index in 0..20_000 {
+            let Kind::Duplicate { of } = expected_kind(&spec, index) else {
+                continue;
+            };
+            assert!(of < index && index - of <= 97, "{index} -> {of}");
+            assert_eq!(expected_kind(&spec, of), Kind::Report);
+            if seen < 12 {
+                let dup = report_email(&spec, index);
+                let orig = report_email(&spec, of);
+                let parsed = parse(&dup).unwrap();
+                assert_eq!(parsed[0].report, report_for(&spec, of));
+                assert_eq!(report_for(&spec, index), report_for(&spec, of));
+                assert_ne!(header(&dup, "Message-ID"), header(&orig, "Message-ID"));
+                assert!(message_date(&spec, index) > message_date(&spec, of));
+                // The attachment's base64 lines (after the last blank line, up to a closing
+                // boundary, which differs: a re-sent message gets a new one) are the same.
+                let tail = |m: &[u8]| {
+                    let s = String::from_utf8(m.to_vec()).unwrap();
+                    let body = s.rsplit("\r\n\r\n").next().unwrap().to_owned();
+                    body.split("\r\n")
+                        .take_while(|l| !l.starts_with("--"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                assert_eq!(tail(&dup), tail(&orig));
+            }
+            seen += 1;
+        }
+        assert!(seen > 90, "{seen}");
+    }
+
+    #[test]
+    fn kind_rates_follow_the_documented_rule() {
+        let spec = spec();
+        let n = spec.messages;
+        let mut not_reports = 0;
+        let mut duplicates = 0;
+        for index in 0..n {
+            match expected_kind(&spec, index) {
+                Kind::NotAReport => not_reports += 1,
+                Kind::Duplicate { of } => {
+                    assert_eq!(expected_kind(&spec, of), Kind::Report);
+                    duplicates += 1;
+                }
+                Kind::Report => {}
+            }
+        }
+        let expected_not = (0..n).filter(|i| i % 331 == 7).count();
+        let expected_dup = (0..n).filter(|i| i % 193 == 97 && i % 331 != 7).count();
+        assert_eq!(not_reports, expected_not);
+        assert_eq!(duplicates, expected_dup);
+        // About 0.3 % and 0.5 %.
+        assert!((290..=310).contains(&not_reports), "{not_reports}");
+        assert!((500..=525).contains(&duplicates), "{duplicates}");
+    }
+
+    #[test]
+    fn container_mix_and_unique_ids() {
+        let spec = MailboxSpec::new(20_000, 7);
+        let mut counts: HashMap<Container, usize> = HashMap::new();
+        for index in 0..spec.messages {
+            if let Some(c) = container(&spec, index) {
+                *counts.entry(c).or_default() += 1;
+            }
+        }
+        let total: usize = counts.values().sum();
+        let share = |c| counts.get(&c).copied().unwrap_or(0) * 1000 / total;
+        assert!((430..=470).contains(&share(Container::Gzip)), "{counts:?}");
+        assert!((330..=370).contains(&share(Container::Zip)), "{counts:?}");
+        assert!((180..=220).contains(&share(Container::Xml)), "{counts:?}");
+
+        let mut message_ids = HashSet::new();
+        let mut report_ids = HashSet::new();
+        for index in 0..1500 {
+            let m = report_email(&spec, index);
+            let id = header(&m, "Message-ID")
+                .or_else(|| header(&m, "Message-Id"))
+                .unwrap()
+                .to_owned();
+            assert!(message_ids.insert(id), "duplicate Message-ID at {index}");
+            if expected_kind(&spec, index) == Kind::Report {
+                let r = report_for(&spec, index);
+                assert!(
+                    report_ids.insert((r.report_metadata.org_name, r.report_metadata.report_id)),
+                    "duplicate report id at {index}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn records_are_consistent_and_heavy_tailed() {
+        let spec = spec();
+        let mut sizes = Vec::new();
+        let mut periods_not_utc_day = 0;
+        let mut forwarded = 0;
+        for index in 0..3000 {
+            let r = report_for(&spec, index);
+            sizes.push(r.records.len());
+            let d = r.report_metadata.date_range;
+            if !d.begin.is_multiple_of(86_400) || d.end - d.begin != 86_399 {
+                periods_not_utc_day += 1;
+            }
+            let domain = &r.policy_published.domain;
+            for rec in &r.records {
+                let pe = &rec.row.policy_evaluated;
+                let passed =
+                    pe.dkim == Some(DmarcResult::Pass) || pe.spf == Some(DmarcResult::Pass);
+                let hf = &rec.identifiers.header_from;
+                assert!(hf == domain || hf.ends_with(&format!(".{domain}")), "{hf}");
+                let disposition = pe.disposition.clone().unwrap();
+                if passed {
+                    assert!(
+                        matches!(
+                            disposition,
+                            ActionDisposition::None | ActionDisposition::Pass
+                        ),
+                        "{index}: {rec:?}"
+                    );
+                    assert!(pe.reasons.is_empty());
+                } else if !pe.reasons.is_empty() {
+                    forwarded += 1;
+                    assert_eq!(disposition, ActionDisposition::None);
+                }
+                if disposition == ActionDisposition::Reject {
+                    assert!(!passed);
+                }
+                assert!(!rec.auth_results.spf.is_empty());
+                assert!(rec.auth_results.dkim.len() <= 2);
+                assert!(rec.row.count >= 1);
+            }
+        }
+        sizes.sort_unstable();
+        let small = sizes.iter().filter(|n| **n <= 10).count();
+        assert!(small * 100 / sizes.len() >= 75, "{small}");
+        assert!(sizes.iter().any(|n| *n >= 50));
+        assert!(
+            *sizes.last().unwrap() >= 2000,
+            "max {}",
+            sizes.last().unwrap()
+        );
+        // ~5 % local-time or two-day periods.
+        assert!(
+            (90..=210).contains(&periods_not_utc_day),
+            "{periods_not_utc_day}"
+        );
+        assert!(forwarded > 0);
+    }
+
+    #[test]
+    fn mime_lines_are_crlf_and_base64_is_76_columns() {
+        let spec = spec();
+        for index in 0..200 {
+            let m = report_email(&spec, index);
+            let text = std::str::from_utf8(&m).unwrap();
+            assert!(text.ends_with("\r\n"));
+            for line in text.split("\r\n") {
+                assert!(
+                    !line.contains('\n') && !line.contains('\r'),
+                    "bare line end in {index}"
+                );
+                assert!(line.len() <= 998, "{index}: long line");
+            }
+            assert!(header(&m, "Date").is_some());
+            assert!(header(&m, "MIME-Version").is_some());
+            assert!(header(&m, "To").is_some());
+            if expected_kind(&spec, index) != Kind::NotAReport {
+                let body = text.rsplit("\r\n\r\n").next().unwrap();
+                let b64: Vec<&str> = body
+                    .split("\r\n")
+                    .take_while(|l| !l.starts_with("--") && !l.is_empty())
+                    .collect();
+                assert!(b64.iter().all(|l| l.len() <= 76), "{index}");
+                assert!(b64.iter().rev().skip(1).all(|l| l.len() == 76), "{index}");
+            }
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc5322_date(0, 0, false), "Thu, 1 Jan 1970 00:00:00 +0000");
+        assert_eq!(
+            rfc5322_date(1_704_153_599, -480, true),
+            "Mon, 01 Jan 2024 15:59:59 -0800"
+        );
+        assert_eq!(asctime(1_704_240_000), "Wed Jan  3 00:00:00 2024");
+        assert_eq!(iso_time(1_709_251_200), "2024-03-01 00:00:00");
+        // 2024: daylight time from 10 March to 3 November.
+        assert_eq!(pacific_offset(1_710_064_800 - 1), -480);
+        assert_eq!(pacific_offset(1_710_064_800), -420);
+        assert_eq!(pacific_offset(1_730_624_400 - 1), -420);
+        assert_eq!(pacific_offset(1_730_624_400), -480);
+        for days in [-1000, 0, 19_723, 60_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn domain_names_are_distinct() {
+        let names: HashSet<String> = (0..500).map(domain_name).collect();
+        assert_eq!(names.len(), 500);
+        assert_eq!(domain_name(3), "shop.example.com");
+        assert_eq!(domain_name(23), "shop.example.net");
+        assert_eq!(domain_name(63), "shop1.example.com");
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("mailward-reportmail-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn maildir_mbox_and_files() {
+        let spec = MailboxSpec::new(120, 3);
+        let dir = temp_dir("maildir");
+        let sizes = write_output(&spec, &dir, OutputFormat::Maildir).unwrap();
+        assert_eq!(sizes.messages, 120);
+        let mut total = 0;
+        for index in 0..spec.messages {
+            let bytes = std::fs::read(dir.join(maildir_path(&spec, index))).unwrap();
+            assert_eq!(bytes, report_email(&spec, index));
+            total += bytes.len() as u64;
+        }
+        assert_eq!(sizes.total_bytes, total);
+        assert_eq!(std::fs::read_dir(dir.join("new")).unwrap().count(), 2);
+        assert_eq!(std::fs::read_dir(dir.join("cur")).unwrap().count(), 118);
+        assert_eq!(std::fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        let meta = std::fs::metadata(dir.join(maildir_path(&spec, 5))).unwrap();
+        let mtime = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(mtime.as_secs(), message_date(&spec, 5));
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        let files = temp_dir("files");
+        write_output(&spec, &files, OutputFormat::Files).unwrap();
+        assert_eq!(
+            std::fs::read(files.join("00000007.eml")).unwrap(),
+            report_email(&spec, 7)
+        );
+        std::fs::remove_dir_all(&files).unwrap();
+
+        let mbox_dir = temp_dir("mbox");
+        std::fs::create_dir_all(&mbox_dir).unwrap();
+        let mbox = mbox_dir.join("reports.mbox");
+        write_output(&spec, &mbox, OutputFormat::Mbox).unwrap();
+        let text = std::fs::read_to_string(&mbox).unwrap();
+        assert!(!text.contains('\r'));
+        assert_eq!(text.lines().filter(|l| l.starts_with("From ")).count(), 120);
+        assert!(text.starts_with("From MAILER-DAEMON "));
+        std::fs::remove_dir_all(&mbox_dir).unwrap();
+    }
+
+    #[test]
+    fn size_summary() {
+        let mut sizes: Vec<u64> = (1..=100).rev().collect();
+        let s = SizeSummary::from_sizes(&mut sizes);
+        assert_eq!((s.messages, s.total_bytes, s.mean), (100, 5050, 50));
+        assert_eq!((s.median, s.p99, s.max), (50, 99, 100));
+        assert_eq!(SizeSummary::from_sizes(&mut []), SizeSummary::default());
+    }
 }

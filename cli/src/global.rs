@@ -8,7 +8,7 @@ use mailward_dns::ZoneResolver;
 use mailward_dns::hickory::{HickoryOptions, HickoryResolver};
 use mailward_dns::zone::parse_name;
 use mailward_types::Domain;
-use mailward_types::dns::{DnsResult, Mx, Resolver, Txt};
+use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 
 /// Options every subcommand accepts.
 #[derive(Debug, clap::Args)]
@@ -114,5 +114,49 @@ impl Resolver for CliResolver {
             Self::Zone(r) => r.ptr(ip).await,
             Self::Hickory(r) => r.ptr(ip).await,
         }
+    }
+}
+
+/// A resolver whose every lookup gives up after a timeout (reported as
+/// [`DnsError::Timeout`]), so one slow name cannot hold a batch of reverse lookups.
+#[derive(Debug)]
+pub(crate) struct TimeoutResolver<R> {
+    inner: R,
+    timeout: std::time::Duration,
+}
+
+impl<R> TimeoutResolver<R> {
+    pub(crate) fn new(inner: R, timeout: std::time::Duration) -> Self {
+        Self { inner, timeout }
+    }
+}
+
+impl<R: Resolver> TimeoutResolver<R> {
+    async fn within<T>(&self, f: impl Future<Output = DnsResult<T>>) -> DnsResult<T> {
+        tokio::time::timeout(self.timeout, f)
+            .await
+            .unwrap_or(Err(DnsError::Timeout))
+    }
+}
+
+impl<R: Resolver> Resolver for TimeoutResolver<R> {
+    async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
+        self.within(self.inner.txt(name)).await
+    }
+
+    async fn a(&self, name: &Domain) -> DnsResult<Ipv4Addr> {
+        self.within(self.inner.a(name)).await
+    }
+
+    async fn aaaa(&self, name: &Domain) -> DnsResult<Ipv6Addr> {
+        self.within(self.inner.aaaa(name)).await
+    }
+
+    async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
+        self.within(self.inner.mx(name)).await
+    }
+
+    async fn ptr(&self, ip: IpAddr) -> DnsResult<Domain> {
+        self.within(self.inner.ptr(ip)).await
     }
 }

@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 
 use crate::global::GlobalArgs;
 
+mod stored;
+
 /// Deepest directory recursion for `summarize DIR` (far beyond any report archive layout).
 const MAX_DIR_DEPTH: usize = 16;
 /// Longest line accepted in an outcomes file.
@@ -36,6 +38,16 @@ enum Command {
     Summarize(SummarizeArgs),
     /// Build RFC 9990 aggregate reports from a JSON-lines file of per-message outcomes.
     Generate(GenerateArgs),
+    /// Fetch reports into the store (files, directories, maildir:DIR, mbox:FILE): each report
+    /// kept once, duplicates counted, rejections stored with their reason. Exit status 1 if
+    /// any input was rejected.
+    Ingest(stored::IngestArgs),
+    /// Remove old reports from the store.
+    Prune(stored::PruneArgs),
+    /// Write the stored records, with their report's metadata, as CSV or JSON lines.
+    Export(stored::ExportArgs),
+    /// Look up the reverse names of the source addresses in the store (--zone works).
+    Enrich(stored::EnrichArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,9 +59,12 @@ struct ParseArgs {
 
 #[derive(Debug, clap::Args)]
 struct SummarizeArgs {
-    /// Report files or directories (searched recursively).
-    #[arg(required = true, value_name = "FILE-or-DIR")]
+    /// Report files or directories (searched recursively). Without any, the store is
+    /// summarised (--store, $MAILWARD_STORE, or the default store).
+    #[arg(value_name = "FILE-or-DIR")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    stored: stored::SummarizeStoreArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,8 +107,20 @@ struct GenerateArgs {
 pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Parse(a) => parse(global.json, &a),
-        Command::Summarize(a) => summarize(global.json, &a),
+        Command::Summarize(a) if a.paths.is_empty() => {
+            stored::summarize(global.json, &a.stored).await
+        }
+        Command::Summarize(a) => {
+            if a.stored.window.is_set() {
+                anyhow::bail!("--days, --since and --domain select from a store; give no files");
+            }
+            summarize(global.json, &a)
+        }
         Command::Generate(a) => generate(&a),
+        Command::Ingest(a) => stored::ingest(global, &a).await,
+        Command::Prune(a) => stored::prune(&a).await,
+        Command::Export(a) => stored::export(&a).await,
+        Command::Enrich(a) => stored::enrich(global, &a).await,
     }
 }
 

@@ -153,7 +153,10 @@ const MAX_IDLE: usize = 8;
 #[derive(Debug, Clone)]
 pub(crate) enum Target {
     #[cfg(feature = "sqlite")]
-    Sqlite(std::path::PathBuf),
+    Sqlite {
+        path: std::path::PathBuf,
+        lock_timeout: std::time::Duration,
+    },
     #[cfg(feature = "postgres")]
     Postgres(String),
 }
@@ -169,7 +172,7 @@ impl Pool {
     pub(crate) fn dialect(&self) -> Dialect {
         match self.target {
             #[cfg(feature = "sqlite")]
-            Target::Sqlite(_) => Dialect::Sqlite,
+            Target::Sqlite { .. } => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
             Target::Postgres(_) => Dialect::Postgres,
         }
@@ -195,7 +198,10 @@ impl Pool {
     async fn connect(&self) -> Result<Inner, Error> {
         match &self.target {
             #[cfg(feature = "sqlite")]
-            Target::Sqlite(path) => Ok(Inner::Sqlite(sqlite::SqliteConn::open(path)?)),
+            Target::Sqlite { path, lock_timeout } => Ok(Inner::Sqlite(sqlite::SqliteConn::open(
+                path,
+                *lock_timeout,
+            )?)),
             #[cfg(feature = "postgres")]
             Target::Postgres(url) => Ok(Inner::Postgres(postgres::PgConn::connect(url).await?)),
         }

@@ -45,6 +45,22 @@ pub struct EnrichOptions {
     pub max_addresses: Option<usize>,
 }
 
+impl EnrichOptions {
+    /// Sets [`concurrency`](Self::concurrency) (at least 1).
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sets [`max_addresses`](Self::max_addresses).
+    #[must_use]
+    pub fn max_addresses(mut self, n: Option<usize>) -> Self {
+        self.max_addresses = n;
+        self
+    }
+}
+
 impl Default for EnrichOptions {
     fn default() -> Self {
         Self {

@@ -45,6 +45,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An ingest source (a directory, a maildir, an mbox) cannot be opened.
+    #[error("cannot read the source")]
+    Source(#[source] crate::source::SourceError),
     /// The store holds something this version cannot have written.
     #[error("the store is inconsistent: {0}")]
     Corrupt(&'static str),
@@ -52,15 +55,21 @@ pub enum Error {
 
 impl Error {
     #[cfg(feature = "sqlite")]
-    pub(crate) fn sqlite(e: rusqlite::Error) -> Self {
+    pub(crate) fn sqlite(e: rusqlite::Error, waited: std::time::Duration) -> Self {
         use rusqlite::ErrorCode;
         match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Self::Locked {
-                seconds: crate::db::sqlite::BUSY_TIMEOUT.as_secs(),
+                seconds: waited.as_secs(),
             },
             Some(ErrorCode::DiskFull) => Self::Full(Box::new(e)),
             _ => Self::Sqlite(Box::new(e)),
         }
+    }
+
+    /// A column-reading error (no lock involved).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn sqlite_any(e: rusqlite::Error) -> Self {
+        Self::sqlite(e, std::time::Duration::ZERO)
     }
 
     #[cfg(feature = "postgres")]

@@ -27,6 +27,7 @@ pub use export::{ExportFormat, ExportRow};
 pub use ingest::{
     IngestCounts, IngestOptions, InputKind, InputOutcome, ReportOutcome, ReportStatus,
 };
+pub use mailward_reports::Limits;
 pub use mailward_reports::ReportIdentity;
 pub use query::{Window, WindowError};
 pub use schema::SCHEMA_VERSION;
@@ -96,6 +97,32 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// How long a writer waits for another process's transaction (SQLite) before the
+    /// operation fails with [`Error::Locked`]. Default 30 s.
+    pub lock_timeout: std::time::Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            lock_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Sets [`lock_timeout`](Self::lock_timeout).
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
+
 /// A store of aggregate reports. Cheap to clone; clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -111,9 +138,21 @@ impl Store {
     /// [`Error::BackendMissing`] when this build lacks the backend, [`Error::NewerSchema`]
     /// for a store written by a newer version, and database errors.
     pub async fn open(url: &StoreUrl) -> Result<Self, Error> {
+        Self::open_with(url, &OpenOptions::default()).await
+    }
+
+    /// Opens the store at `url` with explicit options.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub async fn open_with(url: &StoreUrl, options: &OpenOptions) -> Result<Self, Error> {
         let target = match url {
             #[cfg(feature = "sqlite")]
-            StoreUrl::Sqlite(path) => Target::Sqlite(path.clone()),
+            StoreUrl::Sqlite(path) => Target::Sqlite {
+                path: path.clone(),
+                lock_timeout: options.lock_timeout,
+            },
             #[cfg(not(feature = "sqlite"))]
             StoreUrl::Sqlite(_) => return Err(Error::BackendMissing("sqlite")),
             #[cfg(feature = "postgres")]
@@ -202,6 +241,63 @@ impl Store {
             source: source.to_owned(),
             message_id,
             kind,
+        })
+    }
+
+    /// Ingests every input of `source` (a file, a directory, a maildir, an mbox), calling
+    /// `each` with every outcome as it happens (for progress). An input that cannot be read
+    /// at all (an unreadable file, an oversized message) is stored as a rejection too.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Source`] when the source itself cannot be opened, and database errors.
+    pub async fn ingest_source(
+        &self,
+        source: &source::Source,
+        options: &IngestOptions,
+        mut each: impl FnMut(&InputOutcome),
+    ) -> Result<IngestCounts, Error> {
+        let inputs = source.inputs().map_err(Error::Source)?;
+        let mut counts = IngestCounts::default();
+        for input in inputs {
+            let outcome = match input {
+                Ok(input) => self.ingest(&input.location, &input.bytes, options).await?,
+                Err(e) => self.reject_unreadable(&e.location, &e.to_string()).await?,
+            };
+            counts.add(&outcome);
+            each(&outcome);
+        }
+        Ok(counts)
+    }
+
+    /// Stores a rejection for an input that could not be read at all (there are no bytes to
+    /// keep; it is identified by its location).
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn reject_unreadable(
+        &self,
+        location: &str,
+        reason: &str,
+    ) -> Result<InputOutcome, Error> {
+        let hash = ingest::content_hash(format!("unreadable input\0{location}").as_bytes());
+        let from = Provenance {
+            source: location,
+            container: "unreadable",
+            message_id: None,
+            content_hash: &hash,
+            now: now(),
+        };
+        let mut conn = self.conn().await?;
+        ingest::store_rejection(&mut conn, &from, "unreadable", reason, b"").await?;
+        Ok(InputOutcome {
+            source: location.to_owned(),
+            message_id: None,
+            kind: InputKind::Rejected {
+                class: "unreadable".into(),
+                reason: reason.to_owned(),
+            },
         })
     }
 

@@ -32,9 +32,7 @@ fn run() -> Result<(), String> {
             println!("{USAGE}");
             return Ok(());
         }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = |v: &str| {
             v.replace('_', "")
                 .parse::<u64>()

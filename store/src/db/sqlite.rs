@@ -10,19 +10,16 @@ use rusqlite::{Connection, OpenFlags, ToSql, params_from_iter};
 use super::{P, Row, Table, to_sqlite_placeholders};
 use crate::error::Error;
 
-/// How long a writer waits for another writer's transaction before giving up with a clear
-/// "database is locked" error.
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Statements kept prepared per connection.
 const STATEMENT_CACHE: usize = 64;
 
 pub(crate) struct SqliteConn {
     conn: Connection,
+    lock_timeout: Duration,
 }
 
 impl SqliteConn {
-    pub(crate) fn open(path: &Path) -> Result<Self, Error> {
+    pub(crate) fn open(path: &Path, lock_timeout: Duration) -> Result<Self, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::Io {
                 what: format!("cannot create the directory {}", dir.display()),
@@ -32,8 +29,9 @@ impl SqliteConn {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(Error::sqlite)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(Error::sqlite)?;
+        let err = |e| Error::sqlite(e, lock_timeout);
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
+        conn.busy_timeout(lock_timeout).map_err(err)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // WAL: readers and one writer at once (RFC-free, SQLite's own documentation);
         // synchronous=NORMAL is durable across application crashes in WAL mode, and a power
@@ -45,8 +43,8 @@ impl SqliteConn {
              PRAGMA temp_store = MEMORY;
              PRAGMA cache_size = -65536;",
         )
-        .map_err(Error::sqlite)?;
-        Ok(Self { conn })
+        .map_err(err)?;
+        Ok(Self { conn, lock_timeout })
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -54,15 +52,19 @@ impl SqliteConn {
     }
 
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        self.conn.execute_batch(sql).map_err(Error::sqlite)
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::sqlite(e, self.lock_timeout))
     }
 
     pub(crate) fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, Error> {
         let sql = to_sqlite_placeholders(sql);
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(Error::sqlite)?;
+        let timeout = self.lock_timeout;
+        let err = |e| Error::sqlite(e, timeout);
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(err)?;
         let n = stmt
             .execute(params_from_iter(params.iter().map(Bind)))
-            .map_err(Error::sqlite)?;
+            .map_err(err)?;
         Ok(n as u64)
     }
 
@@ -73,11 +75,13 @@ impl SqliteConn {
         f: &mut (dyn FnMut(&dyn Row) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         let sql = to_sqlite_placeholders(sql);
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(Error::sqlite)?;
+        let timeout = self.lock_timeout;
+        let err = |e| Error::sqlite(e, timeout);
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(err)?;
         let mut rows = stmt
             .query(params_from_iter(params.iter().map(Bind)))
-            .map_err(Error::sqlite)?;
-        while let Some(row) = rows.next().map_err(Error::sqlite)? {
+            .map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
             f(&SqliteRow(row))?;
         }
         Ok(())
@@ -93,10 +97,12 @@ impl SqliteConn {
             placeholders.join(", "),
             table.on_conflict
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(Error::sqlite)?;
+        let timeout = self.lock_timeout;
+        let err = |e| Error::sqlite(e, timeout);
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(err)?;
         for row in rows {
             stmt.execute(params_from_iter(row.iter().map(Bind)))
-                .map_err(Error::sqlite)?;
+                .map_err(err)?;
         }
         Ok(())
     }
@@ -120,7 +126,7 @@ struct SqliteRow<'a, 'b>(&'a rusqlite::Row<'b>);
 
 impl Row for SqliteRow<'_, '_> {
     fn int(&self, i: usize) -> Result<Option<i64>, Error> {
-        match self.0.get_ref(i).map_err(Error::sqlite)? {
+        match self.0.get_ref(i).map_err(Error::sqlite_any)? {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(v) => Ok(Some(v)),
             _ => Err(Error::Corrupt("expected an integer column")),
@@ -128,7 +134,7 @@ impl Row for SqliteRow<'_, '_> {
     }
 
     fn text(&self, i: usize) -> Result<Option<&str>, Error> {
-        match self.0.get_ref(i).map_err(Error::sqlite)? {
+        match self.0.get_ref(i).map_err(Error::sqlite_any)? {
             ValueRef::Null => Ok(None),
             ValueRef::Text(t) => std::str::from_utf8(t)
                 .map(Some)
@@ -138,7 +144,7 @@ impl Row for SqliteRow<'_, '_> {
     }
 
     fn blob(&self, i: usize) -> Result<Option<&[u8]>, Error> {
-        match self.0.get_ref(i).map_err(Error::sqlite)? {
+        match self.0.get_ref(i).map_err(Error::sqlite_any)? {
             ValueRef::Null => Ok(None),
             ValueRef::Blob(b) | ValueRef::Text(b) => Ok(Some(b)),
             _ => Err(Error::Corrupt("expected a binary column")),

@@ -1,0 +1,446 @@
+//! The store commands: `report ingest`, `summarize` over a store, `prune`, `export`,
+//! `enrich`, and the choice of store (`--store`, `MAILWARD_STORE`, or a file in the user's
+//! data directory).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use mailward_store::enrich::EnrichOptions;
+use mailward_store::query::{Filter, StoreSummary, Window, today};
+use mailward_store::source::Source;
+use mailward_store::{
+    ExportFormat, IngestCounts, IngestOptions, InputKind, OpenOptions, Store, StoreUrl,
+};
+use serde_json::{Value, json};
+
+use crate::global::{GlobalArgs, TimeoutResolver};
+
+/// Where the store is: `--store`, else `MAILWARD_STORE`, else the user's data directory.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct StoreArgs {
+    /// The store: `sqlite:PATH` (or a path) or `postgres://USER@HOST/DB`. Default:
+    /// `$MAILWARD_STORE`, else reports.db in the user's data directory
+    /// (`$XDG_DATA_HOME/mailward`).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Seconds to wait for another process's write to the store before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    lock_timeout: u64,
+}
+
+impl StoreArgs {
+    fn url(&self) -> anyhow::Result<StoreUrl> {
+        if let Some(s) = &self.store {
+            return Ok(StoreUrl::parse(s)?);
+        }
+        if let Ok(s) = std::env::var("MAILWARD_STORE")
+            && !s.trim().is_empty()
+        {
+            return StoreUrl::parse(&s).context("MAILWARD_STORE");
+        }
+        let dir = dirs::data_dir()
+            .context("no data directory (set HOME or XDG_DATA_HOME, or pass --store)")?;
+        let path = dir.join("mailward").join("reports.db");
+        if !path.exists() {
+            eprintln!("mailward: creating the store sqlite:{}", path.display());
+        }
+        Ok(StoreUrl::Sqlite(path))
+    }
+
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
+        let url = self.url()?;
+        self.open_url(&url).await
+    }
+
+    async fn open_url(&self, url: &StoreUrl) -> anyhow::Result<Store> {
+        let options = OpenOptions::default().lock_timeout(Duration::from_secs(self.lock_timeout));
+        Store::open_with(url, &options)
+            .await
+            .with_context(|| format!("cannot open the store {url}"))
+    }
+}
+
+/// The window options of store queries.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct WindowArgs {
+    /// Only the last N days (1 to 3650), today included.
+    #[arg(long, value_name = "N", conflicts_with = "since")]
+    days: Option<i64>,
+    /// Only from this day (YYYY-MM-DD, UTC) on.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    since: Option<String>,
+    /// Only this policy domain.
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<String>,
+}
+
+impl WindowArgs {
+    pub(crate) fn filter(&self) -> anyhow::Result<Filter> {
+        let window = match (&self.days, &self.since) {
+            (Some(n), _) => Window::last_days(*n, today())?,
+            (None, Some(d)) => Window::since(d, today())?,
+            (None, None) => Window::all(),
+        };
+        let filter = Filter::new(window);
+        Ok(match &self.domain {
+            Some(d) => filter.domain(d),
+            None => filter,
+        })
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.days.is_some() || self.since.is_some() || self.domain.is_some()
+    }
+}
+
+/// Arguments of `report ingest`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct IngestArgs {
+    /// Where reports come from: a file or directory (xml, gz, zip, eml, json; recursive),
+    /// `maildir:DIR`, `mbox:FILE`.
+    #[arg(value_name = "SOURCE", required_unless_present = "retry_rejected")]
+    sources: Vec<String>,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Keep every input verbatim (compressed) in the store.
+    #[arg(long)]
+    keep_raw: bool,
+    /// Do not look up reverse names of new source addresses in the background.
+    #[arg(long)]
+    no_enrich: bool,
+    /// Read the stored rejections again (after an upgrade that reads more).
+    #[arg(long)]
+    retry_rejected: bool,
+    /// Seconds each reverse lookup may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    lookup_timeout: u64,
+}
+
+/// Arguments of `report prune`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PruneArgs {
+    /// Remove reports whose period ended more than DAYS days ago.
+    #[arg(long, value_name = "DAYS")]
+    older_than: u32,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Arguments of `report export`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// csv or jsonl.
+    #[arg(long, value_name = "FORMAT", value_parser = ["csv", "jsonl"])]
+    format: String,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    window: WindowArgs,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// Arguments of `report enrich`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EnrichArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Lookups in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds each reverse lookup may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3)]
+    lookup_timeout: u64,
+}
+
+/// Arguments of `report summarize` that select a store.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SummarizeStoreArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(flatten)]
+    pub(crate) window: WindowArgs,
+}
+
+fn bar(enabled: bool) -> Option<indicatif::ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
+}
+
+fn progress_line(c: &IngestCounts, started: Instant) -> String {
+    let secs = started.elapsed().as_secs_f64().max(1e-3);
+    format!(
+        "{} messages: {} stored, {} duplicates, {} skipped, {} rejected ({:.0}/s)",
+        c.inputs,
+        c.stored,
+        c.duplicates,
+        c.skipped,
+        c.rejected,
+        c.inputs as f64 / secs
+    )
+}
+
+/// Starts looking up reverse names in the background, on a thread of its own with its own
+/// connection, so ingest never waits for DNS. The thread stops when `stop` is set, and the
+/// process does not wait for it.
+fn start_enrichment(url: StoreUrl, global: &GlobalArgs, timeout: Duration, stop: Arc<AtomicBool>) {
+    let resolver = match global.resolver() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mailward: reverse names not looked up: {e:#}");
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("enrich".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let Ok(store) = Store::open(&url).await else {
+                    return;
+                };
+                let resolver = TimeoutResolver::new(resolver, timeout);
+                // New addresses keep arriving while ingest runs: go round until stopped.
+                while !stop.load(Ordering::Relaxed) {
+                    match store
+                        .enrich(&resolver, &EnrichOptions::default(), &stop)
+                        .await
+                    {
+                        Ok(stats) if stats.looked_up == 0 => {
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Ok(_) => {}
+                        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        eprintln!("mailward: reverse names not looked up: {e}");
+    }
+}
+
+pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let sources = args
+        .sources
+        .iter()
+        .map(|s| Source::parse(s).with_context(|| format!("source {s:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let url = args.store.url()?;
+    let store = args.store.open_url(&url).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    if !args.no_enrich {
+        start_enrichment(
+            url.clone(),
+            global,
+            Duration::from_secs(args.lookup_timeout.max(1)),
+            Arc::clone(&stop),
+        );
+    }
+    let options = IngestOptions::new().keep_raw(args.keep_raw);
+    let started = Instant::now();
+    let progress = bar(std::io::stdout().is_terminal() && !global.json);
+    let mut counts = IngestCounts::default();
+    let mut rejected: Vec<Value> = Vec::new();
+    let mut note = |o: &mailward_store::InputOutcome, counts: &IngestCounts| {
+        if let InputKind::Rejected { reason, .. } = &o.kind {
+            rejected.push(json!({"source": o.source, "reason": reason}));
+        }
+        if let Some(b) = &progress {
+            b.set_message(progress_line(counts, started));
+        }
+    };
+    if args.retry_rejected {
+        for o in store.retry_rejections(&options).await? {
+            counts.add(&o);
+            note(&o, &counts);
+        }
+    }
+    for source in &sources {
+        let mut running = counts.clone();
+        let result = store
+            .ingest_source(source, &options, |o| {
+                running.add(o);
+                note(o, &running);
+            })
+            .await
+            .with_context(|| format!("{source}"))?;
+        merge(&mut counts, &result);
+    }
+    stop.store(true, Ordering::Relaxed);
+    if let Some(b) = progress {
+        b.finish_and_clear();
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if global.json {
+        let doc = json!({
+            "stored": counts.stored,
+            "duplicates": counts.duplicates,
+            "skipped": counts.skipped,
+            "rejected": rejected,
+        });
+        serde_json::to_writer(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", progress_line(&counts, started))?;
+        for r in &rejected {
+            writeln!(
+                out,
+                "  rejected {}: {}",
+                r["source"].as_str().unwrap_or_default(),
+                r["reason"].as_str().unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(if counts.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn merge(into: &mut IngestCounts, c: &IngestCounts) {
+    into.inputs += c.inputs;
+    into.stored += c.stored;
+    into.duplicates += c.duplicates;
+    into.skipped += c.skipped;
+    into.rejected += c.rejected;
+}
+
+/// `report summarize` over a store.
+pub(crate) async fn summarize(
+    json_out: bool,
+    args: &SummarizeStoreArgs,
+) -> anyhow::Result<ExitCode> {
+    let store = args.store.open().await?;
+    let filter = args.window.filter()?;
+    let summary = store.summary(&filter).await?;
+    print_summary(json_out, &summary)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary as `report summarize` prints it, in JSON of the file mode's shape.
+pub(crate) fn summary_json(s: &StoreSummary) -> Value {
+    let domains: Vec<Value> = s
+        .domains
+        .values()
+        .map(|d| {
+            let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut v {
+                map.insert(
+                    "verdicts".into(),
+                    serde_json::to_value(d.verdicts()).unwrap_or(Value::Null),
+                );
+            }
+            v
+        })
+        .collect();
+    json!({
+        "files": s.files,
+        "reports": s.reports,
+        "duplicates": s.duplicates,
+        "rejected": s.rejected.iter().map(|r| json!({"file": r.source, "error": r.reason})).collect::<Vec<_>>(),
+        "domains": domains,
+    })
+}
+
+fn print_summary(json_out: bool, s: &StoreSummary) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json_out {
+        serde_json::to_writer_pretty(&mut out, &summary_json(s))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} inputs, {} reports ({} duplicates skipped), {} rejected",
+        s.files,
+        s.reports,
+        s.duplicates,
+        s.rejected.len()
+    )?;
+    for r in &s.rejected {
+        writeln!(out, "  rejected {}: {}", r.source, r.reason)?;
+    }
+    for d in s.domains.values() {
+        super::write_domain(&mut out, d)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn prune(args: &PruneArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store.open().await?;
+    let now = today() * 86_400;
+    let cutoff = now - i64::from(args.older_than) * 86_400;
+    let removed = store.prune(cutoff).await?;
+    println!(
+        "removed {removed} reports whose period ended before {}",
+        mailward_store::query::format_day(cutoff / 86_400)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store.open().await?;
+    let filter = args.window.filter()?;
+    let format = if args.format == "csv" {
+        ExportFormat::Csv
+    } else {
+        ExportFormat::JsonLines
+    };
+    let mut out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let n = store.export(&filter, format, &mut *out).await?;
+    drop(out);
+    if args.output.is_some() {
+        eprintln!("mailward: exported {n} records");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn enrich(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
+    let store = args.store.open().await?;
+    let resolver = TimeoutResolver::new(
+        global.resolver()?,
+        Duration::from_secs(args.lookup_timeout.max(1)),
+    );
+    let options = EnrichOptions::default().concurrency(args.concurrency);
+    let stats = store
+        .enrich(&resolver, &options, &AtomicBool::new(false))
+        .await?;
+    if global.json {
+        println!("{}", serde_json::to_string(&stats)?);
+    } else {
+        println!(
+            "{} addresses looked up: {} verified names, {} unverified, {} without a name, {} failed (retried later)",
+            stats.looked_up, stats.verified, stats.unverified, stats.no_name, stats.failed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
