@@ -220,11 +220,45 @@ pub(crate) fn message_id(bytes: &[u8]) -> Option<String> {
     (!v.is_empty()).then(|| v.chars().take(998).collect())
 }
 
-/// An input read: its reports, or why it has none.
-pub(crate) enum Read {
+/// What an input is, decided without a store (see [`classify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Read {
+    /// It carries these aggregate reports.
     Reports(Vec<ParsedReport>),
+    /// Not a report; why.
     Skipped(String),
+    /// A report that cannot be read: the error class and the reason.
     Rejected(String, String),
+}
+
+/// An input classified as ingest would: its container, its `Message-ID` (e-mail) and what it
+/// carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Classified {
+    /// `xml`, `gzip`, `zip`, `email`, `json` or `other`.
+    pub container: &'static str,
+    /// The `Message-ID` of an e-mail, without angle brackets.
+    pub message_id: Option<String>,
+    /// Its reports, or why it has none.
+    pub read: Read,
+}
+
+/// Decides what ingest would do with `bytes`, without a store: the same reading, the same
+/// "not a report" and "rejected" classes. Never panics, whatever the input.
+pub fn classify(bytes: &[u8], limits: &Limits) -> Classified {
+    let (read, container) = read(bytes, limits);
+    let message_id = if container == "email" {
+        message_id(bytes)
+    } else {
+        None
+    };
+    Classified {
+        container,
+        message_id,
+        read,
+    }
 }
 
 /// Reads an input as aggregate reports (no I/O).

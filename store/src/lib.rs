@@ -25,7 +25,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use error::Error;
 pub use export::{ExportFormat, ExportRow};
 pub use ingest::{
-    IngestCounts, IngestOptions, InputKind, InputOutcome, ReportOutcome, ReportStatus,
+    Classified, IngestCounts, IngestOptions, InputKind, InputOutcome, Read, ReportOutcome,
+    ReportStatus, classify,
 };
 pub use mailward_reports::Limits;
 pub use mailward_reports::ReportIdentity;
@@ -33,7 +34,7 @@ pub use query::{Window, WindowError};
 pub use schema::SCHEMA_VERSION;
 
 use crate::db::{Pool, Target};
-use crate::ingest::{Provenance, Read};
+use crate::ingest::Provenance;
 
 /// Where a store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,12 +205,11 @@ impl Store {
         bytes: &[u8],
         options: &IngestOptions,
     ) -> Result<InputOutcome, Error> {
-        let (read, container) = ingest::read(bytes, &options.limits);
-        let message_id = if container == "email" {
-            ingest::message_id(bytes)
-        } else {
-            None
-        };
+        let Classified {
+            container,
+            message_id,
+            read,
+        } = classify(bytes, &options.limits);
         let hash = ingest::content_hash(bytes);
         let from = Provenance {
             source,

@@ -542,6 +542,29 @@ fn read_file(path: &Path, location: String, limit: u64) -> Result<Input, InputEr
     Ok(Input { location, bytes })
 }
 
+/// The messages of an mbox read from any buffered reader (a file, standard input, a
+/// decompressed stream), one at a time, each at most [`MAX_MESSAGE_BYTES`]; `name` goes into
+/// each input's location (`mbox:NAME#N`).
+pub fn mbox_messages<R: BufRead>(reader: R, name: &str) -> MboxMessages<R> {
+    MboxMessages(Mbox::with_limit(
+        reader,
+        format!("mbox:{name}"),
+        MAX_MESSAGE_BYTES,
+    ))
+}
+
+/// The iterator of [`mbox_messages`].
+#[derive(Debug)]
+pub struct MboxMessages<R>(Mbox<R>);
+
+impl<R: BufRead> Iterator for MboxMessages<R> {
+    type Item = Result<Input, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
+}
+
 /// The messages of an mbox, read from a buffered reader one line at a time.
 #[derive(Debug)]
 struct Mbox<R> {

@@ -2,6 +2,7 @@
 //! `enrich`, and the choice of store (`--store`, `MAILWARD_STORE`, or a file in the user's
 //! data directory).
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use mailward_store::enrich::EnrichOptions;
 use mailward_store::query::{Filter, StoreSummary, Window, today};
+use mailward_store::services::ServiceMap;
 use mailward_store::source::Source;
+use mailward_store::sources::SourceGroup;
 use mailward_store::{
     ExportFormat, IngestCounts, IngestOptions, InputKind, OpenOptions, Store, StoreUrl,
 };
@@ -336,7 +339,59 @@ pub(crate) async fn summarize(
     let filter = args.window.filter()?;
     let summary = store.summary(&filter).await?;
     print_summary(json_out, &summary)?;
+    if !json_out {
+        let services = ServiceMap::builtin();
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for domain in summary.domains.keys() {
+            let groups = store
+                .sources(&filter.clone().domain(domain), &services)
+                .await?;
+            write_groups(&mut out, domain, &groups)?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Senders grouped by service (the organizational domain of forward-confirmed reverse
+/// names), the view that tells a service to fix from a forger.
+fn write_groups(out: &mut impl Write, domain: &str, groups: &[SourceGroup]) -> std::io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{domain}: senders by service (forward-confirmed reverse DNS)"
+    )?;
+    writeln!(
+        out,
+        "    {:<40} {:>9} {:>9} {:>8} {:>8}  dkim signers",
+        "service", "addresses", "messages", "dkim ok", "spf ok"
+    )?;
+    for g in groups {
+        let name = match (&g.service, &g.org_domain) {
+            (Some(s), _) => format!("{} ({})", s.name, s.kind),
+            (None, Some(org)) => org.clone(),
+            (None, None) => match g.addresses.first().and_then(|a| a.reverse_name.as_deref()) {
+                Some(n) => format!(
+                    "{} ({n}, {})",
+                    g.key,
+                    g.addresses.first().map_or("", |a| a.name_status.as_str())
+                ),
+                None => g.key.clone(),
+            },
+        };
+        let signers: BTreeSet<&str> = g.dkim.iter().map(|a| a.domain.as_str()).collect();
+        writeln!(
+            out,
+            "    {:<40} {:>9} {:>9} {:>8} {:>8}  {}",
+            name,
+            g.addresses.len(),
+            g.messages,
+            super::pct(g.dkim_aligned_pass, g.messages),
+            super::pct(g.spf_aligned_pass, g.messages),
+            signers.into_iter().collect::<Vec<_>>().join(" ")
+        )?;
+    }
+    Ok(())
 }
 
 /// The summary as `report summarize` prints it, in JSON of the file mode's shape.
