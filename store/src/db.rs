@@ -114,10 +114,24 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// SQLite, when this build has it (for comparisons that must compile without it).
+    pub(crate) fn sqlite() -> Option<Self> {
+        #[cfg(feature = "sqlite")]
+        return Some(Self::Sqlite);
+        #[cfg(not(feature = "sqlite"))]
+        return None;
+    }
+}
+
 /// One connection, taken from the pool for as long as the value lives.
 pub(crate) struct Conn {
     inner: Option<Inner>,
     pool: Arc<Pool>,
+    /// Transactions open: 0 outside, 1 in a transaction, more in savepoints inside it.
+    depth: u32,
+    /// Source addresses inserted by the open transaction, learned when it commits.
+    pub(crate) inserted_addresses: Vec<String>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -192,6 +206,8 @@ impl Pool {
         Ok(Conn {
             inner: Some(inner),
             pool: Arc::clone(self),
+            depth: 0,
+            inserted_addresses: Vec::new(),
         })
     }
 
@@ -215,7 +231,7 @@ impl Drop for Conn {
         };
         // A connection dropped inside a transaction (an error, a cancelled future) is closed,
         // never reused: closing rolls the transaction back.
-        if inner.in_transaction() {
+        if self.depth > 0 || inner.in_transaction() {
             return;
         }
         let mut idle = self
@@ -263,17 +279,52 @@ impl Conn {
     }
 
     /// Starts a transaction that takes the write lock at once (SQLite `BEGIN IMMEDIATE`), so
-    /// two writers never deadlock upgrading a read lock.
+    /// two writers never deadlock upgrading a read lock. Inside a transaction, starts a
+    /// savepoint instead: the work between it and [`commit`](Self::commit) is still all or
+    /// nothing, and becomes durable with the outer transaction.
     pub(crate) async fn begin(&mut self) -> Result<(), Error> {
-        dispatch!(self, c => c.batch("BEGIN IMMEDIATE"), c.batch("BEGIN").await)
+        let sql = match self.depth {
+            0 => match self.dialect() {
+                #[cfg(feature = "sqlite")]
+                Dialect::Sqlite => "BEGIN IMMEDIATE".to_owned(),
+                #[cfg(feature = "postgres")]
+                Dialect::Postgres => "BEGIN".to_owned(),
+            },
+            n => format!("SAVEPOINT s{n}"),
+        };
+        self.batch(&sql).await?;
+        self.depth += 1;
+        Ok(())
     }
 
     pub(crate) async fn commit(&mut self) -> Result<(), Error> {
-        dispatch!(self, c => c.batch("COMMIT"), c.batch("COMMIT").await)
+        let sql = match self.depth {
+            0 => return Err(Error::Corrupt("commit outside a transaction")),
+            1 => "COMMIT".to_owned(),
+            n => format!("RELEASE s{}", n - 1),
+        };
+        self.batch(&sql).await?;
+        self.depth -= 1;
+        Ok(())
     }
 
     pub(crate) async fn rollback(&mut self) -> Result<(), Error> {
-        dispatch!(self, c => c.batch("ROLLBACK"), c.batch("ROLLBACK").await)
+        let sql = match self.depth {
+            0 => return Ok(()),
+            1 => "ROLLBACK".to_owned(),
+            n => format!("ROLLBACK TO s{0}; RELEASE s{0}", n - 1),
+        };
+        let result = self.batch(&sql).await;
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.inserted_addresses.clear();
+        }
+        result
+    }
+
+    /// Whether a transaction is open.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.depth > 0
     }
 
     /// Executes one statement; returns the rows changed.

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use mailward_reports::{
     ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
-    Disposition, DkimAuthResult, DkimResult, DmarcResult, Identifiers, PolicyEvaluated,
-    PolicyOverrideReason, PolicyPublished, Record, ReportMetadata, Row as RecordRow, Schema,
-    SpfAuthResult, SpfResult, SpfScope, Testing, XmlElement,
+    Disposition, DkimAuthResult, DmarcResult, Identifiers, PolicyEvaluated, PolicyOverrideReason,
+    PolicyPublished, Record, ReportMetadata, Row as RecordRow, Schema, SpfAuthResult, Testing,
+    XmlElement,
 };
 use serde::Serialize;
 
@@ -299,7 +299,7 @@ pub(crate) async fn load_report(
     report.records = conn
         .collect(
             "SELECT source_ip, count, disposition, dkim, spf, reasons, header_from,
-                envelope_from, envelope_to, extensions
+                envelope_from, envelope_to, extensions, dkim_results, spf_results
              FROM records WHERE report = $1 ORDER BY ordinal",
             &[P::int(id)],
             |r| {
@@ -324,48 +324,14 @@ pub(crate) async fn load_report(
                         envelope_from: r.opt_text(7)?,
                         envelope_to: r.opt_text(8)?,
                     },
-                    auth_results: AuthResults::default(),
+                    auth_results: AuthResults {
+                        dkim: json_or_default(r.text(10)?),
+                        spf: json_or_default(r.text(11)?),
+                    },
                     extensions: json_or_default(r.text(9)?),
                 })
             },
         )
         .await?;
-    let records = &mut report.records;
-    conn.for_each(
-        "SELECT ordinal, domain, selector, result, human_result FROM dkim_results
-         WHERE report = $1 ORDER BY ordinal, seq",
-        &[P::int(id)],
-        &mut |r| {
-            let i = usize::try_from(r.req_int(0)?).unwrap_or(usize::MAX);
-            if let Some(rec) = records.get_mut(i) {
-                rec.auth_results.dkim.push(DkimAuthResult {
-                    domain: r.req_text(1)?,
-                    selector: r.opt_text(2)?,
-                    result: token(r.opt_text(3)?, DkimResult::from_token),
-                    human_result: r.opt_text(4)?,
-                });
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    conn.for_each(
-        "SELECT ordinal, domain, scope, result, human_result FROM spf_results
-         WHERE report = $1 ORDER BY ordinal, seq",
-        &[P::int(id)],
-        &mut |r| {
-            let i = usize::try_from(r.req_int(0)?).unwrap_or(usize::MAX);
-            if let Some(rec) = records.get_mut(i) {
-                rec.auth_results.spf.push(SpfAuthResult {
-                    domain: r.req_text(1)?,
-                    scope: token(r.opt_text(2)?, SpfScope::from_token),
-                    result: token(r.opt_text(3)?, SpfResult::from_token),
-                    human_result: r.opt_text(4)?,
-                });
-            }
-            Ok(())
-        },
-    )
-    .await?;
     Ok(Some(report))
 }

@@ -17,9 +17,10 @@
 //!   source and the input itself, so it can be read again after a fix
 //!   ([`Store::retry_rejections`](crate::Store::retry_rejections)).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write as _;
 use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
 
 use mailward_reports::{
     AggregateReport, DefectKind, DmarcResult, Error as ReportError, Format, Limits, ParsedReport,
@@ -374,16 +375,46 @@ fn json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
+/// Source addresses known to be in `source_ips` already, so a report's addresses are not
+/// inserted again and again (the legitimate senders of a domain repeat in every report).
+/// Cleared when it reaches [`KnownAddresses::MAX`] entries, so memory stays bounded.
+#[derive(Debug, Default)]
+pub(crate) struct KnownAddresses(Mutex<HashSet<String>>);
+
+impl KnownAddresses {
+    const MAX: usize = 200_000;
+
+    fn unknown<'a>(&self, ips: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        let known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        ips.filter(|ip| !known.contains(*ip)).collect()
+    }
+
+    pub(crate) fn learn(&self, ips: &[String]) {
+        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.len() + ips.len() > Self::MAX {
+            known.clear();
+        }
+        known.extend(ips.iter().cloned());
+    }
+}
+
 /// Stores one report in its own transaction.
 pub(crate) async fn store_report(
     conn: &mut Conn,
     parsed: &ParsedReport,
     from: &Provenance<'_>,
+    known: &KnownAddresses,
 ) -> Result<ReportOutcome, Error> {
     conn.begin().await?;
-    match store_report_tx(conn, parsed, from).await {
+    let mut added = Vec::new();
+    match store_report_tx(conn, parsed, from, known, &mut added).await {
         Ok(status) => {
             conn.commit().await?;
+            conn.inserted_addresses.append(&mut added);
+            if !conn.in_transaction() {
+                known.learn(&conn.inserted_addresses);
+                conn.inserted_addresses.clear();
+            }
             Ok(ReportOutcome {
                 identity: ReportIdentity::of(&parsed.report),
                 status,
@@ -400,6 +431,8 @@ async fn store_report_tx(
     conn: &mut Conn,
     parsed: &ParsedReport,
     from: &Provenance<'_>,
+    known: &KnownAddresses,
+    added: &mut Vec<String>,
 ) -> Result<ReportStatus, Error> {
     let report = &parsed.report;
     let id = ReportIdentity::of(report);
@@ -413,12 +446,20 @@ async fn store_report_tx(
         P::int(to_i64(id.end)),
     ];
     params.extend(columns.params());
+    // The UTC days the period's messages are spread over (a contiguous range).
+    let days = spread::days_of(id.begin, id.end);
+    let (first_day, last_day) = (
+        days.first().map_or(0, |d| d.0),
+        days.last().map_or(0, |d| d.0),
+    );
     params.extend([
         P::from(from.source),
         P::from(from.container),
         P::from(from.message_id),
         P::from(from.content_hash),
         P::int(from.now),
+        P::int(first_day),
+        P::int(last_day),
     ]);
     let inserted = conn
         .int_opt(
@@ -426,16 +467,16 @@ async fn store_report_tx(
                 schema_name, version, extra_contact_info, generator, errors, extension,
                 p, sp, np, adkim, aspf, pct, fo, testing, discovery_method,
                 record_count, message_count, defect_count, deliveries,
-                source, container, message_id, content_hash, ingested_at)
+                source, container, message_id, content_hash, ingested_at, first_day, last_day)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, 1, $25, $26, $27, $28, $29)
+                $18, $19, $20, $21, $22, $23, $24, 1, $25, $26, $27, $28, $29, $30, $31)
              ON CONFLICT (org_name, email, report_id, policy_domain, date_begin, date_end)
              DO NOTHING RETURNING id",
             &params,
         )
         .await?;
     if let Some(pk) = inserted {
-        insert_children(conn, pk, parsed).await?;
+        insert_children(conn, pk, parsed, known, added).await?;
         insert_delivery(conn, pk, from).await?;
         return Ok(ReportStatus::Stored);
     }
@@ -472,11 +513,21 @@ async fn store_report_tx(
     }
     for sql in [
         "DELETE FROM records WHERE report = $1",
-        "DELETE FROM daily WHERE report = $1",
         "DELETE FROM defects WHERE report = $1",
     ] {
         conn.execute(sql, &[P::int(pk)]).await?;
     }
+    // The stored copy has the same identity, so the same domain and days.
+    conn.execute(
+        "DELETE FROM daily WHERE domain = $1 AND day >= $2 AND day <= $3 AND report = $4",
+        &[
+            P::from(&id.policy_domain),
+            P::int(first_day),
+            P::int(last_day),
+            P::int(pk),
+        ],
+    )
+    .await?;
     let mut update = columns.params();
     update.extend([
         P::from(from.source),
@@ -496,7 +547,7 @@ async fn store_report_tx(
         &update,
     )
     .await?;
-    insert_children(conn, pk, parsed).await?;
+    insert_children(conn, pk, parsed, known, added).await?;
     if insert_delivery(conn, pk, from).await? {
         conn.execute(
             "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
@@ -599,34 +650,8 @@ const RECORDS: Table = Table {
         ("envelope_to", Col::Text),
         ("reverse_name", Col::Text),
         ("extensions", Col::Text),
-    ],
-    on_conflict: "",
-};
-
-const DKIM_RESULTS: Table = Table {
-    name: "dkim_results",
-    columns: &[
-        ("report", Col::Int),
-        ("ordinal", Col::Int),
-        ("seq", Col::Int),
-        ("domain", Col::Text),
-        ("selector", Col::Text),
-        ("result", Col::Text),
-        ("human_result", Col::Text),
-    ],
-    on_conflict: "",
-};
-
-const SPF_RESULTS: Table = Table {
-    name: "spf_results",
-    columns: &[
-        ("report", Col::Int),
-        ("ordinal", Col::Int),
-        ("seq", Col::Int),
-        ("domain", Col::Text),
-        ("scope", Col::Text),
-        ("result", Col::Text),
-        ("human_result", Col::Text),
+        ("dkim_results", Col::Text),
+        ("spf_results", Col::Text),
     ],
     on_conflict: "",
 };
@@ -649,6 +674,7 @@ const DAILY: Table = Table {
         ("domain", Col::Text),
         ("day", Col::Int),
         ("report", Col::Int),
+        ("seq", Col::Int),
         ("org", Col::Text),
         ("source_ip", Col::Text),
         ("disposition", Col::Text),
@@ -679,8 +705,8 @@ struct RecordText {
     spf: Option<String>,
     reasons: Option<String>,
     extensions: Option<String>,
-    dkim_results: Vec<Option<String>>,
-    spf_results: Vec<(Option<String>, Option<String>)>,
+    dkim_results: Option<String>,
+    spf_results: Option<String>,
 }
 
 /// The key rows of the daily rollup merge on.
@@ -694,7 +720,13 @@ struct DailyKey<'a> {
     reverse_name: Option<&'a str>,
 }
 
-async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Result<(), Error> {
+async fn insert_children(
+    conn: &mut Conn,
+    pk: i64,
+    parsed: &ParsedReport,
+    known: &KnownAddresses,
+    added: &mut Vec<String>,
+) -> Result<(), Error> {
     let report = &parsed.report;
     let texts: Vec<RecordText> = report
         .records
@@ -712,34 +744,20 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
                 extensions: (!r.extensions.is_empty())
                     .then(|| json(&r.extensions))
                     .flatten(),
-                dkim_results: r
-                    .auth_results
-                    .dkim
-                    .iter()
-                    .map(|d| d.result.as_ref().map(ToString::to_string))
-                    .collect(),
-                spf_results: r
-                    .auth_results
-                    .spf
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.scope.as_ref().map(ToString::to_string),
-                            s.result.as_ref().map(ToString::to_string),
-                        )
-                    })
-                    .collect(),
+                dkim_results: (!r.auth_results.dkim.is_empty())
+                    .then(|| json(&r.auth_results.dkim))
+                    .flatten(),
+                spf_results: (!r.auth_results.spf.is_empty())
+                    .then(|| json(&r.auth_results.spf))
+                    .flatten(),
             }
         })
         .collect();
     let mut records = Vec::with_capacity(report.records.len());
-    let mut dkim_rows = Vec::new();
-    let mut spf_rows = Vec::new();
     for (i, (r, t)) in report.records.iter().zip(&texts).enumerate() {
-        let ordinal = usize_i64(i);
         records.push(vec![
             P::int(pk),
-            P::int(ordinal),
+            P::int(usize_i64(i)),
             P::from(&t.ip),
             P::int(to_i64(r.row.count)),
             P::from(t.disposition.as_deref()),
@@ -751,34 +769,11 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
             P::from(r.identifiers.envelope_to.as_deref()),
             P::from(r.reported_reverse_name()),
             P::from(t.extensions.as_deref()),
+            P::from(t.dkim_results.as_deref()),
+            P::from(t.spf_results.as_deref()),
         ]);
-        for (seq, (d, result)) in r.auth_results.dkim.iter().zip(&t.dkim_results).enumerate() {
-            dkim_rows.push(vec![
-                P::int(pk),
-                P::int(ordinal),
-                P::int(usize_i64(seq)),
-                P::from(&d.domain),
-                P::from(d.selector.as_deref()),
-                P::from(result.as_deref()),
-                P::from(d.human_result.as_deref()),
-            ]);
-        }
-        for (seq, (s, (scope, result))) in r.auth_results.spf.iter().zip(&t.spf_results).enumerate()
-        {
-            spf_rows.push(vec![
-                P::int(pk),
-                P::int(ordinal),
-                P::int(usize_i64(seq)),
-                P::from(&s.domain),
-                P::from(scope.as_deref()),
-                P::from(result.as_deref()),
-                P::from(s.human_result.as_deref()),
-            ]);
-        }
     }
     conn.insert_rows(&RECORDS, &records).await?;
-    conn.insert_rows(&DKIM_RESULTS, &dkim_rows).await?;
-    conn.insert_rows(&SPF_RESULTS, &spf_rows).await?;
 
     let defect_kinds: Vec<String> = parsed
         .defects
@@ -834,12 +829,13 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
         .map(|(r, t)| (r.row.source_ip, t.ip.clone()))
         .collect();
     let mut daily = Vec::with_capacity(merged.len());
-    for (k, n) in &merged {
+    for (seq, (k, n)) in merged.iter().enumerate() {
         let ip = ips.get(&k.ip).map(String::as_str).unwrap_or_default();
         daily.push(vec![
             P::from(&domain),
             P::int(k.day),
             P::int(pk),
+            P::int(usize_i64(seq)),
             P::from(&org),
             P::from(ip),
             P::from(k.disposition),
@@ -852,11 +848,13 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
     conn.insert_rows(&DAILY, &daily).await?;
 
     let distinct: BTreeSet<&str> = ips.values().map(String::as_str).collect();
-    let sources: Vec<Vec<P<'_>>> = distinct
+    let new = known.unknown(distinct.into_iter());
+    let sources: Vec<Vec<P<'_>>> = new
         .iter()
         .map(|ip| vec![P::from(*ip), P::from("pending"), P::int(0), P::int(0)])
         .collect();
     conn.insert_rows(&SOURCE_IPS, &sources).await?;
+    added.extend(new.into_iter().map(str::to_owned));
     Ok(())
 }
 

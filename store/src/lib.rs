@@ -98,6 +98,15 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// Inputs read and parsed ahead of the writer by [`Store::ingest_source`] (memory is bounded by
+/// this many inputs in flight).
+pub const READ_AHEAD: usize = 4;
+
+/// How long an SQLite ingest keeps one transaction open: at most this many inputs, or this
+/// long, whichever comes first. Each commit writes every page it touched to the WAL once, so
+/// committing a few hundred small reports together writes far less than one commit each.
+pub const GROUP_COMMIT: (usize, std::time::Duration) = (256, std::time::Duration::from_millis(250));
+
 /// How a store is opened.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -129,6 +138,7 @@ impl OpenOptions {
 pub struct Store {
     pool: Arc<Pool>,
     url: StoreUrl,
+    known: Arc<ingest::KnownAddresses>,
 }
 
 impl Store {
@@ -164,6 +174,7 @@ impl Store {
         let store = Self {
             pool: Pool::new(target),
             url: url.clone(),
+            known: Arc::default(),
         };
         let mut conn = store.pool.get().await?;
         schema::migrate(&mut conn).await?;
@@ -205,11 +216,27 @@ impl Store {
         bytes: &[u8],
         options: &IngestOptions,
     ) -> Result<InputOutcome, Error> {
+        let classified = classify(bytes, &options.limits);
+        let mut conn = self.conn().await?;
+        self.ingest_on(&mut conn, source, bytes, classified, options)
+            .await
+    }
+
+    /// Stores what `classify` found in an input, on `conn` (inside its transaction, if one is
+    /// open: each report then gets a savepoint of its own).
+    async fn ingest_on(
+        &self,
+        conn: &mut db::Conn,
+        source: &str,
+        bytes: &[u8],
+        classified: Classified,
+        options: &IngestOptions,
+    ) -> Result<InputOutcome, Error> {
         let Classified {
             container,
             message_id,
             read,
-        } = classify(bytes, &options.limits);
+        } = classified;
         let hash = ingest::content_hash(bytes);
         let from = Provenance {
             source,
@@ -218,22 +245,21 @@ impl Store {
             content_hash: &hash,
             now: now(),
         };
-        let mut conn = self.conn().await?;
         let kind = match read {
             Read::Reports(reports) => {
                 if options.keep_raw {
-                    ingest::keep_raw(&mut conn, &hash, bytes).await?;
+                    ingest::keep_raw(conn, &hash, bytes).await?;
                 }
                 let mut outcomes = Vec::with_capacity(reports.len());
                 for parsed in &reports {
-                    outcomes.push(ingest::store_report(&mut conn, parsed, &from).await?);
+                    outcomes.push(ingest::store_report(conn, parsed, &from, &self.known).await?);
                 }
-                ingest::clear_rejection(&mut conn, &hash, options.keep_raw).await?;
+                ingest::clear_rejection(conn, &hash, options.keep_raw).await?;
                 InputKind::Reports { reports: outcomes }
             }
             Read::Skipped(reason) => InputKind::Skipped { reason },
             Read::Rejected(class, reason) => {
-                ingest::store_rejection(&mut conn, &from, &class, &reason, bytes).await?;
+                ingest::store_rejection(conn, &from, &class, &reason, bytes).await?;
                 InputKind::Rejected { class, reason }
             }
         };
@@ -248,6 +274,13 @@ impl Store {
     /// `each` with every outcome as it happens (for progress). An input that cannot be read
     /// at all (an unreadable file, an oversized message) is stored as a rejection too.
     ///
+    /// Inputs are read and parsed on a thread of their own, a few ahead ([`READ_AHEAD`]),
+    /// while this task writes; this task blocks while it waits for the next input. On SQLite,
+    /// consecutive inputs share one transaction for up to [`GROUP_COMMIT`] (each report in a
+    /// savepoint of its own, so each is still all or nothing): a killed run loses at most
+    /// that much work, which the next run redoes. On PostgreSQL every report commits alone,
+    /// so concurrent workers never wait on each other's open batches.
+    ///
     /// # Errors
     ///
     /// [`Error::Source`] when the source itself cannot be opened, and database errors.
@@ -258,16 +291,79 @@ impl Store {
         mut each: impl FnMut(&InputOutcome),
     ) -> Result<IngestCounts, Error> {
         let inputs = source.inputs().map_err(Error::Source)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+        let limits = options.limits.clone();
+        std::thread::Builder::new()
+            .name("mailward-read".into())
+            .spawn(move || {
+                for input in inputs {
+                    let item = input.map(|i| {
+                        let c = classify(&i.bytes, &limits);
+                        (i, c)
+                    });
+                    if tx.send(item).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Io {
+                what: "cannot start the reader thread".into(),
+                source: e,
+            })?;
+        let group = Some(self.pool.dialect()) == db::Dialect::sqlite();
+        let mut conn = self.conn().await?;
         let mut counts = IngestCounts::default();
-        for input in inputs {
-            let outcome = match input {
-                Ok(input) => self.ingest(&input.location, &input.bytes, options).await?,
-                Err(e) => self.reject_unreadable(&e.location, &e.to_string()).await?,
+        let mut opened = std::time::Instant::now();
+        let mut in_group = 0usize;
+        for item in rx {
+            if group && !conn.in_transaction() {
+                conn.begin().await?;
+                opened = std::time::Instant::now();
+                in_group = 0;
+            }
+            let outcome = match item {
+                Ok((input, classified)) => {
+                    self.ingest_on(
+                        &mut conn,
+                        &input.location,
+                        &input.bytes,
+                        classified,
+                        options,
+                    )
+                    .await
+                }
+                Err(e) => {
+                    self.reject_unreadable_on(&mut conn, &e.location, &e.to_string())
+                        .await
+                }
             };
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    let _ = conn.rollback().await;
+                    return Err(e);
+                }
+            };
+            in_group += 1;
+            if conn.in_transaction()
+                && (in_group >= GROUP_COMMIT.0 || opened.elapsed() >= GROUP_COMMIT.1)
+            {
+                self.commit_group(&mut conn).await?;
+            }
             counts.add(&outcome);
             each(&outcome);
         }
+        if conn.in_transaction() {
+            self.commit_group(&mut conn).await?;
+        }
         Ok(counts)
+    }
+
+    async fn commit_group(&self, conn: &mut db::Conn) -> Result<(), Error> {
+        conn.commit().await?;
+        self.known.learn(&conn.inserted_addresses);
+        conn.inserted_addresses.clear();
+        Ok(())
     }
 
     /// Stores a rejection for an input that could not be read at all (there are no bytes to
@@ -281,6 +377,16 @@ impl Store {
         location: &str,
         reason: &str,
     ) -> Result<InputOutcome, Error> {
+        let mut conn = self.conn().await?;
+        self.reject_unreadable_on(&mut conn, location, reason).await
+    }
+
+    async fn reject_unreadable_on(
+        &self,
+        conn: &mut db::Conn,
+        location: &str,
+        reason: &str,
+    ) -> Result<InputOutcome, Error> {
         let hash = ingest::content_hash(format!("unreadable input\0{location}").as_bytes());
         let from = Provenance {
             source: location,
@@ -289,8 +395,7 @@ impl Store {
             content_hash: &hash,
             now: now(),
         };
-        let mut conn = self.conn().await?;
-        ingest::store_rejection(&mut conn, &from, "unreadable", reason, b"").await?;
+        ingest::store_rejection(conn, &from, "unreadable", reason, b"").await?;
         Ok(InputOutcome {
             source: location.to_owned(),
             message_id: None,

@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use crate::db::{Conn, P, Row};
 use crate::error::Error;
-use crate::spread::{self, SECONDS_PER_DAY};
+#[cfg(test)]
+use crate::spread;
+use crate::spread::SECONDS_PER_DAY;
 use crate::{Store, now};
 
 /// Longest window, in days (ten years).
@@ -104,11 +106,6 @@ impl Window {
             first.saturating_mul(day).max(0),
             last.saturating_add(1).saturating_mul(day).max(0),
         )
-    }
-
-    fn contains_report(&self, begin: i64, end: i64) -> bool {
-        let (first, last) = self.days();
-        spread::overlaps(to_u64(begin), to_u64(end), first, last)
     }
 }
 
@@ -249,18 +246,18 @@ struct WindowReport {
     deliveries: i64,
 }
 
-const REPORTS_IN_WINDOW: &str = "SELECT id, policy_domain, p, date_begin, date_end, deliveries
-     FROM reports WHERE date_begin < $1 AND (date_end >= $2 OR date_end <= date_begin)
+// A report is in a window when its days (`first_day` ..= `last_day`, a contiguous range, see
+// `spread::days_of`) meet the window's.
+const REPORTS_IN_WINDOW: &str = "SELECT id, policy_domain, p, date_end, deliveries
+     FROM reports WHERE last_day >= $1 AND first_day <= $2
      ORDER BY date_end, id";
-const REPORTS_IN_WINDOW_DOMAIN: &str =
-    "SELECT id, policy_domain, p, date_begin, date_end, deliveries
-     FROM reports WHERE date_begin < $1 AND (date_end >= $2 OR date_end <= date_begin)
-       AND policy_domain = $3
+const REPORTS_IN_WINDOW_DOMAIN: &str = "SELECT id, policy_domain, p, date_end, deliveries
+     FROM reports WHERE policy_domain = $3 AND last_day >= $1 AND first_day <= $2
      ORDER BY date_end, id";
 
 async fn window_reports(conn: &mut Conn, filter: &Filter) -> Result<Vec<WindowReport>, Error> {
-    let (lo, hi) = filter.window.seconds();
-    let mut params = vec![P::int(hi), P::int(lo)];
+    let (first, last) = filter.window.days();
+    let mut params = vec![P::int(first), P::int(last)];
     let sql = match &filter.domain {
         Some(d) => {
             params.push(P::from(d));
@@ -268,28 +265,18 @@ async fn window_reports(conn: &mut Conn, filter: &Filter) -> Result<Vec<WindowRe
         }
         None => REPORTS_IN_WINDOW,
     };
-    let window = filter.window;
-    let mut out = Vec::new();
-    conn.for_each(sql, &params, &mut |row| {
-        let (begin, end) = (row.req_int(3)?, row.req_int(4)?);
-        if window.contains_report(begin, end) {
-            out.push(WindowReport {
-                id: row.req_int(0)?,
-                domain: row.req_text(1)?,
-                p: row.opt_text(2)?,
-                end,
-                deliveries: row.req_int(5)?,
-            });
-        }
-        Ok(())
+    conn.collect(sql, &params, |row| {
+        Ok(WindowReport {
+            id: row.req_int(0)?,
+            domain: row.req_text(1)?,
+            p: row.opt_text(2)?,
+            end: row.req_int(3)?,
+            deliveries: row.req_int(4)?,
+        })
     })
-    .await?;
-    Ok(out)
+    .await
 }
 
-const DAILY_ROWS: &str = "SELECT domain, org, source_ip, dkim_pass, spf_pass, reverse_name, count,
-        day, disposition
-     FROM daily WHERE day >= $1 AND day <= $2";
 const DAILY_ROWS_DOMAIN: &str = "SELECT domain, org, source_ip, dkim_pass, spf_pass, reverse_name,
         count, day, disposition
      FROM daily WHERE domain = $3 AND day >= $1 AND day <= $2";
@@ -304,17 +291,34 @@ async fn daily_rows(
     f: &mut DailyVisitor<'_>,
 ) -> Result<(), Error> {
     let (first, last) = filter.window.days();
-    let mut params = vec![P::int(first), P::int(last)];
-    let sql = match &filter.domain {
-        Some(d) => {
-            params.push(P::from(d));
-            DAILY_ROWS_DOMAIN
+    // The rollup is kept in (domain, day) order: one range per domain.
+    let domains = match &filter.domain {
+        Some(d) => vec![d.clone()],
+        None => {
+            conn.collect(
+                "SELECT DISTINCT policy_domain FROM reports ORDER BY policy_domain",
+                &[],
+                |r| r.req_text(0),
+            )
+            .await?
         }
-        None => DAILY_ROWS,
     };
     // Source addresses repeat across rows; parse each text once.
     let mut ips: HashMap<String, IpAddr> = HashMap::new();
-    conn.for_each(sql, &params, &mut |row: &dyn Row| {
+    for domain in &domains {
+        let params = [P::int(first), P::int(last), P::from(domain)];
+        daily_range(conn, &params, &mut ips, f).await?;
+    }
+    Ok(())
+}
+
+async fn daily_range(
+    conn: &mut Conn,
+    params: &[P<'_>],
+    ips: &mut HashMap<String, IpAddr>,
+    f: &mut DailyVisitor<'_>,
+) -> Result<(), Error> {
+    conn.for_each(DAILY_ROWS_DOMAIN, params, &mut |row: &dyn Row| {
         let ip_text = row.text(2)?.unwrap_or_default();
         let ip = match ips.get(ip_text) {
             Some(ip) => *ip,
@@ -431,11 +435,10 @@ impl Store {
         .await?;
         let reports = window_reports(&mut conn, filter).await?;
         let ids: HashSet<i64> = reports.iter().map(|r| r.id).collect();
-        let (lo, hi) = filter.window.seconds();
+        let (first, last) = filter.window.days();
         conn.for_each(
-            "SELECT id, org_name, email FROM reports
-             WHERE date_begin < $1 AND (date_end >= $2 OR date_end <= date_begin)",
-            &[P::int(hi), P::int(lo)],
+            "SELECT id, org_name, email FROM reports WHERE last_day >= $1 AND first_day <= $2",
+            &[P::int(first), P::int(last)],
             &mut |row| {
                 if !ids.contains(&row.req_int(0)?) {
                     return Ok(());
@@ -549,6 +552,12 @@ impl Store {
         let mut conn = self.conn().await?;
         conn.begin().await?;
         let result = async {
+            // The rollup has no foreign key (see the schema): its rows go first.
+            conn.execute(
+                "DELETE FROM daily WHERE report IN (SELECT id FROM reports WHERE date_end < $1)",
+                &[P::int(cutoff)],
+            )
+            .await?;
             let removed = conn
                 .execute("DELETE FROM reports WHERE date_end < $1", &[P::int(cutoff)])
                 .await?;
@@ -852,7 +861,7 @@ mod tests {
         assert!(Window::last_days(3651, 100).is_err());
         assert!(Window::last_days(3650, 100).is_ok());
         // A one-day report of day 94 counts; one of day 93 does not.
-        assert!(w.contains_report(94 * 86_400, 95 * 86_400 - 1));
-        assert!(!w.contains_report(93 * 86_400, 94 * 86_400));
+        assert!(spread::overlaps(94 * 86_400, 95 * 86_400 - 1, 94, 100));
+        assert!(!spread::overlaps(93 * 86_400, 94 * 86_400, 94, 100));
     }
 }

@@ -17,7 +17,8 @@ pub const SCHEMA_VERSION: i64 = 1;
 #[cfg(feature = "postgres")]
 const MIGRATION_LOCK: i64 = 0x6d61_696c_7761_7264;
 
-/// Migration `i` brings the schema from version `i` to `i + 1`.
+/// Migration `i` brings the schema from version `i` to `i + 1`. `{ID}`, `{BLOB}` and
+/// `{WITHOUT_ROWID}` are spelled per database by `render`.
 const MIGRATIONS: &[&[&str]] = &[&[
     // One row per report identity. The unique constraint is what makes concurrent ingest
     // store a report once (never check-then-insert).
@@ -46,10 +47,18 @@ const MIGRATIONS: &[&[&str]] = &[&[
         message_id TEXT,
         content_hash TEXT NOT NULL,
         ingested_at BIGINT NOT NULL,
+        first_day BIGINT NOT NULL,
+        last_day BIGINT NOT NULL,
         UNIQUE (org_name, email, report_id, policy_domain, date_begin, date_end)
     )",
-    "CREATE INDEX reports_domain_end ON reports (policy_domain, date_end)",
-    "CREATE INDEX reports_end ON reports (date_end)",
+    // `first_day` .. `last_day`: the UTC days the report's messages are spread over (see
+    // `spread`); a window of days finds its reports through these.
+    "CREATE INDEX reports_domain_days ON reports (policy_domain, last_day)",
+    "CREATE INDEX reports_days ON reports (last_day)",
+    // Every record, with its DKIM and SPF results as JSON arrays (`[{"domain", "selector",
+    // "result", "human_result"}]`, `[{"domain", "scope", "result", "human_result"}]`): a
+    // record has a handful, always read together, and one row instead of three per record
+    // halves the writes of an ingest.
     "CREATE TABLE records (
         report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
         ordinal BIGINT NOT NULL,
@@ -64,30 +73,10 @@ const MIGRATIONS: &[&[&str]] = &[&[
         envelope_to TEXT,
         reverse_name TEXT,
         extensions TEXT,
+        dkim_results TEXT,
+        spf_results TEXT,
         PRIMARY KEY (report, ordinal)
-    )",
-    "CREATE TABLE dkim_results (
-        report BIGINT NOT NULL,
-        ordinal BIGINT NOT NULL,
-        seq BIGINT NOT NULL,
-        domain TEXT NOT NULL,
-        selector TEXT,
-        result TEXT,
-        human_result TEXT,
-        PRIMARY KEY (report, ordinal, seq),
-        FOREIGN KEY (report, ordinal) REFERENCES records (report, ordinal) ON DELETE CASCADE
-    )",
-    "CREATE TABLE spf_results (
-        report BIGINT NOT NULL,
-        ordinal BIGINT NOT NULL,
-        seq BIGINT NOT NULL,
-        domain TEXT NOT NULL,
-        scope TEXT,
-        result TEXT,
-        human_result TEXT,
-        PRIMARY KEY (report, ordinal, seq),
-        FOREIGN KEY (report, ordinal) REFERENCES records (report, ordinal) ON DELETE CASCADE
-    )",
+    ){WITHOUT_ROWID}",
     "CREATE TABLE defects (
         report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
         seq BIGINT NOT NULL,
@@ -95,7 +84,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         path TEXT NOT NULL,
         value TEXT,
         PRIMARY KEY (report, seq)
-    )",
+    ){WITHOUT_ROWID}",
     // Every input that carried a report. Reading the same bytes again adds nothing, so an
     // interrupted ingest run again leaves the store as one uninterrupted run would.
     "CREATE TABLE deliveries (
@@ -106,30 +95,32 @@ const MIGRATIONS: &[&[&str]] = &[&[
         message_id TEXT,
         ingested_at BIGINT NOT NULL,
         PRIMARY KEY (report, content_hash)
-    )",
+    ){WITHOUT_ROWID}",
     // The daily rollup: each record's messages spread over the UTC days of its report's
-    // period (see `spread`), merged per (day, source, aligned results, disposition).
+    // period (see `spread`), merged per (day, source, aligned results, disposition). Kept in
+    // (domain, day) order, so a window of one domain is one range of the table; rows are
+    // removed with their report by the code (no foreign key: a cascade would need an index
+    // on `report` that every insert would pay for).
     "CREATE TABLE daily (
         domain TEXT NOT NULL,
         day BIGINT NOT NULL,
-        report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+        report BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
         org TEXT NOT NULL,
         source_ip TEXT NOT NULL,
         disposition TEXT,
         dkim_pass BIGINT NOT NULL,
         spf_pass BIGINT NOT NULL,
         reverse_name TEXT,
-        count BIGINT NOT NULL
-    )",
-    "CREATE INDEX daily_domain_day ON daily (domain, day)",
-    "CREATE INDEX daily_day ON daily (day)",
-    "CREATE INDEX daily_report ON daily (report)",
+        count BIGINT NOT NULL,
+        PRIMARY KEY (domain, day, report, seq)
+    ){WITHOUT_ROWID}",
     // Inputs kept verbatim (gzip-compressed): with --keep-raw, and always for rejections so
     // they can be read again after a fix.
     "CREATE TABLE raw_inputs (
         content_hash TEXT PRIMARY KEY,
         bytes {BLOB} NOT NULL
-    )",
+    ){WITHOUT_ROWID}",
     "CREATE TABLE rejections (
         id {ID},
         content_hash TEXT NOT NULL UNIQUE,
@@ -148,21 +139,27 @@ const MIGRATIONS: &[&[&str]] = &[&[
         status TEXT NOT NULL,
         resolved_at BIGINT NOT NULL,
         expires_at BIGINT NOT NULL
-    )",
+    ){WITHOUT_ROWID}",
     "CREATE INDEX source_ips_expiry ON source_ips (expires_at)",
 ]];
 
 fn render(statement: &str, dialect: Dialect) -> String {
-    let (id, blob) = match dialect {
+    // SQLite keeps a WITHOUT ROWID table in its primary key's order (one B-tree instead of a
+    // table and an index); PostgreSQL has no such clause.
+    let (id, blob, without_rowid) = match dialect {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "BLOB"),
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "BLOB", " WITHOUT ROWID"),
         #[cfg(feature = "postgres")]
         Dialect::Postgres => (
             "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
             "BYTEA",
+            "",
         ),
     };
-    statement.replace("{ID}", id).replace("{BLOB}", blob)
+    statement
+        .replace("{ID}", id)
+        .replace("{BLOB}", blob)
+        .replace("{WITHOUT_ROWID}", without_rowid)
 }
 
 /// Brings the store to [`SCHEMA_VERSION`], or refuses a store written by a newer version.

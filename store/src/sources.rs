@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
-use mailward_reports::SourceSummary;
+use mailward_reports::{DkimAuthResult, SourceSummary, SpfAuthResult};
 use mailward_types::Domain;
 use serde::Serialize;
 
@@ -192,36 +192,41 @@ impl Store {
         let mut dkim: AuthByIp = HashMap::new();
         let mut spf: AuthByIp = HashMap::new();
         for id in ids {
-            for (sql, map, with_selector) in [
-                (
-                    "SELECT c.source_ip, k.domain, k.selector, k.result FROM dkim_results k
-                     JOIN records c ON c.report = k.report AND c.ordinal = k.ordinal
-                     WHERE k.report = $1",
-                    &mut dkim,
-                    true,
-                ),
-                (
-                    "SELECT c.source_ip, k.domain, k.scope, k.result FROM spf_results k
-                     JOIN records c ON c.report = k.report AND c.ordinal = k.ordinal
-                     WHERE k.report = $1",
-                    &mut spf,
-                    false,
-                ),
-            ] {
-                conn.for_each(sql, &[P::int(id)], &mut |r| {
+            conn.for_each(
+                "SELECT source_ip, dkim_results, spf_results FROM records WHERE report = $1",
+                &[P::int(id)],
+                &mut |r| {
                     let Ok(ip) = r.text(0)?.unwrap_or_default().parse::<IpAddr>() else {
                         return Ok(());
                     };
-                    let seen = AuthSeen {
-                        domain: r.req_text(1)?,
-                        selector: if with_selector { r.opt_text(2)? } else { None },
-                        result: r.opt_text(3)?.unwrap_or_else(|| "-".into()),
-                    };
-                    map.entry(ip).or_default().insert(seen);
+                    if let Some(Ok(results)) =
+                        r.text(1)?.map(serde_json::from_str::<Vec<DkimAuthResult>>)
+                    {
+                        let seen = dkim.entry(ip).or_default();
+                        for d in results {
+                            seen.insert(AuthSeen {
+                                domain: d.domain,
+                                selector: d.selector,
+                                result: d.result.map_or_else(|| "-".into(), |v| v.to_string()),
+                            });
+                        }
+                    }
+                    if let Some(Ok(results)) =
+                        r.text(2)?.map(serde_json::from_str::<Vec<SpfAuthResult>>)
+                    {
+                        let seen = spf.entry(ip).or_default();
+                        for s in results {
+                            seen.insert(AuthSeen {
+                                domain: s.domain,
+                                selector: None,
+                                result: s.result.map_or_else(|| "-".into(), |v| v.to_string()),
+                            });
+                        }
+                    }
                     Ok(())
-                })
-                .await?;
-            }
+                },
+            )
+            .await?;
         }
         Ok((dkim, spf))
     }

@@ -169,6 +169,10 @@ pub(crate) struct SummarizeStoreArgs {
     pub(crate) store: StoreArgs,
     #[command(flatten)]
     pub(crate) window: WindowArgs,
+    /// More sending services, one per line: `DOMAIN KIND NAME…` (kinds: esp,
+    /// mailbox_provider, marketing, security_gateway, application, other).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) services: Option<PathBuf>,
 }
 
 fn bar(enabled: bool) -> Option<indicatif::ProgressBar> {
@@ -340,7 +344,14 @@ pub(crate) async fn summarize(
     let summary = store.summary(&filter).await?;
     print_summary(json_out, &summary)?;
     if !json_out {
-        let services = ServiceMap::builtin();
+        let mut services = ServiceMap::builtin();
+        if let Some(path) = &args.services {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            services
+                .parse_extension(&text)
+                .with_context(|| format!("{}", path.display()))?;
+        }
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         for domain in summary.domains.keys() {

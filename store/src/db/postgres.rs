@@ -14,7 +14,6 @@ use crate::error::Error;
 pub(crate) struct PgConn {
     client: Client,
     statements: HashMap<String, Statement>,
-    in_transaction: bool,
 }
 
 impl PgConn {
@@ -29,26 +28,19 @@ impl PgConn {
         Ok(Self {
             client,
             statements: HashMap::new(),
-            in_transaction: false,
         })
     }
 
+    /// A closed connection is never reused (transactions are tracked by `Conn`).
     pub(crate) fn in_transaction(&self) -> bool {
-        self.in_transaction || self.client.is_closed()
+        self.client.is_closed()
     }
 
     pub(crate) async fn batch(&mut self, sql: &str) -> Result<(), Error> {
-        let upper = sql.trim_start().to_ascii_uppercase();
         self.client
             .batch_execute(sql)
             .await
-            .map_err(Error::postgres)?;
-        if upper.starts_with("BEGIN") {
-            self.in_transaction = true;
-        } else if upper.starts_with("COMMIT") || upper.starts_with("ROLLBACK") {
-            self.in_transaction = false;
-        }
-        Ok(())
+            .map_err(Error::postgres)
     }
 
     async fn statement(&mut self, sql: &str) -> Result<Statement, Error> {

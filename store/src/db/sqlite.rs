@@ -41,7 +41,8 @@ impl SqliteConn {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -65536;",
+             PRAGMA cache_size = -32768;
+             PRAGMA wal_autocheckpoint = 8192;",
         )
         .map_err(err)?;
         Ok(Self { conn, lock_timeout })
