@@ -17,6 +17,9 @@ mod spf;
 
 use global::GlobalArgs;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// SPF, DKIM, DMARC and DMARC reports: check messages, test records offline, sign, verify,
 /// read reports.
 #[derive(Debug, Parser)]

@@ -39,7 +39,8 @@ pub const DEFAULT_NEGATIVE_TTL: i64 = 86_400;
 pub struct EnrichOptions {
     /// Lookups in flight at once.
     pub concurrency: usize,
-    /// Addresses taken from the store (and written back) per transaction.
+    /// Addresses taken from the store per round (their results are written back as they
+    /// come, [`WRITE_CHUNK`] at a time).
     pub batch: usize,
     /// Stop after this many addresses (`None`: until none is pending).
     pub max_addresses: Option<usize>,
@@ -64,12 +65,15 @@ impl EnrichOptions {
 impl Default for EnrichOptions {
     fn default() -> Self {
         Self {
-            concurrency: 32,
-            batch: 256,
+            concurrency: 64,
+            batch: 2048,
             max_addresses: None,
         }
     }
 }
+
+/// Results written per transaction while lookups stream.
+const WRITE_CHUNK: usize = 128;
 
 /// What an enrichment run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -193,13 +197,147 @@ async fn resolve<R: Resolver>(resolver: &R, ip_text: String) -> Resolved {
     }
 }
 
+/// Reports scanned for new source addresses per transaction of [`Store::discover_addresses`]
+/// (bounds the memory of one step: their distinct addresses).
+const DISCOVER_REPORTS: i64 = 200;
+
+/// Discovery steps between two batches of lookups in [`Store::enrich`].
+const DISCOVER_STEPS_PER_TURN: usize = 4;
+
+/// On PostgreSQL, ids are taken at insert and committed in any order, so a report with a
+/// lower id than the last scanned may appear later; each discovery looks this many ids back
+/// again (inserting an address twice does nothing).
+#[cfg(feature = "postgres")]
+const RESCAN_IDS: i64 = 2_000;
+
 impl Store {
-    /// Addresses whose reverse name is not known or has expired.
+    async fn write_names(&self, results: &[Resolved]) -> Result<(), Error> {
+        let mut conn = self.conn().await?;
+        conn.begin().await?;
+        let written = async {
+            let t = now();
+            for r in results {
+                conn.execute(
+                    "UPDATE source_ips SET name = $1, status = $2, resolved_at = $3,
+                        expires_at = $4 WHERE ip = $5",
+                    &[
+                        P::from(r.name.as_deref()),
+                        P::from(r.status.as_str()),
+                        P::int(t),
+                        P::int(t.saturating_add(r.ttl)),
+                        P::from(&r.ip),
+                    ],
+                )
+                .await?;
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        match written {
+            Ok(()) => conn.commit().await,
+            Err(e) => {
+                let _ = conn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Queues the source addresses of reports stored since the last call for reverse lookup
+    /// (kept off the ingest path: one sorted insert per few hundred reports instead of one
+    /// random insert per record). Returns the number of addresses new to the cache.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn discover_addresses(&self) -> Result<u64, Error> {
+        self.discover_steps(usize::MAX)
+            .await
+            .map(|(added, _)| added)
+    }
+
+    /// Up to `steps` steps of discovery; returns the addresses added and whether every
+    /// stored report has been scanned. Reading happens outside any transaction (a WAL
+    /// snapshot never blocks a writer); only the insert of the addresses found takes the
+    /// write lock, briefly, so a running ingest is not held up.
+    async fn discover_steps(&self, steps: usize) -> Result<(u64, bool), Error> {
+        let mut conn = self.conn().await?;
+        let mut added = 0u64;
+        #[allow(unused_mut)]
+        let mut look_back = 0i64;
+        #[cfg(feature = "postgres")]
+        if conn.dialect() == crate::db::Dialect::Postgres {
+            look_back = RESCAN_IDS;
+        }
+        for _ in 0..steps {
+            let scanned = conn
+                .collect(
+                    "SELECT value FROM mailward_meta WHERE key = 'addresses_scanned_to'",
+                    &[],
+                    |r| Ok(r.text(0)?.and_then(|v| v.parse::<i64>().ok())),
+                )
+                .await?
+                .into_iter()
+                .next()
+                .flatten()
+                .unwrap_or(0);
+            let top = conn
+                .int_opt("SELECT MAX(id) FROM reports", &[])
+                .await?
+                .unwrap_or(0);
+            if scanned >= top {
+                return Ok((added, true));
+            }
+            let upto = scanned.saturating_add(DISCOVER_REPORTS).min(top);
+            let from = scanned
+                .saturating_sub(std::mem::take(&mut look_back))
+                .max(0);
+            let ips = conn
+                .collect(
+                    "SELECT DISTINCT source_ip FROM records WHERE report > $1 AND report <= $2
+                     ORDER BY source_ip",
+                    &[P::int(from), P::int(upto)],
+                    |r| r.req_text(0),
+                )
+                .await?;
+            let rows: Vec<Vec<P<'_>>> = ips
+                .iter()
+                .map(|ip| vec![P::from(ip), P::from("pending"), P::int(0), P::int(0)])
+                .collect();
+            let mark = upto.to_string();
+            conn.begin().await?;
+            let written = async {
+                let new = conn.insert_rows(&crate::ingest::SOURCE_IPS, &rows).await?;
+                conn.execute(
+                    "INSERT INTO mailward_meta (key, value) VALUES ('addresses_scanned_to', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[P::from(mark.as_str())],
+                )
+                .await?;
+                Ok::<u64, Error>(new)
+            }
+            .await;
+            match written {
+                Ok(n) => {
+                    conn.commit().await?;
+                    added += n;
+                }
+                Err(e) => {
+                    let _ = conn.rollback().await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok((added, false))
+    }
+
+    /// Addresses whose reverse name is not known or has expired (after queuing the
+    /// addresses of new reports, see [`discover_addresses`](Self::discover_addresses)).
     ///
     /// # Errors
     ///
     /// Database errors.
     pub async fn pending_addresses(&self) -> Result<u64, Error> {
+        self.discover_addresses().await?;
         let mut conn = self.conn().await?;
         let n = conn
             .int_opt(
@@ -225,9 +363,15 @@ impl Store {
         let mut stats = EnrichStats::default();
         let batch = options.batch.max(1);
         let concurrency = options.concurrency.max(1);
+        let mut caught_up = false;
         loop {
             if stop.load(Ordering::Relaxed) {
                 break;
+            }
+            // Discovery and lookups take turns, so names of the first reports come while
+            // later ones are still being scanned.
+            if !caught_up {
+                caught_up = self.discover_steps(DISCOVER_STEPS_PER_TURN).await?.1;
             }
             let left = options.max_addresses.map_or(batch, |m| {
                 m.saturating_sub(usize::try_from(stats.looked_up).unwrap_or(usize::MAX))
@@ -248,48 +392,27 @@ impl Store {
                 .await?
             };
             if ips.is_empty() {
-                break;
+                if caught_up {
+                    break;
+                }
+                continue;
             }
-            let results: Vec<Resolved> = futures_util::stream::iter(ips)
+            // Lookups stream through `concurrency` slots; results are written as they come,
+            // a chunk at a time, so a slow (timing out) lookup holds one slot, not the batch.
+            let mut results = futures_util::stream::iter(ips)
                 .map(|ip| resolve(resolver, ip))
                 .buffer_unordered(concurrency)
-                .collect()
-                .await;
-            let mut conn = self.conn().await?;
-            conn.begin().await?;
-            let written = async {
-                let t = now();
-                for r in &results {
-                    conn.execute(
-                        "UPDATE source_ips SET name = $1, status = $2, resolved_at = $3,
-                            expires_at = $4 WHERE ip = $5",
-                        &[
-                            P::from(r.name.as_deref()),
-                            P::from(r.status.as_str()),
-                            P::int(t),
-                            P::int(t.saturating_add(r.ttl)),
-                            P::from(&r.ip),
-                        ],
-                    )
-                    .await?;
-                }
-                Ok::<(), Error>(())
-            }
-            .await;
-            match written {
-                Ok(()) => conn.commit().await?,
-                Err(e) => {
-                    let _ = conn.rollback().await;
-                    return Err(e);
-                }
-            }
-            for r in &results {
-                stats.looked_up += 1;
-                match r.status {
-                    NameStatus::Verified => stats.verified += 1,
-                    NameStatus::Unverified => stats.unverified += 1,
-                    NameStatus::None => stats.no_name += 1,
-                    _ => stats.failed += 1,
+                .ready_chunks(WRITE_CHUNK);
+            while let Some(chunk) = results.next().await {
+                self.write_names(&chunk).await?;
+                for r in &chunk {
+                    stats.looked_up += 1;
+                    match r.status {
+                        NameStatus::Verified => stats.verified += 1,
+                        NameStatus::Unverified => stats.unverified += 1,
+                        NameStatus::None => stats.no_name += 1,
+                        _ => stats.failed += 1,
+                    }
                 }
             }
         }

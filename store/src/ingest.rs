@@ -17,10 +17,9 @@
 //!   source and the input itself, so it can be read again after a fix
 //!   ([`Store::retry_rejections`](crate::Store::retry_rejections)).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
 use std::net::IpAddr;
-use std::sync::{Mutex, PoisonError};
 
 use mailward_reports::{
     AggregateReport, DefectKind, DmarcResult, Error as ReportError, Format, Limits, ParsedReport,
@@ -375,46 +374,16 @@ fn json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
-/// Source addresses known to be in `source_ips` already, so a report's addresses are not
-/// inserted again and again (the legitimate senders of a domain repeat in every report).
-/// Cleared when it reaches [`KnownAddresses::MAX`] entries, so memory stays bounded.
-#[derive(Debug, Default)]
-pub(crate) struct KnownAddresses(Mutex<HashSet<String>>);
-
-impl KnownAddresses {
-    const MAX: usize = 200_000;
-
-    fn unknown<'a>(&self, ips: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-        let known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        ips.filter(|ip| !known.contains(*ip)).collect()
-    }
-
-    pub(crate) fn learn(&self, ips: &[String]) {
-        let mut known = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.len() + ips.len() > Self::MAX {
-            known.clear();
-        }
-        known.extend(ips.iter().cloned());
-    }
-}
-
 /// Stores one report in its own transaction.
 pub(crate) async fn store_report(
     conn: &mut Conn,
     parsed: &ParsedReport,
     from: &Provenance<'_>,
-    known: &KnownAddresses,
 ) -> Result<ReportOutcome, Error> {
     conn.begin().await?;
-    let mut added = Vec::new();
-    match store_report_tx(conn, parsed, from, known, &mut added).await {
+    match store_report_tx(conn, parsed, from).await {
         Ok(status) => {
             conn.commit().await?;
-            conn.inserted_addresses.append(&mut added);
-            if !conn.in_transaction() {
-                known.learn(&conn.inserted_addresses);
-                conn.inserted_addresses.clear();
-            }
             Ok(ReportOutcome {
                 identity: ReportIdentity::of(&parsed.report),
                 status,
@@ -431,8 +400,6 @@ async fn store_report_tx(
     conn: &mut Conn,
     parsed: &ParsedReport,
     from: &Provenance<'_>,
-    known: &KnownAddresses,
-    added: &mut Vec<String>,
 ) -> Result<ReportStatus, Error> {
     let report = &parsed.report;
     let id = ReportIdentity::of(report);
@@ -476,7 +443,7 @@ async fn store_report_tx(
         )
         .await?;
     if let Some(pk) = inserted {
-        insert_children(conn, pk, parsed, known, added).await?;
+        insert_children(conn, pk, parsed).await?;
         insert_delivery(conn, pk, from).await?;
         return Ok(ReportStatus::Stored);
     }
@@ -547,7 +514,10 @@ async fn store_report_tx(
         &update,
     )
     .await?;
-    insert_children(conn, pk, parsed, known, added).await?;
+    insert_children(conn, pk, parsed).await?;
+    // The enrichment pass discovers new addresses from reports it has not scanned yet; a
+    // replaced report keeps its id, so its addresses are queued here.
+    queue_addresses(conn, parsed).await?;
     if insert_delivery(conn, pk, from).await? {
         conn.execute(
             "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
@@ -686,7 +656,7 @@ const DAILY: Table = Table {
     on_conflict: "",
 };
 
-const SOURCE_IPS: Table = Table {
+pub(crate) const SOURCE_IPS: Table = Table {
     name: "source_ips",
     columns: &[
         ("ip", Col::Text),
@@ -720,13 +690,7 @@ struct DailyKey<'a> {
     reverse_name: Option<&'a str>,
 }
 
-async fn insert_children(
-    conn: &mut Conn,
-    pk: i64,
-    parsed: &ParsedReport,
-    known: &KnownAddresses,
-    added: &mut Vec<String>,
-) -> Result<(), Error> {
+async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Result<(), Error> {
     let report = &parsed.report;
     let texts: Vec<RecordText> = report
         .records
@@ -846,16 +810,22 @@ async fn insert_children(
         ]);
     }
     conn.insert_rows(&DAILY, &daily).await?;
-
-    let distinct: BTreeSet<&str> = ips.values().map(String::as_str).collect();
-    let new = known.unknown(distinct.into_iter());
-    let sources: Vec<Vec<P<'_>>> = new
-        .iter()
-        .map(|ip| vec![P::from(*ip), P::from("pending"), P::int(0), P::int(0)])
-        .collect();
-    conn.insert_rows(&SOURCE_IPS, &sources).await?;
-    added.extend(new.into_iter().map(str::to_owned));
     Ok(())
+}
+
+/// Queues a report's source addresses for reverse lookup.
+async fn queue_addresses(conn: &mut Conn, parsed: &ParsedReport) -> Result<(), Error> {
+    let distinct: BTreeSet<String> = parsed
+        .report
+        .records
+        .iter()
+        .map(|r| r.row.source_ip.to_string())
+        .collect();
+    let rows: Vec<Vec<P<'_>>> = distinct
+        .iter()
+        .map(|ip| vec![P::from(ip), P::from("pending"), P::int(0), P::int(0)])
+        .collect();
+    conn.insert_rows(&SOURCE_IPS, &rows).await.map(|_| ())
 }
 
 /// Records that `from` carried report `pk`; `false` when these bytes already did.

@@ -138,7 +138,6 @@ impl OpenOptions {
 pub struct Store {
     pool: Arc<Pool>,
     url: StoreUrl,
-    known: Arc<ingest::KnownAddresses>,
 }
 
 impl Store {
@@ -174,7 +173,6 @@ impl Store {
         let store = Self {
             pool: Pool::new(target),
             url: url.clone(),
-            known: Arc::default(),
         };
         let mut conn = store.pool.get().await?;
         schema::migrate(&mut conn).await?;
@@ -252,7 +250,7 @@ impl Store {
                 }
                 let mut outcomes = Vec::with_capacity(reports.len());
                 for parsed in &reports {
-                    outcomes.push(ingest::store_report(conn, parsed, &from, &self.known).await?);
+                    outcomes.push(ingest::store_report(conn, parsed, &from).await?);
                 }
                 ingest::clear_rejection(conn, &hash, options.keep_raw).await?;
                 InputKind::Reports { reports: outcomes }
@@ -288,9 +286,29 @@ impl Store {
         &self,
         source: &source::Source,
         options: &IngestOptions,
-        mut each: impl FnMut(&InputOutcome),
+        each: impl FnMut(&InputOutcome),
     ) -> Result<IngestCounts, Error> {
         let inputs = source.inputs().map_err(Error::Source)?;
+        self.ingest_inputs(inputs, options, each).await
+    }
+
+    /// [`ingest_source`](Self::ingest_source) over any inputs: an iterator run on the reader
+    /// thread (a mailbox of your own, generated inputs).
+    ///
+    /// # Errors
+    ///
+    /// Database errors, and [`Error::Io`] when the reader thread cannot start.
+    pub async fn ingest_inputs<I>(
+        &self,
+        inputs: I,
+        options: &IngestOptions,
+        mut each: impl FnMut(&InputOutcome),
+    ) -> Result<IngestCounts, Error>
+    where
+        I: IntoIterator<Item = Result<source::Input, source::InputError>> + Send + 'static,
+        I::IntoIter: Send,
+    {
+        let inputs = inputs.into_iter();
         let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
         let limits = options.limits.clone();
         std::thread::Builder::new()
@@ -360,10 +378,7 @@ impl Store {
     }
 
     async fn commit_group(&self, conn: &mut db::Conn) -> Result<(), Error> {
-        conn.commit().await?;
-        self.known.learn(&conn.inserted_addresses);
-        conn.inserted_addresses.clear();
-        Ok(())
+        conn.commit().await
     }
 
     /// Stores a rejection for an input that could not be read at all (there are no bytes to

@@ -6,7 +6,7 @@
 //! they are exact for any window; a report counts in a window when its period has a day
 //! inside it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
 
 use mailward_reports::{
@@ -244,14 +244,17 @@ struct WindowReport {
     p: Option<String>,
     end: i64,
     deliveries: i64,
+    org_name: String,
+    email: String,
 }
 
 // A report is in a window when its days (`first_day` ..= `last_day`, a contiguous range, see
 // `spread::days_of`) meet the window's.
-const REPORTS_IN_WINDOW: &str = "SELECT id, policy_domain, p, date_end, deliveries
+const REPORTS_IN_WINDOW: &str = "SELECT id, policy_domain, p, date_end, deliveries, org_name, email
      FROM reports WHERE last_day >= $1 AND first_day <= $2
      ORDER BY date_end, id";
-const REPORTS_IN_WINDOW_DOMAIN: &str = "SELECT id, policy_domain, p, date_end, deliveries
+const REPORTS_IN_WINDOW_DOMAIN: &str =
+    "SELECT id, policy_domain, p, date_end, deliveries, org_name, email
      FROM reports WHERE policy_domain = $3 AND last_day >= $1 AND first_day <= $2
      ORDER BY date_end, id";
 
@@ -272,6 +275,8 @@ async fn window_reports(conn: &mut Conn, filter: &Filter) -> Result<Vec<WindowRe
             p: row.opt_text(2)?,
             end: row.req_int(3)?,
             deliveries: row.req_int(4)?,
+            org_name: row.req_text(5)?,
+            email: row.req_text(6)?,
         })
     })
     .await
@@ -292,44 +297,40 @@ async fn daily_rows(
 ) -> Result<(), Error> {
     let (first, last) = filter.window.days();
     // The rollup is kept in (domain, day) order: one range per domain.
-    let domains = match &filter.domain {
-        Some(d) => vec![d.clone()],
+    let domains = filter_domains(conn, filter).await?;
+    for domain in &domains {
+        let params = [P::int(first), P::int(last), P::from(domain)];
+        daily_range(conn, &params, f).await?;
+    }
+    Ok(())
+}
+
+/// The filter's domain, or every policy domain in the store.
+pub(crate) async fn filter_domains(conn: &mut Conn, filter: &Filter) -> Result<Vec<String>, Error> {
+    match &filter.domain {
+        Some(d) => Ok(vec![d.clone()]),
         None => {
             conn.collect(
                 "SELECT DISTINCT policy_domain FROM reports ORDER BY policy_domain",
                 &[],
                 |r| r.req_text(0),
             )
-            .await?
+            .await
         }
-    };
-    // Source addresses repeat across rows; parse each text once.
-    let mut ips: HashMap<String, IpAddr> = HashMap::new();
-    for domain in &domains {
-        let params = [P::int(first), P::int(last), P::from(domain)];
-        daily_range(conn, &params, &mut ips, f).await?;
     }
-    Ok(())
 }
 
 async fn daily_range(
     conn: &mut Conn,
     params: &[P<'_>],
-    ips: &mut HashMap<String, IpAddr>,
     f: &mut DailyVisitor<'_>,
 ) -> Result<(), Error> {
     conn.for_each(DAILY_ROWS_DOMAIN, params, &mut |row: &dyn Row| {
-        let ip_text = row.text(2)?.unwrap_or_default();
-        let ip = match ips.get(ip_text) {
-            Some(ip) => *ip,
-            None => {
-                let ip: IpAddr = ip_text
-                    .parse()
-                    .map_err(|_| Error::Corrupt("a stored source IP does not parse"))?;
-                ips.insert(ip_text.to_owned(), ip);
-                ip
-            }
-        };
+        let ip: IpAddr = row
+            .text(2)?
+            .unwrap_or_default()
+            .parse()
+            .map_err(|_| Error::Corrupt("a stored source IP does not parse"))?;
         let summary_row = SummaryRow {
             reporter: row.text(1)?.unwrap_or_default(),
             source_ip: ip,
@@ -433,26 +434,14 @@ impl Store {
             }
         })
         .await?;
-        let reports = window_reports(&mut conn, filter).await?;
-        let ids: HashSet<i64> = reports.iter().map(|r| r.id).collect();
-        let (first, last) = filter.window.days();
-        conn.for_each(
-            "SELECT id, org_name, email FROM reports WHERE last_day >= $1 AND first_day <= $2",
-            &[P::int(first), P::int(last)],
-            &mut |row| {
-                if !ids.contains(&row.req_int(0)?) {
-                    return Ok(());
-                }
-                let org = mailward_reports::reporter_label(row.text(1)?.unwrap_or_default());
-                let r = rows
-                    .entry(org.clone())
-                    .or_insert_with(|| ReporterRow::new(&org));
-                r.reports += 1;
-                r.emails.insert(row.req_text(2)?);
-                Ok(())
-            },
-        )
-        .await?;
+        for report in window_reports(&mut conn, filter).await? {
+            let org = mailward_reports::reporter_label(&report.org_name);
+            let r = rows
+                .entry(org.clone())
+                .or_insert_with(|| ReporterRow::new(&org));
+            r.reports += 1;
+            r.emails.insert(report.email);
+        }
         let mut out: Vec<ReporterRow> = rows.into_values().collect();
         out.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.org.cmp(&b.org)));
         Ok(out)
@@ -597,24 +586,30 @@ pub(crate) async fn report_ids(store: &Store, filter: &Filter) -> Result<Vec<i64
     Ok(reports.iter().rev().map(|r| r.id).collect())
 }
 
+/// Distinct inputs that delivered the reports: an input that carried two reports is one.
 async fn distinct_inputs(conn: &mut Conn, reports: &[WindowReport]) -> Result<u64, Error> {
-    let ids: HashSet<i64> = reports.iter().map(|r| r.id).collect();
-    let mut hashes: HashSet<String> = HashSet::new();
-    conn.for_each(
-        "SELECT report, content_hash FROM deliveries",
-        &[],
-        &mut |row| {
-            if ids.contains(&row.req_int(0)?) {
-                let h = row.text(1)?.unwrap_or_default();
-                if !hashes.contains(h) {
-                    hashes.insert(h.to_owned());
-                }
-            }
-            Ok(())
-        },
-    )
-    .await?;
+    let mut hashes: HashSet<[u8; 32]> = HashSet::with_capacity(reports.len());
+    for r in reports {
+        conn.for_each(
+            "SELECT content_hash FROM deliveries WHERE report = $1",
+            &[P::int(r.id)],
+            &mut |row| {
+                hashes.insert(hash_key(row.text(0)?.unwrap_or_default()));
+                Ok(())
+            },
+        )
+        .await?;
+    }
     Ok(hashes.len() as u64)
+}
+
+/// The first 32 bytes of a hex digest, as a fixed-size key (no allocation per input).
+fn hash_key(hex: &str) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    for (k, b) in key.iter_mut().zip(hex.bytes()) {
+        *k = b;
+    }
+    key
 }
 
 async fn rejections_in(conn: &mut Conn, window: &Window) -> Result<Vec<Rejection>, Error> {

@@ -93,7 +93,7 @@ impl Store {
                 merge(per_ip.entry(ip).or_default(), s);
             }
         }
-        let names = self.names(per_ip.keys()).await?;
+        let names = self.names(filter).await?;
         let (dkim, spf) = self.auth_seen(filter).await?;
         let mut groups: HashMap<String, SourceGroup> = HashMap::new();
         for (ip, s) in per_ip {
@@ -157,26 +157,33 @@ impl Store {
         Ok(out)
     }
 
-    /// Stored reverse names of `ips`.
-    async fn names<'a>(
+    /// Stored reverse names of the sources in the filter (those looked up).
+    async fn names(
         &self,
-        ips: impl Iterator<Item = &'a IpAddr>,
+        filter: &Filter,
     ) -> Result<HashMap<IpAddr, (Option<String>, NameStatus)>, Error> {
         let mut conn = self.conn().await?;
+        let (first, last) = (
+            filter.window.first_day.unwrap_or(i64::MIN / 2),
+            filter.window.last_day.unwrap_or(i64::MAX / 2),
+        );
         let mut out = HashMap::new();
-        for ip in ips {
-            let text = ip.to_string();
+        for domain in crate::query::filter_domains(&mut conn, filter).await? {
             conn.for_each(
-                "SELECT name, status FROM source_ips WHERE ip = $1",
-                &[P::from(&text)],
+                "SELECT DISTINCT d.source_ip, s.name, s.status FROM daily d
+                 JOIN source_ips s ON s.ip = d.source_ip
+                 WHERE d.domain = $3 AND d.day >= $1 AND d.day <= $2 AND s.status <> 'pending'",
+                &[P::int(first), P::int(last), P::from(&domain)],
                 &mut |r| {
-                    out.insert(
-                        *ip,
-                        (
-                            r.opt_text(0)?,
-                            NameStatus::from_token(r.text(1)?.unwrap_or_default()),
-                        ),
-                    );
+                    if let Ok(ip) = r.text(0)?.unwrap_or_default().parse::<IpAddr>() {
+                        out.insert(
+                            ip,
+                            (
+                                r.opt_text(1)?,
+                                NameStatus::from_token(r.text(2)?.unwrap_or_default()),
+                            ),
+                        );
+                    }
                     Ok(())
                 },
             )
@@ -239,7 +246,11 @@ fn merge(into: &mut SourceSummary, s: SourceSummary) {
     into.dkim_aligned_pass = into.dkim_aligned_pass.saturating_add(s.dkim_aligned_pass);
     into.spf_aligned_pass = into.spf_aligned_pass.saturating_add(s.spf_aligned_pass);
     into.dmarc_fail = into.dmarc_fail.saturating_add(s.dmarc_fail);
-    into.reporters.extend(s.reporters);
+    for r in s.reporters {
+        if let Err(at) = into.reporters.binary_search(&r) {
+            into.reporters.insert(at, r);
+        }
+    }
     if into.reverse_name.is_none() {
         into.reverse_name = s.reverse_name;
     }

@@ -155,7 +155,7 @@ pub(crate) struct EnrichArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// Lookups in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = 64)]
     concurrency: usize,
     /// Seconds each reverse lookup may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 3)]

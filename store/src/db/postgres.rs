@@ -93,7 +93,7 @@ impl PgConn {
         &mut self,
         table: &Table,
         rows: &[Vec<P<'_>>],
-    ) -> Result<(), Error> {
+    ) -> Result<u64, Error> {
         let mut columns: Vec<Box<dyn ToSql + Sync + Send>> =
             Vec::with_capacity(table.columns.len());
         let mut casts = Vec::with_capacity(table.columns.len());
@@ -139,8 +139,7 @@ impl PgConn {
         self.client
             .execute(&stmt, &refs)
             .await
-            .map_err(Error::postgres)?;
-        Ok(())
+            .map_err(Error::postgres)
     }
 }
 

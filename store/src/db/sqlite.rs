@@ -88,7 +88,7 @@ impl SqliteConn {
         Ok(())
     }
 
-    pub(crate) fn insert_rows(&mut self, table: &Table, rows: &[Vec<P<'_>>]) -> Result<(), Error> {
+    pub(crate) fn insert_rows(&mut self, table: &Table, rows: &[Vec<P<'_>>]) -> Result<u64, Error> {
         let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -101,11 +101,13 @@ impl SqliteConn {
         let timeout = self.lock_timeout;
         let err = |e| Error::sqlite(e, timeout);
         let mut stmt = self.conn.prepare_cached(&sql).map_err(err)?;
+        let mut inserted = 0u64;
         for row in rows {
-            stmt.execute(params_from_iter(row.iter().map(Bind)))
-                .map_err(err)?;
+            inserted += stmt
+                .execute(params_from_iter(row.iter().map(Bind)))
+                .map_err(err)? as u64;
         }
-        Ok(())
+        Ok(inserted)
     }
 }
 
