@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use mailward_store::services::ServiceMap;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut map = ServiceMap::new();
     if let Ok(added) = map.parse_extension(text) {
         assert!(map.len() <= added);
