@@ -33,7 +33,7 @@ run_ingest() { # label source
     /usr/bin/time -f "%e %M" -o "$work/time.txt" \
         "$bin/mailward" report ingest --no-enrich --store "sqlite:$work/store.db" "$2" > "$work/out.txt"
     read -r secs rss < "$work/time.txt"
-    n=$(find "${2#maildir:}" -type f | wc -l)
+    n=$(find -L "${2#maildir:}" -type f | wc -l)
     awk -v l="$1" -v n="$n" -v t="$secs" -v r="$rss" 'BEGIN {
         printf "| mailward %s | %d | %.2f | %.0f | %.0f |\n", l, n, t, n / t, r / 1024 }'
     sed 's/^/    /' "$work/out.txt" >&2

@@ -11,6 +11,7 @@ pub mod enrich;
 mod error;
 mod export;
 mod ingest;
+mod load;
 pub mod query;
 mod schema;
 pub mod services;

@@ -484,7 +484,7 @@ impl Store {
         let Some(row) = report_row(&mut conn, id).await? else {
             return Ok(None);
         };
-        let report = crate::export::load_report(&mut conn, id).await?;
+        let report = crate::load::load_report(&mut conn, id).await?;
         let deliveries = conn
             .collect(
                 "SELECT source, container, message_id, ingested_at, content_hash

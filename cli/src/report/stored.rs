@@ -407,27 +407,15 @@ fn write_groups(out: &mut impl Write, domain: &str, groups: &[SourceGroup]) -> s
 
 /// The summary as `report summarize` prints it, in JSON of the file mode's shape.
 pub(crate) fn summary_json(s: &StoreSummary) -> Value {
-    let domains: Vec<Value> = s
-        .domains
-        .values()
-        .map(|d| {
-            let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut v {
-                map.insert(
-                    "verdicts".into(),
-                    serde_json::to_value(d.verdicts()).unwrap_or(Value::Null),
-                );
-            }
-            v
-        })
-        .collect();
-    json!({
-        "files": s.files,
-        "reports": s.reports,
-        "duplicates": s.duplicates,
-        "rejected": s.rejected.iter().map(|r| json!({"file": r.source, "error": r.reason})).collect::<Vec<_>>(),
-        "domains": domains,
-    })
+    super::summary_json(
+        s.files,
+        s.reports,
+        s.duplicates,
+        s.rejected
+            .iter()
+            .map(|r| (r.source.as_str(), r.reason.as_str())),
+        s.domains.values(),
+    )
 }
 
 fn print_summary(json_out: bool, s: &StoreSummary) -> anyhow::Result<()> {
