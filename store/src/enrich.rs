@@ -1,11 +1,13 @@
 //! Sender enrichment: the reverse DNS name of each source IP, looked up once through any
 //! [`Resolver`], checked forward, and cached in the store with its TTL.
 //!
-//! Enrichment is kept off the ingest path: ingest only records that an address exists
-//! (status `pending`), and [`Store::enrich`] resolves pending and expired addresses later, in
-//! batches, with a bounded number of lookups in flight. A lookup that fails (timeout, server
-//! failure) is stored as `unknown` and retried after [`RETRY_AFTER`]; the caller bounds each
-//! lookup's time through its resolver (the `mailward` CLI wraps it in a timeout).
+//! Enrichment is kept off the ingest path: ingest writes nothing for it. [`Store::enrich`]
+//! first queues the addresses of reports stored since its last run (reading outside any
+//! transaction, writing briefly), then resolves pending and expired addresses with a bounded
+//! number of lookups in flight, writing results as they come. A lookup that fails (timeout,
+//! server failure) is stored as `unknown` and retried after [`RETRY_AFTER`]; the caller
+//! bounds each lookup's time through its resolver (the `mailward` CLI wraps it in a
+//! timeout).
 //!
 //! A reverse name proves nothing by itself: whoever controls an address's reverse zone can
 //! name it `mail.google.com`. A name is `verified` only when it resolves forward (A or AAAA)
