@@ -255,12 +255,24 @@ fn skip_fws(bytes: &[u8], mut i: usize) -> Result<usize, TagListError> {
             // Not folding: allowed only as trailing line breaks, and then nothing follows (return
             // the end at once, so a long tail of breaks is read once, not once per break).
             if rest.iter().all(|&c| is_fws_byte(c)) {
-                return Ok(bytes.len());
+                // A CR in that tail must still start a CRLF: report a lone one where it is.
+                return match lone_cr(rest) {
+                    Some(at) => Err(error(after_break + at, TagListErrorKind::InvalidFolding)),
+                    None => Ok(bytes.len()),
+                };
             }
             return Err(error(i, TagListErrorKind::InvalidFolding));
         }
         i = after_break;
     }
+}
+
+/// The offset of the first CR in `s` that is not followed by LF.
+fn lone_cr(s: &[u8]) -> Option<usize> {
+    s.iter()
+        .enumerate()
+        .find(|&(i, &c)| c == b'\r' && s.get(i + 1) != Some(&b'\n'))
+        .map(|(i, _)| i)
 }
 
 /// Length of the run of `VALCHAR` octets (`%x21-3A / %x3C-7E`) that starts `s`: where a
@@ -629,6 +641,15 @@ mod tests {
         assert_eq!(kind("a=1\nb; c=2"), TagListErrorKind::InvalidFolding);
         assert_eq!(kind("a=1;\r\nb=2"), TagListErrorKind::InvalidFolding);
         assert_eq!(kind("a=1\r b=2"), TagListErrorKind::InvalidFolding);
+        // A lone CR after a trailing line break is still not a line break (found by the
+        // scanner_matches_split_model proptest: "\r\n\r").
+        assert_eq!(kind("a=1\r\n\r"), TagListErrorKind::InvalidFolding);
+        assert_eq!(
+            TagList::parse_with("\r\n\r", TagListOptions::lenient())
+                .unwrap_err()
+                .kind,
+            TagListErrorKind::InvalidFolding
+        );
         assert!(TagList::parse("a=x\r\n y;\n\tb=2").is_ok());
         assert!(TagList::parse("a=1; b=2\r\n").is_ok());
         assert!(TagList::parse("a=1; b=2\n").is_ok());
