@@ -74,8 +74,8 @@ impl Default for EnrichOptions {
     }
 }
 
-/// Results written per transaction while lookups stream.
-const WRITE_CHUNK: usize = 128;
+/// Lookup results written per transaction while lookups stream.
+pub const WRITE_CHUNK: usize = 128;
 
 /// What an enrichment run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
