@@ -272,7 +272,7 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> (Read, &'static str) {
         Ok(_) => "other",
         Err(_) => {
             if looks_like_json(bytes) {
-                return (read_json(bytes), "json");
+                return (read_json(bytes, limits), "json");
             }
             "other"
         }
@@ -309,7 +309,7 @@ fn looks_like_json(bytes: &[u8]) -> bool {
 
 /// JSON inputs: a report as this workspace serialises it (`AggregateReport`, a
 /// `ParsedReport`, a list of either, or the output of `mailward report parse --json`).
-fn read_json(bytes: &[u8]) -> Read {
+fn read_json(bytes: &[u8], limits: &Limits) -> Read {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]
     enum Doc {
@@ -335,10 +335,18 @@ fn read_json(bytes: &[u8]) -> Read {
             let mut out = Vec::new();
             flatten(doc, &mut out);
             if out.is_empty() {
-                Read::Skipped("not a report: JSON without aggregate reports".into())
-            } else {
-                Read::Reports(out)
+                return Read::Skipped("not a report: JSON without aggregate reports".into());
             }
+            // The XML reader's record limit holds for JSON too (its size is bounded by the
+            // input limit already).
+            if out
+                .iter()
+                .any(|p| p.report.records.len() > limits.max_records)
+            {
+                let e = ReportError::Limit(mailward_reports::Limit::Records);
+                return Read::Rejected(e.kind(), e.to_string());
+            }
+            Read::Reports(out)
         }
         Err(_) => Read::Skipped("not a report: JSON that is not an aggregate report".into()),
     }
@@ -965,5 +973,27 @@ mod tests {
         }
         let (r, _) = read(b"<!DOCTYPE feedback><feedback/>", &limits);
         assert!(matches!(r, Read::Rejected(ref k, _) if k == "doctype"));
+    }
+
+    #[test]
+    fn json_reports_obey_the_record_limit() {
+        let xml = b"<feedback><report_metadata><org_name>o</org_name><email>e@o</email>\
+            <report_id>1</report_id><date_range><begin>0</begin><end>1</end></date_range>\
+            </report_metadata><policy_published><domain>example.com</domain><p>none</p>\
+            </policy_published><record><row><source_ip>192.0.2.1</source_ip><count>1</count>\
+            <policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>\
+            </policy_evaluated></row><identifiers><header_from>example.com</header_from>\
+            </identifiers><auth_results/></record></feedback>";
+        let parsed = mailward_reports::parse_xml(xml).unwrap();
+        let json = serde_json::to_vec(&parsed).unwrap();
+        let (r, container) = read(&json, &Limits::default());
+        assert_eq!(container, "json");
+        assert!(matches!(r, Read::Reports(ref v) if v.len() == 1));
+        let strict = Limits {
+            max_records: 0,
+            ..Limits::default()
+        };
+        let (r, _) = read(&json, &strict);
+        assert!(matches!(r, Read::Rejected(ref k, _) if k == "limit:records"));
     }
 }
