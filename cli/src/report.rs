@@ -277,26 +277,13 @@ fn describe(name: &str, p: &ParsedReport) -> String {
             .auth_results
             .dkim
             .iter()
-            .map(|d| {
-                format!(
-                    "{}/{}={}",
-                    d.domain,
-                    d.selector.as_deref().unwrap_or("-"),
-                    show(d.result.as_ref().map(ToString::to_string))
-                )
-            })
+            .map(ToString::to_string)
             .collect();
         let spf: Vec<String> = rec
             .auth_results
             .spf
             .iter()
-            .map(|x| {
-                format!(
-                    "{}={}",
-                    x.domain,
-                    show(x.result.as_ref().map(ToString::to_string))
-                )
-            })
+            .map(ToString::to_string)
             .collect();
         let _ = writeln!(
             s,

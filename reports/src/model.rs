@@ -482,3 +482,28 @@ impl Record {
             .filter(|t| !t.is_empty())
     }
 }
+
+/// `domain/selector=result`, `-` for what is missing (how the CLI and exports list signatures).
+impl std::fmt::Display for DkimAuthResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}={}",
+            self.domain,
+            self.selector.as_deref().unwrap_or("-"),
+            self.result.as_ref().map_or("-", DkimResult::as_str)
+        )
+    }
+}
+
+/// `domain=result`, `-` for a missing result.
+impl std::fmt::Display for SpfAuthResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}={}",
+            self.domain,
+            self.result.as_ref().map_or("-", SpfResult::as_str)
+        )
+    }
+}

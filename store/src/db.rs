@@ -115,12 +115,14 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// SQLite, when this build has it (for comparisons that must compile without it).
-    pub(crate) fn sqlite() -> Option<Self> {
-        #[cfg(feature = "sqlite")]
-        return Some(Self::Sqlite);
-        #[cfg(not(feature = "sqlite"))]
-        return None;
+    /// Whether this is SQLite (a single writer, where grouping commits pays).
+    pub(crate) fn is_sqlite(self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite => true,
+            #[cfg(feature = "postgres")]
+            Self::Postgres => false,
+        }
     }
 }
 

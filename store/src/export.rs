@@ -88,29 +88,8 @@ const CSV_HEADER: &[&str] = &[
 impl ExportRow {
     fn csv_cells(&self) -> Vec<String> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let dkim: Vec<String> = self
-            .dkim
-            .iter()
-            .map(|d| {
-                format!(
-                    "{}/{}={}",
-                    d.domain,
-                    d.selector.as_deref().unwrap_or("-"),
-                    d.result.as_ref().map_or("-", |r| r.as_str())
-                )
-            })
-            .collect();
-        let spf: Vec<String> = self
-            .spf
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}={}",
-                    s.domain,
-                    s.result.as_ref().map_or("-", |r| r.as_str())
-                )
-            })
-            .collect();
+        let dkim: Vec<String> = self.dkim.iter().map(ToString::to_string).collect();
+        let spf: Vec<String> = self.spf.iter().map(ToString::to_string).collect();
         vec![
             self.org_name.clone(),
             self.email.clone(),

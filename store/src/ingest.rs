@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write as _;
-use std::net::IpAddr;
 
 use mailward_reports::{
     AggregateReport, DefectKind, DmarcResult, Error as ReportError, Format, Limits, ParsedReport,
@@ -160,24 +159,13 @@ pub(crate) struct Provenance<'a> {
 
 /// The SHA-256 of an input, in hex: what makes two inputs the same input.
 pub(crate) fn content_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    use std::fmt::Write as _;
     let mut s = String::with_capacity(64);
-    for b in digest {
-        let _ = write!(HexWriter(&mut s), "{b:02x}");
+    for b in Sha256::digest(bytes) {
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
     }
     s
-}
-
-struct HexWriter<'a>(&'a mut String);
-
-impl std::io::Write for HexWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.push_str(&String::from_utf8_lossy(buf));
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Longest header block searched for a `Message-ID` (RFC 5322 puts no bound; real header
@@ -536,6 +524,7 @@ async fn store_report_tx(
     Ok(ReportStatus::Replaced)
 }
 
+#[cfg(feature = "sqlite")]
 const SELECT_STORED: &str = "SELECT id, record_count, defect_count FROM reports
      WHERE org_name = $1 AND email = $2 AND report_id = $3 AND policy_domain = $4
        AND date_begin = $5 AND date_end = $6";
@@ -691,7 +680,7 @@ struct RecordText {
 #[derive(PartialEq, Eq, Hash)]
 struct DailyKey<'a> {
     day: i64,
-    ip: IpAddr,
+    ip: &'a str,
     disposition: Option<&'a str>,
     dkim: bool,
     spf: bool,
@@ -784,7 +773,7 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
         for (day, part) in spread::split(r.row.count, &days, i as u64) {
             let key = DailyKey {
                 day,
-                ip: r.row.source_ip,
+                ip: &t.ip,
                 disposition: t.disposition.as_deref(),
                 dkim: pe.dkim == Some(DmarcResult::Pass),
                 spf: pe.spf == Some(DmarcResult::Pass),
@@ -794,22 +783,15 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
             *n = n.saturating_add(part);
         }
     }
-    let ips: HashMap<IpAddr, String> = report
-        .records
-        .iter()
-        .zip(&texts)
-        .map(|(r, t)| (r.row.source_ip, t.ip.clone()))
-        .collect();
     let mut daily = Vec::with_capacity(merged.len());
     for (seq, (k, n)) in merged.iter().enumerate() {
-        let ip = ips.get(&k.ip).map(String::as_str).unwrap_or_default();
         daily.push(vec![
             P::from(&domain),
             P::int(k.day),
             P::int(pk),
             P::int(usize_i64(seq)),
             P::from(&org),
-            P::from(ip),
+            P::from(k.ip),
             P::from(k.disposition),
             P::int(i64::from(k.dkim)),
             P::int(i64::from(k.spf)),

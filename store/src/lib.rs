@@ -19,7 +19,7 @@ pub mod source;
 pub mod sources;
 pub mod spread;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -157,6 +157,8 @@ impl Store {
     /// # Errors
     ///
     /// As [`open`](Self::open).
+    // The options are SQLite's so far.
+    #[cfg_attr(not(feature = "sqlite"), allow(unused_variables))]
     pub async fn open_with(url: &StoreUrl, options: &OpenOptions) -> Result<Self, Error> {
         let target = match url {
             #[cfg(feature = "sqlite")]
@@ -186,7 +188,7 @@ impl Store {
     ///
     /// As [`open`](Self::open).
     #[cfg(feature = "sqlite")]
-    pub async fn open_sqlite(path: impl AsRef<Path>) -> Result<Self, Error> {
+    pub async fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
         Self::open(&StoreUrl::Sqlite(path.as_ref().to_owned())).await
     }
 
@@ -329,7 +331,7 @@ impl Store {
                 what: "cannot start the reader thread".into(),
                 source: e,
             })?;
-        let group = Some(self.pool.dialect()) == db::Dialect::sqlite();
+        let group = self.pool.dialect().is_sqlite();
         let mut conn = self.conn().await?;
         let mut counts = IngestCounts::default();
         let mut opened = std::time::Instant::now();
