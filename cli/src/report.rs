@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::global::GlobalArgs;
 
+mod imap;
 mod stored;
 
 /// Deepest directory recursion for `summarize DIR` (far beyond any report archive layout).

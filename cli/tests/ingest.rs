@@ -10,8 +10,11 @@
 
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
+#[path = "support/mail.rs"]
+mod mail;
 
-use std::io::Write as _;
+use mail::{D0, DAY, email, gz, report};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -19,9 +22,6 @@ use std::time::Duration;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mailward");
-const DAY: u64 = 86_400;
-/// 2026-11-01 (`date -u -d 2026-11-01 +%s`).
-const D0: u64 = 20_758 * DAY;
 
 fn tmpdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mailward-cli-ingest-{tag}-{}", std::process::id()));
@@ -46,47 +46,6 @@ fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-/// A report with records `(ip, count, dkim, spf)` on day `D0 + day`.
-fn report(org: &str, id: &str, day: u64, records: &[(&str, u64, &str, &str)]) -> String {
-    let (begin, end) = (D0 + day * DAY, D0 + (day + 1) * DAY - 1);
-    let mut x = format!(
-        r#"<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0"><report_metadata><org_name>{org}</org_name>
-<email>dmarc@{org}</email><report_id>{id}</report_id><date_range><begin>{begin}</begin><end>{end}</end></date_range>
-</report_metadata><policy_published><domain>example.com</domain><p>none</p></policy_published>"#
-    );
-    for (ip, count, dkim, spf) in records {
-        x.push_str(&format!(
-            r#"<record><row><source_ip>{ip}</source_ip><count>{count}</count><policy_evaluated>
-<disposition>none</disposition><dkim>{dkim}</dkim><spf>{spf}</spf></policy_evaluated></row>
-<identifiers><header_from>example.com</header_from></identifiers><auth_results>
-<dkim><domain>example.com</domain><selector>s1</selector><result>{dkim}</result></dkim>
-<spf><domain>example.com</domain><result>{spf}</result></spf></auth_results></record>"#
-        ));
-    }
-    x.push_str("</feedback>");
-    x
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
-
-fn email(n: usize, report_gz: &[u8]) -> String {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(report_gz);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(76)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "From: dmarc@receiver.example\nTo: rua@example.com\nSubject: Report {n}\nMessage-ID: <{n}@receiver.example>\nMIME-Version: 1.0\nContent-Type: application/gzip; name=\"r{n}.xml.gz\"\nContent-Transfer-Encoding: base64\n\n{}\n",
-        lines.join("\n")
-    )
 }
 
 const BOUNCE: &str = "From: MAILER-DAEMON@example.net\nTo: rua@example.com\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <bounce@example.net>\n\nThis is the mail system. Your message could not be delivered.\n";

@@ -10,6 +10,8 @@ mod db;
 pub mod enrich;
 mod error;
 mod export;
+#[cfg(feature = "imap")]
+pub mod imap;
 mod ingest;
 mod load;
 pub mod query;
@@ -305,12 +307,41 @@ impl Store {
         &self,
         inputs: I,
         options: &IngestOptions,
-        mut each: impl FnMut(&InputOutcome),
+        each: impl FnMut(&InputOutcome),
     ) -> Result<IngestCounts, Error>
     where
         I: IntoIterator<Item = Result<source::Input, source::InputError>> + Send + 'static,
         I::IntoIter: Send,
     {
+        self.ingest_inputs_acked(inputs, options, each, |_| {}).await
+    }
+
+    /// [`ingest_inputs`](Self::ingest_inputs), also calling `committed` with the locations of
+    /// the inputs whose outcome is now durable in the store, as soon as it is: after each
+    /// commit. A source that removes what it has handed over (an IMAP mailbox with a folder to
+    /// move processed messages to) waits for this, so that a crash can never lose a message.
+    ///
+    /// Every input is acknowledged exactly once, whatever its outcome (stored, duplicate,
+    /// skipped, rejected), unless a database error ends the ingest first. A group of inputs is
+    /// committed when it is full ([`GROUP_COMMIT`]) or when no input has arrived for the rest of
+    /// its time, so a source that goes quiet (a mailbox waiting for new mail) still gets its
+    /// acknowledgements.
+    ///
+    /// # Errors
+    ///
+    /// As [`ingest_inputs`](Self::ingest_inputs).
+    pub async fn ingest_inputs_acked<I>(
+        &self,
+        inputs: I,
+        options: &IngestOptions,
+        mut each: impl FnMut(&InputOutcome),
+        mut committed: impl FnMut(&[String]),
+    ) -> Result<IngestCounts, Error>
+    where
+        I: IntoIterator<Item = Result<source::Input, source::InputError>> + Send + 'static,
+        I::IntoIter: Send,
+    {
+        use std::sync::mpsc::RecvTimeoutError;
         let inputs = inputs.into_iter();
         let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
         let limits = options.limits.clone();
@@ -335,12 +366,31 @@ impl Store {
         let mut conn = self.conn().await?;
         let mut counts = IngestCounts::default();
         let mut opened = std::time::Instant::now();
-        let mut in_group = 0usize;
-        for item in rx {
+        // The locations in the open group, acknowledged when it commits.
+        let mut pending: Vec<String> = Vec::new();
+        loop {
+            let item = if conn.in_transaction() {
+                let left = GROUP_COMMIT.1.saturating_sub(opened.elapsed());
+                match rx.recv_timeout(left) {
+                    Ok(item) => item,
+                    Err(RecvTimeoutError::Timeout) => {
+                        // The reader is quiet: make what we have durable now.
+                        self.commit_group(&mut conn).await?;
+                        committed(&pending);
+                        pending.clear();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                match rx.recv() {
+                    Ok(item) => item,
+                    Err(_) => break,
+                }
+            };
             if group && !conn.in_transaction() {
                 conn.begin().await?;
                 opened = std::time::Instant::now();
-                in_group = 0;
             }
             let outcome = match item {
                 Ok((input, classified)) => {
@@ -365,17 +415,22 @@ impl Store {
                     return Err(e);
                 }
             };
-            in_group += 1;
-            if conn.in_transaction()
-                && (in_group >= GROUP_COMMIT.0 || opened.elapsed() >= GROUP_COMMIT.1)
-            {
-                self.commit_group(&mut conn).await?;
-            }
             counts.add(&outcome);
             each(&outcome);
+            if conn.in_transaction() {
+                pending.push(outcome.source);
+                if pending.len() >= GROUP_COMMIT.0 || opened.elapsed() >= GROUP_COMMIT.1 {
+                    self.commit_group(&mut conn).await?;
+                    committed(&pending);
+                    pending.clear();
+                }
+            } else {
+                committed(std::slice::from_ref(&outcome.source));
+            }
         }
         if conn.in_transaction() {
             self.commit_group(&mut conn).await?;
+            committed(&pending);
         }
         Ok(counts)
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use mailward_store::enrich::EnrichOptions;
+use mailward_store::imap::{ImapUrl, StopSignal, is_imap_url};
 use mailward_store::query::{Filter, StoreSummary, Window, today};
 use mailward_store::services::ServiceMap;
 use mailward_store::source::Source;
@@ -105,11 +106,14 @@ impl WindowArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct IngestArgs {
     /// Where reports come from: a file or directory (xml, gz, zip, eml, json; recursive),
-    /// `maildir:DIR`, `mbox:FILE`.
+    /// `maildir:DIR`, `mbox:FILE`, or an IMAP mailbox `imaps://USER@HOST[:PORT]/MAILBOX`
+    /// (`imap://…` upgrades with STARTTLS).
     #[arg(value_name = "SOURCE", required_unless_present = "retry_rejected")]
     sources: Vec<String>,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    imap: super::imap::ImapArgs,
     /// Keep every input verbatim (compressed) in the store.
     #[arg(long)]
     keep_raw: bool,
@@ -246,12 +250,40 @@ fn start_enrichment(url: StoreUrl, global: &GlobalArgs, timeout: Duration, stop:
     }
 }
 
+/// A source of `report ingest`: local files or an IMAP mailbox.
+enum IngestSource {
+    Local(Source),
+    Imap(ImapUrl),
+}
+
+impl std::fmt::Display for IngestSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(s) => s.fmt(f),
+            Self::Imap(u) => u.fmt(f),
+        }
+    }
+}
+
 pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let sources = args
         .sources
         .iter()
-        .map(|s| Source::parse(s).with_context(|| format!("source {s:?}")))
+        .map(|s| {
+            if is_imap_url(s) {
+                Ok(IngestSource::Imap(ImapUrl::parse(s)?))
+            } else {
+                Ok(IngestSource::Local(
+                    Source::parse(s).with_context(|| format!("source {s:?}"))?,
+                ))
+            }
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let watching = sources.iter().any(|s| matches!(s, IngestSource::Imap(_))) && args.imap.watch();
+    anyhow::ensure!(
+        !args.imap.watch() || (watching && sources.len() == 1),
+        "--watch needs exactly one source, an IMAP mailbox"
+    );
     let url = args.store.url()?;
     let store = args.store.open_url(&url).await?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -262,6 +294,10 @@ pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Re
             Duration::from_secs(args.lookup_timeout.max(1)),
             Arc::clone(&stop),
         );
+    }
+    let imap_stop = StopSignal::new();
+    if watching {
+        super::imap::stop_on_signals(imap_stop.clone());
     }
     let options = IngestOptions::new().keep_raw(args.keep_raw);
     let started = Instant::now();
@@ -284,13 +320,42 @@ pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Re
     }
     for source in &sources {
         let mut running = counts.clone();
-        let result = store
-            .ingest_source(source, &options, |o| {
-                running.add(o);
-                note(o, &running);
-            })
-            .await
-            .with_context(|| format!("{source}"))?;
+        let each = |o: &mailward_store::InputOutcome| {
+            running.add(o);
+            note(o, &running);
+        };
+        let result = match source {
+            IngestSource::Local(local) => store
+                .ingest_source(local, &options, each)
+                .await
+                .with_context(|| format!("{source}"))?,
+            IngestSource::Imap(imap_url) => {
+                let mailbox = args
+                    .imap
+                    .open(imap_url, &imap_stop)
+                    .with_context(|| format!("{source}"))?;
+                let acks = mailbox.acks();
+                let fatal = mailbox.fatal();
+                let result = store
+                    .ingest_inputs_acked(mailbox, &options, each, |done| {
+                        if let Some(a) = &acks {
+                            a.committed(done);
+                        }
+                    })
+                    .await
+                    .with_context(|| format!("{source}"))?;
+                if let Some(e) = fatal.take() {
+                    merge(&mut counts, &result);
+                    stop.store(true, Ordering::Relaxed);
+                    if let Some(b) = &progress {
+                        b.finish_and_clear();
+                    }
+                    eprintln!("mailward: {}", progress_line(&counts, started));
+                    return Err(super::imap::explain(e, false)).with_context(|| format!("{source}"));
+                }
+                result
+            }
+        };
         merge(&mut counts, &result);
     }
     stop.store(true, Ordering::Relaxed);
