@@ -60,12 +60,19 @@ fn tmpdir(tag: &str) -> PathBuf {
 
 fn ingest(store: &str, source: &str, extra: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.args(["--json", "report", "ingest", "--no-enrich", "--store", store])
-        .args(extra)
-        .arg(source)
-        .env_remove("MAILWARD_STORE")
-        .env("MAILWARD_IMAP_PASSWORD", PASSWORD)
-        .stdin(Stdio::null());
+    c.args([
+        "--json",
+        "report",
+        "ingest",
+        "--no-enrich",
+        "--store",
+        store,
+    ])
+    .args(extra)
+    .arg(source)
+    .env_remove("MAILWARD_STORE")
+    .env("MAILWARD_IMAP_PASSWORD", PASSWORD)
+    .stdin(Stdio::null());
     c
 }
 
@@ -100,10 +107,9 @@ fn summary_volume(store: &str) -> u64 {
 
 /// Reports in the store, read directly (the ingest may still be running).
 fn stored_reports(db: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    ) else {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
         return 0;
     };
     conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
@@ -121,7 +127,8 @@ fn url(d: &Dovecot, tls: bool, mailbox: &str) -> String {
 /// Whether Dovecot keeps a maildir file with the \Seen flag (`:2,…S…`).
 fn seen(path: &Path) -> bool {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    name.split_once(":2,").is_some_and(|(_, flags)| flags.contains('S'))
+    name.split_once(":2,")
+        .is_some_and(|(_, flags)| flags.contains('S'))
 }
 
 #[test]
@@ -161,7 +168,10 @@ fn imaps_and_starttls_read_every_message_and_change_nothing() {
     let out = run(ingest(&a, &url(&d, true, "INBOX"), &["--ca", ca]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let j = json(&out);
-    assert_eq!((j["stored"].clone(), j["duplicates"].clone()), (0.into(), 5.into()));
+    assert_eq!(
+        (j["stored"].clone(), j["duplicates"].clone()),
+        (0.into(), 5.into())
+    );
     assert_eq!(summary_volume(&a), volume(0, 5));
 
     // Read with BODY.PEEK, from a read-only EXAMINE: all six still there, none marked seen.
@@ -187,7 +197,10 @@ fn refusals_exit_2_with_a_clear_error() {
     let out = run(c);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let e = stderr(&out);
-    assert!(e.contains("refused") && e.contains("authentication") && e.contains(USER), "{e}");
+    assert!(
+        e.contains("refused") && e.contains("authentication") && e.contains(USER),
+        "{e}"
+    );
     assert!(!e.contains("wrong"), "the password leaks: {e}");
 
     // A password file with whitespace around the password works.
@@ -232,7 +245,11 @@ fn refusals_exit_2_with_a_clear_error() {
     c.env_remove("MAILWARD_IMAP_PASSWORD");
     let out = run(c);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("MAILWARD_IMAP_PASSWORD"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("MAILWARD_IMAP_PASSWORD"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -254,7 +271,11 @@ fn clear_text_only_with_insecure_plaintext() {
     assert!(stderr(&out).contains("STARTTLS"), "{}", stderr(&out));
     assert_eq!(stored_reports(&dir.join("s.db")), 0);
 
-    let out = run(ingest(&store, &url(&d, false, "INBOX"), &["--insecure-plaintext"]));
+    let out = run(ingest(
+        &store,
+        &url(&d, false, "INBOX"),
+        &["--insecure-plaintext"],
+    ));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["stored"], 2);
 }
@@ -283,21 +304,39 @@ fn oauth_tokens_with_xoauth2_and_oauthbearer() {
         let token = dir.join("token");
 
         std::fs::write(&token, "expired-or-forged\n").unwrap();
-        let mut c = ingest(&store, &url(&d, true, "INBOX"), &["--ca", ca.to_str().unwrap()]);
+        let mut c = ingest(
+            &store,
+            &url(&d, true, "INBOX"),
+            &["--ca", ca.to_str().unwrap()],
+        );
         c.arg("--oauth-token-file").arg(&token);
         let out = run(c);
         assert_eq!(out.status.code(), Some(2), "{mechanism}: {}", stderr(&out));
         let e = stderr(&out);
-        assert!(e.contains(&mechanism.to_uppercase()) && e.contains("refused"), "{e}");
+        assert!(
+            e.contains(&mechanism.to_uppercase()) && e.contains("refused"),
+            "{e}"
+        );
 
         std::fs::write(&token, format!("\n {GOOD_TOKEN} \n")).unwrap();
-        let mut c = ingest(&store, &url(&d, true, "INBOX"), &["--ca", ca.to_str().unwrap()]);
+        let mut c = ingest(
+            &store,
+            &url(&d, true, "INBOX"),
+            &["--ca", ca.to_str().unwrap()],
+        );
         c.arg("--oauth-token-file").arg(&token);
         let out = run(c);
-        assert_eq!(out.status.code(), Some(0), "{mechanism}: {}\n{}", stderr(&out), d.log());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mechanism}: {}\n{}",
+            stderr(&out),
+            d.log()
+        );
         assert_eq!(json(&out)["stored"], 3);
         assert!(
-            d.log().contains(&format!("method={}", mechanism.to_uppercase())),
+            d.log()
+                .contains(&format!("method={}", mechanism.to_uppercase())),
             "{}",
             d.log()
         );
@@ -327,7 +366,11 @@ fn move_to_moves_only_what_was_stored() {
     assert_eq!(d.files("Processed.DMARC").len(), 5);
 
     // Nothing left to read; the moved messages are read again from their folder as duplicates.
-    let out = run(ingest(&store, &url(&d, true, "INBOX"), &["--ca", ca.to_str().unwrap()]));
+    let out = run(ingest(
+        &store,
+        &url(&d, true, "INBOX"),
+        &["--ca", ca.to_str().unwrap()],
+    ));
     assert_eq!(json(&out)["stored"], 0);
     let out = run(ingest(
         &store,
@@ -336,7 +379,10 @@ fn move_to_moves_only_what_was_stored() {
     ));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let j = json(&out);
-    assert_eq!((j["stored"].clone(), j["duplicates"].clone()), (0.into(), 4.into()));
+    assert_eq!(
+        (j["stored"].clone(), j["duplicates"].clone()),
+        (0.into(), 4.into())
+    );
     assert_eq!(summary_volume(&store), volume(0, 4));
 }
 
@@ -353,8 +399,16 @@ fn a_server_restart_in_the_middle_of_a_fetch_loses_nothing() {
     let db = dir.join("s.db");
     let store = format!("sqlite:{}", db.display());
     let ca = d.cert();
-    let mut c = ingest(&store, &url(&d, true, "INBOX"), &["--ca", ca.to_str().unwrap()]);
-    let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut c = ingest(
+        &store,
+        &url(&d, true, "INBOX"),
+        &["--ca", ca.to_str().unwrap()],
+    );
+    let child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Wait until some, not all, reports are in.
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut at = 0;
@@ -369,7 +423,7 @@ fn a_server_restart_in_the_middle_of_a_fetch_loses_nothing() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}\n{}", stderr(&out), d.log());
     assert!(
-        (at as usize) < N,
+        at < N as i64,
         "the whole mailbox was read before the restart: make it larger"
     );
     let j = json(&out);
@@ -405,13 +459,20 @@ fn watch_picks_up_new_mail_and_stops_on_sigterm() {
             "Done",
         ],
     );
-    let child: Child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child: Child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for(|| stored_reports(&db) == 2, "the first two reports");
     // Let at least one IDLE renewal pass before the new message comes.
     std::thread::sleep(Duration::from_millis(2500));
     d.append(&reports(2, 1)[0]);
     wait_for(|| stored_reports(&db) == 3, "the appended report");
-    wait_for(|| d.files("Done").len() == 3, "the appended report to be moved");
+    wait_for(
+        || d.files("Done").len() == 3,
+        "the appended report to be moved",
+    );
     Command::new("kill")
         .arg(child.id().to_string())
         .status()

@@ -8,10 +8,10 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../store/tests/support/pg.rs"]
-mod pg;
 #[path = "support/mail.rs"]
 mod mail;
+#[path = "../../store/tests/support/pg.rs"]
+mod pg;
 
 use mail::{D0, DAY, email, gz, report};
 

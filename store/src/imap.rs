@@ -27,6 +27,7 @@
 //! A failure that retrying cannot fix (authentication refused, a certificate that does not
 //! verify, no such mailbox) ends the iteration; [`Mailbox::fatal`] returns it.
 
+mod login;
 mod session;
 mod tls;
 mod url;
@@ -358,7 +359,7 @@ pub enum ImapError {
         attempts: u32,
         /// The last failure.
         #[source]
-        last: Box<ImapError>,
+        last: Box<Self>,
     },
     /// The worker thread could not start.
     #[error("cannot start the IMAP worker")]

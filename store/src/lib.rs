@@ -313,7 +313,8 @@ impl Store {
         I: IntoIterator<Item = Result<source::Input, source::InputError>> + Send + 'static,
         I::IntoIter: Send,
     {
-        self.ingest_inputs_acked(inputs, options, each, |_| {}).await
+        self.ingest_inputs_acked(inputs, options, each, |_| {})
+            .await
     }
 
     /// [`ingest_inputs`](Self::ingest_inputs), also calling `committed` with the locations of

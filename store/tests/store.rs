@@ -761,3 +761,86 @@ async fn enrichment_groups_verified_names_by_service() {
         assert_eq!(groups.len(), 4);
     }
 }
+
+/// `ingest_inputs_acked` acknowledges every input once, whatever its outcome, and only once it
+/// is durable. A source that goes quiet still gets its acknowledgements (the SQLite group is
+/// committed when no input comes for the rest of its time), which a mailbox that moves its
+/// messages, or waits in IDLE, relies on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_input_is_acknowledged_once_when_durable() {
+    use mailward_store::source::{Input, InputError};
+    use std::sync::{Arc, Mutex, mpsc};
+    use std::time::Duration;
+
+    for url in backends("acks").urls {
+        let store = Store::open(&url).await.unwrap();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        // What the reader saw when it was let go: how many reports the store held.
+        let seen_before_fourth: Arc<Mutex<Option<i64>>> = Arc::default();
+        let seen = Arc::clone(&seen_before_fourth);
+        let sqlite_path = match &url {
+            StoreUrl::Sqlite(p) => Some(p.clone()),
+            _ => None,
+        };
+        let report_input = |i: u64| {
+            Ok::<_, InputError>(Input {
+                location: format!("test/{i}"),
+                bytes: report(
+                    "acks.example",
+                    &format!("a{i}"),
+                    "example.com",
+                    D0,
+                    D0 + DAY - 1,
+                    "none",
+                    &[("192.0.2.1", i, "none", "pass", "pass")],
+                )
+                .into_bytes(),
+            })
+        };
+        let mut first: Vec<Result<Input, InputError>> = (1..=3).map(report_input).collect();
+        first.push(Ok(Input {
+            location: "test/junk".into(),
+            bytes: b"not a report".to_vec(),
+        }));
+        let fourth = report_input(4);
+        let inputs = first.into_iter().chain(std::iter::once_with(move || {
+            // Quiet until the writer acknowledged the first inputs (or 20 s, to fail, not hang).
+            let released = go_rx.recv_timeout(Duration::from_secs(20)).is_ok();
+            let count = sqlite_path.as_ref().map(|p| {
+                let c = rusqlite::Connection::open(p).unwrap();
+                c.query_row("SELECT count(*) FROM reports", [], |r| r.get::<_, i64>(0))
+                    .unwrap()
+            });
+            *seen.lock().unwrap() = Some(if released { count.unwrap_or(3) } else { -1 });
+            fourth
+        }));
+        let mut acked: Vec<String> = Vec::new();
+        let mut go = Some(go_tx);
+        let counts = store
+            .ingest_inputs_acked(
+                inputs,
+                &IngestOptions::new(),
+                |_| {},
+                |done| {
+                    acked.extend(done.iter().cloned());
+                    if acked.len() >= 4
+                        && let Some(tx) = go.take()
+                    {
+                        let _ = tx.send(());
+                    }
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts.stored, 4, "{url}");
+        assert_eq!(counts.skipped, 1, "{url}");
+        // Released by the acknowledgements, with the three reports already committed.
+        assert_eq!(*seen_before_fourth.lock().unwrap(), Some(3), "{url}");
+        acked.sort();
+        assert_eq!(
+            acked,
+            ["test/1", "test/2", "test/3", "test/4", "test/junk"],
+            "{url}"
+        );
+    }
+}

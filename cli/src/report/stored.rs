@@ -351,7 +351,8 @@ pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Re
                         b.finish_and_clear();
                     }
                     eprintln!("mailward: {}", progress_line(&counts, started));
-                    return Err(super::imap::explain(e, false)).with_context(|| format!("{source}"));
+                    return Err(super::imap::explain(e, false))
+                        .with_context(|| format!("{source}"));
                 }
                 result
             }

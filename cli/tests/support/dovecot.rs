@@ -138,7 +138,11 @@ userdb {{
 }}
 "#,
             d = dir.display(),
-            login_user = if root { "dovenull".to_owned() } else { current_user() },
+            login_user = if root {
+                "dovenull".to_owned()
+            } else {
+                current_user()
+            },
             mechanisms = config.mechanisms,
             ssl = if config.ssl { "yes" } else { "no" },
             cert = cert.display(),
@@ -219,9 +223,7 @@ userdb {{
     /// Stops the server (SIGTERM to the master, which closes every connection).
     pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg(child.id().to_string())
-                .status();
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
             let _ = child.wait();
             // The master waits for its children; make sure no imap process lingers.
             std::thread::sleep(Duration::from_millis(200));
@@ -255,7 +257,11 @@ userdb {{
                 }
                 panic!("dovecot exited ({status}): {err}\n{}", self.log());
             }
-            assert!(Instant::now() < deadline, "dovecot did not start:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "dovecot did not start:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -277,7 +283,9 @@ userdb {{
     /// delivery agent would while a client watches.
     pub(crate) fn append(&self, message: &[u8]) {
         let stream = TcpStream::connect(("127.0.0.1", self.imap_port)).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut w = stream;
         let mut line = String::new();
@@ -399,7 +407,14 @@ fn form_encode(s: &str) -> String {
 /// a CA, as most hand-made server certificates are).
 pub(crate) fn make_certificate(cert: &Path, key: &Path) {
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         .arg("-keyout")
@@ -409,7 +424,11 @@ pub(crate) fn make_certificate(cert: &Path, key: &Path) {
         .stdin(Stdio::null())
         .output()
         .expect("running openssl");
-    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     set_mode(key, 0o644);
 }
 

@@ -46,4 +46,3 @@ pub(crate) fn email(n: usize, report_gz: &[u8]) -> String {
         lines.join("\n")
     )
 }
-

@@ -2,102 +2,21 @@
 //! IDLE, and reconnecting, driven from the [`Mailbox`] iterator on the reader thread.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::io;
-use std::pin::Pin;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_imap::imap_proto::{Capability, Response, Status};
 use futures_util::StreamExt as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::time::timeout;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::url::mailbox_utf7;
-use super::{BATCH_BYTES, BATCH_MESSAGES, Credentials, ImapError, ImapOptions, ImapUrl, Security};
+use super::{BATCH_BYTES, BATCH_MESSAGES, ImapError, ImapOptions, ImapUrl};
 use crate::source::{Input, InputError, MAX_MESSAGE_BYTES};
 
-type Session = async_imap::Session<Conn>;
-type Client = async_imap::Client<Conn>;
+use super::login::{Connected, Peer, Session, tidy};
 
 /// The most UIDs named in one MOVE (or COPY/STORE/EXPUNGE) command.
 const MOVE_CHUNK: usize = 500;
-
-/// The byte stream under the IMAP client: TCP, or TLS over TCP.
-#[derive(Debug)]
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-/// The capabilities a server announced, upper-cased (`IMAP4REV1`, `AUTH=PLAIN`, `MOVE`…).
-#[derive(Debug, Default)]
-struct Caps(HashSet<String>);
-
-impl Caps {
-    fn has(&self, name: &str) -> bool {
-        self.0.contains(name)
-    }
-
-    fn add(&mut self, cap: &Capability<'_>) {
-        let name = match cap {
-            Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
-            Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
-            Capability::Atom(a) => a.to_ascii_uppercase(),
-        };
-        self.0.insert(name);
-    }
-}
-
-/// A logged-in, selected connection.
-struct Connected {
-    session: Session,
-    caps: Caps,
-}
 
 /// Where a fatal error of a [`Mailbox`] is left for its owner once the iteration has ended.
 #[derive(Debug, Clone, Default)]
@@ -161,7 +80,7 @@ pub struct Mailbox {
 impl std::fmt::Debug for Mailbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mailbox")
-            .field("url", &self.state.url)
+            .field("url", &self.state.peer.url)
             .field("listed", &self.state.listed)
             .field("to_fetch", &self.state.todo.len())
             .finish_non_exhaustive()
@@ -174,10 +93,7 @@ enum Flow {
 }
 
 struct State {
-    url: ImapUrl,
-    opts: ImapOptions,
-    tls: TlsConnector,
-    server: String,
+    peer: Peer,
     conn: Option<Connected>,
     uid_validity: Option<u32>,
     /// The server's hierarchy delimiter, for the `/` in folder names.
@@ -209,40 +125,44 @@ impl Mailbox {
         let url = url.clone();
         let worker = std::thread::Builder::new()
             .name("mailward-imap-open".into())
-            .spawn(move || -> Result<(tokio::runtime::Runtime, State, mpsc::Sender<_>), ImapError> {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(ImapError::Thread)?;
-                let tls = super::tls::connector(&options.trust())?;
-                let (tx, rx) = mpsc::channel();
-                let mut state = State {
-                    server: url.server(),
-                    url,
-                    opts: options,
-                    tls,
-                    conn: None,
-                    uid_validity: None,
-                    delimiter: None,
-                    todo: VecDeque::new(),
-                    last_listed: 0,
-                    listed: 0,
-                    unacked: BTreeSet::new(),
-                    to_move: Vec::new(),
-                    acks_rx: rx,
-                    failures: 0,
-                    fatal: FatalSlot::default(),
-                };
-                let opened = runtime.block_on(state.ensure_connected());
-                match opened {
-                    Ok(()) => Ok((runtime, state, tx)),
-                    Err(e) => {
-                        drop(state);
-                        drop(runtime);
-                        Err(e)
+            .spawn(
+                move || -> Result<(tokio::runtime::Runtime, State, mpsc::Sender<_>), ImapError> {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(ImapError::Thread)?;
+                    let tls = super::tls::connector(&options.trust())?;
+                    let (tx, rx) = mpsc::channel();
+                    let mut state = State {
+                        peer: Peer {
+                            server: url.server(),
+                            url,
+                            opts: options,
+                            tls,
+                        },
+                        conn: None,
+                        uid_validity: None,
+                        delimiter: None,
+                        todo: VecDeque::new(),
+                        last_listed: 0,
+                        listed: 0,
+                        unacked: BTreeSet::new(),
+                        to_move: Vec::new(),
+                        acks_rx: rx,
+                        failures: 0,
+                        fatal: FatalSlot::default(),
+                    };
+                    let opened = runtime.block_on(state.ensure_connected());
+                    match opened {
+                        Ok(()) => Ok((runtime, state, tx)),
+                        Err(e) => {
+                            drop(state);
+                            drop(runtime);
+                            Err(e)
+                        }
                     }
-                }
-            })
+                },
+            )
             .map_err(ImapError::Thread)?;
         let (runtime, state, tx) = worker.join().map_err(|_| ImapError::Session {
             server: String::new(),
@@ -265,7 +185,7 @@ impl Mailbox {
     pub fn acks(&self) -> Option<Acks> {
         self.acks_tx.as_ref().map(|tx| Acks {
             tx: tx.clone(),
-            prefix: self.state.url.to_string(),
+            prefix: self.state.peer.url.to_string(),
         })
     }
 
@@ -309,10 +229,11 @@ impl Iterator for Mailbox {
             match runtime.block_on(state.step(ready)) {
                 Ok(Flow::Continue) => state.failures = 0,
                 Ok(Flow::Finished) => self.finished = true,
-                Err(e) if e.is_transient() && !state.opts.stop.is_stopped() => {
+                Err(e) if e.is_transient() && !state.peer.opts.stop.is_stopped() => {
                     state.conn = None;
                     state.failures = state.failures.saturating_add(1);
-                    if !state.opts.watch && state.failures > state.opts.reconnect_attempts {
+                    if !state.peer.opts.watch && state.failures > state.peer.opts.reconnect_attempts
+                    {
                         state.fatal.set(ImapError::GaveUp {
                             attempts: state.failures - 1,
                             last: Box::new(e),
@@ -320,7 +241,7 @@ impl Iterator for Mailbox {
                         self.finished = true;
                     } else {
                         let pause = state.backoff();
-                        let stop = state.opts.stop.clone();
+                        let stop = state.peer.opts.stop.clone();
                         runtime.block_on(async {
                             tokio::select! {
                                 () = tokio::time::sleep(pause) => {}
@@ -342,46 +263,18 @@ impl Iterator for Mailbox {
 impl State {
     fn backoff(&self) -> Duration {
         let shift = self.failures.saturating_sub(1).min(16);
-        self.opts
+        self.peer
+            .opts
             .backoff_first
             .saturating_mul(1u32 << shift)
-            .min(self.opts.backoff_max)
+            .min(self.peer.opts.backoff_max)
     }
 
-    fn session_error(&self, during: &'static str, e: async_imap::error::Error) -> ImapError {
-        use async_imap::error::Error as E;
-        let retry = matches!(e, E::Io(_) | E::ConnectionLost | E::Parse(_));
-        ImapError::Session {
-            server: self.server.clone(),
-            during,
-            reason: e.to_string(),
-            retry,
-        }
-    }
-
-    fn timeout_error(&self, during: &'static str, limit: Duration) -> ImapError {
-        ImapError::Timeout {
-            server: self.server.clone(),
-            during,
-            seconds: limit.as_secs(),
-        }
-    }
-
-    /// Runs one IMAP operation under the answer timeout.
-    async fn io<T>(
-        &self,
-        during: &'static str,
-        op: impl Future<Output = async_imap::error::Result<T>>,
-    ) -> Result<T, ImapError> {
-        match timeout(self.opts.io_timeout, op).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.session_error(during, e)),
-            Err(_) => Err(self.timeout_error(during, self.opts.io_timeout)),
-        }
-    }
-
-    async fn step(&mut self, ready: &mut VecDeque<Result<Input, InputError>>) -> Result<Flow, ImapError> {
-        if self.opts.stop.is_stopped() {
+    async fn step(
+        &mut self,
+        ready: &mut VecDeque<Result<Input, InputError>>,
+    ) -> Result<Flow, ImapError> {
+        if self.peer.opts.stop.is_stopped() {
             self.logout().await;
             return Ok(Flow::Finished);
         }
@@ -396,11 +289,11 @@ impl State {
             return Ok(Flow::Continue);
         }
         // Everything listed was handed over: let the store catch up, then move.
-        if self.opts.move_to.is_some() && !self.unacked.is_empty() {
-            self.collect_acks(self.opts.io_timeout);
+        if self.peer.opts.move_to.is_some() && !self.unacked.is_empty() {
+            self.collect_acks(self.peer.opts.io_timeout);
             self.move_acknowledged().await?;
         }
-        if !self.opts.watch {
+        if !self.peer.opts.watch {
             self.logout().await;
             return Ok(Flow::Finished);
         }
@@ -412,24 +305,28 @@ impl State {
         if self.conn.is_some() {
             return Ok(());
         }
-        let mut conn = self.connect().await?;
+        let mut conn = self.peer.connect().await?;
         self.delimiter = self.hierarchy_delimiter(&mut conn.session).await?;
-        let name = self.server_name(self.url.mailbox());
-        let selected = if self.opts.move_to.is_some() {
-            timeout(self.opts.io_timeout, conn.session.select(&name)).await
+        let name = self.server_name(self.peer.url.mailbox());
+        let selected = if self.peer.opts.move_to.is_some() {
+            timeout(self.peer.opts.io_timeout, conn.session.select(&name)).await
         } else {
-            timeout(self.opts.io_timeout, conn.session.examine(&name)).await
+            timeout(self.peer.opts.io_timeout, conn.session.examine(&name)).await
         };
         let mailbox = match selected {
-            Err(_) => return Err(self.timeout_error("selecting the mailbox", self.opts.io_timeout)),
+            Err(_) => {
+                return Err(self
+                    .peer
+                    .timeout_error("selecting the mailbox", self.peer.opts.io_timeout));
+            }
             Ok(Err(async_imap::error::Error::No(said) | async_imap::error::Error::Bad(said))) => {
                 return Err(ImapError::Mailbox {
-                    server: self.server.clone(),
-                    name: self.url.mailbox().to_owned(),
+                    server: self.peer.server.clone(),
+                    name: self.peer.url.mailbox().to_owned(),
                     said: tidy(&said),
                 });
             }
-            Ok(Err(e)) => return Err(self.session_error("selecting the mailbox", e)),
+            Ok(Err(e)) => return Err(self.peer.session_error("selecting the mailbox", e)),
             Ok(Ok(m)) => m,
         };
         let validity = mailbox.uid_validity.unwrap_or(0);
@@ -442,10 +339,10 @@ impl State {
             self.to_move.clear();
         }
         self.uid_validity = Some(validity);
-        if let Some(folder) = self.opts.move_to.clone() {
+        if let Some(folder) = self.peer.opts.move_to.clone() {
             if !conn.caps.has("MOVE") && !conn.caps.has("UIDPLUS") {
                 return Err(ImapError::MoveUnsupported {
-                    server: self.server.clone(),
+                    server: self.peer.server.clone(),
                 });
             }
             self.ensure_folder(&mut conn.session, &folder).await?;
@@ -455,8 +352,14 @@ impl State {
     }
 
     /// `LIST "" ""` answers with the hierarchy delimiter.
-    async fn hierarchy_delimiter(&self, session: &mut Session) -> Result<Option<String>, ImapError> {
-        let names = self.io("listing folders", session.list(Some(""), Some("\"\""))).await?;
+    async fn hierarchy_delimiter(
+        &self,
+        session: &mut Session,
+    ) -> Result<Option<String>, ImapError> {
+        let names = self
+            .peer
+            .io("listing folders", session.list(Some(""), Some("\"\"")))
+            .await?;
         let names: Vec<_> = names.collect().await;
         Ok(names
             .into_iter()
@@ -478,204 +381,29 @@ impl State {
         let name = self.server_name(folder);
         let quoted = quote(&name);
         let exists = {
-            let names = self.io("listing folders", session.list(Some(""), Some(&quoted))).await?;
+            let names = self
+                .peer
+                .io("listing folders", session.list(Some(""), Some(&quoted)))
+                .await?;
             let names: Vec<_> = names.collect().await;
             names.into_iter().any(|n| n.is_ok())
         };
         if exists {
             return Ok(());
         }
-        match timeout(self.opts.io_timeout, session.create(&name)).await {
+        match timeout(self.peer.opts.io_timeout, session.create(&name)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(async_imap::error::Error::No(said) | async_imap::error::Error::Bad(said))) => {
                 Err(ImapError::Mailbox {
-                    server: self.server.clone(),
+                    server: self.peer.server.clone(),
                     name: folder.to_owned(),
                     said: tidy(&said),
                 })
             }
-            Ok(Err(e)) => Err(self.session_error("creating the folder", e)),
-            Err(_) => Err(self.timeout_error("creating the folder", self.opts.io_timeout)),
-        }
-    }
-
-    async fn connect(&self) -> Result<Connected, ImapError> {
-        let url = &self.url;
-        let limit = self.opts.connect_timeout;
-        let tcp = match timeout(limit, TcpStream::connect((url.host(), url.port()))).await {
-            Err(_) => return Err(self.timeout_error("connecting", limit)),
-            Ok(Err(source)) => {
-                return Err(ImapError::Connect {
-                    server: self.server.clone(),
-                    source,
-                });
-            }
-            Ok(Ok(tcp)) => tcp,
-        };
-        let _ = tcp.set_nodelay(true);
-        let mut client = match url.security() {
-            Security::Tls => {
-                let mut client = Client::new(self.tls_handshake(tcp).await?);
-                self.greeting(&mut client).await?;
-                client
-            }
-            Security::StartTls => {
-                let mut client = Client::new(Conn::Plain(tcp));
-                self.greeting(&mut client).await?;
-                let caps = self.capabilities(&mut client).await?;
-                if caps.has("STARTTLS") {
-                    self.io("STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
-                        .await?;
-                    // Whatever the server sent before the handshake is dropped with the
-                    // client's buffer: nothing read in clear text is trusted afterwards.
-                    let Conn::Plain(tcp) = client.into_inner() else {
-                        return Err(ImapError::Session {
-                            server: self.server.clone(),
-                            during: "STARTTLS",
-                            reason: "the connection was already encrypted".into(),
-                            retry: false,
-                        });
-                    };
-                    Client::new(self.tls_handshake(tcp).await?)
-                } else if self.opts.insecure_plaintext {
-                    client
-                } else {
-                    return Err(ImapError::NoStartTls {
-                        server: self.server.clone(),
-                    });
-                }
-            }
-        };
-        let caps = self.capabilities(&mut client).await?;
-        let mut session = self.authenticate(client, &caps).await?;
-        // Servers announce more (MOVE, UIDPLUS, IDLE) once logged in.
-        let caps = match self.io("CAPABILITY", session.capabilities()).await {
-            Ok(after) => {
-                let mut all = Caps::default();
-                for c in after.iter() {
-                    all.0.insert(match c {
-                        async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
-                        async_imap::types::Capability::Auth(m) => {
-                            format!("AUTH={}", m.to_ascii_uppercase())
-                        }
-                        async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
-                    });
-                }
-                all
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(Connected { session, caps })
-    }
-
-    async fn tls_handshake(&self, tcp: TcpStream) -> Result<Conn, ImapError> {
-        let name = ServerName::try_from(self.url.host().to_owned()).map_err(|e| ImapError::Url {
-            url: self.url.to_string(),
-            reason: format!("the host is no TLS server name: {e}"),
-        })?;
-        let limit = self.opts.connect_timeout;
-        match timeout(limit, self.tls.connect(name, tcp)).await {
-            Err(_) => Err(self.timeout_error("in the TLS handshake", limit)),
-            Ok(Err(source)) => Err(ImapError::Tls {
-                server: self.server.clone(),
-                source,
-            }),
-            Ok(Ok(s)) => Ok(Conn::Tls(Box::new(s))),
-        }
-    }
-
-    async fn greeting(&self, client: &mut Client) -> Result<(), ImapError> {
-        let limit = self.opts.connect_timeout;
-        let response = match timeout(limit, client.read_response()).await {
-            Err(_) => return Err(self.timeout_error("waiting for the greeting", limit)),
-            Ok(Err(e)) => return Err(self.session_error("reading the greeting", e.into())),
-            Ok(Ok(None)) => {
-                return Err(self.session_error(
-                    "reading the greeting",
-                    async_imap::error::Error::ConnectionLost,
-                ));
-            }
-            Ok(Ok(Some(r))) => r,
-        };
-        match response.parsed() {
-            Response::Data {
-                status: Status::Ok | Status::PreAuth,
-                ..
-            } => Ok(()),
-            other => Err(ImapError::Session {
-                server: self.server.clone(),
-                during: "reading the greeting",
-                reason: format!("the server said {other:?}"),
-                retry: true,
-            }),
-        }
-    }
-
-    /// Asks for the capabilities before login (the client type has no call for it): the
-    /// untagged CAPABILITY answer arrives through the channel of unsolicited responses.
-    async fn capabilities(&self, client: &mut Client) -> Result<Caps, ImapError> {
-        let (tx, rx) = async_channel::unbounded();
-        self.io("CAPABILITY", client.run_command_and_check_ok("CAPABILITY", Some(tx)))
-            .await?;
-        let mut caps = Caps::default();
-        while let Ok(response) = rx.try_recv() {
-            if let async_imap::types::UnsolicitedResponse::Other(data) = response
-                && let Response::Capabilities(list) = data.parsed()
-            {
-                for c in list {
-                    caps.add(c);
-                }
-            }
-        }
-        Ok(caps)
-    }
-
-    async fn authenticate(&self, client: Client, caps: &Caps) -> Result<Session, ImapError> {
-        let user = self.url.user();
-        let (mechanism, result) = match &self.opts.credentials {
-            Credentials::Password(password) => {
-                if caps.has("AUTH=PLAIN") {
-                    let sasl = Sasl::new(plain(user, password));
-                    ("PLAIN", timeout(self.opts.io_timeout, client.authenticate("PLAIN", sasl)).await)
-                } else if caps.has("LOGINDISABLED") {
-                    return Err(ImapError::NoMechanism {
-                        server: self.server.clone(),
-                        wanted: "password (LOGIN is disabled, PLAIN not offered)",
-                    });
-                } else {
-                    ("LOGIN", timeout(self.opts.io_timeout, client.login(user, password)).await)
-                }
-            }
-            Credentials::BearerToken(token) => {
-                let (mechanism, payload) = if caps.has("AUTH=OAUTHBEARER") {
-                    ("OAUTHBEARER", oauthbearer(user, token))
-                } else if caps.has("AUTH=XOAUTH2") {
-                    ("XOAUTH2", xoauth2(user, token))
-                } else {
-                    return Err(ImapError::NoMechanism {
-                        server: self.server.clone(),
-                        wanted: "OAuth (OAUTHBEARER or XOAUTH2)",
-                    });
-                };
-                let sasl = Sasl::new(payload);
-                (
-                    mechanism,
-                    timeout(self.opts.io_timeout, client.authenticate(mechanism, sasl)).await,
-                )
-            }
-        };
-        match result {
-            Err(_) => Err(self.timeout_error("authenticating", self.opts.io_timeout)),
-            Ok(Ok(session)) => Ok(session),
-            Ok(Err((async_imap::error::Error::No(said) | async_imap::error::Error::Bad(said), _))) => {
-                Err(ImapError::Auth {
-                    server: self.server.clone(),
-                    user: user.to_owned(),
-                    mechanism,
-                    said: tidy(&said),
-                })
-            }
-            Ok(Err((e, _))) => Err(self.session_error("authenticating", e)),
+            Ok(Err(e)) => Err(self.peer.session_error("creating the folder", e)),
+            Err(_) => Err(self
+                .peer
+                .timeout_error("creating the folder", self.peer.opts.io_timeout)),
         }
     }
 
@@ -685,11 +413,12 @@ impl State {
             return Ok(());
         };
         let from = self.last_listed.saturating_add(1);
-        let limit = self.opts.io_timeout;
+        let limit = self.peer.opts.io_timeout;
         let mut found = Vec::new();
         let failure = match timeout(
             limit,
-            conn.session.uid_fetch(format!("{from}:*"), "(UID RFC822.SIZE)"),
+            conn.session
+                .uid_fetch(format!("{from}:*"), "(UID RFC822.SIZE)"),
         )
         .await
         {
@@ -710,8 +439,8 @@ impl State {
             },
         };
         match failure {
-            Some(None) => return Err(self.timeout_error("listing", limit)),
-            Some(Some(e)) => return Err(self.session_error("listing", e)),
+            Some(None) => return Err(self.peer.timeout_error("listing", limit)),
+            Some(Some(e)) => return Err(self.peer.session_error("listing", e)),
             None => {}
         }
         found.sort_unstable();
@@ -738,8 +467,10 @@ impl State {
             if size > MAX_MESSAGE_BYTES {
                 self.todo.pop_front();
                 ready.push_back(Err(InputError {
-                    location: self.url.message_location(validity, uid),
-                    reason: format!("message of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte limit"),
+                    location: self.peer.url.message_location(validity, uid),
+                    reason: format!(
+                        "message of {size} bytes is over the {MAX_MESSAGE_BYTES}-byte limit"
+                    ),
                     source: None,
                 }));
                 self.handed(uid);
@@ -749,7 +480,7 @@ impl State {
                 break;
             }
             self.todo.pop_front();
-            batch.push((uid, size as u32));
+            batch.push((uid, u32::try_from(size).unwrap_or(u32::MAX)));
             bytes += size;
         }
         if batch.is_empty() {
@@ -758,11 +489,17 @@ impl State {
         let set = uid_set(batch.iter().map(|b| b.0));
         let wanted: HashSet<u32> = batch.iter().map(|b| b.0).collect();
         let mut received: HashSet<u32> = HashSet::with_capacity(batch.len());
-        let limit = self.opts.io_timeout;
+        let limit = self.peer.opts.io_timeout;
         let mut failure: Option<Result<async_imap::error::Error, ()>> = None;
         let mut got: Vec<(u32, Vec<u8>)> = Vec::with_capacity(batch.len());
         if let Some(conn) = self.conn.as_mut() {
-            match timeout(limit, conn.session.uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[])")).await {
+            match timeout(
+                limit,
+                conn.session
+                    .uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[])"),
+            )
+            .await
+            {
                 Err(_) => failure = Some(Err(())),
                 Ok(Err(e)) => failure = Some(Ok(e)),
                 Ok(Ok(mut stream)) => loop {
@@ -792,7 +529,7 @@ impl State {
         }
         got.sort_unstable_by_key(|g| g.0);
         for (uid, body) in got {
-            let location = self.url.message_location(validity, uid);
+            let location = self.peer.url.message_location(validity, uid);
             if body.len() as u64 > MAX_MESSAGE_BYTES {
                 ready.push_back(Err(InputError {
                     location,
@@ -817,15 +554,15 @@ impl State {
                     }
                 }
                 Err(match e {
-                    Ok(e) => self.session_error("fetching", e),
-                    Err(()) => self.timeout_error("fetching", limit),
+                    Ok(e) => self.peer.session_error("fetching", e),
+                    Err(()) => self.peer.timeout_error("fetching", limit),
                 })
             }
         }
     }
 
     fn handed(&mut self, uid: u32) {
-        if self.opts.move_to.is_some() {
+        if self.peer.opts.move_to.is_some() {
             self.unacked.insert(uid);
         }
     }
@@ -857,7 +594,7 @@ impl State {
     }
 
     async fn move_acknowledged(&mut self) -> Result<(), ImapError> {
-        let Some(folder) = self.opts.move_to.clone() else {
+        let Some(folder) = self.peer.opts.move_to.clone() else {
             self.to_move.clear();
             return Ok(());
         };
@@ -884,23 +621,40 @@ impl State {
         result
     }
 
-    async fn move_set(&self, conn: &mut Connected, set: &str, target: &str) -> Result<(), ImapError> {
+    async fn move_set(
+        &self,
+        conn: &mut Connected,
+        set: &str,
+        target: &str,
+    ) -> Result<(), ImapError> {
         let session = &mut conn.session;
         if conn.caps.has("MOVE") {
             return self
-                .io("moving", session.run_command_and_check_ok(format!("UID MOVE {set} {target}")))
+                .peer
+                .io(
+                    "moving",
+                    session.run_command_and_check_ok(format!("UID MOVE {set} {target}")),
+                )
                 .await;
         }
         // UIDPLUS: copy, flag exactly these, expunge exactly these.
-        self.io("copying", session.run_command_and_check_ok(format!("UID COPY {set} {target}")))
+        self.peer
+            .io(
+                "copying",
+                session.run_command_and_check_ok(format!("UID COPY {set} {target}")),
+            )
             .await?;
         {
             let flagged = self
-                .io("flagging", session.uid_store(set, "+FLAGS.SILENT (\\Deleted)"))
+                .peer
+                .io(
+                    "flagging",
+                    session.uid_store(set, "+FLAGS.SILENT (\\Deleted)"),
+                )
                 .await?;
             let _: Vec<_> = flagged.collect().await;
         }
-        let expunged = self.io("expunging", session.uid_expunge(set)).await?;
+        let expunged = self.peer.io("expunging", session.uid_expunge(set)).await?;
         let _: Vec<_> = expunged.collect().await;
         Ok(())
     }
@@ -918,13 +672,13 @@ impl State {
             changed |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
         }
         let mut handle = session.idle();
-        self.io("starting IDLE", handle.init()).await?;
+        self.peer.io("starting IDLE", handle.init()).await?;
         while let Ok(r) = unsolicited.try_recv() {
             changed |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
         }
         if !changed {
-            let renew = self.opts.idle_renew;
-            let stop = self.opts.stop.clone();
+            let renew = self.peer.opts.idle_renew;
+            let stop = self.peer.opts.stop.clone();
             let (wait, interrupt) = handle.wait_with_timeout(renew + Duration::from_secs(60));
             let waited = tokio::select! {
                 r = wait => r.map(|_| ()),
@@ -932,9 +686,9 @@ impl State {
                 () = stop.stopped() => Ok(()),
             };
             drop(interrupt);
-            waited.map_err(|e| self.session_error("waiting in IDLE", e))?;
+            waited.map_err(|e| self.peer.session_error("waiting in IDLE", e))?;
         }
-        let session = self.io("ending IDLE", handle.done()).await?;
+        let session = self.peer.io("ending IDLE", handle.done()).await?;
         self.conn = Some(Connected { session, caps });
         Ok(())
     }
@@ -944,62 +698,6 @@ impl State {
             let _ = timeout(Duration::from_secs(5), conn.session.logout()).await;
         }
     }
-}
-
-/// A SASL client that answers the first challenge with its message and any later one (an
-/// error report, in XOAUTH2 and OAUTHBEARER) with an empty response, after which the server
-/// fails the exchange with the reason.
-struct Sasl {
-    message: Option<Vec<u8>>,
-}
-
-impl Sasl {
-    fn new(message: Vec<u8>) -> Self {
-        Self {
-            message: Some(message),
-        }
-    }
-}
-
-impl async_imap::Authenticator for Sasl {
-    type Response = Vec<u8>;
-
-    fn process(&mut self, _challenge: &[u8]) -> Self::Response {
-        self.message.take().unwrap_or_default()
-    }
-}
-
-/// RFC 4616: `authzid NUL authcid NUL passwd`, with an empty authzid.
-fn plain(user: &str, password: &str) -> Vec<u8> {
-    let mut m = Vec::with_capacity(user.len() + password.len() + 2);
-    m.push(0);
-    m.extend_from_slice(user.as_bytes());
-    m.push(0);
-    m.extend_from_slice(password.as_bytes());
-    m
-}
-
-/// RFC 7628, section 3.1: a GS2 header naming the user (`,` and `=` escaped as `=2C` and
-/// `=3D`, RFC 5801), then `auth=Bearer TOKEN`, each key-value pair ended by ^A, and a final ^A.
-fn oauthbearer(user: &str, token: &str) -> Vec<u8> {
-    let user = user.replace('=', "=3D").replace(',', "=2C");
-    format!("n,a={user},\x01auth=Bearer {token}\x01\x01").into_bytes()
-}
-
-/// Google's and Microsoft's XOAUTH2: `user=USER ^A auth=Bearer TOKEN ^A ^A`.
-fn xoauth2(user: &str, token: &str) -> Vec<u8> {
-    format!("user={user}\x01auth=Bearer {token}\x01\x01").into_bytes()
-}
-
-/// What the server said, from async-imap's `code: …, info: Some("…")` rendering: the text,
-/// which carries the response code in brackets anyway (`[AUTHENTICATIONFAILED] …`).
-fn tidy(said: &str) -> String {
-    let Some(start) = said.find("info: Some(\"") else {
-        return said.to_owned();
-    };
-    let text = said.get(start + 12..).unwrap_or_default();
-    let text = text.strip_suffix("\")").unwrap_or(text);
-    text.replace("\\\"", "\"")
 }
 
 /// An IMAP quoted string.
@@ -1050,23 +748,11 @@ mod tests {
     fn uid_sets() {
         assert_eq!(uid_set([9, 1, 2, 3, 7, 10, 2].into_iter()), "1:3,7,9:10");
         assert_eq!(uid_set([5].into_iter()), "5");
-        assert_eq!(uid_set([u32::MAX - 1, u32::MAX].into_iter()), "4294967294:4294967295");
-        assert_eq!(uid_set(std::iter::empty()), "");
-    }
-
-    /// RFC 7628, section 4.1's example: user `user@example.com`, token `vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==`,
-    /// sent as `n,a=user@example.com,^Ahost=server.example.com^Aport=143^Aauth=Bearer …^A^A`
-    /// (without the optional host and port here).
-    #[test]
-    fn sasl_messages() {
         assert_eq!(
-            oauthbearer("user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg=="),
-            b"n,a=user@example.com,\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01"
+            uid_set([u32::MAX - 1, u32::MAX].into_iter()),
+            "4294967294:4294967295"
         );
-        assert_eq!(oauthbearer("a,b=c", "t"), b"n,a=a=2Cb=3Dc,\x01auth=Bearer t\x01\x01");
-        assert_eq!(xoauth2("u@x", "t"), b"user=u@x\x01auth=Bearer t\x01\x01");
-        // RFC 4616, section 4: "\0tim\0tanstaaftanstaaf".
-        assert_eq!(plain("tim", "tanstaaftanstaaf"), b"\0tim\0tanstaaftanstaaf");
+        assert_eq!(uid_set(std::iter::empty()), "");
         assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
     }
 

@@ -15,7 +15,9 @@ use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use tokio_rustls::rustls::server::ParsedCertificate;
-use tokio_rustls::rustls::{self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_rustls::rustls::{
+    self, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 
 use super::ImapError;
 
@@ -62,12 +64,13 @@ pub(crate) fn connector(trust: &Trust) -> Result<TlsConnector, ImapError> {
             }
         }
     }
-    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
-        .build()
-        .map_err(|e| ImapError::CaFile {
-            path: trust_name(trust),
-            reason: e.to_string(),
-        })?;
+    let webpki =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+            .build()
+            .map_err(|e| ImapError::CaFile {
+                path: trust_name(trust),
+                reason: e.to_string(),
+            })?;
     let verifier = Arc::new(Verifier { webpki, pinned });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -103,7 +106,9 @@ fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, ImapError> {
         certs.push(cert.map_err(|e| err(e.to_string()))?);
     }
     if certs.is_empty() {
-        return Err(err("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into()));
+        return Err(err(
+            "no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into(),
+        ));
     }
     Ok(certs)
 }
@@ -141,7 +146,11 @@ impl ServerCertVerifier for Verifier {
         ) {
             Ok(verified) => Ok(verified),
             Err(e) => {
-                if self.pinned.iter().any(|p| p.as_ref() == end_entity.as_ref()) {
+                if self
+                    .pinned
+                    .iter()
+                    .any(|p| p.as_ref() == end_entity.as_ref())
+                {
                     // The very certificate the user gave us: its key is trusted; its name must
                     // still be the server's.
                     let parsed = ParsedCertificate::try_from(end_entity)?;

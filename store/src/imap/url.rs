@@ -64,7 +64,10 @@ impl ImapUrl {
             return Err(bad("an IMAP source starts with imaps:// or imap://"));
         };
         let (authority, path) = match rest.find('/') {
-            Some(i) => (rest.get(..i).unwrap_or_default(), rest.get(i + 1..).unwrap_or_default()),
+            Some(i) => (
+                rest.get(..i).unwrap_or_default(),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
             None => (rest, ""),
         };
         let Some(at) = authority.rfind('@') else {
@@ -85,7 +88,7 @@ impl ImapUrl {
             Security::Tls => 993,
             Security::StartTls => 143,
         };
-        let (host, port) = split_host_port(hostport, default_port).map_err(|r| bad(r))?;
+        let (host, port) = split_host_port(hostport, default_port).map_err(&bad)?;
         let mailbox = percent_decode(path).ok_or_else(|| bad("bad %-escape in the mailbox"))?;
         let mailbox = if mailbox.is_empty() {
             "INBOX".to_owned()
@@ -195,7 +198,10 @@ fn redact(s: &str) -> String {
     let authority = short.get(start..end).unwrap_or_default();
     match authority.rfind('@') {
         Some(at) if authority.get(..at).is_some_and(|u| u.contains(':')) => {
-            let user = authority.get(..at).and_then(|u| u.split(':').next()).unwrap_or_default();
+            let user = authority
+                .get(..at)
+                .and_then(|u| u.split(':').next())
+                .unwrap_or_default();
             format!(
                 "{}{user}:***{}",
                 short.get(..start).unwrap_or_default(),
@@ -268,7 +274,10 @@ fn percent_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let plain = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')')
+            || matches!(
+                b,
+                b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')'
+            )
             || matches!(b, b'*' | b'+' | b',' | b'=' | b':' | b'@' | b'&')
             || (keep_slash && b == b'/');
         if plain {
@@ -371,7 +380,9 @@ mod tests {
         ] {
             assert!(ImapUrl::parse(bad).is_err(), "{bad}");
         }
-        let e = ImapUrl::parse("imaps://u:hunter2@h/INBOX").unwrap_err().to_string();
+        let e = ImapUrl::parse("imaps://u:hunter2@h/INBOX")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("password"), "{e}");
         assert!(!e.contains("hunter2"), "the password leaks: {e}");
     }
