@@ -39,7 +39,12 @@ pub struct ImapUrl {
 }
 
 /// The longest URL accepted, in bytes.
-const MAX_URL_BYTES: usize = 2048;
+const MAX_URL_BYTES: usize = 8192;
+/// The longest user name, host name and mailbox name, in bytes (decoded). With these, the
+/// written form of a URL (escapes take three bytes) stays under [`MAX_URL_BYTES`].
+const MAX_USER_BYTES: usize = 255;
+const MAX_HOST_BYTES: usize = 255;
+const MAX_MAILBOX_BYTES: usize = 1000;
 
 impl ImapUrl {
     /// Parses an `imaps://` or `imap://` URL.
@@ -54,7 +59,7 @@ impl ImapUrl {
             reason: reason.to_owned(),
         };
         if s.len() > MAX_URL_BYTES {
-            return Err(bad("longer than 2048 bytes"));
+            return Err(bad("longer than 8192 bytes"));
         }
         let (security, rest) = if let Some(rest) = strip_prefix_ci(s, "imaps://") {
             (Security::Tls, rest)
@@ -95,6 +100,12 @@ impl ImapUrl {
         } else {
             mailbox
         };
+        if user.len() > MAX_USER_BYTES || host.len() > MAX_HOST_BYTES {
+            return Err(bad("the user or the host is longer than 255 bytes"));
+        }
+        if mailbox.len() > MAX_MAILBOX_BYTES {
+            return Err(bad("the mailbox name is longer than 1000 bytes"));
+        }
         if user.chars().chain(mailbox.chars()).any(char::is_control) {
             return Err(bad("control characters in the user or the mailbox"));
         }
@@ -237,9 +248,11 @@ fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), &'static
     if host.is_empty() {
         return Err("no host");
     }
-    if !host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+    let bracketed = s.starts_with('[');
+    if !bracketed
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
     {
         return Err("the host holds characters a host name cannot have");
     }
@@ -376,6 +389,9 @@ mod tests {
             "imaps://u@h/IN%ZZ",
             "imaps://u@h/a%0Ab",
             "imaps://u@ho st/INBOX",
+            // Found by fuzzing: a colon inside an unbracketed host.
+            "imap://u@bhipsimap:p:2/:",
+            "imaps://u@::1/INBOX",
             "pop3://u@h/INBOX",
         ] {
             assert!(ImapUrl::parse(bad).is_err(), "{bad}");
