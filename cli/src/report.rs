@@ -10,7 +10,6 @@ use mailward_reports::{
     AggregateReport, Aggregator, DateRange, Format, Limits, MessageOutcome, ParsedReport,
     ReportEmail, Reporter, Summary,
 };
-use serde_json::{Value, json};
 
 use crate::global::GlobalArgs;
 
@@ -445,7 +444,7 @@ fn summarize(json: bool, args: &SummarizeArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {
-        let doc = summary_json(
+        let doc = mailward_store::query::summary_json(
             files.len() as u64,
             summary.reports,
             summary.duplicates,
@@ -475,37 +474,6 @@ fn summarize(json: bool, args: &SummarizeArgs) -> anyhow::Result<ExitCode> {
 
 /// The JSON of `report summarize`, the same shape from files and from a store: the counts,
 /// the rejected inputs as `{file, error}`, and each domain's summary with its verdicts.
-fn summary_json<'a>(
-    files: u64,
-    reports: u64,
-    duplicates: u64,
-    rejected: impl Iterator<Item = (&'a str, &'a str)>,
-    domains: impl Iterator<Item = &'a mailward_reports::DomainSummary>,
-) -> Value {
-    let domains: Vec<Value> = domains
-        .map(|d| {
-            let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-            if let Value::Object(map) = &mut v {
-                map.insert(
-                    "verdicts".into(),
-                    serde_json::to_value(d.verdicts()).unwrap_or(Value::Null),
-                );
-            }
-            v
-        })
-        .collect();
-    let rejected: Vec<Value> = rejected
-        .map(|(f, e)| json!({"file": f, "error": e}))
-        .collect();
-    json!({
-        "files": files,
-        "reports": reports,
-        "duplicates": duplicates,
-        "rejected": rejected,
-        "domains": domains,
-    })
-}
-
 fn write_domain(out: &mut impl Write, d: &mailward_reports::DomainSummary) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(

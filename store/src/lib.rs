@@ -15,6 +15,7 @@ pub mod imap;
 mod ingest;
 mod load;
 pub mod query;
+pub mod readiness;
 mod schema;
 pub mod services;
 pub mod source;

@@ -91,7 +91,7 @@ impl Window {
         })
     }
 
-    fn days(&self) -> (i64, i64) {
+    pub(crate) fn days(&self) -> (i64, i64) {
         (
             self.first_day.unwrap_or(i64::MIN / 2),
             self.last_day.unwrap_or(i64::MAX / 2),
@@ -190,6 +190,21 @@ pub struct StoreSummary {
     pub rejected: Vec<Rejection>,
     /// Per policy domain.
     pub domains: BTreeMap<String, DomainSummary>,
+}
+
+impl StoreSummary {
+    /// The summary as `report summarize --store --json` prints it: [`summary_json`] of it.
+    pub fn to_json(&self) -> serde_json::Value {
+        summary_json(
+            self.files,
+            self.reports,
+            self.duplicates,
+            self.rejected
+                .iter()
+                .map(|r| (r.source.as_str(), r.reason.as_str())),
+            self.domains.values(),
+        )
+    }
 }
 
 /// A stored rejection.
@@ -631,6 +646,42 @@ async fn rejections_in(conn: &mut Conn, window: &Window) -> Result<Vec<Rejection
     )
     .await
 }
+
+/// The JSON document of a summary, as `mailward report summarize --json` prints it (files or
+/// store) and the web view's `/api/summary` serves it: `files`, `reports`, `duplicates`,
+/// `rejected` (`[{"file", "error"}]`), and `domains` (each [`DomainSummary`] with its
+/// `verdicts`).
+pub fn summary_json<'a>(
+    files: u64,
+    reports: u64,
+    duplicates: u64,
+    rejected: impl Iterator<Item = (&'a str, &'a str)>,
+    domains: impl Iterator<Item = &'a DomainSummary>,
+) -> serde_json::Value {
+    let domains: Vec<serde_json::Value> = domains
+        .map(|d| {
+            let mut v = serde_json::to_value(d).unwrap_or(serde_json::Value::Null);
+            if let serde_json::Value::Object(map) = &mut v {
+                map.insert(
+                    "verdicts".into(),
+                    serde_json::to_value(d.verdicts()).unwrap_or(serde_json::Value::Null),
+                );
+            }
+            v
+        })
+        .collect();
+    let rejected: Vec<serde_json::Value> = rejected
+        .map(|(f, e)| serde_json::json!({"file": f, "error": e}))
+        .collect();
+    serde_json::json!({
+        "files": files,
+        "reports": reports,
+        "duplicates": duplicates,
+        "rejected": rejected,
+        "domains": domains,
+    })
+}
+
 
 /// One day of the daily series.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -471,24 +471,11 @@ fn write_groups(out: &mut impl Write, domain: &str, groups: &[SourceGroup]) -> s
     Ok(())
 }
 
-/// The summary as `report summarize` prints it, in JSON of the file mode's shape.
-pub(crate) fn summary_json(s: &StoreSummary) -> Value {
-    super::summary_json(
-        s.files,
-        s.reports,
-        s.duplicates,
-        s.rejected
-            .iter()
-            .map(|r| (r.source.as_str(), r.reason.as_str())),
-        s.domains.values(),
-    )
-}
-
 fn print_summary(json_out: bool, s: &StoreSummary) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json_out {
-        serde_json::to_writer_pretty(&mut out, &summary_json(s))?;
+        serde_json::to_writer_pretty(&mut out, &s.to_json())?;
         writeln!(out)?;
         return Ok(());
     }
