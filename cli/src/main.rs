@@ -13,6 +13,7 @@ mod dmarc;
 mod dns;
 mod global;
 mod report;
+mod serve;
 mod spf;
 
 use global::GlobalArgs;
@@ -43,8 +44,10 @@ enum Command {
     Dmarc(dmarc::Args),
     /// SPF + DKIM + DMARC on one message; prints Authentication-Results.
     Check(check::Args),
-    /// DMARC reports: parse, summarise, generate.
+    /// DMARC reports: parse, summarise, generate, ingest into a store.
     Report(report::Args),
+    /// Serve a read-only web view of a report store (http://127.0.0.1:8025/ by default).
+    Serve(serve::Args),
 }
 
 /// `println!` panics when stdout is a closed pipe (`mailward dmarc x | head -1`). Without
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             Command::Dmarc(args) => dmarc::run(&cli.global, args).await,
             Command::Check(args) => check::run(&cli.global, args).await,
             Command::Report(args) => report::run(&cli.global, args).await,
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

@@ -16,6 +16,8 @@ use crate::global::GlobalArgs;
 mod imap;
 mod stored;
 
+pub(crate) use stored::StoreArgs;
+
 /// Deepest directory recursion for `summarize DIR` (far beyond any report archive layout).
 const MAX_DIR_DEPTH: usize = 16;
 /// Longest line accepted in an outcomes file.

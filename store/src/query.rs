@@ -415,6 +415,28 @@ impl Store {
     ///
     /// Database errors.
     pub async fn daily(&self, filter: &Filter) -> Result<Vec<DayPoint>, Error> {
+        self.daily_where(filter, |_| true).await
+    }
+
+    /// [`daily`](Self::daily) for some source addresses only.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn daily_for(
+        &self,
+        filter: &Filter,
+        addresses: &BTreeSet<IpAddr>,
+    ) -> Result<Vec<DayPoint>, Error> {
+        self.daily_where(filter, |row| addresses.contains(&row.source_ip))
+            .await
+    }
+
+    async fn daily_where(
+        &self,
+        filter: &Filter,
+        keep: impl Fn(&SummaryRow<'_>) -> bool + Send + Sync,
+    ) -> Result<Vec<DayPoint>, Error> {
         let mut conn = self.conn().await?;
         let mut days: BTreeMap<i64, DayPoint> = BTreeMap::new();
         if let (Some(first), Some(last)) = (filter.window.first_day, filter.window.last_day) {
@@ -423,9 +445,11 @@ impl Store {
             }
         }
         daily_rows(&mut conn, filter, &mut |_, row, day, disposition| {
-            days.entry(day)
-                .or_insert_with(|| DayPoint::new(day))
-                .add(row, disposition);
+            if keep(row) {
+                days.entry(day)
+                    .or_insert_with(|| DayPoint::new(day))
+                    .add(row, disposition);
+            }
         })
         .await?;
         Ok(days.into_values().collect())
@@ -681,7 +705,6 @@ pub fn summary_json<'a>(
         "domains": domains,
     })
 }
-
 
 /// One day of the daily series.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

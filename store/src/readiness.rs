@@ -110,7 +110,10 @@ pub fn assess(group: &SourceGroup, domain: &str) -> Assessment {
     if let Some(d) = dkim_other {
         return Assessment {
             class: SourceClass::Unaligned,
-            why: format!("{name} signs with d={} (DKIM passes, not aligned)", d.domain),
+            why: format!(
+                "{name} signs with d={} (DKIM passes, not aligned)",
+                d.domain
+            ),
             fix: Some(format!("sign with d={domain}")),
         };
     }
@@ -282,6 +285,143 @@ impl Store {
     }
 }
 
+/// One policy domain on the overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainOverview {
+    /// The policy domain.
+    pub domain: String,
+    /// What it published (the latest report in the window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PublishedPolicy>,
+    /// Messages in the window.
+    pub messages: u64,
+    /// Messages passing DMARC.
+    pub dmarc_pass: u64,
+    /// Messages in the previous window of the same length (none for an open window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_messages: Option<u64>,
+    /// Messages passing DMARC in the previous window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_dmarc_pass: Option<u64>,
+    /// Source groups per class.
+    pub classes: BTreeMap<SourceClass, usize>,
+    /// Where it stands.
+    pub readiness: Readiness,
+    /// The same, in words.
+    pub verdict: String,
+}
+
+/// One source group of a domain with its assessment.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessedSource {
+    /// The group.
+    #[serde(flatten)]
+    pub group: SourceGroup,
+    /// Its class and fix.
+    pub assessment: Assessment,
+}
+
+/// What `p=quarantine` or `p=reject` would do to a domain's mail of the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyImpact {
+    /// `quarantine` or `reject`.
+    pub policy: String,
+    /// Messages failing DMARC: all of them would be affected.
+    pub affected: u64,
+    /// Of those, from legitimate sources (unaligned ones, and the failing share of aligned
+    /// ones: forwarding, mailing lists): the legitimate mail that would be lost.
+    pub legitimate: u64,
+    /// Of those, from likely forgeries.
+    pub forgeries: u64,
+}
+
+impl Store {
+    /// The sources of one domain (`filter.domain`), assessed, most messages first.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn assessed_sources(
+        &self,
+        filter: &Filter,
+        services: &crate::services::ServiceMap,
+    ) -> Result<Vec<AssessedSource>, Error> {
+        let domain = filter.domain.clone().unwrap_or_default();
+        let groups = self.sources(filter, services).await?;
+        Ok(groups
+            .into_iter()
+            .map(|group| {
+                let assessment = assess(&group, &domain);
+                AssessedSource { group, assessment }
+            })
+            .collect())
+    }
+
+    /// One row per policy domain with reports in the window: published policy, messages and
+    /// pass rate against the previous window, and readiness.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn overview(
+        &self,
+        window: &crate::query::Window,
+        services: &crate::services::ServiceMap,
+    ) -> Result<Vec<DomainOverview>, Error> {
+        let filter = Filter::new(*window);
+        let summary = self.summary(&filter).await?;
+        let previous = match window.previous() {
+            Some(w) => Some(self.summary(&Filter::new(w)).await?),
+            None => None,
+        };
+        let policies = self.policies(&filter).await?;
+        let mut out = Vec::with_capacity(summary.domains.len());
+        for (domain, d) in &summary.domains {
+            let sources = self
+                .assessed_sources(&filter.clone().domain(domain), services)
+                .await?;
+            let mut classes: BTreeMap<SourceClass, usize> = BTreeMap::new();
+            for s in &sources {
+                *classes.entry(s.assessment.class).or_default() += 1;
+            }
+            let all: Vec<SourceClass> = sources.iter().map(|s| s.assessment.class).collect();
+            let readiness = readiness(d.published_p.as_ref(), &all);
+            let prev = previous.as_ref().map(|p| p.domains.get(domain));
+            out.push(DomainOverview {
+                domain: domain.clone(),
+                policy: policies.get(domain).cloned(),
+                messages: d.volume,
+                dmarc_pass: d.dmarc_pass,
+                previous_messages: prev.map(|p| p.map_or(0, |p| p.volume)),
+                previous_dmarc_pass: prev.map(|p| p.map_or(0, |p| p.dmarc_pass)),
+                classes,
+                verdict: readiness.to_string(),
+                readiness,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// What `p=quarantine` and `p=reject` would do to these assessed sources' mail.
+pub fn impact(sources: &[AssessedSource]) -> [PolicyImpact; 2] {
+    let mut legitimate = 0u64;
+    let mut forgeries = 0u64;
+    for s in sources {
+        match s.assessment.class {
+            SourceClass::Forgery => forgeries = forgeries.saturating_add(s.group.dmarc_fail),
+            _ => legitimate = legitimate.saturating_add(s.group.dmarc_fail),
+        }
+    }
+    let row = |policy: &str| PolicyImpact {
+        policy: policy.to_owned(),
+        affected: legitimate.saturating_add(forgeries),
+        legitimate,
+        forgeries,
+    };
+    [row("quarantine"), row("reject")]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,7 +455,10 @@ mod tests {
     #[test]
     fn classes_and_fixes() {
         // 95 of 100 pass: aligned (5 % is forwarding's share).
-        assert_eq!(assess(&group(100, 5), "example.com").class, SourceClass::Aligned);
+        assert_eq!(
+            assess(&group(100, 5), "example.com").class,
+            SourceClass::Aligned
+        );
 
         // An ESP signing with its own domain.
         let mut esp = group(100, 100);
@@ -326,7 +469,8 @@ mod tests {
 
         // A signature of a subdomain of the policy domain is not "another domain".
         let mut sub = group(100, 100);
-        sub.dkim.insert(seen("mail.example.com", Some("s1"), "pass"));
+        sub.dkim
+            .insert(seen("mail.example.com", Some("s1"), "pass"));
         assert_eq!(assess(&sub, "example.com").class, SourceClass::Forgery);
 
         // A known service whose SPF check for the domain fails.
@@ -342,7 +486,10 @@ mod tests {
         forger.spf.insert(seen("example.com", None, "fail"));
         forger.dkim.insert(seen("example.com", Some("x"), "fail"));
         assert_eq!(assess(&forger, "example.com").class, SourceClass::Forgery);
-        assert_eq!(assess(&group(0, 0), "example.com").class, SourceClass::Forgery);
+        assert_eq!(
+            assess(&group(0, 0), "example.com").class,
+            SourceClass::Forgery
+        );
     }
 
     #[test]
@@ -355,8 +502,14 @@ mod tests {
             readiness(None, &[Aligned, Unaligned, Forgery, Unaligned]).to_string(),
             "not ready: 2 legitimate sources still fail alignment"
         );
-        assert_eq!(readiness(None, &[Aligned, Forgery]).to_string(), "ready for quarantine");
-        assert_eq!(readiness(Some(&q), &[Aligned]).to_string(), "ready for reject");
+        assert_eq!(
+            readiness(None, &[Aligned, Forgery]).to_string(),
+            "ready for quarantine"
+        );
+        assert_eq!(
+            readiness(Some(&q), &[Aligned]).to_string(),
+            "ready for reject"
+        );
         assert_eq!(readiness(Some(&r), &[Aligned]), Readiness::Enforced);
         assert!(within("a.b.example.com", "example.com"));
         assert!(!within("badexample.com", "example.com"));

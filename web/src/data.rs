@@ -1,0 +1,174 @@
+//! The data of each page, from the store's query functions only. A page renders one of these
+//! as HTML; `/api/…` serves the same value as JSON, so the two cannot disagree.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use mailward_reports::DomainSummary;
+use mailward_store::query::{DayPoint, Filter, Rejection, ReportRow, StoredReport, Window};
+use mailward_store::readiness::{
+    AssessedSource, DomainOverview, PolicyImpact, PublishedPolicy, impact,
+};
+use mailward_store::services::ServiceMap;
+use mailward_store::{Error, Store};
+use serde::Serialize;
+
+/// The most report rows one page lists.
+pub const REPORTS_PER_PAGE: usize = 200;
+
+/// The overview: one row per policy domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The domains, alphabetically.
+    pub domains: Vec<DomainOverview>,
+}
+
+/// One policy domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainData {
+    /// The domain.
+    pub domain: String,
+    /// What it published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PublishedPolicy>,
+    /// Totals, reporters and per-address numbers, as `report summarize` has them.
+    pub summary: Option<DomainSummary>,
+    /// Messages per day.
+    pub daily: Vec<DayPoint>,
+    /// Sending sources grouped by service, assessed.
+    pub sources: Vec<AssessedSource>,
+    /// What `p=quarantine` and `p=reject` would do.
+    pub impact: [PolicyImpact; 2],
+    /// Where the domain stands, in words.
+    pub verdict: String,
+}
+
+/// One source group of a domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceData {
+    /// The policy domain.
+    pub domain: String,
+    /// The group, assessed.
+    pub source: AssessedSource,
+    /// Its messages per day.
+    pub daily: Vec<DayPoint>,
+}
+
+/// The reports of the window and the rejected inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportsData {
+    /// Reports in the window, latest period first (at most [`REPORTS_PER_PAGE`]).
+    pub reports: Vec<ReportRow>,
+    /// How many there are in all.
+    pub total: usize,
+    /// Rejected inputs first seen in the window.
+    pub rejections: Vec<Rejection>,
+}
+
+/// Builds the overview.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn overview(
+    store: &Store,
+    window: &Window,
+    services: &ServiceMap,
+) -> Result<Overview, Error> {
+    Ok(Overview {
+        domains: store.overview(window, services).await?,
+    })
+}
+
+/// Builds a domain's page data; `None` when the domain has no reports in the window and none
+/// at all.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn domain(
+    store: &Store,
+    window: &Window,
+    domain: &str,
+    services: &ServiceMap,
+) -> Result<DomainData, Error> {
+    let filter = Filter::new(*window).domain(domain);
+    let domain = filter.domain.clone().unwrap_or_default();
+    let mut summary = store.summary(&filter).await?;
+    let summary = summary.domains.remove(&domain);
+    let daily = store.daily(&filter).await?;
+    let sources = store.assessed_sources(&filter, services).await?;
+    let policy = store.policies(&filter).await?.remove(&domain);
+    let classes: Vec<_> = sources.iter().map(|s| s.assessment.class).collect();
+    let verdict = mailward_store::readiness::readiness(
+        summary.as_ref().and_then(|s| s.published_p.as_ref()),
+        &classes,
+    )
+    .to_string();
+    Ok(DomainData {
+        impact: impact(&sources),
+        domain,
+        policy,
+        summary,
+        daily,
+        sources,
+        verdict,
+    })
+}
+
+/// Builds a source's page data: the group whose key is `key` (a service's organizational
+/// domain, or an address), or the group holding the address `key`.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn source(
+    store: &Store,
+    window: &Window,
+    domain: &str,
+    key: &str,
+    services: &ServiceMap,
+) -> Result<Option<SourceData>, Error> {
+    let filter = Filter::new(*window).domain(domain);
+    let sources = store.assessed_sources(&filter, services).await?;
+    let wanted_ip = key.parse::<IpAddr>().ok();
+    let Some(source) = sources.into_iter().find(|s| {
+        s.group.key.eq_ignore_ascii_case(key)
+            || wanted_ip.is_some_and(|ip| s.group.addresses.iter().any(|a| a.ip == ip))
+    }) else {
+        return Ok(None);
+    };
+    let addresses: BTreeSet<IpAddr> = source.group.addresses.iter().map(|a| a.ip).collect();
+    let daily = store.daily_for(&filter, &addresses).await?;
+    Ok(Some(SourceData {
+        domain: filter.domain.unwrap_or_default(),
+        source,
+        daily,
+    }))
+}
+
+/// Builds the reports page data.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn reports(store: &Store, window: &Window) -> Result<ReportsData, Error> {
+    let (reports, total) = store
+        .reports(&Filter::new(*window), 0, REPORTS_PER_PAGE)
+        .await?;
+    let rejections = store.rejections(window).await?;
+    Ok(ReportsData {
+        reports,
+        total,
+        rejections,
+    })
+}
+
+/// One report whole.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn report(store: &Store, id: i64) -> Result<Option<StoredReport>, Error> {
+    store.report(id).await
+}
