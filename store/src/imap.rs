@@ -57,6 +57,9 @@ pub enum Credentials {
     /// An OAuth 2.0 access token, sent with OAUTHBEARER (RFC 7628) or, where only that is
     /// offered, XOAUTH2.
     BearerToken(String),
+    /// A file holding an OAuth 2.0 access token, read again for every connection (tokens
+    /// expire within hours; whatever refreshes them rewrites the file).
+    BearerTokenFile(PathBuf),
 }
 
 impl std::fmt::Debug for Credentials {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for Credentials {
         match self {
             Self::Password(_) => f.write_str("Password(***)"),
             Self::BearerToken(_) => f.write_str("BearerToken(***)"),
+            Self::BearerTokenFile(p) => write!(f, "BearerTokenFile({})", p.display()),
         }
     }
 }
@@ -76,7 +80,44 @@ impl Credentials {
     ///
     /// [`ImapError::Credentials`] when nothing is left.
     pub fn password(secret: &str) -> Result<Self, ImapError> {
-        non_empty(secret, "the password").map(Self::Password)
+        let password = non_empty(secret, "the password")?;
+        if password.contains(['\0', '\r', '\n']) {
+            return Err(ImapError::Credentials(
+                "the password holds a NUL or a line break".into(),
+            ));
+        }
+        Ok(Self::Password(password))
+    }
+
+    /// The token to send now: the given one, or the file's current content.
+    ///
+    /// # Errors
+    ///
+    /// [`ImapError::Credentials`] when the file cannot be read or holds no token, and for a
+    /// password.
+    pub fn current_token(&self) -> Result<String, ImapError> {
+        match self {
+            Self::BearerToken(t) => Ok(t.clone()),
+            Self::BearerTokenFile(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| {
+                    ImapError::Credentials(format!("cannot read {}: {e}", path.display()))
+                })?;
+                if meta.len() > 64 * 1024 {
+                    return Err(ImapError::Credentials(format!(
+                        "{} is larger than 64 KiB: not a token",
+                        path.display()
+                    )));
+                }
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ImapError::Credentials(format!("cannot read {}: {e}", path.display()))
+                })?;
+                match Self::bearer_token(&text)? {
+                    Self::BearerToken(t) => Ok(t),
+                    _ => Err(ImapError::Credentials("no token".into())),
+                }
+            }
+            Self::Password(_) => Err(ImapError::Credentials("a password is no token".into())),
+        }
     }
 
     /// A bearer token read from a file: whitespace around it is dropped.

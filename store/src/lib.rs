@@ -347,7 +347,7 @@ impl Store {
         let inputs = inputs.into_iter();
         let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
         let limits = options.limits.clone();
-        std::thread::Builder::new()
+        let reader = std::thread::Builder::new()
             .name("mailward-read".into())
             .spawn(move || {
                 for input in inputs {
@@ -385,9 +385,9 @@ impl Store {
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
             } else {
-                match rx.recv() {
-                    Ok(item) => item,
-                    Err(_) => break,
+                match next_input(&rx, group).await {
+                    Some(item) => item,
+                    None => break,
                 }
             };
             if group && !conn.in_transaction() {
@@ -433,6 +433,13 @@ impl Store {
         if conn.in_transaction() {
             self.commit_group(&mut conn).await?;
             committed(&pending);
+        }
+        // A reader that panicked (a bug in a source) must not pass for a finished source.
+        if reader.join().is_err() {
+            return Err(Error::Io {
+                what: "the reader thread failed (a panic); the inputs after the last one stored were not read".into(),
+                source: std::io::Error::other("reader thread panicked"),
+            });
         }
         Ok(counts)
     }
@@ -513,6 +520,33 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The next input from the reader thread, or `None` when it is done. On SQLite this blocks:
+/// nothing else needs the thread. On PostgreSQL the connection is a task of the caller's
+/// runtime, which must keep running while a quiet source (a mailbox in IDLE) has nothing to
+/// give, so the channel is polled with short sleeps instead.
+async fn next_input<T>(rx: &std::sync::mpsc::Receiver<T>, blocking: bool) -> Option<T> {
+    if blocking {
+        return rx.recv().ok();
+    }
+    #[cfg(feature = "postgres")]
+    {
+        use std::sync::mpsc::TryRecvError;
+        let mut pause = std::time::Duration::from_micros(200);
+        loop {
+            match rx.try_recv() {
+                Ok(item) => return Some(item),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(std::time::Duration::from_millis(50));
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "postgres"))]
+    rx.recv().ok()
 }
 
 fn gunzip(compressed: &[u8], options: &IngestOptions) -> Result<Vec<u8>, Error> {

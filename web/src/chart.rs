@@ -82,7 +82,7 @@ fn draw(
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let i = i as usize;
-            if i % label_every == 0 {
+            if i.is_multiple_of(label_every) {
                 days.get(i)
                     .map(|d| d.get(5..).unwrap_or(d).to_owned())
                     .unwrap_or_default()

@@ -44,10 +44,16 @@ impl ImapArgs {
         self.watch
     }
 
+    pub(crate) fn has_ca(&self) -> bool {
+        self.ca.is_some()
+    }
+
     fn credentials(&self) -> anyhow::Result<Credentials> {
         if let Some(path) = &self.oauth_token_file {
-            let text = read_secret(path)?;
-            return Credentials::bearer_token(&text).with_context(|| format!("{}", path.display()));
+            // Read again on every connection (tokens expire); checked once here.
+            let credentials = Credentials::BearerTokenFile(path.clone());
+            credentials.current_token()?;
+            return Ok(credentials);
         }
         if let Some(path) = &self.password_file {
             let text = read_secret(path)?;

@@ -351,7 +351,7 @@ pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Re
                         b.finish_and_clear();
                     }
                     eprintln!("mailward: {}", progress_line(&counts, started));
-                    return Err(super::imap::explain(e, false))
+                    return Err(super::imap::explain(e, args.imap.has_ca()))
                         .with_context(|| format!("{source}"));
                 }
                 result

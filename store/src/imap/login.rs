@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -107,11 +108,19 @@ impl Peer {
         e: async_imap::error::Error,
     ) -> ImapError {
         use async_imap::error::Error as E;
-        let retry = matches!(e, E::Io(_) | E::ConnectionLost | E::Parse(_));
+        let reason = truncate(&match &e {
+            E::No(said) | E::Bad(said) => tidy(said),
+            other => other.to_string(),
+        });
+        // RFC 5530's codes for conditions that pass.
+        let passing = ["[UNAVAILABLE]", "[INUSE]", "[LIMIT]", "[SERVERBUG]"]
+            .iter()
+            .any(|code| reason.contains(code));
+        let retry = passing || matches!(e, E::Io(_) | E::ConnectionLost | E::Parse(_));
         ImapError::Session {
             server: self.server.clone(),
             during,
-            reason: e.to_string(),
+            reason,
             retry,
         }
     }
@@ -134,6 +143,47 @@ impl Peer {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.session_error(during, e)),
             Err(_) => Err(self.timeout_error(during, self.opts.io_timeout)),
+        }
+    }
+
+    /// Reads the answers of a command, each within the answer timeout, at most `max` of them
+    /// (a server that keeps answering is refused rather than followed forever).
+    pub(super) async fn collect<T, S>(
+        &self,
+        during: &'static str,
+        stream: S,
+        max: usize,
+    ) -> Result<Vec<T>, ImapError>
+    where
+        S: futures_util::Stream<Item = async_imap::error::Result<T>>,
+    {
+        use futures_util::StreamExt as _;
+        let mut stream = std::pin::pin!(stream);
+        let mut out = Vec::new();
+        loop {
+            match timeout(self.opts.io_timeout, stream.next()).await {
+                Err(_) => return Err(self.timeout_error(during, self.opts.io_timeout)),
+                Ok(None) => return Ok(out),
+                Ok(Some(Err(e))) => return Err(self.session_error(during, e)),
+                Ok(Some(Ok(item))) => {
+                    if out.len() >= max {
+                        return Err(
+                            self.refusal(during, "the server sent more answers than it could have")
+                        );
+                    }
+                    out.push(item);
+                }
+            }
+        }
+    }
+
+    /// A server that misbehaves in a way retrying would only repeat.
+    pub(super) fn refusal(&self, during: &'static str, reason: &str) -> ImapError {
+        ImapError::Session {
+            server: self.server.clone(),
+            during,
+            reason: reason.to_owned(),
+            retry: false,
         }
     }
 
@@ -277,6 +327,7 @@ impl Peer {
 
     async fn authenticate(&self, client: Client, caps: &Caps) -> Result<Session, ImapError> {
         let user = self.url.user();
+        let mut oauth_error: Option<String> = None;
         let (mechanism, result) = match &self.opts.credentials {
             Credentials::Password(password) => {
                 if caps.has("AUTH=PLAIN") {
@@ -297,22 +348,27 @@ impl Peer {
                     )
                 }
             }
-            Credentials::BearerToken(token) => {
-                let (mechanism, payload) = if caps.has("AUTH=OAUTHBEARER") {
-                    ("OAUTHBEARER", oauthbearer(user, token))
+            Credentials::BearerToken(_) | Credentials::BearerTokenFile(_) => {
+                // A token file is read again on every connection: access tokens last about an
+                // hour, and whatever refreshes them rewrites the file.
+                let token = self.opts.credentials.current_token()?;
+                let (mechanism, payload, abort) = if caps.has("AUTH=OAUTHBEARER") {
+                    // RFC 7628, section 3.2.3: the client answers an error challenge with ^A.
+                    ("OAUTHBEARER", oauthbearer(user, &token), b"\x01".to_vec())
                 } else if caps.has("AUTH=XOAUTH2") {
-                    ("XOAUTH2", xoauth2(user, token))
+                    ("XOAUTH2", xoauth2(user, &token), Vec::new())
                 } else {
                     return Err(ImapError::NoMechanism {
                         server: self.server.clone(),
                         wanted: "OAuth (OAUTHBEARER or XOAUTH2)",
                     });
                 };
-                let sasl = Sasl::new(payload);
-                (
-                    mechanism,
-                    timeout(self.opts.io_timeout, client.authenticate(mechanism, sasl)).await,
-                )
+                let sasl = Sasl::new(payload).with_abort(abort);
+                let challenge = Arc::clone(&sasl.error);
+                let result =
+                    timeout(self.opts.io_timeout, client.authenticate(mechanism, sasl)).await;
+                oauth_error = challenge.lock().ok().and_then(|mut e| e.take());
+                (mechanism, result)
             }
         };
         match result {
@@ -325,33 +381,61 @@ impl Peer {
                 server: self.server.clone(),
                 user: user.to_owned(),
                 mechanism,
-                said: tidy(&said),
+                said: match oauth_error {
+                    Some(status) => format!("{} ({status})", tidy(&said)),
+                    None => tidy(&said),
+                },
             }),
             Ok(Err((e, _))) => Err(self.session_error("authenticating", e)),
         }
     }
 }
 
-/// A SASL client that answers the first challenge with its message and any later one (an
-/// error report, in XOAUTH2 and OAUTHBEARER) with an empty response, after which the server
-/// fails the exchange with the reason.
+/// A SASL client that answers the first challenge with its message, and any later one (an
+/// error report, in XOAUTH2 and OAUTHBEARER) with its abort response, keeping the error's
+/// `status` for the message people see; the server then fails the exchange.
 struct Sasl {
     message: Option<Vec<u8>>,
+    abort: Vec<u8>,
+    error: Arc<Mutex<Option<String>>>,
 }
 
 impl Sasl {
     fn new(message: Vec<u8>) -> Self {
         Self {
             message: Some(message),
+            abort: Vec::new(),
+            error: Arc::default(),
         }
+    }
+
+    fn with_abort(mut self, abort: Vec<u8>) -> Self {
+        self.abort = abort;
+        self
     }
 }
 
 impl async_imap::Authenticator for Sasl {
     type Response = Vec<u8>;
 
-    fn process(&mut self, _challenge: &[u8]) -> Self::Response {
-        self.message.take().unwrap_or_default()
+    fn process(&mut self, challenge: &[u8]) -> Self::Response {
+        if let Some(message) = self.message.take() {
+            return message;
+        }
+        // RFC 7628, section 3.2.2: a JSON object with `status` (and `scope`, …).
+        let status = serde_json::from_slice::<serde_json::Value>(challenge)
+            .ok()
+            .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(str::to_owned))
+            .map(|s| {
+                s.chars()
+                    .filter(|c| !c.is_control())
+                    .take(100)
+                    .collect::<String>()
+            });
+        if let (Some(status), Ok(mut slot)) = (status, self.error.lock()) {
+            *slot = Some(format!("status {status}"));
+        }
+        self.abort.clone()
     }
 }
 
@@ -381,11 +465,27 @@ fn xoauth2(user: &str, token: &str) -> Vec<u8> {
 /// which carries the response code in brackets anyway (`[AUTHENTICATIONFAILED] …`).
 pub(super) fn tidy(said: &str) -> String {
     let Some(start) = said.find("info: Some(\"") else {
-        return said.to_owned();
+        return if said.contains("info: None") {
+            "the server gave no reason".into()
+        } else {
+            truncate(said)
+        };
     };
     let text = said.get(start + 12..).unwrap_or_default();
     let text = text.strip_suffix("\")").unwrap_or(text);
-    text.replace("\\\"", "\"")
+    truncate(&text.replace("\\\"", "\""))
+}
+
+/// At most 300 characters of what a server said (async-imap's parse errors carry the whole
+/// receive buffer).
+pub(super) fn truncate(s: &str) -> String {
+    const MAX: usize = 300;
+    if s.chars().count() <= MAX {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(MAX).collect();
+    t.push('…');
+    t
 }
 
 #[cfg(test)]

@@ -18,6 +18,13 @@ use super::login::{Connected, Peer, Session, tidy};
 /// The most UIDs named in one MOVE (or COPY/STORE/EXPUNGE) command.
 const MOVE_CHUNK: usize = 500;
 
+/// How often a server without IDLE is asked for new mail in watch mode.
+const POLL_WITHOUT_IDLE: Duration = Duration::from_secs(60);
+
+/// The most answers one listing may bring (8 bytes each are kept): a mailbox this large is
+/// read in several runs.
+const MAX_LISTED: usize = 10_000_000;
+
 /// Where a fatal error of a [`Mailbox`] is left for its owner once the iteration has ended.
 #[derive(Debug, Clone, Default)]
 pub struct FatalSlot(Arc<Mutex<Option<ImapError>>>);
@@ -98,6 +105,8 @@ struct State {
     uid_validity: Option<u32>,
     /// The server's hierarchy delimiter, for the `/` in folder names.
     delimiter: Option<String>,
+    /// An EXISTS arrived since the last listing: list again before waiting.
+    saw_exists: bool,
     /// Listed and not yet fetched: (UID, size), in UID order.
     todo: VecDeque<(u32, u32)>,
     /// The highest UID listed so far.
@@ -123,6 +132,7 @@ impl Mailbox {
     /// Any [`ImapError`]: the first connection is not retried.
     pub fn open(url: &ImapUrl, options: ImapOptions) -> Result<Self, ImapError> {
         let url = url.clone();
+        let server = url.server();
         let worker = std::thread::Builder::new()
             .name("mailward-imap-open".into())
             .spawn(
@@ -143,6 +153,7 @@ impl Mailbox {
                         conn: None,
                         uid_validity: None,
                         delimiter: None,
+                        saw_exists: false,
                         todo: VecDeque::new(),
                         last_listed: 0,
                         listed: 0,
@@ -165,7 +176,7 @@ impl Mailbox {
             )
             .map_err(ImapError::Thread)?;
         let (runtime, state, tx) = worker.join().map_err(|_| ImapError::Session {
-            server: String::new(),
+            server: server.clone(),
             during: "opening",
             reason: "the worker thread panicked".into(),
             retry: false,
@@ -226,7 +237,20 @@ impl Iterator for Mailbox {
             };
             let state = &mut self.state;
             let ready = &mut self.ready;
-            match runtime.block_on(state.step(ready)) {
+            // A panic in the IMAP client on a server's answer (it has happened in imap-proto and
+            // async-imap) must end the run as an error, not look like a finished mailbox.
+            let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(state.step(ready))
+            }))
+            .unwrap_or_else(|_| {
+                Err(ImapError::Session {
+                    server: state.peer.server.clone(),
+                    during: "reading the server's answer",
+                    reason: "the IMAP client failed on it (a panic); stopping".into(),
+                    retry: false,
+                })
+            });
+            match stepped {
                 Ok(Flow::Continue) => state.failures = 0,
                 Ok(Flow::Finished) => self.finished = true,
                 Err(e) if e.is_transient() && !state.peer.opts.stop.is_stopped() => {
@@ -281,8 +305,12 @@ impl State {
         self.ensure_connected().await?;
         self.collect_acks(Duration::ZERO);
         self.move_acknowledged().await?;
+        self.drain_unsolicited();
         if self.todo.is_empty() {
+            // What the listing finds covers every EXISTS before it.
+            self.saw_exists = false;
             self.list_new().await?;
+            self.drain_unsolicited();
         }
         if !self.todo.is_empty() {
             self.fetch_batch(ready).await?;
@@ -292,6 +320,7 @@ impl State {
         if self.peer.opts.move_to.is_some() && !self.unacked.is_empty() {
             self.collect_acks(self.peer.opts.io_timeout);
             self.move_acknowledged().await?;
+            self.drain_unsolicited();
         }
         if !self.peer.opts.watch {
             self.logout().await;
@@ -329,7 +358,20 @@ impl State {
             Ok(Err(e)) => return Err(self.peer.session_error("selecting the mailbox", e)),
             Ok(Ok(m)) => m,
         };
-        let validity = mailbox.uid_validity.unwrap_or(0);
+        let validity = match mailbox.uid_validity {
+            Some(v) => v,
+            // RFC 3501, section 6.3.1: required. Without it UIDs cannot be trusted across
+            // connections, so nothing is moved on their strength.
+            None if self.peer.opts.move_to.is_some() => {
+                return Err(ImapError::Mailbox {
+                    server: self.peer.server.clone(),
+                    name: self.peer.url.mailbox().to_owned(),
+                    said: "the server gave no UIDVALIDITY, so messages cannot be moved safely"
+                        .into(),
+                });
+            }
+            None => 0,
+        };
         if self.uid_validity.is_some_and(|v| v != validity) {
             // UIDs of before mean nothing now: read the mailbox again from the start (what was
             // stored already comes back as duplicates).
@@ -360,11 +402,8 @@ impl State {
             .peer
             .io("listing folders", session.list(Some(""), Some("\"\"")))
             .await?;
-        let names: Vec<_> = names.collect().await;
-        Ok(names
-            .into_iter()
-            .flatten()
-            .find_map(|n| n.delimiter().map(str::to_owned)))
+        let names = self.peer.collect("listing folders", names, 16).await?;
+        Ok(names.iter().find_map(|n| n.delimiter().map(str::to_owned)))
     }
 
     /// A mailbox or folder name as the server spells it: `/` stands for the server's
@@ -385,8 +424,16 @@ impl State {
                 .peer
                 .io("listing folders", session.list(Some(""), Some(&quoted)))
                 .await?;
-            let names: Vec<_> = names.collect().await;
-            names.into_iter().any(|n| n.is_ok())
+            // `%` and `*` in the name are LIST wildcards: only the exact name counts, and only
+            // as a folder that exists and can be selected.
+            let names = self.peer.collect("listing folders", names, 10_000).await?;
+            names.iter().any(|n| {
+                n.name() == name
+                    && !n.attributes().iter().any(|a| {
+                        matches!(a, async_imap::types::NameAttribute::NoSelect)
+                            || matches!(a, async_imap::types::NameAttribute::Extension(e) if e.eq_ignore_ascii_case("\\NonExistent"))
+                    })
+            })
         };
         if exists {
             return Ok(());
@@ -412,9 +459,14 @@ impl State {
         let Some(conn) = self.conn.as_mut() else {
             return Ok(());
         };
+        if self.last_listed == u32::MAX {
+            // No UID can come after the largest one.
+            return Ok(());
+        }
         let from = self.last_listed.saturating_add(1);
         let limit = self.peer.opts.io_timeout;
         let mut found = Vec::new();
+        let mut answers = 0usize;
         let failure = match timeout(
             limit,
             conn.session
@@ -430,9 +482,18 @@ impl State {
                     Ok(None) => break None,
                     Ok(Some(Err(e))) => break Some(Some(e)),
                     Ok(Some(Ok(fetch))) => {
-                        // `N:*` names the last message even when its UID is below N.
-                        if let Some(uid) = fetch.uid.filter(|&u| u >= from) {
-                            found.push((uid, fetch.size.unwrap_or(0)));
+                        answers += 1;
+                        if answers > MAX_LISTED {
+                            break Some(Some(async_imap::error::Error::Bad(format!(
+                                "more than {MAX_LISTED} answers to one listing"
+                            ))));
+                        }
+                        // `N:*` names the last message even when its UID is below N; an
+                        // unsolicited FETCH (flags) has no size and is not a listing answer.
+                        if let (Some(uid), Some(size)) =
+                            (fetch.uid.filter(|&u| u >= from), fetch.size)
+                        {
+                            found.push((uid, size));
                         }
                     }
                 }
@@ -443,7 +504,8 @@ impl State {
             Some(Some(e)) => return Err(self.peer.session_error("listing", e)),
             None => {}
         }
-        found.sort_unstable();
+        // The largest announced size wins if a UID comes twice.
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         found.dedup_by_key(|f| f.0);
         if let Some(&(last, _)) = found.last() {
             self.last_listed = last;
@@ -492,6 +554,9 @@ impl State {
         let limit = self.peer.opts.io_timeout;
         let mut failure: Option<Result<async_imap::error::Error, ()>> = None;
         let mut got: Vec<(u32, Vec<u8>)> = Vec::with_capacity(batch.len());
+        let mut answers = 0usize;
+        let mut received_bytes = 0u64;
+        let mut oversent = false;
         if let Some(conn) = self.conn.as_mut() {
             match timeout(
                 limit,
@@ -514,10 +579,24 @@ impl State {
                             break;
                         }
                         Ok(Some(Ok(fetch))) => {
+                            answers += 1;
                             let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+                                if answers > 4 * batch.len() + 64 {
+                                    failure = Some(Ok(async_imap::error::Error::Bad(
+                                        "answers that were not asked for".into(),
+                                    )));
+                                    break;
+                                }
                                 continue;
                             };
                             if wanted.contains(&uid) && received.insert(uid) {
+                                received_bytes = received_bytes.saturating_add(body.len() as u64);
+                                if received_bytes > BATCH_BYTES.saturating_add(MAX_MESSAGE_BYTES) {
+                                    // Not handed over: it goes back to the list below.
+                                    received.remove(&uid);
+                                    oversent = true;
+                                    break;
+                                }
                                 got.push((uid, body.to_vec()));
                             }
                         }
@@ -543,6 +622,11 @@ impl State {
                 }));
             }
             self.handed(uid);
+        }
+        if oversent {
+            failure = Some(Ok(async_imap::error::Error::Bad(
+                "the server sent far more bytes than the sizes it announced".into(),
+            )));
         }
         match failure {
             None => Ok(()),
@@ -652,10 +736,14 @@ impl State {
                     session.uid_store(set, "+FLAGS.SILENT (\\Deleted)"),
                 )
                 .await?;
-            let _: Vec<_> = flagged.collect().await;
+            self.peer
+                .collect("flagging", flagged, 2 * MOVE_CHUNK + 16)
+                .await?;
         }
         let expunged = self.peer.io("expunging", session.uid_expunge(set)).await?;
-        let _: Vec<_> = expunged.collect().await;
+        self.peer
+            .collect("expunging", expunged, 2 * MOVE_CHUNK + 16)
+            .await?;
         Ok(())
     }
 
@@ -667,9 +755,24 @@ impl State {
         };
         let Connected { session, caps } = conn;
         let unsolicited = session.unsolicited_responses.clone();
-        let mut changed = false;
+        let mut changed = std::mem::take(&mut self.saw_exists);
         while let Ok(r) = unsolicited.try_recv() {
             changed |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
+        }
+        if changed {
+            self.conn = Some(Connected { session, caps });
+            return Ok(());
+        }
+        if !caps.has("IDLE") {
+            // RFC 2177: no IDLE unless the server offers it. Poll instead: the next step
+            // lists again.
+            self.conn = Some(Connected { session, caps });
+            let stop = self.peer.opts.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(self.peer.opts.idle_renew.min(POLL_WITHOUT_IDLE)) => {}
+                () = stop.stopped() => {}
+            }
+            return Ok(());
         }
         let mut handle = session.idle();
         self.peer.io("starting IDLE", handle.init()).await?;
@@ -691,6 +794,16 @@ impl State {
         let session = self.peer.io("ending IDLE", handle.done()).await?;
         self.conn = Some(Connected { session, caps });
         Ok(())
+    }
+
+    /// Reads the unsolicited answers that piled up (async-imap keeps 100 and drops the rest),
+    /// remembering whether one announced new mail.
+    fn drain_unsolicited(&mut self) {
+        if let Some(conn) = &self.conn {
+            while let Ok(r) = conn.session.unsolicited_responses.try_recv() {
+                self.saw_exists |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
+            }
+        }
     }
 
     async fn logout(&mut self) {
