@@ -74,10 +74,12 @@ fn draw(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.min(10))
+        .light_line_style(TRANSPARENT)
+        .x_labels(n + 1)
         .x_label_formatter(&|x| {
-            let i = x.floor();
-            if i < 0.0 {
+            // Ticks fall on whole days; label every `label_every`-th one.
+            let i = x.round();
+            if i < 0.0 || (x - i).abs() > 1e-6 {
                 return String::new();
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]

@@ -80,6 +80,7 @@ pub fn layout(title: &str, path: &str, w: &Chosen, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Mailward" }
                 link rel="stylesheet" href="/assets/style.css";
+                link rel="icon" href="/favicon.ico" type="image/svg+xml";
             }
             body {
                 header {
@@ -184,8 +185,8 @@ fn pass_fail_chart(points: &[DayPoint], caption: &str) -> Markup {
     html! {
         figure.chart #passfail {
             figcaption { (caption) " "
-                span.key style=(format!("--c:{}", chart::hex(chart::PASS))) { "DMARC pass" } " "
-                span.key style=(format!("--c:{}", chart::hex(chart::FAIL))) { "DMARC fail" }
+                span.key.k-pass { "DMARC pass" } " "
+                span.key.k-fail { "DMARC fail" }
             }
             (PreEscaped(svg))
         }
@@ -219,8 +220,8 @@ fn disposition_chart(points: &[DayPoint]) -> Markup {
     html! {
         figure.chart #dispositions {
             figcaption { "Disposition applied by receivers "
-                @for (name, colour) in chart::DISPOSITIONS {
-                    span.key style=(format!("--c:{}", chart::hex(colour))) { (name) } " "
+                @for (name, _) in chart::DISPOSITIONS {
+                    span class={ "key k-" (name) } { (name) } " "
                 }
             }
             (PreEscaped(svg))

@@ -50,6 +50,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data
 const COOKIE: &str = "mailward_token";
 
 const STYLE: &str = include_str!("../assets/style.css");
+const ICON: &str = include_str!("../assets/icon.svg");
 
 /// What the server serves.
 #[derive(Debug)]
@@ -109,6 +110,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/reports", get(reports_api))
         .route("/api/reports/{id}", get(report_api))
         .route("/assets/style.css", get(style))
+        .route("/favicon.ico", get(icon))
         .route("/login", get(login_form).post(login))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), guard))
@@ -130,7 +132,10 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         None => true,
         Some(token) => {
             let path = request.uri().path();
-            path == "/login" || path == "/assets/style.css" || carries(request.headers(), token)
+            path == "/login"
+                || path == "/assets/style.css"
+                || path == "/favicon.ico"
+                || carries(request.headers(), token)
         }
     };
     let mut response = if allowed {
@@ -226,6 +231,10 @@ async fn login(State(app): State<Arc<App>>, Form(form): Form<LoginForm>) -> Resp
 
 async fn style() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE)
+}
+
+async fn icon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON)
 }
 
 async fn not_found() -> Response {
