@@ -70,27 +70,30 @@ fn draw(
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..n_f, 0.0..top_f)
         .ok()?;
-    let label_every = (n / 8).max(1);
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .max_light_lines(1)
         .light_line_style(TRANSPARENT)
-        .x_labels(n + 1)
+        .x_labels(n.min(12) + 1)
         .x_label_formatter(&|x| {
-            // Ticks fall on whole days; label every `label_every`-th one.
+            // Label ticks that fall on a whole day.
             let i = x.round();
-            if i < 0.0 || (x - i).abs() > 1e-6 {
+            if i < 0.0 || (x - i).abs() > 0.01 {
                 return String::new();
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let i = i as usize;
-            if i.is_multiple_of(label_every) {
-                days.get(i)
-                    .map(|d| d.get(5..).unwrap_or(d).to_owned())
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
+            // A window of more than a year shows the year too.
+            days.get(i)
+                .map(|d| {
+                    if n > 366 {
+                        d.clone()
+                    } else {
+                        d.get(5..).unwrap_or(d).to_owned()
+                    }
+                })
+                .unwrap_or_default()
         })
         .y_label_formatter(&|y| format!("{y:.0}"))
         .x_desc("day (UTC)")

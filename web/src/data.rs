@@ -16,6 +16,10 @@ use serde::Serialize;
 /// The most report rows one page lists.
 pub const REPORTS_PER_PAGE: usize = 200;
 
+/// The most source groups a domain's page lists (the busiest; the rest are counted): a domain
+/// seen by big receivers has tens of thousands of one-message forgers.
+pub const SOURCES_SHOWN: usize = 100;
+
 /// The overview: one row per policy domain.
 #[derive(Debug, Clone, Serialize)]
 pub struct Overview {
@@ -35,8 +39,12 @@ pub struct DomainData {
     pub summary: Option<DomainSummary>,
     /// Messages per day.
     pub daily: Vec<DayPoint>,
-    /// Sending sources grouped by service, assessed.
+    /// Sending sources grouped by service, assessed: the [`SOURCES_SHOWN`] busiest.
     pub sources: Vec<AssessedSource>,
+    /// All source groups, per class (the verdict and the impact count them all).
+    pub source_classes: std::collections::BTreeMap<mailward_store::readiness::SourceClass, usize>,
+    /// Source groups in all.
+    pub sources_total: usize,
     /// What `p=quarantine` and `p=reject` would do.
     pub impact: [PolicyImpact; 2],
     /// Where the domain stands, in words.
@@ -97,16 +105,25 @@ pub async fn domain(
     let mut summary = store.summary(&filter).await?;
     let summary = summary.domains.remove(&domain);
     let daily = store.daily(&filter).await?;
-    let sources = store.assessed_sources(&filter, services).await?;
+    let mut sources = store.assessed_sources(&filter, services).await?;
     let policy = store.policies(&filter).await?.remove(&domain);
     let classes: Vec<_> = sources.iter().map(|s| s.assessment.class).collect();
+    let mut source_classes = std::collections::BTreeMap::new();
+    for c in &classes {
+        *source_classes.entry(*c).or_insert(0usize) += 1;
+    }
+    let sources_total = sources.len();
+    let impact = impact(&sources);
+    sources.truncate(SOURCES_SHOWN);
     let verdict = mailward_store::readiness::readiness(
         summary.as_ref().and_then(|s| s.published_p.as_ref()),
         &classes,
     )
     .to_string();
     Ok(DomainData {
-        impact: impact(&sources),
+        impact,
+        source_classes,
+        sources_total,
         domain,
         policy,
         summary,

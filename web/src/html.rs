@@ -55,6 +55,10 @@ fn date(unix: i64) -> String {
     format_day(unix.div_euclid(86_400))
 }
 
+/// The most DKIM signatures or reporters listed in one cell of the sources table (the source's
+/// page lists them all).
+const LIST_SHOWN: usize = 6;
+
 fn defect_name(k: mailward_reports::DefectKind) -> String {
     serde_json::to_value(k)
         .ok()
@@ -285,6 +289,14 @@ pub fn domain(d: &DomainData, w: &Chosen) -> Markup {
             }
         }
         h2 { "Sending sources" }
+        p.lead {
+            (d.sources_total) " sources: "
+            @for (i, (class, n)) in d.source_classes.iter().enumerate() {
+                @if i > 0 { ", " } (n) " " (class)
+            }
+            "."
+            @if d.sources_total > d.sources.len() { " The " (d.sources.len()) " busiest are listed." }
+        }
         table #sources {
             thead { tr { th { "Source" } th { "Class" } th.num { "Messages" } th.num { "SPF aligned" } th.num { "DKIM aligned" } th { "DKIM d= / s=" } th { "Reporters" } } }
             tbody { @for s in &d.sources { (source_row(s, &d.domain, w)) } }
@@ -317,8 +329,14 @@ fn source_row(s: &AssessedSource, domain: &str, w: &Chosen) -> Markup {
             td.num { (g.messages) }
             td.num { (pct(g.spf_aligned_pass, g.messages)) }
             td.num { (pct(g.dkim_aligned_pass, g.messages)) }
-            td { @for d in &g.dkim { span.auth { "d=" (d.domain) @if let Some(sel) = &d.selector { " s=" (sel) } " " (d.result) } " " } }
-            td { @for r in &g.reporters { span.reporter { (r) } " " } }
+            td {
+                @for d in g.dkim.iter().take(LIST_SHOWN) { span.auth { "d=" (d.domain) @if let Some(sel) = &d.selector { " s=" (sel) } " " (d.result) } " " }
+                @if g.dkim.len() > LIST_SHOWN { span.more { "+" (g.dkim.len() - LIST_SHOWN) " more" } }
+            }
+            td {
+                @for r in g.reporters.iter().take(LIST_SHOWN) { span.reporter { (r) } " " }
+                @if g.reporters.len() > LIST_SHOWN { span.more { "+" (g.reporters.len() - LIST_SHOWN) " more" } }
+            }
         }
     }
 }
