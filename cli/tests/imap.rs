@@ -16,6 +16,8 @@
 mod dovecot;
 #[path = "support/mail.rs"]
 mod mail;
+#[path = "../../store/tests/support/pg.rs"]
+mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -435,20 +437,30 @@ fn a_server_restart_in_the_middle_of_a_fetch_loses_nothing() {
 }
 
 /// `--watch` reads the mailbox, then waits in IDLE (renewed every 2 s here), picks up a
-/// message appended meanwhile, and ends cleanly on SIGTERM.
+/// message appended meanwhile, and ends cleanly on SIGTERM; on SQLite and on PostgreSQL (whose
+/// connection must keep working while the ingest waits for mail).
 #[test]
 fn watch_picks_up_new_mail_and_stops_on_sigterm() {
-    let Some(d) = Dovecot::start("watch", Config::default()) else {
-        return;
-    };
-    d.deliver(&reports(0, 2));
     let dir = tmpdir("watch");
-    let db = dir.join("s.db");
-    let store = format!("sqlite:{}", db.display());
+    let mut stores = vec![format!("sqlite:{}", dir.join("s.db").display())];
+    let cluster = pg::PgCluster::start();
+    if let Some(c) = &cluster {
+        stores.push(c.create_database("imap_watch"));
+    }
+    for (i, store) in stores.iter().enumerate() {
+        let Some(d) = Dovecot::start(&format!("watch{i}"), Config::default()) else {
+            return;
+        };
+        watch_once(&d, store);
+    }
+}
+
+fn watch_once(d: &Dovecot, store: &str) {
+    d.deliver(&reports(0, 2));
     let ca = d.cert();
     let mut c = ingest(
-        &store,
-        &url(&d, true, "INBOX"),
+        store,
+        &url(d, true, "INBOX"),
         &[
             "--ca",
             ca.to_str().unwrap(),
@@ -464,11 +476,11 @@ fn watch_picks_up_new_mail_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for(|| stored_reports(&db) == 2, "the first two reports");
+    wait_for(|| reports_in(store) == 2, "the first two reports");
     // Let at least one IDLE renewal pass before the new message comes.
     std::thread::sleep(Duration::from_millis(2500));
     d.append(&reports(2, 1)[0]);
-    wait_for(|| stored_reports(&db) == 3, "the appended report");
+    wait_for(|| reports_in(store) == 3, "the appended report");
     wait_for(
         || d.files("Done").len() == 3,
         "the appended report to be moved",
@@ -478,11 +490,24 @@ fn watch_picks_up_new_mail_and_stops_on_sigterm() {
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{store}: {}", stderr(&out));
     let j = json(&out);
-    assert_eq!(j["stored"], 3, "{j}");
+    assert_eq!(j["stored"], 3, "{store}: {j}");
     assert_eq!(d.files("").len(), 0);
-    assert_eq!(summary_volume(&store), volume(0, 3));
+    assert_eq!(summary_volume(store), volume(0, 3));
+}
+
+/// Reports in a store, through `report summarize --json` (the ingest may still be running).
+fn reports_in(store: &str) -> u64 {
+    let out = Command::new(BIN)
+        .args(["--json", "report", "summarize", "--store", store])
+        .env_remove("MAILWARD_STORE")
+        .output()
+        .unwrap();
+    serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["reports"].as_u64())
+        .unwrap_or(0)
 }
 
 fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
