@@ -45,6 +45,15 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .parse_extension(&text)
             .with_context(|| format!("{}", path.display()))?;
     }
+    // The view only reads: it does not create a store that is not there.
+    if let mailward_store::StoreUrl::Sqlite(path) = args.store.url()?
+        && !path.exists()
+    {
+        anyhow::bail!(
+            "no store at {} (ingest reports into it first with mailward report ingest)",
+            path.display()
+        );
+    }
     let store = args.store.open().await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

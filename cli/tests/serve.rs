@@ -146,7 +146,10 @@ fn serve(store: &str, extra: &[&str]) -> (Killed, u16) {
 fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    let mut req = format!("GET {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str("Host: 127.0.0.1\r\n");
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -186,7 +189,7 @@ fn serve_refuses_a_public_address_without_a_token_and_checks_it_with_one() {
     let dir = tmpdir("token");
     let store = fill_store(&dir);
     let token_file = dir.join("token");
-    std::fs::write(&token_file, "  s3cret-token \n").unwrap();
+    std::fs::write(&token_file, "  s3cret-token-of-some-length \n").unwrap();
     let (_server, port) = serve(&store, &["--token-file", token_file.to_str().unwrap()]);
     let (status, head, body) = get(port, "/", &[]);
     assert_eq!(status, 401, "{head}");
@@ -196,14 +199,52 @@ fn serve_refuses_a_public_address_without_a_token_and_checks_it_with_one() {
         get(port, "/api/overview", &[("Authorization", "Bearer wrong")]).0,
         401
     );
-    let (status, _, _) = get(
-        port,
-        "/api/overview",
-        &[("Authorization", "Bearer s3cret-token")],
+    let bearer = ("Authorization", "Bearer s3cret-token-of-some-length");
+    assert_eq!(get(port, "/api/overview", &[bearer]).0, 200);
+    // With a token, any Host is fine (the server may sit behind a proxy).
+    assert_eq!(
+        get(
+            port,
+            "/api/overview",
+            &[bearer, ("Host", "dmarc.example.com")]
+        )
+        .0,
+        200
     );
-    assert_eq!(status, 200);
-    let (status, _, _) = get(port, "/", &[("Cookie", "mailward_token=s3cret-token")]);
-    assert_eq!(status, 200);
+    // The login cookie holds a digest of the token, never the token.
+    assert_eq!(
+        get(
+            port,
+            "/",
+            &[("Cookie", "mailward_token=s3cret-token-of-some-length")]
+        )
+        .0,
+        401
+    );
+    // A token shorter than 16 characters is refused.
+    std::fs::write(&token_file, "short").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--store",
+            &store,
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+        ])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A store that is not there is not created.
+    let missing = dir.join("missing.db");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+        .arg(format!("sqlite:{}", missing.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!missing.exists());
 }
 
 #[test]
@@ -249,6 +290,46 @@ fn pages_escape_and_api_matches_the_cli() {
     }
     assert_eq!(get(port, "/api/summary?days=3651", &[]).0, 400);
     assert_eq!(get(port, "/?days=0", &[]).0, 400);
+    assert_eq!(get(port, "/?since=0000-01-01", &[]).0, 400);
+    // Without a window, and with a domain, as the CLI.
+    let cli_all: Value = serde_json::from_slice(
+        &mailward(&["--json", "report", "summarize", "--store", &store]).stdout,
+    )
+    .unwrap();
+    let api_all: Value = serde_json::from_str(&get(port, "/api/summary", &[]).2).unwrap();
+    assert_eq!(api_all, cli_all);
+    let cli_one: Value = serde_json::from_slice(
+        &mailward(&[
+            "--json",
+            "report",
+            "summarize",
+            "--store",
+            &store,
+            "--domain",
+            "example.com",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let api_one: Value =
+        serde_json::from_str(&get(port, "/api/summary?domain=example.com", &[]).2).unwrap();
+    assert_eq!(api_one, cli_one);
+    // A domain without reports is not a page.
+    assert_eq!(
+        get(
+            port,
+            &format!("/domains/nowhere.example?since={SINCE}"),
+            &[]
+        )
+        .0,
+        404
+    );
+    // Without a token, only requests for localhost are answered (DNS rebinding).
+    assert_eq!(
+        get(port, "/api/summary", &[("Host", "attacker.example")]).0,
+        421
+    );
+    assert_eq!(get(port, "/", &[("Host", "localhost:8025")]).0, 200);
 
     // Every page: a CSP header, no script element, and the hostile text escaped.
     let reports = get(port, &format!("/reports?since={SINCE}"), &[]);
@@ -288,7 +369,7 @@ fn pages_escape_and_api_matches_the_cli() {
     }
     // No route writes.
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(b"DELETE /reports/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s.write_all(b"DELETE /reports/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();

@@ -69,8 +69,10 @@ pub struct ReportsData {
     pub reports: Vec<ReportRow>,
     /// How many there are in all.
     pub total: usize,
-    /// Rejected inputs first seen in the window.
+    /// Rejected inputs first seen in the window (at most [`REPORTS_PER_PAGE`]).
     pub rejections: Vec<Rejection>,
+    /// How many were rejected in the window in all.
+    pub rejections_total: usize,
 }
 
 /// Builds the overview.
@@ -88,8 +90,7 @@ pub async fn overview(
     })
 }
 
-/// Builds a domain's page data; `None` when the domain has no reports in the window and none
-/// at all.
+/// Builds a domain's page data (empty when it has no reports in the window).
 ///
 /// # Errors
 ///
@@ -173,11 +174,14 @@ pub async fn reports(store: &Store, window: &Window) -> Result<ReportsData, Erro
     let (reports, total) = store
         .reports(&Filter::new(*window), 0, REPORTS_PER_PAGE)
         .await?;
-    let rejections = store.rejections(window).await?;
+    let mut rejections = store.rejections(window).await?;
+    let rejections_total = rejections.len();
+    rejections.truncate(REPORTS_PER_PAGE);
     Ok(ReportsData {
         reports,
         total,
         rejections,
+        rejections_total,
     })
 }
 

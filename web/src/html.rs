@@ -103,6 +103,8 @@ pub fn layout(title: &str, path: &str, w: &Chosen, body: Markup) -> Markup {
                             }
                         }
                         label { " or since " input type="date" name="since" value=[w.query.strip_prefix("since=")]; }
+                        // Without a date, "Show" keeps the number of days shown now.
+                        @if let Some(n) = w.days { input type="hidden" name="days" value=(n); }
                         button type="submit" { "Show" }
                     }
                 }
@@ -400,6 +402,7 @@ pub fn reports(r: &ReportsData, w: &Chosen) -> Markup {
             }
         }
         h2 { "Rejected inputs" }
+        @if r.rejections_total > r.rejections.len() { p.lead { (r.rejections_total) " in all; the first " (r.rejections.len()) " are listed." } }
         (rejections(&r.rejections))
     };
     layout("Reports", "/reports", w, body)

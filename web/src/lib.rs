@@ -43,8 +43,11 @@ use crate::window::{Chosen, WindowQuery};
 
 /// The Content-Security-Policy of every response: nothing runs, nothing is fetched from
 /// elsewhere.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                        form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The shortest token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// The cookie the login form sets.
 const COOKIE: &str = "mailward_token";
@@ -75,6 +78,9 @@ pub enum ServeError {
     /// An empty token.
     #[error("the token file is empty")]
     EmptyToken,
+    /// A token too short to resist guessing.
+    #[error("the token is shorter than 16 characters")]
+    ShortToken,
 }
 
 /// Checks that the address may be served with this token (a non-loopback address needs
@@ -86,6 +92,7 @@ pub enum ServeError {
 pub fn check_listen(addr: SocketAddr, token: Option<&str>) -> Result<Option<String>, ServeError> {
     let token = match token.map(str::trim) {
         Some("") => return Err(ServeError::EmptyToken),
+        Some(t) if t.chars().count() < MIN_TOKEN_CHARS => return Err(ServeError::ShortToken),
         Some(t) => Some(t.to_owned()),
         None => None,
     };
@@ -128,6 +135,17 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io:
 
 /// Security headers on every response, and the token check.
 async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    // Without a token the server listens on loopback only; a request naming another host is a
+    // page elsewhere that rebound its name to 127.0.0.1 (DNS rebinding), and gets nothing.
+    if app.token.is_none() && !loopback_host(request.headers()) {
+        let mut r = (
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server answers only requests for localhost",
+        )
+            .into_response();
+        secure(r.headers_mut(), false);
+        return r;
+    }
     let allowed = match &app.token {
         None => true,
         Some(token) => {
@@ -153,7 +171,12 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         )
             .into_response()
     };
-    let headers = response.headers_mut();
+    secure(response.headers_mut(), app.token.is_some());
+    response
+}
+
+/// The security headers of every response.
+fn secure(headers: &mut HeaderMap, private: bool) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -167,37 +190,71 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if app.token.is_some() {
+    if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    response
+}
+
+/// Whether the `Host` of a request is a loopback name or address (any port).
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        // HTTP/1.0 without Host: nothing to rebind.
+        return true;
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What the login cookie holds: a digest of the token, not the token (which may hold
+/// characters a cookie cannot).
+fn cookie_value(token: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(format!("mailward-web cookie\0{token}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether the request carries the token, as a bearer token or in the cookie.
 fn carries(headers: &HeaderMap, token: &str) -> bool {
+    // RFC 7235: the scheme name is case-insensitive.
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| same(t.trim(), token));
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && same(t.trim(), token));
+    let expected = cookie_value(token);
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .any(|(k, v)| k == COOKIE && same(v, token));
+        .any(|(k, v)| k == COOKIE && same(v, &expected));
     bearer || cookie
 }
 
-/// Compares in time that does not depend on where the strings differ.
+/// Compares digests, in time that depends neither on where the strings differ nor on their
+/// lengths.
 fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut diff = u8::from(a.len() != b.len());
-    for (i, x) in a.iter().enumerate() {
-        diff |= x ^ b.get(i).copied().unwrap_or(0);
-    }
-    diff == 0
+    use sha2::Digest as _;
+    let (a, b) = (
+        sha2::Sha256::digest(a.as_bytes()),
+        sha2::Sha256::digest(b.as_bytes()),
+    );
+    a.iter().zip(b.iter()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryQuery {
+    #[serde(flatten)]
+    window: WindowQuery,
+    domain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,7 +270,10 @@ async fn login_form() -> Html<String> {
 async fn login(State(app): State<Arc<App>>, Form(form): Form<LoginForm>) -> Response {
     match &app.token {
         Some(token) if same(form.token.trim(), token) => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+            let cookie = format!(
+                "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
+                cookie_value(token)
+            );
             let mut r = Redirect::to("/").into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -266,9 +326,11 @@ fn chosen(q: &WindowQuery, json: bool) -> Result<Chosen, Response> {
 }
 
 fn store_failed(e: &mailward_store::Error, w: &Chosen, json: bool) -> Response {
+    // The details go to the server's log, not to the client.
+    eprintln!("mailward serve: the store failed: {e}");
     failure(
         StatusCode::INTERNAL_SERVER_ERROR,
-        &format!("the store failed: {e}"),
+        "The store failed; the server's log says why.",
         Some(w),
         json,
     )
@@ -296,6 +358,12 @@ async fn domain_data(
         Err(r) => return Outcome::Err(r),
     };
     match data::domain(&app.store, &w.window, domain, &app.services).await {
+        Ok(d) if d.summary.is_none() && d.sources.is_empty() => Outcome::Err(failure(
+            StatusCode::NOT_FOUND,
+            &format!("No reports for {domain} in {}.", w.label),
+            Some(&w),
+            json,
+        )),
         Ok(d) => Outcome::Ok(w, d),
         Err(e) => Outcome::Err(store_failed(&e, &w, json)),
     }
@@ -416,12 +484,27 @@ async fn report_page(
 
 /// `/api/summary`: exactly what `mailward report summarize --store URL --json` prints for
 /// the same window.
-async fn summary_api(State(app): State<Arc<App>>, Query(q): Query<WindowQuery>) -> Response {
-    let w = match chosen(&q, true) {
-        Ok(w) => w,
-        Err(r) => return r,
+async fn summary_api(State(app): State<Arc<App>>, Query(q): Query<SummaryQuery>) -> Response {
+    // As the CLI: all reports unless a window is given, and `domain=` as `--domain`.
+    let window = if q.window.days.is_none() && q.window.since.is_none() {
+        mailward_store::query::Window::all()
+    } else {
+        match chosen(&q.window, true) {
+            Ok(w) => w.window,
+            Err(r) => return r,
+        }
     };
-    match app.store.summary(&Filter::new(w.window)).await {
+    let filter = match q.domain.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Filter::new(window).domain(d),
+        None => Filter::new(window),
+    };
+    let w = Chosen {
+        window,
+        query: String::new(),
+        label: "the window".into(),
+        days: None,
+    };
+    match app.store.summary(&filter).await {
         Ok(s) => Json(s.to_json()).into_response(),
         Err(e) => store_failed(&e, &w, true),
     }
@@ -477,22 +560,45 @@ mod tests {
             Err(ServeError::NeedsToken(_))
         ));
         assert_eq!(
-            check_listen(public, Some(" t \n")).unwrap().as_deref(),
-            Some("t")
+            check_listen(public, Some(" a-token-of-16-chars \n"))
+                .unwrap()
+                .as_deref(),
+            Some("a-token-of-16-chars")
         );
+        assert!(matches!(
+            check_listen(public, Some("short")),
+            Err(ServeError::ShortToken)
+        ));
         assert!(matches!(
             check_listen(public, Some("  ")),
             Err(ServeError::EmptyToken)
         ));
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=b; mailward_token=t"),
-        );
-        assert!(carries(&h, "t"));
+        let cookie = format!("a=b; mailward_token={}", cookie_value("t;k"));
+        h.insert(header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert!(carries(&h, "t;k"));
         assert!(!carries(&h, "u"));
         let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
-        assert!(carries(&h, "t"));
+        h.insert(header::COOKIE, HeaderValue::from_static("mailward_token=t"));
+        assert!(!carries(&h, "t"), "the raw token is not the cookie");
+        for auth in ["Bearer t", "bearer t", "BEARER  t"] {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+            assert!(carries(&h, "t"), "{auth}");
+        }
+        for (host, ok) in [
+            ("127.0.0.1:8025", true),
+            ("localhost", true),
+            ("LOCALHOST:1", true),
+            ("[::1]:8025", true),
+            ("127.1.2.3", true),
+            ("attacker.example", false),
+            ("attacker.example:8025", false),
+            ("192.0.2.1:8025", false),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            assert_eq!(loopback_host(&h), ok, "{host}");
+        }
     }
 }

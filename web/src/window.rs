@@ -7,6 +7,9 @@ use serde::Deserialize;
 /// The default window, in days.
 pub const DEFAULT_DAYS: i64 = 30;
 
+/// The longest window, in days (`days=` or `since=`): every page fills a series of its days.
+pub const MAX_DAYS: i64 = 3650;
+
 /// The query parameters that choose a window.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct WindowQuery {
@@ -62,6 +65,9 @@ impl WindowQuery {
             if first > today {
                 return Err(format!("since={since} is in the future"));
             }
+            if today - first >= MAX_DAYS {
+                return Err(format!("since={since} is more than {MAX_DAYS} days ago"));
+            }
             let window = Window::since(since, today).map_err(|e| e.to_string())?;
             return Ok(Chosen {
                 window,
@@ -73,7 +79,7 @@ impl WindowQuery {
         let n = match days {
             None => DEFAULT_DAYS,
             Some(d) => match d.parse::<i64>() {
-                Ok(n) if (1..=3650).contains(&n) => n,
+                Ok(n) if (1..=MAX_DAYS).contains(&n) => n,
                 _ => return Err(format!("days={d:?} is not a number from 1 to 3650")),
             },
         };
@@ -135,5 +141,9 @@ mod tests {
         }
         assert!(q(None, Some("2026-13-01")).choose_at(today).is_err());
         assert!(q(None, Some("2026-12-02")).choose_at(today).is_err());
+        // 3650 days at most, as days= (found by review: since=0000-01-01 built 740 000 days).
+        assert!(q(None, Some("0000-01-01")).choose_at(today).is_err());
+        assert!(q(None, Some("2016-12-04")).choose_at(today).is_ok());
+        assert!(q(None, Some("2016-12-03")).choose_at(today).is_err());
     }
 }

@@ -38,7 +38,7 @@ pub(crate) struct StoreArgs {
 }
 
 impl StoreArgs {
-    fn url(&self) -> anyhow::Result<StoreUrl> {
+    pub(crate) fn url(&self) -> anyhow::Result<StoreUrl> {
         if let Some(s) = &self.store {
             return Ok(StoreUrl::parse(s)?);
         }
