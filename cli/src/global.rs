@@ -160,3 +160,29 @@ impl<R: Resolver> Resolver for TimeoutResolver<R> {
         self.within(self.inner.ptr(ip)).await
     }
 }
+
+/// Runs `task` on a thread of its own with its own current-thread runtime, for background
+/// work while the main runtime is busy (or blocked, as an ingest is while it waits for
+/// inputs). The process does not wait for the thread; `what` names it in the message printed
+/// when it cannot start.
+pub(crate) fn spawn_on_own_runtime<F>(
+    name: &str,
+    what: &str,
+    task: impl FnOnce() -> F + Send + 'static,
+) where
+    F: Future<Output = ()>,
+{
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(task());
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("mailward: {what}: {e}");
+    }
+}

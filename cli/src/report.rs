@@ -16,7 +16,7 @@ use crate::global::GlobalArgs;
 mod imap;
 mod stored;
 
-pub(crate) use stored::StoreArgs;
+pub(crate) use stored::{StoreArgs, service_map};
 
 /// Deepest directory recursion for `summarize DIR` (far beyond any report archive layout).
 const MAX_DIR_DEPTH: usize = 16;

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use mailward_store::services::ServiceMap;
 use mailward_web::App;
 
 use crate::report::StoreArgs;
@@ -37,14 +36,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let token = mailward_web::check_listen(args.listen, token.as_deref())?;
-    let mut services = ServiceMap::builtin();
-    if let Some(path) = &args.services {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        services
-            .parse_extension(&text)
-            .with_context(|| format!("{}", path.display()))?;
-    }
+    let services = crate::report::service_map(args.services.as_deref())?;
     // The view only reads: it does not create a store that is not there.
     if let mailward_store::StoreUrl::Sqlite(path) = args.store.url()?
         && !path.exists()

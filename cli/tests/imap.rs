@@ -97,14 +97,19 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn summary_volume(store: &str) -> u64 {
+/// `report summarize --store STORE --json` (it reads a store while an ingest writes to it);
+/// `Null` when it cannot be read yet.
+fn summary(store: &str) -> Value {
     let out = Command::new(BIN)
         .args(["--json", "report", "summarize", "--store", store])
         .env_remove("MAILWARD_STORE")
         .output()
         .unwrap();
-    let s = json(&out);
-    s["domains"][0]["volume"].as_u64().unwrap_or(0)
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn summary_volume(store: &str) -> u64 {
+    summary(store)["domains"][0]["volume"].as_u64().unwrap_or(0)
 }
 
 /// Reports in the store, read directly (the ingest may still be running).
@@ -499,15 +504,7 @@ fn watch_once(d: &Dovecot, store: &str) {
 
 /// Reports in a store, through `report summarize --json` (the ingest may still be running).
 fn reports_in(store: &str) -> u64 {
-    let out = Command::new(BIN)
-        .args(["--json", "report", "summarize", "--store", store])
-        .env_remove("MAILWARD_STORE")
-        .output()
-        .unwrap();
-    serde_json::from_slice::<Value>(&out.stdout)
-        .ok()
-        .and_then(|v| v["reports"].as_u64())
-        .unwrap_or(0)
+    summary(store)["reports"].as_u64().unwrap_or(0)
 }
 
 fn wait_for(mut done: impl FnMut() -> bool, what: &str) {

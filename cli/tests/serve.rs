@@ -54,6 +54,13 @@ fn mailward(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `report summarize --store STORE --json ARGS…`: the numbers a page must show.
+fn summarize(store: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json", "report", "summarize", "--store", store];
+    all.extend_from_slice(args);
+    serde_json::from_slice(&mailward(&all).stdout).unwrap()
+}
+
 /// A report whose free-text fields are HTML and script (the reports crate accepts them as
 /// text; the policy domain stays a domain).
 const HOSTILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -253,37 +260,13 @@ fn pages_escape_and_api_matches_the_cli() {
     let store = fill_store(&dir);
     let (_server, port) = serve(&store, &[]);
     // `/api/summary` is the CLI's JSON.
-    let cli: Value = serde_json::from_slice(
-        &mailward(&[
-            "--json",
-            "report",
-            "summarize",
-            "--store",
-            &store,
-            "--since",
-            SINCE,
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let cli = summarize(&store, &["--since", SINCE]);
     let (status, head, body) = get(port, &format!("/api/summary?since={SINCE}"), &[]);
     assert_eq!(status, 200, "{head}");
     let api: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(api, cli);
     for days in ["1", "3650"] {
-        let cli: Value = serde_json::from_slice(
-            &mailward(&[
-                "--json",
-                "report",
-                "summarize",
-                "--store",
-                &store,
-                "--days",
-                days,
-            ])
-            .stdout,
-        )
-        .unwrap();
+        let cli = summarize(&store, &["--days", days]);
         let api: Value =
             serde_json::from_str(&get(port, &format!("/api/summary?days={days}"), &[]).2).unwrap();
         assert_eq!(api, cli, "days={days}");
@@ -292,25 +275,10 @@ fn pages_escape_and_api_matches_the_cli() {
     assert_eq!(get(port, "/?days=0", &[]).0, 400);
     assert_eq!(get(port, "/?since=0000-01-01", &[]).0, 400);
     // Without a window, and with a domain, as the CLI.
-    let cli_all: Value = serde_json::from_slice(
-        &mailward(&["--json", "report", "summarize", "--store", &store]).stdout,
-    )
-    .unwrap();
+    let cli_all = summarize(&store, &[]);
     let api_all: Value = serde_json::from_str(&get(port, "/api/summary", &[]).2).unwrap();
     assert_eq!(api_all, cli_all);
-    let cli_one: Value = serde_json::from_slice(
-        &mailward(&[
-            "--json",
-            "report",
-            "summarize",
-            "--store",
-            &store,
-            "--domain",
-            "example.com",
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let cli_one = summarize(&store, &["--domain", "example.com"]);
     let api_one: Value =
         serde_json::from_str(&get(port, "/api/summary?domain=example.com", &[]).2).unwrap();
     assert_eq!(api_one, cli_one);
@@ -480,19 +448,7 @@ async fn in_a_browser_numbers_charts_navigation_and_hostile_text() {
     let dir = tmpdir("browser");
     let store = fill_store(&dir);
     let (_server, port) = serve(&store, &[]);
-    let cli: Value = serde_json::from_slice(
-        &mailward(&[
-            "--json",
-            "report",
-            "summarize",
-            "--store",
-            &store,
-            "--since",
-            SINCE,
-        ])
-        .stdout,
-    )
-    .unwrap();
+    let cli = summarize(&store, &["--since", SINCE]);
     let example = cli["domains"]
         .as_array()
         .unwrap()

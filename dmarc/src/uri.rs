@@ -72,7 +72,7 @@ impl ReportUri {
         }
         let rest = self.uri.split_once(':').map(|(_, r)| r)?;
         let to = rest.split('?').next().unwrap_or("");
-        let decoded = percent_decode(to)?;
+        let decoded = mailward_types::percent::decode(to)?;
         let (local, domain) = decoded.rsplit_once('@')?;
         if local.is_empty() || domain.is_empty() {
             return None;
@@ -104,23 +104,6 @@ impl serde::Serialize for ReportUri {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// RFC 3986 §3: `URI = scheme ":" hier-part [ "?" query ] [ "#" fragment ]`, checked at the

@@ -7,6 +7,7 @@ pub mod auth_results;
 pub mod dns;
 pub mod domain;
 pub mod message;
+pub mod percent;
 pub mod tag_list;
 
 pub use auth_results::AuthenticationResults;

@@ -126,29 +126,20 @@ fn read_secret(path: &PathBuf) -> anyhow::Result<String> {
 /// Raises `stop` on SIGINT or SIGTERM, from a thread of its own (the ingest blocks the main
 /// runtime while it waits for messages).
 pub(crate) fn stop_on_signals(stop: StopSignal) {
-    let spawned = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
+    crate::global::spawn_on_own_runtime(
+        "signals",
+        "cannot watch for signals",
+        move || async move {
+            let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             else {
                 return;
             };
-            rt.block_on(async {
-                let Ok(mut term) =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                else {
-                    return;
-                };
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            });
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
             stop.stop();
-        });
-    if let Err(e) = spawned {
-        eprintln!("mailward: cannot watch for signals: {e}");
-    }
+        },
+    );
 }

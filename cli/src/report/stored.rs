@@ -216,38 +216,29 @@ fn start_enrichment(url: StoreUrl, global: &GlobalArgs, timeout: Duration, stop:
             return;
         }
     };
-    let spawned = std::thread::Builder::new()
-        .name("enrich".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+    crate::global::spawn_on_own_runtime(
+        "enrich",
+        "reverse names not looked up",
+        move || async move {
+            let Ok(store) = Store::open(&url).await else {
                 return;
             };
-            rt.block_on(async {
-                let Ok(store) = Store::open(&url).await else {
-                    return;
-                };
-                let resolver = TimeoutResolver::new(resolver, timeout);
-                // New addresses keep arriving while ingest runs: go round until stopped.
-                while !stop.load(Ordering::Relaxed) {
-                    match store
-                        .enrich(&resolver, &EnrichOptions::default(), &stop)
-                        .await
-                    {
-                        Ok(stats) if stats.looked_up == 0 => {
-                            tokio::time::sleep(Duration::from_millis(200)).await;
-                        }
-                        Ok(_) => {}
-                        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            let resolver = TimeoutResolver::new(resolver, timeout);
+            // New addresses keep arriving while ingest runs: go round until stopped.
+            while !stop.load(Ordering::Relaxed) {
+                match store
+                    .enrich(&resolver, &EnrichOptions::default(), &stop)
+                    .await
+                {
+                    Ok(stats) if stats.looked_up == 0 => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                     }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
-            });
-        });
-    if let Err(e) = spawned {
-        eprintln!("mailward: reverse names not looked up: {e}");
-    }
+            }
+        },
+    );
 }
 
 /// A source of `report ingest`: local files or an IMAP mailbox.
@@ -400,6 +391,19 @@ fn merge(into: &mut IngestCounts, c: &IngestCounts) {
     into.rejected += c.rejected;
 }
 
+/// The built-in map of sending services, extended by the file `--services` names.
+pub(crate) fn service_map(extension: Option<&std::path::Path>) -> anyhow::Result<ServiceMap> {
+    let mut services = ServiceMap::builtin();
+    if let Some(path) = extension {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        services
+            .parse_extension(&text)
+            .with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(services)
+}
+
 /// `report summarize` over a store.
 pub(crate) async fn summarize(
     json_out: bool,
@@ -410,14 +414,7 @@ pub(crate) async fn summarize(
     let summary = store.summary(&filter).await?;
     print_summary(json_out, &summary)?;
     if !json_out {
-        let mut services = ServiceMap::builtin();
-        if let Some(path) = &args.services {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            services
-                .parse_extension(&text)
-                .with_context(|| format!("{}", path.display()))?;
-        }
+        let services = service_map(args.services.as_deref())?;
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         for domain in summary.domains.keys() {

@@ -85,7 +85,8 @@ impl ImapUrl {
                 "a password in the URL is refused; use MAILWARD_IMAP_PASSWORD or a password file",
             ));
         }
-        let user = percent_decode(userinfo).ok_or_else(|| bad("bad %-escape in the user"))?;
+        let user = mailward_types::percent::decode(userinfo)
+            .ok_or_else(|| bad("bad %-escape in the user"))?;
         if user.is_empty() {
             return Err(bad("no user: write imaps://USER@HOST/MAILBOX"));
         }
@@ -94,7 +95,8 @@ impl ImapUrl {
             Security::StartTls => 143,
         };
         let (host, port) = split_host_port(hostport, default_port).map_err(&bad)?;
-        let mailbox = percent_decode(path).ok_or_else(|| bad("bad %-escape in the mailbox"))?;
+        let mailbox = mailward_types::percent::decode(path)
+            .ok_or_else(|| bad("bad %-escape in the mailbox"))?;
         let mailbox = if mailbox.is_empty() {
             "INBOX".to_owned()
         } else {
@@ -264,23 +266,6 @@ fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), &'static
         },
     };
     Ok((host.to_owned(), port))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn percent_encode(s: &str, keep_slash: bool) -> String {
