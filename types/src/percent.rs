@@ -13,6 +13,10 @@ pub fn decode(s: &str) -> Option<String> {
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            // `from_str_radix` also takes a sign ("%+1"): two hex digits only.
+            if !hex.bytes().all(|h| h.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -37,7 +41,7 @@ mod tests {
             Some("rua@example.org+x")
         );
         assert_eq!(decode("%C3%A9").as_deref(), Some("é"));
-        for bad in ["%", "%4", "%zz", "%FF", "a%é"] {
+        for bad in ["%", "%4", "%zz", "%+1", "%-1", "%FF", "a%é"] {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }
