@@ -268,7 +268,9 @@ fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), &'static
     Ok((host.to_owned(), port))
 }
 
-fn percent_encode(s: &str, keep_slash: bool) -> String {
+/// Escapes what cannot stand for itself: in the mailbox (`path`) a `/` stays; in the user a
+/// `:` is escaped, since in the user part it would start a password (RFC 3986, section 3.2.1).
+fn percent_encode(s: &str, path: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let plain = b.is_ascii_alphanumeric()
@@ -276,8 +278,8 @@ fn percent_encode(s: &str, keep_slash: bool) -> String {
                 b,
                 b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')'
             )
-            || matches!(b, b'*' | b'+' | b',' | b'=' | b':' | b'@' | b'&')
-            || (keep_slash && b == b'/');
+            || matches!(b, b'*' | b'+' | b',' | b'=' | b'@' | b'&')
+            || (path && matches!(b, b'/' | b':'));
         if plain {
             out.push(char::from(b));
         } else {
@@ -331,6 +333,13 @@ mod tests {
 
     #[test]
     fn forms() {
+        // Found by fuzzing: a `:` decoded into the user must be written escaped, or the
+        // written URL reads as one with a password.
+        let u = ImapUrl::parse("IMAP://rua%40exrqa%3ag@1").unwrap();
+        assert_eq!(u.user(), "rua@exrqa:g");
+        assert_eq!(u.to_string(), "imap://rua@exrqa%3Ag@1:143/INBOX");
+        assert_eq!(ImapUrl::parse(&u.to_string()).unwrap(), u);
+
         let u = ImapUrl::parse("imaps://dmarc@example.com@imap.example.com/Reports").unwrap();
         assert_eq!(u.security(), Security::Tls);
         assert_eq!(u.user(), "dmarc@example.com");
