@@ -12,6 +12,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../store/tests/support/ports.rs"]
+mod ports;
 #[path = "support/dovecot.rs"]
 mod dovecot;
 #[path = "support/mail.rs"]
@@ -476,18 +478,42 @@ fn watch_once(d: &Dovecot, store: &str) {
             "Done",
         ],
     );
-    let child: Child = c
+    let mut child: Child = c
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for(|| reports_in(store) == 2, "the first two reports");
+    // Waits for `done`; an ingest that ended early (a refused connection, say), or one still
+    // running at the deadline, is shown with its error output and the server's log.
+    let mut watching = |done: &dyn Fn() -> bool, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let ended = loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                break format!("ended ({status})");
+            }
+            if done() {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break "still running after 60 s".to_owned();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        panic!("{store}: waiting for {what}, the ingest {ended}:\n{err}\n{}", d.log());
+    };
+    watching(&|| reports_in(store) == 2, "the first two reports");
     // Let at least one IDLE renewal pass before the new message comes.
     std::thread::sleep(Duration::from_millis(2500));
     d.append(&reports(2, 1)[0]);
-    wait_for(|| reports_in(store) == 3, "the appended report");
-    wait_for(
-        || d.files("Done").len() == 3,
+    watching(&|| reports_in(store) == 3, "the appended report");
+    watching(
+        &|| d.files("Done").len() == 3,
         "the appended report to be moved",
     );
     Command::new("kill")
@@ -507,10 +533,3 @@ fn reports_in(store: &str) -> u64 {
     summary(store)["reports"].as_u64().unwrap_or(0)
 }
 
-fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}

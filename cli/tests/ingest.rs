@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../store/tests/support/ports.rs"]
+mod ports;
 #[path = "support/mail.rs"]
 mod mail;
 #[path = "../../store/tests/support/pg.rs"]

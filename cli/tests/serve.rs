@@ -15,12 +15,16 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../store/tests/support/ports.rs"]
+mod ports;
+
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ports::free_port;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -100,14 +104,6 @@ fn fill_store(dir: &Path) -> String {
         &store,
     ]);
     store
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn wait_port(port: u16, child: &mut Child) {

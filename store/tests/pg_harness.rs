@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/ports.rs"]
+mod ports;
 #[path = "support/pg.rs"]
 mod pg;
 

@@ -11,6 +11,8 @@
 )]
 
 #[cfg(feature = "postgres")]
+#[path = "support/ports.rs"]
+mod ports;
 #[path = "support/pg.rs"]
 mod pg;
 

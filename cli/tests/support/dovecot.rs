@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::ports::free_port;
+
 pub(crate) const REQUIRE_ENV: &str = "MAILWARD_REQUIRE_DOVECOT";
 pub(crate) const USER: &str = "alice";
 pub(crate) const PASSWORD: &str = "secret";
@@ -430,14 +432,6 @@ pub(crate) fn make_certificate(cert: &Path, key: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
     set_mode(key, 0o644);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn which(program: &str) -> Option<PathBuf> {

@@ -17,11 +17,12 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::ports::free_port;
 
 /// The environment variable that turns a missing PostgreSQL into a failure instead of a skip.
 pub const REQUIRE_ENV: &str = "MAILWARD_REQUIRE_POSTGRES";
@@ -479,14 +480,6 @@ fn try_cluster_dir(base: &Path, as_postgres: bool) -> Result<PathBuf, String> {
         }
     }
     Ok(dir)
-}
-
-/// A free TCP port on 127.0.0.1 (bound, then released for the server).
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("binding 127.0.0.1:0: {e}"))
 }
 
 fn path_str(path: &Path) -> &str {
