@@ -12,14 +12,14 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../store/tests/support/ports.rs"]
-mod ports;
 #[path = "support/dovecot.rs"]
 mod dovecot;
 #[path = "support/mail.rs"]
 mod mail;
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
+#[path = "../../store/tests/support/ports.rs"]
+mod ports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -505,7 +505,10 @@ fn watch_once(d: &Dovecot, store: &str) {
         if let Some(mut e) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut err);
         }
-        panic!("{store}: waiting for {what}, the ingest {ended}:\n{err}\n{}", d.log());
+        panic!(
+            "{store}: waiting for {what}, the ingest {ended}:\n{err}\n{}",
+            d.log()
+        );
     };
     watching(&|| reports_in(store) == 2, "the first two reports");
     // Let at least one IDLE renewal pass before the new message comes.
@@ -532,4 +535,3 @@ fn watch_once(d: &Dovecot, store: &str) {
 fn reports_in(store: &str) -> u64 {
     summary(store)["reports"].as_u64().unwrap_or(0)
 }
-

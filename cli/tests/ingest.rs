@@ -8,12 +8,12 @@
     clippy::indexing_slicing
 )]
 
-#[path = "../../store/tests/support/ports.rs"]
-mod ports;
 #[path = "support/mail.rs"]
 mod mail;
 #[path = "../../store/tests/support/pg.rs"]
 mod pg;
+#[path = "../../store/tests/support/ports.rs"]
+mod ports;
 
 use mail::{D0, DAY, email, gz, report};
 

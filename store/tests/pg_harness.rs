@@ -8,10 +8,10 @@
     clippy::indexing_slicing
 )]
 
-#[path = "support/ports.rs"]
-mod ports;
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/ports.rs"]
+mod ports;
 
 #[tokio::test]
 async fn cluster_starts_and_answers() {

@@ -11,10 +11,11 @@
 )]
 
 #[cfg(feature = "postgres")]
-#[path = "support/ports.rs"]
-mod ports;
 #[path = "support/pg.rs"]
 mod pg;
+#[cfg(feature = "postgres")]
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::io::Write as _;
 use std::path::PathBuf;
