@@ -17,11 +17,11 @@
 //!   source and the input itself, so it can be read again after a fix
 //!   ([`Store::retry_rejections`](crate::Store::retry_rejections)).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use mailward_reports::{
-    AggregateReport, DefectKind, DmarcResult, Error as ReportError, Format, Limits, ParsedReport,
+    AggregateReport, DefectKind, Error as ReportError, Format, Limits, ParsedReport,
     ReportIdentity, reporter_label,
 };
 use serde::Serialize;
@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{Col, Conn, P, Table};
 use crate::error::Error;
+use crate::rollup::{self, Facts};
 use crate::spread;
 
 /// How inputs are ingested.
@@ -481,14 +482,16 @@ async fn store_report_tx(
         conn.execute(sql, &[P::int(pk)]).await?;
     }
     // The stored copy has the same identity, so the same domain and days.
+    let own_rows = [
+        P::from(&id.policy_domain),
+        P::int(first_day),
+        P::int(last_day),
+        P::int(pk),
+    ];
+    rollup::subtract(conn, rollup::Taken::Report, &own_rows).await?;
     conn.execute(
         "DELETE FROM daily WHERE domain = $1 AND day >= $2 AND day <= $3 AND report = $4",
-        &[
-            P::from(&id.policy_domain),
-            P::int(first_day),
-            P::int(last_day),
-            P::int(pk),
-        ],
+        &own_rows,
     )
     .await?;
     let mut update = columns.params();
@@ -635,24 +638,6 @@ const DEFECTS: Table = Table {
     on_conflict: "",
 };
 
-const DAILY: Table = Table {
-    name: "daily",
-    columns: &[
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("org", Col::Text),
-        ("source_ip", Col::Text),
-        ("disposition", Col::Text),
-        ("dkim_pass", Col::Int),
-        ("spf_pass", Col::Int),
-        ("reverse_name", Col::Text),
-        ("count", Col::Int),
-    ],
-    on_conflict: "",
-};
-
 pub(crate) const SOURCE_IPS: Table = Table {
     name: "source_ips",
     columns: &[
@@ -674,17 +659,6 @@ struct RecordText {
     extensions: Option<String>,
     dkim_results: Option<String>,
     spf_results: Option<String>,
-}
-
-/// The key rows of the daily rollup merge on.
-#[derive(PartialEq, Eq, Hash)]
-struct DailyKey<'a> {
-    day: i64,
-    ip: &'a str,
-    disposition: Option<&'a str>,
-    dkim: bool,
-    spf: bool,
-    reverse_name: Option<&'a str>,
 }
 
 async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Result<(), Error> {
@@ -762,44 +736,24 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
         .collect();
     conn.insert_rows(&DEFECTS, &defects).await?;
 
-    // The daily rollup.
+    // The daily rollup and its sums.
     let domain = mailward_reports::policy_domain(report);
     let org = reporter_label(&report.report_metadata.org_name);
     let range = &report.report_metadata.date_range;
-    let days = spread::days_of(range.begin, range.end);
-    let mut merged: HashMap<DailyKey<'_>, u64> = HashMap::new();
-    for (i, (r, t)) in report.records.iter().zip(&texts).enumerate() {
-        let pe = &r.row.policy_evaluated;
-        for (day, part) in spread::split(r.row.count, &days, i as u64) {
-            let key = DailyKey {
-                day,
-                ip: &t.ip,
-                disposition: t.disposition.as_deref(),
-                dkim: pe.dkim == Some(DmarcResult::Pass),
-                spf: pe.spf == Some(DmarcResult::Pass),
-                reverse_name: r.reported_reverse_name(),
-            };
-            let n = merged.entry(key).or_insert(0);
-            *n = n.saturating_add(part);
-        }
-    }
-    let mut daily = Vec::with_capacity(merged.len());
-    for (seq, (k, n)) in merged.iter().enumerate() {
-        daily.push(vec![
-            P::from(&domain),
-            P::int(k.day),
-            P::int(pk),
-            P::int(usize_i64(seq)),
-            P::from(&org),
-            P::from(k.ip),
-            P::from(k.disposition),
-            P::int(i64::from(k.dkim)),
-            P::int(i64::from(k.spf)),
-            P::from(k.reverse_name),
-            P::int(to_i64(*n)),
-        ]);
-    }
-    conn.insert_rows(&DAILY, &daily).await?;
+    let facts: Vec<Facts> = report
+        .records
+        .iter()
+        .map(|r| Facts::of_record(&domain, r))
+        .collect();
+    rollup::write(
+        conn,
+        pk,
+        (&domain, &org),
+        (range.begin, range.end),
+        &facts,
+        true,
+    )
+    .await?;
     Ok(())
 }
 

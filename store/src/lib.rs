@@ -9,13 +9,17 @@ compile_error!("mailward-store needs at least one backend: feature `sqlite` or `
 mod db;
 pub mod enrich;
 mod error;
+pub mod evidence;
 mod export;
+mod group;
 #[cfg(feature = "imap")]
 pub mod imap;
 mod ingest;
 mod load;
+mod overview;
 pub mod query;
 pub mod readiness;
+mod rollup;
 mod schema;
 pub mod services;
 pub mod source;

@@ -7,18 +7,23 @@
 //!
 //! - **Aligned**: at least [`ALIGNED_SHARE`] of its messages pass DMARC (the rest is what
 //!   forwarding and mailing lists break on the way).
-//! - **Legitimate but unaligned**: it fails DMARC, but it proves who it is: a DKIM signature
-//!   that passes for another domain (an ESP signing with its own domain: the fix is to sign
-//!   with `d=` the policy domain), an SPF pass for another envelope domain (the ESP's bounce
-//!   domain: the fix is a return path under the policy domain), or a forward-confirmed reverse
-//!   name of a known sending service whose SPF check for the policy domain fails (the fix is the
-//!   service's `include:` in that SPF record).
-//! - **Unauthorized, likely forgery**: it fails DMARC and proves nothing: no DKIM pass, no SPF
-//!   pass, and no verified name of a known service.
+//! - **Legitimate but unaligned**: less than that passes, but something ties the source to the
+//!   domain: part of its mail does pass DMARC (the domain's own key or SPF record authorizes
+//!   it), or it is a verified host of a known sending service (forward-confirmed reverse name in
+//!   the [`ServiceMap`](crate::services::ServiceMap)) that authenticates as someone. The fix
+//!   follows from what fails: a DKIM signature that passes for another domain (an ESP signing
+//!   with its own domain: sign with `d=` the policy domain), an SPF pass for another envelope
+//!   domain (the ESP's bounce domain: a return path under the policy domain), or a known
+//!   service whose SPF check for the policy domain fails (its `include:` in that SPF record).
+//!   Partly passing mail with none of these is forwarded or list mail: legitimate, with no fix
+//!   on the domain's side.
+//! - **Unauthorized, likely forgery**: nothing ties it to the domain. Passing DKIM or SPF for
+//!   some other domain proves nothing by itself: senders of spam authenticate their own
+//!   throwaway domains as a matter of course.
 //!
-//! The domain's [`Readiness`] follows: any legitimate source still failing alignment means not
-//! ready; otherwise the next step from the published policy (`none` → quarantine, `quarantine`
-//! → reject).
+//! The domain's [`Readiness`] follows: a legitimate source still failing with a fix on the
+//! domain's side means not ready; otherwise the next step from the published policy (`none` →
+//! quarantine, `quarantine` → reject).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,9 +34,10 @@ use serde::Serialize;
 use crate::Store;
 use crate::db::P;
 use crate::error::Error;
+use crate::evidence::{Evidence, within};
+use crate::group::SourceGroup;
 use crate::query::Filter;
 use crate::services::ServiceKind;
-use crate::sources::SourceGroup;
 
 /// The share of a source's messages that must pass DMARC for it to count as aligned.
 pub const ALIGNED_SHARE: f64 = 0.9;
@@ -71,6 +77,34 @@ pub struct Assessment {
     pub fix: Option<String>,
 }
 
+/// The class of a group with `messages`, `dmarc_fail` of them failing, its evidence and
+/// whether it is a verified host of a known service, and whether there is a fix on the
+/// domain's side: the decision [`assess`] puts into words.
+pub fn class_of(
+    messages: u64,
+    dmarc_fail: u64,
+    evidence: Evidence,
+    known_service: bool,
+) -> (SourceClass, bool) {
+    let passing = messages.saturating_sub(dmarc_fail);
+    if messages > 0 && passing as f64 / messages as f64 >= ALIGNED_SHARE {
+        return (SourceClass::Aligned, false);
+    }
+    let e = evidence;
+    let tied = passing > 0
+        || (known_service && (e.dkim_foreign_pass || e.spf_foreign_pass || e.spf_own_fail));
+    if !tied {
+        return (SourceClass::Forgery, false);
+    }
+    let fix = e.dkim_foreign_pass || e.spf_foreign_pass || (known_service && e.spf_own_fail);
+    (SourceClass::Unaligned, fix)
+}
+
+/// Whether a group's service is a known one (not merely a named "other").
+pub(crate) fn is_known(service: Option<&crate::services::Service>) -> bool {
+    service.is_some_and(|s| s.kind != ServiceKind::Other)
+}
+
 /// Classifies one source group of `domain` (see the [module documentation](self)).
 pub fn assess(group: &SourceGroup, domain: &str) -> Assessment {
     let passing = group.messages.saturating_sub(group.dmarc_fail);
@@ -79,7 +113,13 @@ pub fn assess(group: &SourceGroup, domain: &str) -> Assessment {
     } else {
         passing as f64 / group.messages as f64
     };
-    if share >= ALIGNED_SHARE {
+    let (class, _) = class_of(
+        group.messages,
+        group.dmarc_fail,
+        group.evidence,
+        is_known(group.service.as_ref()),
+    );
+    if class == SourceClass::Aligned {
         return Assessment {
             class: SourceClass::Aligned,
             why: format!("{:.1} % of its messages pass DMARC", share * 100.0),
@@ -87,18 +127,7 @@ pub fn assess(group: &SourceGroup, domain: &str) -> Assessment {
         };
     }
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    let dkim_other = group
-        .dkim
-        .iter()
-        .find(|d| d.result == "pass" && !within(&d.domain, &domain));
-    let spf_other = group
-        .spf
-        .iter()
-        .find(|s| s.result == "pass" && !within(&s.domain, &domain));
-    let spf_own_failing = group
-        .spf
-        .iter()
-        .find(|s| s.result != "pass" && within(&s.domain, &domain));
+    let e = group.evidence;
     let known_service = group
         .service
         .as_ref()
@@ -107,55 +136,94 @@ pub fn assess(group: &SourceGroup, domain: &str) -> Assessment {
         .map(|s| s.name.clone())
         .or_else(|| group.org_domain.clone())
         .unwrap_or_else(|| group.key.clone());
-    if let Some(d) = dkim_other {
-        return Assessment {
-            class: SourceClass::Unaligned,
-            why: format!(
-                "{name} signs with d={} (DKIM passes, not aligned)",
-                d.domain
+    // The domains behind the evidence, where the group carries its results (the busiest
+    // groups do; see `Store::sources`).
+    let dkim_other = group
+        .dkim
+        .iter()
+        .find(|d| d.result == "pass" && !within(&d.domain, &domain))
+        .map(|d| d.domain.as_str());
+    let spf_other = group
+        .spf
+        .iter()
+        .find(|s| s.result == "pass" && !within(&s.domain, &domain))
+        .map(|s| s.domain.as_str());
+    let spf_own = group
+        .spf
+        .iter()
+        .find(|s| s.result != "pass" && within(&s.domain, &domain));
+    if class == SourceClass::Forgery {
+        let why = match (
+            dkim_other.or(spf_other),
+            e.dkim_foreign_pass || e.spf_foreign_pass,
+        ) {
+            (Some(other), _) => format!(
+                "never passes DMARC; it authenticates only as {other}, and nothing ties it to {domain}"
             ),
-            fix: Some(format!("sign with d={domain}")),
+            (None, true) => format!(
+                "never passes DMARC; it authenticates only as another domain, and nothing ties it to {domain}"
+            ),
+            (None, false) => "no DKIM or SPF pass, and no verified name of a known sender".into(),
+        };
+        return Assessment {
+            class: SourceClass::Forgery,
+            why,
+            fix: None,
         };
     }
-    if let Some(s) = spf_other {
-        return Assessment {
-            class: SourceClass::Unaligned,
-            why: format!(
-                "{name} passes SPF for {} (its own return path, not aligned)",
-                s.domain
-            ),
-            fix: Some(format!(
-                "use a return path (MAIL FROM) under {domain}, or sign with d={domain}"
-            )),
-        };
-    }
-    if let (Some(service), Some(spf)) = (known_service, spf_own_failing) {
-        return Assessment {
-            class: SourceClass::Unaligned,
-            why: format!(
-                "verified {} address, SPF {} for {}",
-                service.name, spf.result, spf.domain
-            ),
-            fix: Some(format!(
+    let part = format!("{:.1} % of its messages pass DMARC", share * 100.0);
+    let (why, fix) = if e.dkim_foreign_pass {
+        (
+            match dkim_other {
+                Some(d) => format!("{name} signs with d={d} (DKIM passes, not aligned); {part}"),
+                None => {
+                    format!("{name} signs with another domain (DKIM passes, not aligned); {part}")
+                }
+            },
+            format!("sign with d={domain}"),
+        )
+    } else if e.spf_foreign_pass {
+        (
+            match spf_other {
+                Some(d) => {
+                    format!("{name} passes SPF for {d} (its own return path, not aligned); {part}")
+                }
+                None => format!("{name} passes SPF for its own return path (not aligned); {part}"),
+            },
+            format!("use a return path (MAIL FROM) under {domain}, or sign with d={domain}"),
+        )
+    } else if let (Some(service), true) = (known_service, e.spf_own_fail) {
+        (
+            match spf_own {
+                Some(s) => format!(
+                    "verified {} address, SPF {} for {}; {part}",
+                    service.name, s.result, s.domain
+                ),
+                None => format!(
+                    "verified {} address, SPF does not pass for {domain}; {part}",
+                    service.name
+                ),
+            },
+            format!(
                 "add include:… for {} to the SPF record of {}, or sign with d={domain}",
-                service.name, spf.domain
-            )),
+                service.name,
+                spf_own.map_or(domain.as_str(), |s| s.domain.as_str())
+            ),
+        )
+    } else {
+        return Assessment {
+            class: SourceClass::Unaligned,
+            why: format!(
+                "{part}; the rest fails on the way (forwarding or mailing lists): nothing to fix on the side of {domain}"
+            ),
+            fix: None,
         };
-    }
+    };
     Assessment {
-        class: SourceClass::Forgery,
-        why: "no DKIM or SPF pass, and no verified name of a known sender".into(),
-        fix: None,
+        class: SourceClass::Unaligned,
+        why,
+        fix: Some(fix),
     }
-}
-
-/// Whether `name` is `domain` or below it.
-fn within(name: &str, domain: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == domain
-        || name
-            .strip_suffix(domain)
-            .is_some_and(|head| head.ends_with('.'))
 }
 
 /// Where a policy domain stands.
@@ -165,7 +233,7 @@ fn within(name: &str, domain: &str) -> bool {
 pub enum Readiness {
     /// No reports in the window.
     NoData,
-    /// Legitimate sources still fail alignment.
+    /// Legitimate sources still fail alignment, with a fix on the domain's side.
     NotReady {
         /// How many.
         legitimate_failing: usize,
@@ -196,16 +264,18 @@ impl fmt::Display for Readiness {
     }
 }
 
-/// The readiness of a domain whose published `p` is `published` and whose sources were
-/// assessed as `classes`.
-pub fn readiness(published: Option<&Disposition>, classes: &[SourceClass]) -> Readiness {
-    if classes.is_empty() {
+/// The readiness of a domain whose published `p` is `published`, that had `messages` in the
+/// window, and `legitimate_failing` sources that are legitimate, failing and fixable
+/// ([`fixable`]). Only those hold it back: the failing share of forwarded and list mail is
+/// counted in [`impact`], not here.
+pub fn readiness(
+    published: Option<&Disposition>,
+    messages: u64,
+    legitimate_failing: usize,
+) -> Readiness {
+    if messages == 0 {
         return Readiness::NoData;
     }
-    let legitimate_failing = classes
-        .iter()
-        .filter(|c| **c == SourceClass::Unaligned)
-        .count();
     if legitimate_failing > 0 {
         return Readiness::NotReady { legitimate_failing };
     }
@@ -214,6 +284,15 @@ pub fn readiness(published: Option<&Disposition>, classes: &[SourceClass]) -> Re
         Some(Disposition::Quarantine) => Readiness::ReadyForReject,
         _ => Readiness::ReadyForQuarantine,
     }
+}
+
+/// How many of these sources are legitimate, failing, and fixable on the domain's side: what
+/// [`readiness`] counts.
+pub fn fixable<'a>(assessments: impl IntoIterator<Item = &'a Assessment>) -> usize {
+    assessments
+        .into_iter()
+        .filter(|a| a.class == SourceClass::Unaligned && a.fix.is_some())
+        .count()
 }
 
 /// The policy a domain published, as the most recent report in the window saw it.
@@ -233,14 +312,21 @@ pub struct PublishedPolicy {
     pub as_of: i64,
 }
 
-const POLICIES: &str = "SELECT policy_domain, p, sp, np, testing, pct, date_end FROM reports
-     WHERE last_day >= $1 AND first_day <= $2 ORDER BY date_end, id";
-const POLICIES_DOMAIN: &str = "SELECT policy_domain, p, sp, np, testing, pct, date_end FROM reports
-     WHERE last_day >= $1 AND first_day <= $2 AND policy_domain = $3 ORDER BY date_end, id";
+// The latest report of a domain in a window, walking the `reports_domain_end` index back from
+// the last end a report in the window can have ($4; see `policies`). The `+` keeps the planner
+// off the day index, which would sort every report of the window instead.
+const LATEST_POLICY: &str = "SELECT p, sp, np, testing, pct, date_end FROM reports
+     WHERE policy_domain = $3 AND date_end <= $4 AND +last_day >= $1 AND first_day <= $2
+       AND p IS NOT NULL
+     ORDER BY date_end DESC, id DESC LIMIT 1";
+const LATEST_REPORT: &str = "SELECT p, sp, np, testing, pct, date_end FROM reports
+     WHERE policy_domain = $3 AND date_end <= $4 AND +last_day >= $1 AND first_day <= $2
+     ORDER BY date_end DESC, id DESC LIMIT 1";
 
 impl Store {
-    /// The published policy of each domain with reports in the window: the one in the report
-    /// with the latest period end (the highest id among equals, as the summary does).
+    /// The published policy of each domain with reports in the window: the one in the latest
+    /// report (greatest period end, then highest id) that has a `p`, or the latest report
+    /// when none has.
     ///
     /// # Errors
     ///
@@ -250,34 +336,43 @@ impl Store {
         filter: &Filter,
     ) -> Result<BTreeMap<String, PublishedPolicy>, Error> {
         let (first, last) = filter.window.days();
-        let mut params = vec![P::int(first), P::int(last)];
-        let sql = if let Some(d) = &filter.domain {
-            params.push(P::from(d));
-            POLICIES_DOMAIN
-        } else {
-            POLICIES
-        };
         let mut conn = self.conn().await?;
-        let rows = conn
-            .collect(sql, &params, |r| {
-                Ok((
-                    r.req_text(0)?,
-                    PublishedPolicy {
-                        p: r.opt_text(1)?,
-                        sp: r.opt_text(2)?,
-                        np: r.opt_text(3)?,
-                        testing: r.opt_text(4)?,
-                        pct: r.int(5)?,
-                        as_of: r.req_int(6)?,
-                    },
-                ))
-            })
-            .await?;
         let mut out = BTreeMap::new();
-        for (domain, policy) in rows {
-            // Ordered by period end: the last one wins (a report without `p` keeps the
-            // earlier one's).
-            if policy.p.is_some() || !out.contains_key(&domain) {
+        // A report in the window begins by the end of its last day, and its period spreads
+        // over at most `MAX_SPREAD_DAYS` days (a longer one counts on its last day only), so
+        // none ends later than this. (One that ends before it begins counts on the day it
+        // begins, which is earlier still.)
+        let latest_end = last
+            .saturating_add(1)
+            .saturating_add(crate::spread::MAX_SPREAD_DAYS as i64)
+            .saturating_mul(crate::spread::SECONDS_PER_DAY as i64);
+        for domain in crate::query::filter_domains(&mut conn, filter).await? {
+            let params = [
+                P::int(first),
+                P::int(last),
+                P::from(&domain),
+                P::int(latest_end),
+            ];
+            let mut found = None;
+            for sql in [LATEST_POLICY, LATEST_REPORT] {
+                found = conn
+                    .collect(sql, &params, |r| {
+                        Ok(PublishedPolicy {
+                            p: r.opt_text(0)?,
+                            sp: r.opt_text(1)?,
+                            np: r.opt_text(2)?,
+                            testing: r.opt_text(3)?,
+                            pct: r.int(4)?,
+                            as_of: r.req_int(5)?,
+                        })
+                    })
+                    .await?
+                    .pop();
+                if found.is_some() {
+                    break;
+                }
+            }
+            if let Some(policy) = found {
                 out.insert(domain, policy);
             }
         }
@@ -303,7 +398,8 @@ pub struct DomainOverview {
     /// Messages passing DMARC in the previous window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_dmarc_pass: Option<u64>,
-    /// Source groups per class.
+    /// Source groups that can be legitimate, per class (aligned, unaligned). Likely forgeries
+    /// are not counted here: a domain's page counts them.
     pub classes: BTreeMap<SourceClass, usize>,
     /// Where it stands.
     pub readiness: Readiness,
@@ -335,74 +431,6 @@ pub struct PolicyImpact {
     pub forgeries: u64,
 }
 
-impl Store {
-    /// The sources of one domain (`filter.domain`), assessed, most messages first.
-    ///
-    /// # Errors
-    ///
-    /// Database errors.
-    pub async fn assessed_sources(
-        &self,
-        filter: &Filter,
-        services: &crate::services::ServiceMap,
-    ) -> Result<Vec<AssessedSource>, Error> {
-        let domain = filter.domain.clone().unwrap_or_default();
-        let groups = self.sources(filter, services).await?;
-        Ok(groups
-            .into_iter()
-            .map(|group| {
-                let assessment = assess(&group, &domain);
-                AssessedSource { group, assessment }
-            })
-            .collect())
-    }
-
-    /// One row per policy domain with reports in the window: published policy, messages and
-    /// pass rate against the previous window, and readiness.
-    ///
-    /// # Errors
-    ///
-    /// Database errors.
-    pub async fn overview(
-        &self,
-        window: &crate::query::Window,
-        services: &crate::services::ServiceMap,
-    ) -> Result<Vec<DomainOverview>, Error> {
-        let filter = Filter::new(*window);
-        let summary = self.summary(&filter).await?;
-        let previous = match window.previous() {
-            Some(w) => Some(self.summary(&Filter::new(w)).await?),
-            None => None,
-        };
-        let policies = self.policies(&filter).await?;
-        let mut out = Vec::with_capacity(summary.domains.len());
-        for (domain, d) in &summary.domains {
-            let sources = self
-                .assessed_sources(&filter.clone().domain(domain), services)
-                .await?;
-            let mut classes: BTreeMap<SourceClass, usize> = BTreeMap::new();
-            for s in &sources {
-                *classes.entry(s.assessment.class).or_default() += 1;
-            }
-            let all: Vec<SourceClass> = sources.iter().map(|s| s.assessment.class).collect();
-            let readiness = readiness(d.published_p.as_ref(), &all);
-            let prev = previous.as_ref().map(|p| p.domains.get(domain));
-            out.push(DomainOverview {
-                domain: domain.clone(),
-                policy: policies.get(domain).cloned(),
-                messages: d.volume,
-                dmarc_pass: d.dmarc_pass,
-                previous_messages: prev.map(|p| p.map_or(0, |p| p.volume)),
-                previous_dmarc_pass: prev.map(|p| p.map_or(0, |p| p.dmarc_pass)),
-                classes,
-                verdict: readiness.to_string(),
-                readiness,
-            });
-        }
-        Ok(out)
-    }
-}
-
 /// What `p=quarantine` and `p=reject` would do to these assessed sources' mail.
 pub fn impact(sources: &[AssessedSource]) -> [PolicyImpact; 2] {
     let mut legitimate = 0u64;
@@ -413,6 +441,11 @@ pub fn impact(sources: &[AssessedSource]) -> [PolicyImpact; 2] {
             _ => legitimate = legitimate.saturating_add(s.group.dmarc_fail),
         }
     }
+    impact_of(legitimate, forgeries)
+}
+
+/// The impact rows of failing messages from legitimate sources and from likely forgeries.
+pub(crate) fn impact_of(legitimate: u64, forgeries: u64) -> [PolicyImpact; 2] {
     let row = |policy: &str| PolicyImpact {
         policy: policy.to_owned(),
         affected: legitimate.saturating_add(forgeries),
@@ -425,92 +458,158 @@ pub fn impact(sources: &[AssessedSource]) -> [PolicyImpact; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::group::AuthSeen;
     use crate::services::Service;
-    use crate::sources::AuthSeen;
 
     fn group(messages: u64, dmarc_fail: u64) -> SourceGroup {
-        SourceGroup {
-            key: "192.0.2.1".into(),
-            org_domain: None,
-            service: None,
-            messages,
-            dkim_aligned_pass: 0,
-            spf_aligned_pass: 0,
-            dmarc_fail,
-            reporters: Default::default(),
-            dkim: Default::default(),
-            spf: Default::default(),
-            addresses: Vec::new(),
+        SourceGroup::empty("192.0.2.1".into()).with(messages, dmarc_fail)
+    }
+
+    impl SourceGroup {
+        fn with(mut self, messages: u64, dmarc_fail: u64) -> Self {
+            self.messages = messages;
+            self.dmarc_fail = dmarc_fail;
+            self
+        }
+
+        /// Adds a result as a record would: to the listed results and to the evidence.
+        fn saw(mut self, kind: &str, domain: &str, result: &str, policy: &str) -> Self {
+            let seen = AuthSeen {
+                domain: domain.into(),
+                selector: (kind == "dkim").then(|| "s1".to_owned()),
+                result: result.into(),
+            };
+            let pass = result == "pass";
+            let e = if kind == "dkim" {
+                Evidence::of_record(policy, [(domain, pass)], [])
+            } else {
+                Evidence::of_record(policy, [], [(domain, pass)])
+            };
+            self.evidence = self.evidence.or(e);
+            if kind == "dkim" {
+                self.dkim.insert(seen);
+            } else {
+                self.spf.insert(seen);
+            }
+            self
         }
     }
 
-    fn seen(domain: &str, selector: Option<&str>, result: &str) -> AuthSeen {
-        AuthSeen {
-            domain: domain.into(),
-            selector: selector.map(Into::into),
-            result: result.into(),
-        }
+    fn verified(mut g: SourceGroup, name: &str, kind: ServiceKind) -> SourceGroup {
+        g.service = Some(Service::new(name, kind));
+        g
     }
 
     #[test]
     fn classes_and_fixes() {
+        let d = "example.com";
         // 95 of 100 pass: aligned (5 % is forwarding's share).
-        assert_eq!(
-            assess(&group(100, 5), "example.com").class,
-            SourceClass::Aligned
-        );
+        assert_eq!(assess(&group(100, 5), d).class, SourceClass::Aligned);
 
-        // An ESP signing with its own domain.
-        let mut esp = group(100, 100);
-        esp.dkim.insert(seen("sendgrid.net", Some("s1"), "pass"));
-        let a = assess(&esp, "example.com");
+        // An address that never aligns and signs only for its own domain: what spam from
+        // throwaway domains looks like, so nothing ties it to the domain.
+        let spam = group(3, 3).saw("dkim", "x7kq2.example", "pass", d);
+        let a = assess(&spam, d);
+        assert_eq!(a.class, SourceClass::Forgery);
+        assert!(a.why.contains("x7kq2.example"), "{}", a.why);
+        let spam = group(2, 2).saw("spf", "x7kq2.example", "pass", d);
+        assert_eq!(assess(&spam, d).class, SourceClass::Forgery);
+
+        // The same signature from a verified host of a known ESP: legitimate, and the fix is
+        // to sign with the domain.
+        let esp = verified(
+            group(100, 100).saw("dkim", "sendgrid.net", "pass", d),
+            "SendGrid",
+            ServiceKind::Esp,
+        );
+        let a = assess(&esp, d);
         assert_eq!(a.class, SourceClass::Unaligned);
         assert_eq!(a.fix.as_deref(), Some("sign with d=example.com"));
 
+        // Partly aligned (the domain's key signs 60 %), the rest signed by the ESP only: the
+        // domain authorizes it, so it is legitimate, with the same fix; no service needed.
+        let partly = group(100, 40).saw("dkim", "esp.example", "pass", d);
+        let a = assess(&partly, d);
+        assert_eq!(a.class, SourceClass::Unaligned);
+        assert_eq!(a.fix.as_deref(), Some("sign with d=example.com"));
+
+        // Its own return path passes SPF, unaligned.
+        let bounce = group(100, 50).saw("spf", "bounce.esp.example", "pass", d);
+        assert!(
+            assess(&bounce, d)
+                .fix
+                .unwrap_or_default()
+                .starts_with("use a return path")
+        );
+
         // A signature of a subdomain of the policy domain is not "another domain".
-        let mut sub = group(100, 100);
-        sub.dkim
-            .insert(seen("mail.example.com", Some("s1"), "pass"));
-        assert_eq!(assess(&sub, "example.com").class, SourceClass::Forgery);
+        let sub = group(100, 100).saw("dkim", "mail.example.com", "pass", d);
+        assert!(!sub.evidence.dkim_foreign_pass);
+        assert_eq!(assess(&sub, d).class, SourceClass::Forgery);
 
         // A known service whose SPF check for the domain fails.
-        let mut svc = group(10, 10);
-        svc.service = Some(Service::new("Mailchimp", ServiceKind::Marketing));
-        svc.spf.insert(seen("example.com", None, "softfail"));
+        let svc = verified(
+            group(10, 10).saw("spf", "example.com", "softfail", d),
+            "Mailchimp",
+            ServiceKind::Marketing,
+        );
         let a = assess(&svc, "Example.COM.");
         assert_eq!(a.class, SourceClass::Unaligned);
-        assert!(a.fix.unwrap().starts_with("add include:"));
+        assert!(a.fix.unwrap_or_default().starts_with("add include:"));
+
+        // A known service that shows nothing at all for the domain is not tied to it.
+        let idle = verified(group(4, 4), "Google", ServiceKind::MailboxProvider);
+        assert_eq!(assess(&idle, d).class, SourceClass::Forgery);
+
+        // A forwarder: 30 % keeps its DKIM signature, the rest fails; legitimate mail, but
+        // nothing the domain can fix.
+        let fwd = group(100, 70).saw("spf", "example.com", "fail", d);
+        let a = assess(&fwd, d);
+        assert_eq!(a.class, SourceClass::Unaligned);
+        assert_eq!(a.fix, None);
 
         // Nothing passes, nothing verified.
-        let mut forger = group(7, 7);
-        forger.spf.insert(seen("example.com", None, "fail"));
-        forger.dkim.insert(seen("example.com", Some("x"), "fail"));
-        assert_eq!(assess(&forger, "example.com").class, SourceClass::Forgery);
-        assert_eq!(
-            assess(&group(0, 0), "example.com").class,
-            SourceClass::Forgery
-        );
+        let forger =
+            group(7, 7)
+                .saw("spf", "example.com", "fail", d)
+                .saw("dkim", "example.com", "fail", d);
+        assert_eq!(assess(&forger, d).class, SourceClass::Forgery);
+        assert_eq!(assess(&group(0, 0), d).class, SourceClass::Forgery);
     }
 
     #[test]
     fn readiness_steps() {
-        use SourceClass::*;
         let q = Disposition::Quarantine;
         let r = Disposition::Reject;
-        assert_eq!(readiness(None, &[]), Readiness::NoData);
+        let a = |class, fix: Option<&str>| Assessment {
+            class,
+            why: String::new(),
+            fix: fix.map(Into::into),
+        };
+        let aligned = a(SourceClass::Aligned, None);
+        let fix = a(SourceClass::Unaligned, Some("sign with d=example.com"));
+        let forwarder = a(SourceClass::Unaligned, None);
+        let forgery = a(SourceClass::Forgery, None);
+        assert_eq!(readiness(None, 0, 0), Readiness::NoData);
         assert_eq!(
-            readiness(None, &[Aligned, Unaligned, Forgery, Unaligned]).to_string(),
+            readiness(None, 9, fixable([&aligned, &fix, &forgery, &fix])).to_string(),
             "not ready: 2 legitimate sources still fail alignment"
         );
+        // Forwarded mail fails at any policy; it does not hold the domain back.
         assert_eq!(
-            readiness(None, &[Aligned, Forgery]).to_string(),
+            readiness(None, 9, fixable([&aligned, &forwarder, &forgery])).to_string(),
             "ready for quarantine"
         );
+        // Only forgeries (the overview assesses no more than the candidates).
+        assert_eq!(readiness(None, 9, 0), Readiness::ReadyForQuarantine);
         assert_eq!(
-            readiness(Some(&q), &[Aligned]).to_string(),
+            readiness(Some(&q), 9, fixable([&aligned])).to_string(),
             "ready for reject"
         );
-        assert_eq!(readiness(Some(&r), &[Aligned]), Readiness::Enforced);
+        assert_eq!(
+            readiness(Some(&r), 9, fixable([&aligned])),
+            Readiness::Enforced
+        );
         assert!(within("a.b.example.com", "example.com"));
         assert!(!within("badexample.com", "example.com"));
     }

@@ -10,7 +10,7 @@ use crate::db::{Conn, Dialect, P};
 use crate::error::Error;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The key of PostgreSQL's advisory lock for migrations (any constant; this one spells
 /// "mailward" in ASCII).
@@ -19,10 +19,11 @@ const MIGRATION_LOCK: i64 = 0x6d61_696c_7761_7264;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`. `{ID}`, `{BLOB}` and
 /// `{WITHOUT_ROWID}` are spelled per database by `render`.
-const MIGRATIONS: &[&[&str]] = &[&[
-    // One row per report identity. The unique constraint is what makes concurrent ingest
-    // store a report once (never check-then-insert).
-    "CREATE TABLE reports (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        // One row per report identity. The unique constraint is what makes concurrent ingest
+        // store a report once (never check-then-insert).
+        "CREATE TABLE reports (
         id {ID},
         org_name TEXT NOT NULL,
         email TEXT NOT NULL,
@@ -51,15 +52,15 @@ const MIGRATIONS: &[&[&str]] = &[&[
         last_day BIGINT NOT NULL,
         UNIQUE (org_name, email, report_id, policy_domain, date_begin, date_end)
     )",
-    // `first_day` .. `last_day`: the UTC days the report's messages are spread over (see
-    // `spread`); a window of days finds its reports through these.
-    "CREATE INDEX reports_domain_days ON reports (policy_domain, last_day)",
-    "CREATE INDEX reports_days ON reports (last_day)",
-    // Every record, with its DKIM and SPF results as JSON arrays (`[{"domain", "selector",
-    // "result", "human_result"}]`, `[{"domain", "scope", "result", "human_result"}]`): a
-    // record has a handful, always read together, and one row instead of three per record
-    // halves the writes of an ingest.
-    "CREATE TABLE records (
+        // `first_day` .. `last_day`: the UTC days the report's messages are spread over (see
+        // `spread`); a window of days finds its reports through these.
+        "CREATE INDEX reports_domain_days ON reports (policy_domain, last_day)",
+        "CREATE INDEX reports_days ON reports (last_day)",
+        // Every record, with its DKIM and SPF results as JSON arrays (`[{"domain", "selector",
+        // "result", "human_result"}]`, `[{"domain", "scope", "result", "human_result"}]`): a
+        // record has a handful, always read together, and one row instead of three per record
+        // halves the writes of an ingest.
+        "CREATE TABLE records (
         report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
         ordinal BIGINT NOT NULL,
         source_ip TEXT NOT NULL,
@@ -77,7 +78,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         spf_results TEXT,
         PRIMARY KEY (report, ordinal)
     ){WITHOUT_ROWID}",
-    "CREATE TABLE defects (
+        "CREATE TABLE defects (
         report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
         seq BIGINT NOT NULL,
         kind TEXT NOT NULL,
@@ -85,9 +86,9 @@ const MIGRATIONS: &[&[&str]] = &[&[
         value TEXT,
         PRIMARY KEY (report, seq)
     ){WITHOUT_ROWID}",
-    // Every input that carried a report. Reading the same bytes again adds nothing, so an
-    // interrupted ingest run again leaves the store as one uninterrupted run would.
-    "CREATE TABLE deliveries (
+        // Every input that carried a report. Reading the same bytes again adds nothing, so an
+        // interrupted ingest run again leaves the store as one uninterrupted run would.
+        "CREATE TABLE deliveries (
         report BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
         content_hash TEXT NOT NULL,
         source TEXT NOT NULL,
@@ -96,12 +97,12 @@ const MIGRATIONS: &[&[&str]] = &[&[
         ingested_at BIGINT NOT NULL,
         PRIMARY KEY (report, content_hash)
     ){WITHOUT_ROWID}",
-    // The daily rollup: each record's messages spread over the UTC days of its report's
-    // period (see `spread`), merged per (day, source, aligned results, disposition). Kept in
-    // (domain, day) order, so a window of one domain is one range of the table; rows are
-    // removed with their report by the code (no foreign key: a cascade would need an index
-    // on `report` that every insert would pay for).
-    "CREATE TABLE daily (
+        // The daily rollup: each record's messages spread over the UTC days of its report's
+        // period (see `spread`), merged per (day, source, aligned results, disposition). Kept in
+        // (domain, day) order, so a window of one domain is one range of the table; rows are
+        // removed with their report by the code (no foreign key: a cascade would need an index
+        // on `report` that every insert would pay for).
+        "CREATE TABLE daily (
         domain TEXT NOT NULL,
         day BIGINT NOT NULL,
         report BIGINT NOT NULL,
@@ -115,13 +116,13 @@ const MIGRATIONS: &[&[&str]] = &[&[
         count BIGINT NOT NULL,
         PRIMARY KEY (domain, day, report, seq)
     ){WITHOUT_ROWID}",
-    // Inputs kept verbatim (gzip-compressed): with --keep-raw, and always for rejections so
-    // they can be read again after a fix.
-    "CREATE TABLE raw_inputs (
+        // Inputs kept verbatim (gzip-compressed): with --keep-raw, and always for rejections so
+        // they can be read again after a fix.
+        "CREATE TABLE raw_inputs (
         content_hash TEXT PRIMARY KEY,
         bytes {BLOB} NOT NULL
     ){WITHOUT_ROWID}",
-    "CREATE TABLE rejections (
+        "CREATE TABLE rejections (
         id {ID},
         content_hash TEXT NOT NULL UNIQUE,
         source TEXT NOT NULL,
@@ -131,17 +132,54 @@ const MIGRATIONS: &[&[&str]] = &[&[
         first_seen BIGINT NOT NULL,
         last_seen BIGINT NOT NULL
     )",
-    // One row per source IP ever reported: the reverse DNS cache. `expires_at` 0 means not
-    // looked up yet.
-    "CREATE TABLE source_ips (
+        // One row per source IP ever reported: the reverse DNS cache. `expires_at` 0 means not
+        // looked up yet.
+        "CREATE TABLE source_ips (
         ip TEXT PRIMARY KEY,
         name TEXT,
         status TEXT NOT NULL,
         resolved_at BIGINT NOT NULL,
         expires_at BIGINT NOT NULL
     ){WITHOUT_ROWID}",
-    "CREATE INDEX source_ips_expiry ON source_ips (expires_at)",
-]];
+        "CREATE INDEX source_ips_expiry ON source_ips (expires_at)",
+    ],
+    &[
+        // Schema 2: the views read rollups instead of records (see `rollup`). `daily` rows carry
+        // their records' DKIM and SPF results and the evidence bits; `rollup::rebuild` then fills
+        // them in and sums the two new tables.
+        "ALTER TABLE daily ADD COLUMN auth TEXT",
+        "ALTER TABLE daily ADD COLUMN evidence BIGINT NOT NULL DEFAULT 0",
+        // Messages per (domain, day, reporter, disposition, aligned results); a record without
+        // a disposition has ''.
+        "CREATE TABLE domain_days (
+        domain TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        org TEXT NOT NULL,
+        disposition TEXT NOT NULL,
+        dkim_pass BIGINT NOT NULL,
+        spf_pass BIGINT NOT NULL,
+        count BIGINT NOT NULL,
+        PRIMARY KEY (domain, day, org, disposition, dkim_pass, spf_pass)
+    ){WITHOUT_ROWID}",
+        // Per (domain, address, day): address first, so one address's days are one range.
+        "CREATE TABLE ip_days (
+        domain TEXT NOT NULL,
+        source_ip TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        messages BIGINT NOT NULL,
+        dmarc_pass BIGINT NOT NULL,
+        evidence BIGINT NOT NULL,
+        PRIMARY KEY (domain, source_ip, day)
+    ){WITHOUT_ROWID}",
+        // The latest report of a domain (its published policy) without sorting a window's.
+        "CREATE INDEX reports_domain_end ON reports (policy_domain, date_end)",
+        // The addresses that passed DMARC on a day: the few that can be legitimate.
+        "CREATE INDEX ip_days_passing ON ip_days (domain, day) WHERE dmarc_pass > 0",
+    ],
+];
+
+/// The migration after whose statements `rollup::rebuild` runs (work SQL alone cannot do).
+const REBUILD_AFTER: usize = 1;
 
 fn render(statement: &str, dialect: Dialect) -> String {
     // SQLite keeps a WITHOUT ROWID table in its primary key's order (one B-tree instead of a
@@ -202,9 +240,12 @@ async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {
     }
     let dialect = conn.dialect();
     let start = usize::try_from(found).map_err(|_| Error::Corrupt("negative schema version"))?;
-    for migration in MIGRATIONS.iter().skip(start) {
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(start) {
         for statement in *migration {
             conn.batch(&render(statement, dialect)).await?;
+        }
+        if i == REBUILD_AFTER {
+            crate::rollup::rebuild(conn).await?;
         }
     }
     if found < SCHEMA_VERSION {

@@ -1,15 +1,11 @@
 //! The data of each page, from the store's query functions only. A page renders one of these
 //! as HTML; `/api/…` serves the same value as JSON, so the two cannot disagree.
 
-use std::collections::BTreeSet;
-use std::net::IpAddr;
-
 use mailward_reports::DomainSummary;
 use mailward_store::query::{DayPoint, Filter, Rejection, ReportRow, StoredReport, Window};
-use mailward_store::readiness::{
-    AssessedSource, DomainOverview, PolicyImpact, PublishedPolicy, impact,
-};
+use mailward_store::readiness::{AssessedSource, DomainOverview, PolicyImpact, PublishedPolicy};
 use mailward_store::services::ServiceMap;
+use mailward_store::sources::Detail;
 use mailward_store::{Error, Store};
 use serde::Serialize;
 
@@ -35,7 +31,8 @@ pub struct DomainData {
     /// What it published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PublishedPolicy>,
-    /// Totals, reporters and per-address numbers, as `report summarize` has them.
+    /// Totals and reporters, as `report summarize` has them (its per-address table is the
+    /// sources below).
     pub summary: Option<DomainSummary>,
     /// Messages per day.
     pub daily: Vec<DayPoint>,
@@ -103,24 +100,26 @@ pub async fn domain(
 ) -> Result<DomainData, Error> {
     let filter = Filter::new(*window).domain(domain);
     let domain = filter.domain.clone().unwrap_or_default();
-    let mut summary = store.summary(&filter).await?;
-    let summary = summary.domains.remove(&domain);
-    let daily = store.daily(&filter).await?;
-    let mut sources = store.assessed_sources(&filter, services).await?;
     let policy = store.policies(&filter).await?.remove(&domain);
-    let classes: Vec<_> = sources.iter().map(|s| s.assessment.class).collect();
-    let mut source_classes = std::collections::BTreeMap::new();
-    for c in &classes {
-        *source_classes.entry(*c).or_insert(0usize) += 1;
-    }
-    let sources_total = sources.len();
-    let impact = impact(&sources);
-    sources.truncate(SOURCES_SHOWN);
+    let summary = store.totals(&filter).await?.remove(&domain);
+    let daily = store.daily(&filter).await?;
+    let list = store
+        .source_list(&filter, services, Detail::Busiest(SOURCES_SHOWN))
+        .await?;
+    let source_classes = list
+        .classes
+        .iter()
+        .map(|(class, c)| (*class, c.groups))
+        .collect();
     let verdict = mailward_store::readiness::readiness(
         summary.as_ref().and_then(|s| s.published_p.as_ref()),
-        &classes,
+        summary.as_ref().map_or(0, |s| s.volume),
+        list.fixable(),
     )
     .to_string();
+    let impact = list.impact();
+    let sources_total = list.total;
+    let sources = list.shown;
     Ok(DomainData {
         impact,
         source_classes,
@@ -148,16 +147,10 @@ pub async fn source(
     services: &ServiceMap,
 ) -> Result<Option<SourceData>, Error> {
     let filter = Filter::new(*window).domain(domain);
-    let sources = store.assessed_sources(&filter, services).await?;
-    let wanted_ip = key.parse::<IpAddr>().ok();
-    let Some(source) = sources.into_iter().find(|s| {
-        s.group.key.eq_ignore_ascii_case(key)
-            || wanted_ip.is_some_and(|ip| s.group.addresses.iter().any(|a| a.ip == ip))
-    }) else {
+    let Some(found) = store.source(&filter, key, services).await? else {
         return Ok(None);
     };
-    let addresses: BTreeSet<IpAddr> = source.group.addresses.iter().map(|a| a.ip).collect();
-    let daily = store.daily_for(&filter, &addresses).await?;
+    let (source, daily) = (found.source, found.daily);
     Ok(Some(SourceData {
         domain: filter.domain.unwrap_or_default(),
         source,
