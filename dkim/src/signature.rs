@@ -185,8 +185,12 @@ impl DkimSignature {
             None => CanonicalizationPair::SIMPLE,
         };
         let d = require("d")?;
-        let domain =
-            Domain::new(d.value).map_err(|_| SignatureError::InvalidDomain(d.value.to_owned()))?;
+        // `domain-name` (RFC 6376 §3.5, RFC 5321): letters, digits and hyphens. `Domain` alone
+        // also takes the octets SPF macros can produce, spaces included.
+        let domain = Domain::new(d.value)
+            .ok()
+            .filter(Domain::is_hostname)
+            .ok_or_else(|| SignatureError::InvalidDomain(d.value.to_owned()))?;
         let signed_headers = parse_header_list(require("h")?.value)?;
         if !signed_headers.contains("from") {
             return Err(SignatureError::FromNotSigned);
@@ -442,7 +446,10 @@ fn parse_selector(value: &str) -> Result<String, SignatureError> {
 fn check_identity(raw: &str, domain: &Domain) -> Result<(), SignatureError> {
     let err = || SignatureError::InvalidIdentity(raw.to_owned());
     let (_, dom) = raw.rsplit_once('@').ok_or_else(err)?;
-    let dom = Domain::new(dom).map_err(|_| err())?;
+    let dom = Domain::new(dom)
+        .ok()
+        .filter(Domain::is_hostname)
+        .ok_or_else(err)?;
     if dom == *domain || dom.is_subdomain_of(domain) {
         Ok(())
     } else {
@@ -509,6 +516,26 @@ mod tests {
 
     fn with(extra: &str) -> Result<DkimSignature, SignatureError> {
         DkimSignature::parse(&format!("{BASE}; {extra}"))
+    }
+
+    /// `d=` and the domain of `i=` are `domain-name`s (RFC 6376 §3.5 after RFC 5321): a space
+    /// inside one is not a name (a fuzzer found that `d=a.example .` was taken as
+    /// "a.example " and printed back as something else).
+    #[test]
+    fn domains_are_host_names() {
+        for d in ["a.example .", "a b.example", "a_b.example", "-a.example"] {
+            let sig = BASE.replace("d=example.com", &format!("d={d}"));
+            assert_eq!(
+                DkimSignature::parse(&sig),
+                Err(SignatureError::InvalidDomain(d.to_owned())),
+                "{d:?}"
+            );
+        }
+        assert!(matches!(
+            with("i=@a_b.example.com"),
+            Err(SignatureError::InvalidIdentity(_))
+        ));
+        assert!(with("i=user@mail.example.com").is_ok());
     }
 
     #[test]
