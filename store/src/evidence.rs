@@ -27,13 +27,12 @@ impl Evidence {
         dkim: impl IntoIterator<Item = (&'a str, bool)>,
         spf: impl IntoIterator<Item = (&'a str, bool)>,
     ) -> Self {
-        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
         let mut e = Self::default();
         for (d, pass) in dkim {
-            e.dkim_foreign_pass |= pass && !within(d, &domain);
+            e.dkim_foreign_pass |= pass && !within(d, domain);
         }
         for (d, pass) in spf {
-            let own = within(d, &domain);
+            let own = within(d, domain);
             e.spf_foreign_pass |= pass && !own;
             e.spf_own_fail |= !pass && own;
         }
@@ -75,11 +74,17 @@ impl Evidence {
     }
 }
 
-/// Whether `name` is `domain` or below it (`domain` lower-case, without a trailing dot).
+/// Whether `name` is `domain` or below it, ignoring ASCII case and trailing dots (without
+/// copying either: this runs for every DKIM and SPF result at ingest).
 pub(crate) fn within(name: &str, domain: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    name == domain
-        || name
-            .strip_suffix(domain)
-            .is_some_and(|head| head.ends_with('.'))
+    let (name, domain) = (name.trim_end_matches('.'), domain.trim_end_matches('.'));
+    let Some(split) = name.len().checked_sub(domain.len()) else {
+        return false;
+    };
+    match (name.get(..split), name.get(split..)) {
+        (Some(head), Some(tail)) => {
+            tail.eq_ignore_ascii_case(domain) && (head.is_empty() || head.ends_with('.'))
+        }
+        _ => false,
+    }
 }

@@ -2,8 +2,8 @@
 //! rollups.
 //!
 //! A domain's readiness depends only on the sources that can be legitimate (see
-//! [`assess`]): a source that never passes DMARC in the window and is no verified host of a
-//! known service is a likely forgery, whatever else it does. So the overview assesses only
+//! [`class_of`]): a source that never passes DMARC in the window and is no verified host of a
+//! known service is a likely forgery, whatever else it does. So the overview classifies only
 //! the groups holding such candidates: addresses that passed DMARC on some day of the window
 //! (the `ip_days_passing` index), and verified hosts of known services, with every address of
 //! their groups. Their sums come from `ip_days`; the totals from `domain_days`. The result is
@@ -17,9 +17,9 @@ use crate::db::{Conn, P};
 use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::query::{Filter, Window};
-use crate::readiness::{Assessment, DomainOverview, SourceClass, assess, fixable, readiness};
+use crate::readiness::{DomainOverview, SourceClass, class_of, is_known, readiness};
 use crate::services::ServiceMap;
-use crate::sources::{SourceGroup, Verified, verified_names};
+use crate::sources::{Verified, group_service, verified_names};
 
 const PASSING: &str = "SELECT DISTINCT source_ip FROM ip_days
      WHERE domain = $3 AND day >= $1 AND day <= $2 AND dmarc_pass > 0";
@@ -55,16 +55,18 @@ impl Store {
             .collect();
         let mut out = Vec::with_capacity(totals.len());
         for (domain, d) in &totals {
-            let assessments = self
-                .candidates_assessed(&mut conn, &filter, domain, services, &verified, &known)
+            let decided = self
+                .candidates_classified(&mut conn, &filter, domain, services, &verified, &known)
                 .await?;
             let mut classes: BTreeMap<SourceClass, usize> = BTreeMap::new();
-            for a in &assessments {
-                if a.class != SourceClass::Forgery {
-                    *classes.entry(a.class).or_default() += 1;
+            let mut fixable = 0;
+            for (class, fix) in decided {
+                if class != SourceClass::Forgery {
+                    *classes.entry(class).or_default() += 1;
                 }
+                fixable += usize::from(class == SourceClass::Unaligned && fix);
             }
-            let readiness = readiness(d.published_p.as_ref(), d.volume, fixable(&assessments));
+            let readiness = readiness(d.published_p.as_ref(), d.volume, fixable);
             let prev = previous.as_ref().map(|p| p.get(domain));
             out.push(DomainOverview {
                 domain: domain.clone(),
@@ -81,9 +83,10 @@ impl Store {
         Ok(out)
     }
 
-    /// The assessments of `domain`'s groups that hold a candidate (see the module
-    /// documentation).
-    async fn candidates_assessed(
+    /// The class of each of `domain`'s groups that hold a candidate (see the module
+    /// documentation), and whether it has a fix: what [`assess`](crate::readiness::assess)
+    /// decides, without its words.
+    async fn candidates_classified(
         &self,
         conn: &mut Conn,
         filter: &Filter,
@@ -91,7 +94,7 @@ impl Store {
         services: &ServiceMap,
         verified: &HashMap<IpAddr, Verified>,
         known: &[IpAddr],
-    ) -> Result<Vec<Assessment>, Error> {
+    ) -> Result<Vec<(SourceClass, bool)>, Error> {
         let (first, last) = filter.window.days();
         let window = [P::int(first), P::int(last), P::from(domain)];
         let mut candidates: BTreeSet<IpAddr> = conn
@@ -104,59 +107,62 @@ impl Store {
             .collect();
         candidates.extend(known.iter().copied());
         // Groups as `Store::source_list` forms them: a verified name files an address under
-        // its organizational domain, with every other verified address of that domain.
-        let mut groups: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
-        let mut orgs: BTreeSet<&str> = BTreeSet::new();
+        // its organizational domain, with every other verified address of that domain. Each
+        // group: its organizational domain, if any, and its addresses.
+        let mut groups: BTreeMap<String, (Option<&str>, BTreeSet<IpAddr>)> = BTreeMap::new();
         for ip in &candidates {
             match verified.get(ip).and_then(|v| v.org.as_deref()) {
                 Some(org) => {
-                    orgs.insert(org);
+                    groups
+                        .entry(org.to_owned())
+                        .or_insert((Some(org), BTreeSet::new()));
                 }
                 None => {
-                    groups.entry(ip.to_string()).or_default().insert(*ip);
+                    groups.entry(ip.to_string()).or_default().1.insert(*ip);
                 }
             }
         }
         for (ip, v) in verified {
-            if let Some(org) = v.org.as_deref().filter(|o| orgs.contains(o)) {
-                groups.entry(org.to_owned()).or_default().insert(*ip);
+            if let Some(org) = v.org.as_deref()
+                && let Some((_, members)) = groups.get_mut(org)
+            {
+                members.insert(*ip);
             }
         }
         let mut out = Vec::with_capacity(groups.len());
-        for (key, members) in groups {
-            let org = verified
-                .get(members.iter().next().unwrap_or(&IpAddr::from([0, 0, 0, 0])))
-                .and_then(|v| v.org.clone());
-            let mut group = SourceGroup::empty(key);
+        for (org, members) in groups.into_values() {
+            let (mut messages, mut dmarc_fail, mut evidence) = (0u64, 0u64, Evidence::default());
             for ip in &members {
                 let text = ip.to_string();
                 let params = [P::int(first), P::int(last), P::from(domain), P::from(&text)];
                 conn.for_each(ADDRESS_DAYS, &params, &mut |r| {
                     let n = u64::try_from(r.req_int(0)?).unwrap_or(0);
                     let pass = u64::try_from(r.req_int(1)?).unwrap_or(0);
-                    group.messages = group.messages.saturating_add(n);
-                    group.dmarc_fail = group.dmarc_fail.saturating_add(n.saturating_sub(pass));
-                    group.evidence = group
-                        .evidence
-                        .or(Evidence::from_bits(r.int(2)?.unwrap_or(0)));
+                    messages = messages.saturating_add(n);
+                    dmarc_fail = dmarc_fail.saturating_add(n.saturating_sub(pass));
+                    evidence = evidence.or(Evidence::from_bits(r.int(2)?.unwrap_or(0)));
                     Ok(())
                 })
                 .await?;
             }
-            if group.messages == 0 {
+            if messages == 0 {
                 continue;
             }
-            if let Some(org) = org {
-                group.service = crate::sources::group_service(
+            let service = org.and_then(|org| {
+                group_service(
                     services,
-                    &org,
+                    org,
                     members
                         .iter()
                         .filter_map(|ip| verified.get(ip).map(|v| v.name.as_str())),
-                );
-                group.org_domain = Some(org);
-            }
-            out.push(assess(&group, domain));
+                )
+            });
+            out.push(class_of(
+                messages,
+                dmarc_fail,
+                evidence,
+                is_known(service.as_ref()),
+            ));
         }
         Ok(out)
     }
