@@ -64,6 +64,21 @@ pub enum Error {
     /// An ARF failure report is malformed.
     #[error("bad failure report: {0}")]
     Arf(String),
+    /// A message that presents itself as a DMARC failure report (`multipart/report`, or a
+    /// Subject or body naming a DMARC failure) but carries no ARF part and not enough facts in
+    /// its text to be read as one.
+    #[error("not ARF: {0}")]
+    NotArf(String),
+    /// A JSON document (an SMTP TLS report, RFC 8460) is not well-formed JSON.
+    #[error("malformed JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -85,6 +100,8 @@ impl Error {
             Self::Zip(_) => "zip".into(),
             Self::Mime(_) => "mime".into(),
             Self::Arf(_) => "arf".into(),
+            Self::NotArf(_) => "not_arf".into(),
+            Self::Json { .. } => "json".into(),
         }
     }
 }
@@ -262,6 +279,18 @@ pub enum DefectKind {
     SkippedPart,
     /// More defects than [`Limits::max_defects`]; `value` holds how many were dropped.
     DefectsTruncated,
+    /// Markup characters inside a leaf element's text (an unescaped `<` or `&`, as in
+    /// `<email><x@y></email>` or `bad<xml.net`); the text is read as written.
+    RecoveredMarkup,
+    /// The encoding declaration is wrong (`encoding="UTF-16"` on UTF-8 bytes, an unknown name)
+    /// or missing on a document that is not UTF-8; the bytes were decoded as what they are.
+    EncodingDeclaration,
+    /// The document ends before the root element is closed; the records read whole up to
+    /// there are kept.
+    TruncatedDocument,
+    /// A record that could not be read whole (broken markup inside it, or cut off by the end
+    /// of the document) was dropped; `value` says why.
+    DroppedRecord,
 }
 
 impl DefectKind {
@@ -285,6 +314,10 @@ impl DefectKind {
         Self::TrailingContent,
         Self::SkippedPart,
         Self::DefectsTruncated,
+        Self::RecoveredMarkup,
+        Self::EncodingDeclaration,
+        Self::TruncatedDocument,
+        Self::DroppedRecord,
     ];
 }
 
