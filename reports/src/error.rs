@@ -280,7 +280,9 @@ pub enum DefectKind {
     /// More defects than [`Limits::max_defects`]; `value` holds how many were dropped.
     DefectsTruncated,
     /// Markup characters inside a leaf element's text (an unescaped `<` or `&`, as in
-    /// `<email><x@y></email>` or `bad<xml.net`); the text is read as written.
+    /// `<email><x@y></email>` or `bad<xml.net`); the text is read as written. Also broken
+    /// markup between the report's first-level elements, which is skipped (`path` is
+    /// `feedback`, `value` the error class, `xml`).
     RecoveredMarkup,
     /// The encoding declaration is wrong (`encoding="UTF-16"` on UTF-8 bytes, an unknown name)
     /// or missing on a document that is not UTF-8; the bytes were decoded as what they are.
@@ -288,8 +290,9 @@ pub enum DefectKind {
     /// The document ends before the root element is closed; the records read whole up to
     /// there are kept.
     TruncatedDocument,
-    /// A record that could not be read whole (broken markup inside it, or cut off by the end
-    /// of the document) was dropped; `value` says why.
+    /// A record that could not be read whole (broken markup inside it, cut off by the end of
+    /// the document, or an unusable source IP or count) was dropped; `value` is the class of
+    /// the error that dropped it ([`Error::kind`]: `xml`, `truncated`, `invalid_value`, ...).
     DroppedRecord,
 }
 

@@ -4,10 +4,12 @@
 
 mod aggregator;
 mod arf;
+mod charset;
 mod error;
 mod from_dmarc;
 mod model;
 mod read;
+mod recover;
 mod summary;
 mod unwrap;
 mod write;

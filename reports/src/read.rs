@@ -21,6 +21,7 @@ use crate::model::{
     NAMESPACE_RFC9990, PolicyEvaluated, PolicyOverride, PolicyOverrideReason, PolicyPublished,
     Record, ReportMetadata, Row, Schema, SpfAuthResult, SpfResult, SpfScope, Testing, XmlElement,
 };
+use crate::{charset, recover};
 
 /// An aggregate report together with the defects the reader tolerated.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,9 +75,47 @@ pub fn parse_xml(xml: &[u8]) -> Result<ParsedReport, Error> {
 ///
 /// As [`parse_xml`].
 pub fn parse_xml_with(xml: &[u8], limits: &Limits) -> Result<ParsedReport, Error> {
+    let decoded = charset::decode(xml);
+    let first = read_document(&decoded.bytes, limits, &decoded, &[]);
+    // Leaf text with raw markup breaks the strict read (a record dropped, or the report
+    // rejected); escaping it inside the free-text leaves and reading again recovers it.
+    let broken = match &first {
+        Ok(p) => p
+            .defects
+            .iter()
+            .any(|d| d.kind == DefectKind::DroppedRecord),
+        Err(e) => matches!(e, Error::Xml { .. } | Error::Truncated(_)),
+    };
+    if broken && let Some((fixed, repairs)) = recover::repair_leaves(&decoded.bytes, limits) {
+        let second = read_document(&fixed, limits, &decoded, &repairs);
+        let better = match (&first, &second) {
+            (_, Err(_)) => false,
+            (Err(_), Ok(_)) => true,
+            (Ok(a), Ok(b)) => b.report.records.len() >= a.report.records.len(),
+        };
+        if better {
+            return second;
+        }
+    }
+    first
+}
+
+fn read_document(
+    xml: &[u8],
+    limits: &Limits,
+    decoded: &charset::Decoded<'_>,
+    repairs: &[recover::Repair],
+) -> Result<ParsedReport, Error> {
     let mut p = XmlParser::new(limits);
-    let decoded = decode_utf16(xml).or_else(|| decode_windows_1252(xml));
-    let report = p.parse(decoded.as_deref().map_or(xml, str::as_bytes))?;
+    if let Some(declared) = &decoded.bad_declaration {
+        p.defects
+            .push(DefectKind::EncodingDeclaration, "", declared.as_deref());
+    }
+    for r in repairs {
+        p.defects
+            .push(DefectKind::RecoveredMarkup, &r.path, Some(&r.text));
+    }
+    let report = p.parse(xml)?;
     Ok(ParsedReport {
         report,
         defects: p.defects.finish(),
@@ -116,6 +155,16 @@ impl Defects {
             path: path.to_string(),
             value: value.map(clip),
         });
+    }
+
+    /// A point to [`rewind`](Self::rewind) to (defects of a record that is then dropped).
+    pub(crate) fn mark(&self) -> (usize, u64) {
+        (self.list.len(), self.dropped)
+    }
+
+    pub(crate) fn rewind(&mut self, (len, dropped): (usize, u64)) {
+        self.list.truncate(len);
+        self.dropped = dropped;
     }
 
     pub(crate) fn finish(mut self) -> Vec<Defect> {
@@ -300,30 +349,55 @@ impl<'l> XmlParser<'l> {
         }
         self.check_declaration(xml);
 
-        let mut reader = Reader::from_reader(xml);
-        {
-            let cfg = reader.config_mut();
-            cfg.check_end_names = true;
-            cfg.allow_unmatched_ends = true;
-            cfg.expand_empty_elements = true;
-            cfg.check_comments = false;
-        }
+        // `base` is the offset of the reader's input in `xml`: after broken markup the reader
+        // starts afresh at the next record.
+        let mut base = 0usize;
+        let mut reader = new_reader(xml);
         let mut root_seen = false;
         let mut root_closed = false;
-        let mut trailing_reported = false;
 
         let mut version: Option<String> = None;
         let mut metadata: Option<ReportMetadata> = None;
         let mut policy: Option<PolicyPublished> = None;
         let mut extension: Option<Vec<XmlElement>> = None;
         let mut records: Vec<Record> = Vec::new();
+        // Records met in the document, dropped ones included (for the paths), and the reason
+        // the first one was dropped.
+        let mut records_seen = 0usize;
+        let mut first_drop: Option<Error> = None;
         // Order of the first-level sequence (RFC 9990 §3.1.1.2 "MUST appear in the order listed").
         let mut last_order = 0u8;
         // Depth of stray `xs:schema` wrappers currently open.
         let mut stray_open = 0usize;
 
         loop {
-            let event = reader.read_event().map_err(|e| xml_error(&reader, &e))?;
+            let event = match reader.read_event() {
+                Ok(event) => event,
+                Err(e) => {
+                    let err = xml_error(&reader, &e);
+                    if !root_seen || matches!(err, Error::Doctype) {
+                        return Err(err);
+                    }
+                    // Broken markup between the first-level elements: skipped up to the next
+                    // record (or the end of the root), never read into anything.
+                    let at = base.saturating_add(usize_of(reader.error_position()));
+                    self.defects
+                        .push(DefectKind::RecoveredMarkup, "feedback", Some(&err.kind()));
+                    match resync(xml, at) {
+                        Resync::Record(at) => {
+                            base = at;
+                            reader = new_reader(xml.get(at..).unwrap_or_default());
+                            continue;
+                        }
+                        Resync::RootEnd(after) => {
+                            root_closed = true;
+                            self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
+                        }
+                        Resync::End => {}
+                    }
+                    break;
+                }
+            };
             match event {
                 Event::Eof => break,
                 Event::DocType(_) => return Err(Error::Doctype),
@@ -336,25 +410,15 @@ impl<'l> XmlParser<'l> {
                                 message: "text before the root element".into(),
                             });
                         }
-                        if root_closed && !trailing_reported {
-                            trailing_reported = true;
-                            self.defects.push(DefectKind::TrailingContent, "", None);
-                        } else if !root_closed {
-                            self.defects.push(
-                                DefectKind::UnknownElement,
-                                "feedback",
-                                Some(&String::from_utf8_lossy(t.as_ref())),
-                            );
-                        }
+                        self.defects.push(
+                            DefectKind::UnknownElement,
+                            "feedback",
+                            Some(&String::from_utf8_lossy(t.as_ref())),
+                        );
                     }
                 }
                 Event::CData(_) | Event::GeneralRef(_) => {
-                    if root_closed {
-                        if !trailing_reported {
-                            trailing_reported = true;
-                            self.defects.push(DefectKind::TrailingContent, "", None);
-                        }
-                    } else if !root_seen {
+                    if !root_seen {
                         return Err(Error::Xml {
                             offset: reader.buffer_position(),
                             message: "content before the root element".into(),
@@ -368,15 +432,6 @@ impl<'l> XmlParser<'l> {
                         self.defects
                             .push(DefectKind::StraySchemaElement, "", Some(&qname));
                         stray_open = stray_open.saturating_add(1);
-                        continue;
-                    }
-                    if root_closed {
-                        if !trailing_reported {
-                            trailing_reported = true;
-                            self.defects
-                                .push(DefectKind::TrailingContent, "", Some(&qname));
-                        }
-                        skip_subtree(&mut reader, self.limits, 1)?;
                         continue;
                     }
                     if !root_seen {
@@ -408,8 +463,38 @@ impl<'l> XmlParser<'l> {
                         };
                         continue;
                     }
-                    // A first-level element: collect it.
-                    let mut node = self.collect(&mut reader, start, 2)?;
+                    // A first-level element: collect it. A record that cannot be read whole
+                    // is dropped, and reading goes on at the next one.
+                    let is_record = local == "record";
+                    let content_start = base.saturating_add(usize_of(reader.buffer_position()));
+                    if is_record {
+                        records_seen += 1;
+                    }
+                    let mut node = match self.collect(&mut reader, start, 2) {
+                        Ok(node) => node,
+                        Err(e) if is_record && recoverable(&e) => {
+                            self.defects.push(
+                                DefectKind::DroppedRecord,
+                                FEEDBACK.indexed("record", records_seen),
+                                Some(&e.kind()),
+                            );
+                            first_drop.get_or_insert(e);
+                            match resync(xml, content_start) {
+                                Resync::Record(at) => {
+                                    base = at;
+                                    reader = new_reader(xml.get(at..).unwrap_or_default());
+                                    continue;
+                                }
+                                Resync::RootEnd(after) => {
+                                    root_closed = true;
+                                    self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
+                                }
+                                Resync::End => {}
+                            }
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let order = match (node.foreign, node.local()) {
                         (false, "version") => 1,
                         (false, "report_metadata") => 2,
@@ -471,9 +556,22 @@ impl<'l> XmlParser<'l> {
                             if records.len() >= self.limits.max_records {
                                 return Err(Error::Limit(Limit::Records));
                             }
-                            let path = FEEDBACK.indexed("record", records.len() + 1);
-                            let r = self.record(node, &path)?;
-                            records.push(r);
+                            let path = FEEDBACK.indexed("record", records_seen);
+                            // A value the record cannot do without (source IP, count, row) is
+                            // unusable: the record is dropped, never half-filled.
+                            let mark = self.defects.mark();
+                            match self.record(node, &path) {
+                                Ok(r) => records.push(r),
+                                Err(e) => {
+                                    self.defects.rewind(mark);
+                                    self.defects.push(
+                                        DefectKind::DroppedRecord,
+                                        path,
+                                        Some(&e.kind()),
+                                    );
+                                    first_drop.get_or_insert(e);
+                                }
+                            }
                         }
                         _ => {
                             self.defects.push(
@@ -495,23 +593,23 @@ impl<'l> XmlParser<'l> {
                             .push(DefectKind::StraySchemaElement, "", Some(&qname));
                         continue;
                     }
-                    if root_seen && !root_closed {
-                        if local_of(&qname) != "feedback" {
-                            return Err(Error::Xml {
-                                offset: reader.buffer_position(),
-                                message: format!("unexpected </{}>", clip(&qname)),
-                            });
-                        }
-                        root_closed = true;
-                    } else if root_closed && local_of(&qname) == "schema" {
-                        self.defects
-                            .push(DefectKind::StraySchemaElement, "", Some(&qname));
-                    } else {
+                    if !root_seen {
                         return Err(Error::Xml {
                             offset: reader.buffer_position(),
                             message: format!("unexpected </{}>", clip(&qname)),
                         });
                     }
+                    if local_of(&qname) != "feedback" {
+                        // A stray end tag among the first-level elements holds nothing.
+                        // (The same class as when the reader reports the mismatch itself.)
+                        self.defects
+                            .push(DefectKind::RecoveredMarkup, "feedback", Some("xml"));
+                        continue;
+                    }
+                    root_closed = true;
+                    let after = base.saturating_add(usize_of(reader.buffer_position()));
+                    self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
+                    break;
                 }
                 Event::Empty(_) => {
                     // expand_empty_elements is on; never produced.
@@ -522,15 +620,25 @@ impl<'l> XmlParser<'l> {
             return Err(Error::Truncated("no root element".into()));
         }
         if !root_closed {
-            return Err(Error::Truncated(
-                "the feedback element is not closed".into(),
-            ));
+            // Cut off: what was read whole stands, provided the report's head and at least one
+            // record are there.
+            if metadata.is_none() || policy.is_none() || records.is_empty() {
+                return Err(first_drop.unwrap_or_else(|| {
+                    Error::Truncated("the feedback element is not closed".into())
+                }));
+            }
+            self.defects
+                .push(DefectKind::TruncatedDocument, "feedback", None);
         }
         let report_metadata =
             metadata.ok_or_else(|| Error::MissingElement("feedback/report_metadata".into()))?;
         let policy_published =
             policy.ok_or_else(|| Error::MissingElement("feedback/policy_published".into()))?;
         if records.is_empty() {
+            if let Some(e) = first_drop {
+                // Every record was dropped: the reason says more than an empty report would.
+                return Err(e);
+            }
             self.defects.push(DefectKind::NoRecords, "feedback", None);
         }
         if version.is_none() && self.schema == Schema::Rfc7489 {
@@ -545,6 +653,50 @@ impl<'l> XmlParser<'l> {
             extension,
             records,
         })
+    }
+
+    /// What follows the root element: whitespace, comments and processing instructions are
+    /// allowed (XML 1.0 §2.1 `Misc`); closing tags of a stray `xs:schema` wrapper are that
+    /// defect (unless they close a wrapper opened before the root, `stray_open`); anything else
+    /// is [`DefectKind::TrailingContent`], reported once and ignored.
+    fn trailing(&mut self, rest: &[u8], mut stray_open: usize) {
+        let mut rest = trim_start(rest);
+        while !rest.is_empty() {
+            if rest.starts_with(b"<!--") {
+                rest = after_marker(rest, b"-->");
+            } else if rest.starts_with(b"<?") {
+                rest = after_marker(rest, b"?>");
+            } else if let Some(name) = rest
+                .strip_prefix(b"</")
+                .and_then(|r| r.iter().position(|c| *c == b'>').and_then(|i| r.get(..i)))
+                .filter(|n| local_of(&String::from_utf8_lossy(n)).trim() == "schema")
+            {
+                if stray_open > 0 {
+                    // Closes the wrapper already reported where it opened.
+                    stray_open -= 1;
+                } else {
+                    let qname = String::from_utf8_lossy(name).trim().to_owned();
+                    self.defects
+                        .push(DefectKind::StraySchemaElement, "", Some(&qname));
+                }
+                rest = after_marker(rest, b">");
+            } else {
+                let name: Vec<u8> = rest
+                    .strip_prefix(b"<")
+                    .map(|r| {
+                        r.iter()
+                            .take_while(|c| !c.is_ascii_whitespace() && !matches!(c, b'>' | b'/'))
+                            .copied()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let name = (!name.is_empty()).then(|| String::from_utf8_lossy(&name).into_owned());
+                self.defects
+                    .push(DefectKind::TrailingContent, "", name.as_deref());
+                return;
+            }
+            rest = trim_start(rest);
+        }
     }
 
     fn check_declaration(&mut self, xml: &[u8]) {
@@ -1343,106 +1495,6 @@ impl<'l> XmlParser<'l> {
     }
 }
 
-/// A document starting with a UTF-16 byte order mark (XML 1.0 §4.3.3: UTF-16 documents "MUST
-/// begin with the Byte Order Mark"), or with an XML declaration in UTF-16 without one (the
-/// autodetection table of XML 1.0 Appendix F.1), is decoded to UTF-8; unpaired surrogates
-/// become U+FFFD.
-fn decode_utf16(input: &[u8]) -> Option<String> {
-    let (le, body) = if let Some(b) = input.strip_prefix(&[0xFF, 0xFE]) {
-        (true, b)
-    } else if let Some(b) = input.strip_prefix(&[0xFE, 0xFF]) {
-        (false, b)
-    } else if input.starts_with(b"<\0?\0") {
-        // XML 1.0 Appendix F.1: `3C 00 3F 00` is UTF-16LE without a byte order mark.
-        (true, input)
-    } else if input.starts_with(b"\0<\0?") {
-        // ... and `00 3C 00 3F` UTF-16BE.
-        (false, input)
-    } else {
-        return None;
-    };
-    let units = body.chunks_exact(2).map(|c| match (c.first(), c.get(1)) {
-        (Some(&a), Some(&b)) if le => u16::from_le_bytes([a, b]),
-        (Some(&a), Some(&b)) => u16::from_be_bytes([a, b]),
-        _ => 0xFFFD,
-    });
-    Some(
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect(),
-    )
-}
-
-/// How far into the document the XML declaration's `encoding` is looked for (the declaration
-/// comes first, XML 1.0 §2.8; a byte order mark and some whitespace may precede it).
-const DECLARATION_SCAN: usize = 256;
-
-/// Windows-1252 code points for bytes 0x80..=0x9F (WHATWG Encoding Standard, index
-/// windows-1252; the five unassigned bytes map to the C1 control of the same value).
-const WINDOWS_1252_C1: [char; 32] = [
-    '\u{20AC}', '\u{81}', '\u{201A}', '\u{192}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
-    '\u{2C6}', '\u{2030}', '\u{160}', '\u{2039}', '\u{152}', '\u{8D}', '\u{17D}', '\u{8F}',
-    '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
-    '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
-];
-
-/// A document whose XML declaration names ISO-8859-1 / Latin-1 / Windows-1252 (reporters on
-/// Windows and some appliances write their org name that way) and whose bytes are not UTF-8
-/// is decoded as Windows-1252 (the WHATWG Encoding Standard maps all these labels to
-/// windows-1252, a superset of ISO-8859-1's printable range). A document that is valid UTF-8
-/// is kept as it is whatever it declares (ASCII-only reports are identical in both).
-fn decode_windows_1252(input: &[u8]) -> Option<String> {
-    if std::str::from_utf8(input).is_ok() {
-        return None;
-    }
-    let head = input.get(..DECLARATION_SCAN.min(input.len()))?;
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let decl_end = head.find("?>")?;
-    let decl = head.get(..decl_end)?;
-    if !decl
-        .trim_start_matches('\u{FEFF}')
-        .trim_start()
-        .starts_with("<?xml")
-    {
-        return None;
-    }
-    let at = decl.find("encoding")?;
-    let rest = decl
-        .get(at + "encoding".len()..)?
-        .trim_start()
-        .strip_prefix('=')?
-        .trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let label = rest.get(1..)?.split(quote).next()?.trim();
-    let known = [
-        "iso-8859-1",
-        "iso8859-1",
-        "iso_8859-1",
-        "latin1",
-        "l1",
-        "windows-1252",
-        "cp1252",
-        "x-cp1252",
-        "us-ascii",
-        "ascii",
-    ];
-    if !known.contains(&label) {
-        return None;
-    }
-    Some(
-        input
-            .iter()
-            .map(|&b| match b {
-                0x80..=0x9F => WINDOWS_1252_C1
-                    .get(usize::from(b - 0x80))
-                    .copied()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER),
-                _ => char::from(b),
-            })
-            .collect(),
-    )
-}
-
 /// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
 fn set_once<T>(
     slot: &mut Option<T>,
@@ -1549,26 +1601,6 @@ fn is_stray_schema(qname: &str, start: &quick_xml::events::BytesStart<'_>) -> bo
     })
 }
 
-/// Skips the rest of an element whose start tag was just read.
-fn skip_subtree(reader: &mut Reader<&[u8]>, limits: &Limits, depth: usize) -> Result<(), Error> {
-    let mut depth = depth;
-    while depth > 0 {
-        match reader.read_event().map_err(|e| xml_error(reader, &e))? {
-            Event::Start(_) => {
-                depth = depth.saturating_add(1);
-                if depth > limits.max_xml_depth {
-                    return Err(Error::Limit(Limit::XmlDepth));
-                }
-            }
-            Event::End(_) => depth -= 1,
-            Event::DocType(_) => return Err(Error::Doctype),
-            Event::Eof => return Err(Error::Truncated("unclosed element".into())),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 fn xml_error(reader: &Reader<&[u8]>, e: &quick_xml::Error) -> Error {
     use quick_xml::errors::SyntaxError;
     match e {
@@ -1603,6 +1635,80 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The bytes after the first `marker`, or nothing when it does not occur.
+fn after_marker<'a>(rest: &'a [u8], marker: &[u8]) -> &'a [u8] {
+    find(rest, marker).map_or(&[][..], |i| {
+        rest.get(i + marker.len()..).unwrap_or_default()
+    })
+}
+
+fn new_reader(xml: &[u8]) -> Reader<&[u8]> {
+    let mut reader = Reader::from_reader(xml);
+    let cfg = reader.config_mut();
+    cfg.check_end_names = true;
+    cfg.allow_unmatched_ends = true;
+    cfg.expand_empty_elements = true;
+    cfg.check_comments = false;
+    reader
+}
+
+fn usize_of(offset: u64) -> usize {
+    usize::try_from(offset).unwrap_or(usize::MAX)
+}
+
+/// Errors of a record's markup that dropping the record recovers from (not limits, not DTDs).
+fn recoverable(e: &Error) -> bool {
+    matches!(e, Error::Xml { .. } | Error::Truncated(_))
+}
+
+/// Where reading may go on after broken markup.
+enum Resync {
+    /// At the start tag of the next record.
+    Record(usize),
+    /// After the end tag of the root.
+    RootEnd(usize),
+    /// Neither follows: the document is cut off.
+    End,
+}
+
+/// Finds the next `<record>` start tag or `</feedback>` end tag (any prefix) at or after `from`.
+fn resync(xml: &[u8], from: usize) -> Resync {
+    let mut pos = from;
+    while let Some(lt) = xml
+        .get(pos..)
+        .and_then(|r| memchr::memchr(b'<', r))
+        .map(|i| i + pos)
+    {
+        let rest = xml.get(lt + 1..).unwrap_or_default();
+        let (closing, name) = match rest.strip_prefix(b"/") {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let len = name
+            .iter()
+            .take(256)
+            .take_while(|c| !c.is_ascii_whitespace() && !matches!(c, b'>' | b'/' | b'<'))
+            .count();
+        let qname = name.get(..len).unwrap_or_default();
+        let local = qname
+            .iter()
+            .rposition(|c| *c == b':')
+            .map_or(qname, |i| qname.get(i + 1..).unwrap_or_default());
+        let next = name.get(len).copied();
+        if !closing && local == b"record" && next.is_some_and(|c| c != b'<') {
+            return Resync::Record(lt);
+        }
+        if closing && local == b"feedback" {
+            return match xml.get(lt..).and_then(|r| memchr::memchr(b'>', r)) {
+                Some(gt) => Resync::RootEnd(lt + gt + 1),
+                None => Resync::End,
+            };
+        }
+        pos = lt + 1;
+    }
+    Resync::End
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1631,25 +1737,6 @@ mod tests {
         assert_eq!(prefix_of("feedback"), None);
         assert_eq!(intern(b"source_ip"), Some("source_ip"));
         assert_eq!(intern(b"sourceip"), None);
-    }
-
-    #[test]
-    fn utf16_documents() {
-        let xml = "<feedback/>";
-        let mut le = vec![0xFF, 0xFE];
-        let mut be = vec![0xFE, 0xFF];
-        for u in xml.encode_utf16() {
-            le.extend_from_slice(&u.to_le_bytes());
-            be.extend_from_slice(&u.to_be_bytes());
-        }
-        assert_eq!(decode_utf16(&le).as_deref(), Some(xml));
-        assert_eq!(decode_utf16(&be).as_deref(), Some(xml));
-        assert_eq!(decode_utf16(xml.as_bytes()), None);
-        // An odd trailing byte is dropped, an unpaired surrogate replaced.
-        assert_eq!(
-            decode_utf16(&[0xFF, 0xFE, 0x00, 0xD8, 0x41]).as_deref(),
-            Some("\u{FFFD}")
-        );
     }
 
     #[test]

@@ -259,16 +259,34 @@ case(
     ok(rep(expect(), [d("declaration_without_newline", "")])),
 )
 
-# Invalid UTF-8 in free text becomes U+FFFD and is reported (path: the element name).
+# Invalid UTF-8 in free text becomes U+FFFD and is reported (path: the element name), when
+# the document holds valid multi-byte UTF-8 elsewhere (here extra_contact_info's "\u00e9"), so it
+# is UTF-8 with a stray byte rather than another encoding.
 def _bad_org(e):
     e["report_metadata"]["org_name"] = "receiver\ufffd.example"
+    e["report_metadata"]["extra_contact_info"] = "caf\u00e9"
 
 
 case(
     "defect_invalid_utf8.xml",
     variant("<org_name>receiver.example</org_name>", "<org_name>receiver\udcff.example</org_name>")
+    .replace("</email>", "</email><extra_contact_info>caf\u00e9</extra_contact_info>", 1)
     .encode("utf-8", "surrogateescape"),
     ok(rep(expect(_bad_org), [d("invalid_utf8", "org_name")])),
+)
+
+# The same byte in a document with no valid multi-byte UTF-8 anywhere, declared UTF-8: a
+# Latin-1 writer with a wrong declaration. Read as windows-1252 (0xFF is "\u00ff"), and the
+# declaration reported with the name it gave (lower-cased).
+def _latin1_org(e):
+    e["report_metadata"]["org_name"] = "receiver\u00ff.example"
+
+
+case(
+    "defect_encoding_declaration.xml",
+    variant("<org_name>receiver.example</org_name>", "<org_name>receiver\udcff.example</org_name>")
+    .encode("utf-8", "surrogateescape"),
+    ok(rep(expect(_latin1_org), [d("encoding_declaration", "", "utf-8")])),
 )
 
 # A stray, never closed <xs:schema> start tag before the report (seen from real reporters).
@@ -1168,16 +1186,135 @@ _u16 = RW.replace('encoding="UTF-8"', 'encoding="UTF-16"')
 case("rw_utf16le_no_bom.xml", _u16.encode("utf-16-le"), ok(rep(rwe(), RW_MISSING)))
 case("rw_utf16be_no_bom.xml", _u16.encode("utf-16-be"), ok(rep(rwe(), RW_MISSING)))
 
-# Declares ISO-8859-1 but the bytes are UTF-8 (a frequent mislabel): valid UTF-8 is kept.
+# Declares ISO-8859-1 but the bytes are UTF-8 (a frequent mislabel): valid UTF-8 is kept, and
+# the wrong declaration reported with its name.
 case(
     "rw_latin1_label_utf8_bytes.xml",
     rw(head='<?xml version="1.0" encoding="ISO-8859-1"?>\n', org="r\u00e9ceiver.example").encode("utf-8"),
-    ok(rep(rwe(_org("r\u00e9ceiver.example")), RW_MISSING)),
+    ok(rep(rwe(_org("r\u00e9ceiver.example")), [d("encoding_declaration", "", "iso-8859-1")] + RW_MISSING)),
 )
 
 # A UTF-16 XML attachment (with its byte order mark) in an e-mail.
 _m16 = mail("Report Domain: example.com", [(b"\xff\xfe" + _u16.encode("utf-16-le"), "application", "xml", "r.xml")])
 case("rw_utf16_attachment.eml", _m16, ok(rep(rwe(), RW_MISSING, source="mime[2](r.xml)")))
+
+# ---------------------------------------------------------------------------------------------
+# Recovery of what real receivers break. The value of a dropped_record or top-level
+# recovered_markup defect is the class of the error that dropped it (Error::kind).
+
+# Three records: BASE's, and two more with their own source IP and count.
+_REC1 = BASE[BASE.index("  <record>"):BASE.index("</feedback>")]
+
+
+def _rec(ip, count):
+    return _REC1.replace("192.0.2.1", ip).replace("<count>3</count>", f"<count>{count}</count>")
+
+
+def _three(r2=None, r3=None):
+    return BASE.replace(
+        "</feedback>", (r2 if r2 is not None else _rec("192.0.2.2", 5))
+        + (r3 if r3 is not None else _rec("192.0.2.3", 7)) + "</feedback>")
+
+
+def _rec_exp(ip, count):
+    r = copy.deepcopy(BASE_EXPECTED["records"][0])
+    r["row"]["source_ip"] = ip
+    r["row"]["count"] = count
+    return r
+
+
+def _records(*recs):
+    def m(e):
+        e["records"] = [_rec_exp(ip, c) for ip, c in recs]
+    return m
+
+
+_R1, _R2, _R3 = ("192.0.2.1", 3), ("192.0.2.2", 5), ("192.0.2.3", 7)
+case("recover_base_three.xml", _three(), ok(rep(expect(_records(_R1, _R2, _R3)))))
+
+# Unescaped markup inside free-text leaves, as some receivers write addresses and domains: the
+# leaf has no child elements in the schema, so everything up to its own end tag is its text.
+# libxml2 2.9's recover mode reads the email below as "@y>" with an element <x/>, and the
+# header_from as "bad" with an element <xml.net/>; both lose text that is recovered here.
+def _markup(e):
+    e["report_metadata"]["email"] = "<x@y>"
+    e["records"][0]["identifiers"]["header_from"] = "bad<xml.net"
+    e["records"][2]["identifiers"]["header_from"] = "a & b"
+
+
+case(
+    "recover_markup.xml",
+    _three(r3=_rec("192.0.2.3", 7).replace("<header_from>example.com", "<header_from>a & b"))
+    .replace("<email>dmarc-reports@receiver.example</email>", "<email><x@y></email>")
+    .replace("<header_from>example.com", "<header_from>bad<xml.net", 1),
+    ok(rep(expect(lambda e: (_records(_R1, _R2, _R3)(e), _markup(e))), [
+        d("recovered_markup", "feedback/report_metadata/email", "<x@y>"),
+        d("recovered_markup", "feedback/record[1]/identifiers/header_from", "bad<xml.net"),
+        d("recovered_markup", "feedback/record[3]/identifiers/header_from", "a & b"),
+    ])),
+)
+
+# A record with broken structure (policy_evaluated never closed) cannot be read whole: it is
+# dropped, the records around it are kept.
+case(
+    "recover_dropped_record.xml",
+    _three(r2=_rec("192.0.2.2", 5).replace("</policy_evaluated>", "", 1)),
+    ok(rep(expect(_records(_R1, _R3)), [d("dropped_record", "feedback/record[2]", "xml")])),
+)
+
+# A record whose count is not a number: dropped (never half-filled), the others kept. With a
+# single record the report is rejected (reject_bad_count.xml).
+case(
+    "recover_bad_count.xml",
+    _three(r3=_rec("192.0.2.3", "seven")),
+    ok(rep(expect(_records(_R1, _R2)), [d("dropped_record", "feedback/record[3]", "invalid_value")])),
+)
+
+# Cut off inside the third record (a mail system truncated the attachment): the two whole
+# records stand, the third is dropped, and the document is reported truncated.
+_t3 = _three()
+case(
+    "recover_truncated.xml",
+    _t3[:_t3.rindex("<identifiers>") + 5],
+    ok(rep(expect(_records(_R1, _R2)), [
+        d("dropped_record", "feedback/record[3]", "truncated"),
+        d("truncated_document", "feedback"),
+    ])),
+)
+# Cut off right after a record's end tag: nothing dropped, only truncated.
+case(
+    "recover_truncated_between.xml",
+    _t3[:_t3.rindex("</record>") + len("</record>")],
+    ok(rep(expect(_records(_R1, _R2, _R3)), [d("truncated_document", "feedback")])),
+)
+
+# Stray bytes after the root (NUL padding and a fragment): ignored, reported once.
+case(
+    "recover_stray_bytes.xml",
+    BASE.encode() + b"\x00\x00\x00garbage</x",
+    ok(rep(expect(), [d("trailing_content", "")])),
+)
+
+# A stray end tag between records (a template bug): skipped and reported (class "xml": it
+# breaks well-formedness).
+case(
+    "recover_stray_end_tag.xml",
+    _three(r2=_rec("192.0.2.2", 5) + "</row>\n"),
+    ok(rep(expect(_records(_R1, _R2, _R3)), [d("recovered_markup", "feedback", "xml")])),
+)
+
+# UTF-16 (with a byte order mark) that declares UTF-8: read as UTF-16, the declaration reported.
+case(
+    "recover_utf16_declared_utf8.xml",
+    b"\xff\xfe" + BASE.encode("utf-16-le"),
+    ok(rep(expect(), [d("encoding_declaration", "", "utf-8")])),
+)
+# UTF-8 bytes that declare UTF-16 (seen from some appliances): read as UTF-8, reported.
+case(
+    "recover_utf8_declared_utf16.xml",
+    variant('encoding="UTF-8"', 'encoding="UTF-16"'),
+    ok(rep(expect(), [d("encoding_declaration", "", "utf-16")])),
+)
 
 if __name__ == "__main__":
     for name, (data, expected) in sorted(OUT.items()):
