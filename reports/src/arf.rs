@@ -5,11 +5,19 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Limit, Limits, clip};
+use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::model::token_enum;
+
+mod fields;
+mod notice;
+mod text;
+
+use fields::Defects;
+use notice::Verdict;
+pub use notice::{NoticeKind, failure_notice_kind};
 
 /// Most fields read from the `message/feedback-report` part or from the original header block
 /// (RFC 5322 sets no bound; 1 000 is far above any real report).
@@ -183,19 +191,61 @@ pub struct FailureReport {
     /// Whether the third part carried the whole message (`message/rfc822`) rather than only
     /// its header (`text/rfc822-headers`).
     pub original_has_body: bool,
+    /// The message had no `message/feedback-report` part: the facts were read from its text,
+    /// its Subject and its attached header copy ([`NoticeKind::Text`]). `feedback_type` is then
+    /// `auth-failure` unless the text names another, and `auth_failure` is `dmarc` when the
+    /// Subject or the text names DMARC.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_notice: bool,
+    /// What the report does differently from RFC 5965 / RFC 6591 / RFC 9991 and was accepted
+    /// (missing or repeated fields, values that could not be read, a mislabelled part, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defects: Vec<Defect>,
 }
 
-/// Parses an ARF failure report message with the default [`Limits`].
+/// Parses a failure report message with the default [`Limits`].
+///
+/// Reads RFC 6591 reports (`multipart/report; report-type=feedback-report`) and the shapes
+/// receivers send instead: the feedback part inside `multipart/mixed` (Netease) or labelled
+/// `text/plain`, missing fields, repeated fields, unreadable values, and reports without a
+/// feedback part whose facts are in their text, Subject or attached header copy
+/// ([`FailureReport::text_notice`]). What deviates from the RFCs is listed in
+/// [`FailureReport::defects`].
 ///
 /// # Errors
 ///
-/// [`Error::Mime`] when the message cannot be read, [`Error::Arf`] when it is not a
-/// `multipart/report` with a `message/feedback-report` part, [`Error::Limit`] on limits.
+/// [`Error::Mime`] when the input is not a message, [`Error::NoReport`] when it does not
+/// present itself as a failure report (see [`failure_notice_kind`]): a bounce, an automatic
+/// reply, a newsletter, an aggregate report. [`Error::NotArf`] when it does, but has neither a
+/// feedback part nor the facts a report gives (the From domain, and the source IP or the
+/// authentication results), [`Error::Arf`] when its feedback part has no `Feedback-Type`
+/// and nothing else says it is an authentication failure report, [`Error::Limit`] on limits.
+///
+/// # Examples
+///
+/// ```
+/// use mailward_reports::{Error, parse_failure_report};
+///
+/// let exim = b"From: mx@receiver.example\r\n\
+/// Subject: DMARC Forensic Report for example.com from IP 192.0.2.1\r\n\r\n\
+/// A message claiming to be from you has failed the published DMARC\r\n\
+/// policy for your domain.\r\n\r\n\
+///   Sender Domain: example.com\r\n\
+///   Sender IP Address: 192.0.2.1\r\n";
+/// let r = parse_failure_report(exim)?;
+/// assert!(r.text_notice);
+/// assert_eq!(r.reported_domain, ["example.com"]);
+/// assert_eq!(r.source_ip, "192.0.2.1".parse().ok());
+///
+/// let newsletter = b"From: news@shop.example\r\nSubject: Spring sale\r\n\r\nHello!\r\n";
+/// assert!(matches!(parse_failure_report(newsletter), Err(Error::NoReport(_))));
+/// # Ok::<(), Error>(())
+/// ```
 pub fn parse_failure_report(input: &[u8]) -> Result<FailureReport, Error> {
     parse_failure_report_with(input, &Limits::default())
 }
 
-/// Parses an ARF failure report message with explicit limits.
+/// Parses a failure report message with explicit limits.
 ///
 /// # Errors
 ///
@@ -207,95 +257,260 @@ pub fn parse_failure_report_with(input: &[u8], limits: &Limits) -> Result<Failur
     let message = MessageParser::default()
         .parse(input)
         .ok_or_else(|| Error::Mime("not a parsable message".into()))?;
+    parse_message(&message, limits, 0)
+}
+
+/// Reads one message; `depth` counts the forwarding messages around it.
+fn parse_message(
+    message: &Message<'_>,
+    limits: &Limits,
+    depth: usize,
+) -> Result<FailureReport, Error> {
+    let verdict = notice::classify(message, limits);
+    if let Verdict::Not(reason) = verdict {
+        return Err(Error::NoReport(reason.into()));
+    }
+    if verdict == Verdict::Text
+        && let Some(inner) = forwarded_report(message, limits, depth)
+    {
+        return inner;
+    }
     let mut report = FailureReport {
         subject: message.subject().map(str::to_owned),
         ..FailureReport::default()
     };
-    let mut feedback: Option<Vec<u8>> = None;
-    let mut original: Option<(Vec<u8>, bool)> = None;
-    let mut description = None;
-    for part in &message.parts {
-        let (ctype, sub) = match part.content_type() {
-            Some(ct) => (
-                ct.ctype().to_ascii_lowercase(),
-                ct.subtype().unwrap_or_default().to_ascii_lowercase(),
-            ),
-            None => ("text".into(), "plain".into()),
-        };
-        match (ctype.as_str(), sub.as_str(), &part.body) {
-            ("message", "feedback-report", _) if feedback.is_none() => {
-                feedback = Some(part.contents().to_vec());
-            }
-            ("message", "rfc822" | "global", PartType::Message(m)) if original.is_none() => {
-                original = Some((m.raw_message().to_vec(), true));
-            }
-            ("message", "rfc822" | "global", _) if original.is_none() => {
-                original = Some((part.contents().to_vec(), true));
-            }
-            ("text", "rfc822-headers", _) if original.is_none() => {
-                original = Some((part.contents().to_vec(), false));
-            }
-            ("text", "plain", PartType::Text(t)) if description.is_none() && feedback.is_none() => {
-                description = Some(t.trim().to_owned());
-            }
-            _ => {}
+    let mut defects = Defects::new(limits.max_defects);
+    let parts = ArfParts::collect(message, verdict == Verdict::Arf, limits, &mut defects);
+    match parts.feedback {
+        Some(feedback) => {
+            report.description = parts.description;
+            read_arf(&mut report, &feedback, parts.original, limits, &mut defects)?;
         }
+        None => text::read_text_notice(message, &mut report, &mut defects, limits)?,
     }
-    let feedback = feedback.ok_or_else(|| Error::Arf("no message/feedback-report part".into()))?;
-    report.description = description.filter(|d| !d.is_empty());
-    for (name, value) in header_fields(&feedback, limits)? {
-        let v = value.trim().to_owned();
-        match name.to_ascii_lowercase().as_str() {
-            "feedback-type" => report.feedback_type = v,
-            "version" => report.version = Some(v),
-            "user-agent" => report.user_agent = Some(v),
-            "auth-failure" => {
-                report.auth_failure = Some(AuthFailure::from_token(
-                    &strip_comments(&v).trim().to_ascii_lowercase(),
-                ));
-            }
-            "delivery-result" => {
-                report.delivery_result = Some(DeliveryResult::from_token(
-                    &strip_comments(&v).trim().to_ascii_lowercase(),
-                ));
-            }
-            "identity-alignment" => report.identity_alignment = Some(IdentityAlignment::parse(&v)?),
-            "authentication-results" => report.authentication_results.push(v),
-            "original-envelope-id" => report.original_envelope_id = Some(v),
-            "original-mail-from" => report.original_mail_from = Some(v),
-            "original-rcpt-to" => report.original_rcpt_to.push(v),
-            "arrival-date" | "received-date" => report.arrival_date = Some(v),
-            "source-ip" => {
-                let ip = strip_comments(&v);
-                let ip = ip.trim().trim_start_matches('[').trim_end_matches(']');
-                report.source_ip = Some(
-                    ip.parse()
-                        .map_err(|_| Error::Arf(format!("bad Source-IP {:?}", clip(&v))))?,
-                );
-            }
-            "reported-domain" => report.reported_domain.push(v),
-            "dkim-domain" => report.dkim_domain = Some(v),
-            "dkim-identity" => report.dkim_identity = Some(v),
-            "dkim-selector" => report.dkim_selector = Some(v),
-            "dkim-canonicalized-header" => report.dkim_canonicalized_header = Some(v),
-            "dkim-canonicalized-body" => report.dkim_canonicalized_body = Some(v),
-            "spf-dns" => report.spf_dns.push(v),
-            _ => report.other_fields.push((name, v)),
-        }
-    }
-    if report.feedback_type.is_empty() {
-        // RFC 5965 §3.1: "Feedback-Type" MUST appear exactly once.
-        return Err(Error::Arf("missing Feedback-Type".into()));
-    }
-    if let Some((raw, has_body)) = original {
-        let header_end = header_block_end(&raw);
-        report.original_headers = header_fields(raw.get(..header_end).unwrap_or_default(), limits)?
-            .into_iter()
-            .map(|(n, v)| (n, v.trim().to_owned()))
-            .collect();
-        report.original_has_body = has_body;
-    }
+    report.defects = defects.finish();
     Ok(report)
+}
+
+/// A report forwarded as an attachment ("FW: DMARC Failure Report …" with the report as a
+/// `message/rfc822` part) is read from the attachment, up to [`Limits::max_nesting`] deep.
+fn forwarded_report(
+    message: &Message<'_>,
+    limits: &Limits,
+    depth: usize,
+) -> Option<Result<FailureReport, Error>> {
+    if depth >= limits.max_nesting {
+        return None;
+    }
+    let inner = message
+        .parts
+        .iter()
+        .take(limits.max_children)
+        .find_map(|p| match &p.body {
+            PartType::Message(m) if notice::classify(m, limits) == Verdict::Arf => Some(m),
+            _ => None,
+        })?;
+    Some(
+        parse_message(inner, limits, depth.saturating_add(1)).map(|mut r| {
+            if r.defects.len() < limits.max_defects {
+                r.defects.push(Defect {
+                    kind: DefectKind::SkippedPart,
+                    path: "forwarding message".into(),
+                    value: message.subject().map(clip),
+                });
+            }
+            r
+        }),
+    )
+}
+
+/// The parts of an ARF report (RFC 5965 §2): the description, the feedback fields and the
+/// copy of the original.
+#[derive(Debug, Default)]
+struct ArfParts {
+    description: Option<String>,
+    feedback: Option<Vec<u8>>,
+    original: Option<(Vec<u8>, bool)>,
+}
+
+impl ArfParts {
+    fn collect(message: &Message<'_>, arf: bool, limits: &Limits, defects: &mut Defects) -> Self {
+        let mut out = Self::default();
+        let mut texts: Vec<(usize, &str)> = Vec::new();
+        for (i, part) in message.parts.iter().enumerate().take(limits.max_children) {
+            let (ctype, sub) = part_type(part);
+            match (ctype.as_str(), sub.as_str(), &part.body) {
+                ("message", "feedback-report", _) if out.feedback.is_none() => {
+                    out.feedback = Some(part.contents().to_vec());
+                }
+                (
+                    "text" | "message",
+                    "rfc822-headers" | "global-headers" | "rfc822" | "global",
+                    _,
+                ) if out.original.is_none() => {
+                    out.original = original_of(part, &ctype, &sub);
+                }
+                ("text", "plain", PartType::Text(t)) => texts.push((i, t)),
+                _ => {}
+            }
+        }
+        // A `multipart/report; report-type=feedback-report` whose feedback part is labelled
+        // `text/plain`: the text part that reads as feedback fields is taken for it.
+        let mut mislabelled = None;
+        if out.feedback.is_none() && arf {
+            for (i, t) in &texts {
+                // A text over the limits is not taken for the feedback part (its own reading
+                // would fail on them); the report is then read as a text notice.
+                let fields = fields::read_fields(t.as_bytes(), limits);
+                if fields.is_ok_and(|f| looks_like_feedback(&f)) {
+                    defects.push(
+                        DefectKind::MislabelledPart,
+                        &format!("part[{i}]"),
+                        Some("text/plain holding the message/feedback-report fields"),
+                    );
+                    out.feedback = Some(t.as_bytes().to_vec());
+                    mislabelled = Some(*i);
+                    break;
+                }
+            }
+        }
+        out.description = texts
+            .iter()
+            .find(|(i, _)| Some(*i) != mislabelled)
+            .map(|(_, t)| t.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        out
+    }
+}
+
+/// Whether a text part's fields are those of a feedback report: a `Feedback-Type`, or two of
+/// the fields RFC 5965 / RFC 6591 define.
+fn looks_like_feedback(fields: &[fields::Field]) -> bool {
+    const ARF_FIELDS: [&str; 10] = [
+        "auth-failure",
+        "source-ip",
+        "reported-domain",
+        "original-mail-from",
+        "original-rcpt-to",
+        "arrival-date",
+        "user-agent",
+        "authentication-results",
+        "delivery-result",
+        "identity-alignment",
+    ];
+    let is = |f: &fields::Field, n: &str| f.name.eq_ignore_ascii_case(n);
+    fields.iter().any(|f| is(f, "feedback-type"))
+        || fields
+            .iter()
+            .filter(|f| ARF_FIELDS.iter().any(|n| is(f, n)))
+            .take(2)
+            .count()
+            >= 2
+}
+
+/// Reads the feedback fields and the copy of the original into `report`.
+fn read_arf(
+    report: &mut FailureReport,
+    feedback: &[u8],
+    original: Option<(Vec<u8>, bool)>,
+    limits: &Limits,
+    defects: &mut Defects,
+) -> Result<(), Error> {
+    let fields = fields::read_fields(feedback, limits)?;
+    fields::read_feedback(report, fields, defects);
+    if report.feedback_type.is_empty() {
+        // RFC 5965 §3.1: "Feedback-Type" MUST appear exactly once. A report whose other
+        // fields or words say what it is loses nothing by its absence.
+        let words = report
+            .subject
+            .as_deref()
+            .is_some_and(|s| notice::names_failure_in_subject(&notice::normalize(s)))
+            || report
+                .description
+                .as_deref()
+                .is_some_and(|d| notice::names_failure_in_text(&notice::normalize(d)));
+        if !(words || fields::looks_like_auth_failure(report)) {
+            return Err(Error::Arf("missing Feedback-Type".into()));
+        }
+        report.feedback_type = "auth-failure".into();
+        defects.push(
+            DefectKind::MissingElement,
+            "feedback-report/Feedback-Type",
+            None,
+        );
+    }
+    if report.feedback_type.eq_ignore_ascii_case("auth-failure") {
+        // RFC 6591 §3.2.1: Auth-Failure is "Required for All Reports"; §3.1: for this feedback
+        // type Authentication-Results "MUST be present".
+        if report.auth_failure.is_none() {
+            defects.push(
+                DefectKind::MissingElement,
+                "feedback-report/Auth-Failure",
+                None,
+            );
+        }
+        if report.authentication_results.is_empty() {
+            defects.push(
+                DefectKind::MissingElement,
+                "feedback-report/Authentication-Results",
+                None,
+            );
+        }
+        // RFC 9991 §4 item 1: a DMARC failure report includes Identity-Alignment (REQUIRED).
+        if report.auth_failure == Some(AuthFailure::Dmarc) && report.identity_alignment.is_none() {
+            defects.push(
+                DefectKind::MissingElement,
+                "feedback-report/Identity-Alignment",
+                None,
+            );
+        }
+    }
+    match original {
+        Some((raw, has_body)) => {
+            let header_end = header_block_end(&raw);
+            let fields = fields::read_fields(raw.get(..header_end).unwrap_or_default(), limits)?;
+            fields::note_field_defects(&fields, "original", defects);
+            report.original_headers = fields
+                .into_iter()
+                .map(|f| (f.name, f.value.trim().to_owned()))
+                .collect();
+            report.original_has_body = has_body;
+        }
+        // RFC 5965 §2 (d) and RFC 6591 §3.1: the third part "MUST be included".
+        None => defects.push(DefectKind::MissingElement, "original message", None),
+    }
+    Ok(())
+}
+
+/// A part's content type and subtype, lower-cased (`text/plain` when it has none, RFC 2045
+/// §5.2).
+fn part_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
+    match part.content_type() {
+        Some(ct) => (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or_default().to_ascii_lowercase(),
+        ),
+        None => ("text".into(), "plain".into()),
+    }
+}
+
+/// The copy of the original message a part carries, and whether it has the body:
+/// `message/rfc822` (RFC 5965 §2 (d)), `message/global` (RFC 6532), `text/rfc822-headers`
+/// (RFC 6522) and its RFC 6533 counterpart `message/global-headers`, and the
+/// `message/rfc822-headers` some generators write.
+fn original_of(
+    part: &mail_parser::MessagePart<'_>,
+    ctype: &str,
+    sub: &str,
+) -> Option<(Vec<u8>, bool)> {
+    match (ctype, sub, &part.body) {
+        ("message", "rfc822" | "global", PartType::Message(m)) => {
+            Some((m.raw_message().to_vec(), true))
+        }
+        ("message", "rfc822" | "global", _) => Some((part.contents().to_vec(), true)),
+        (_, "rfc822-headers" | "global-headers", _) => Some((part.contents().to_vec(), false)),
+        _ => None,
+    }
 }
 
 /// Length of the header block (up to, not including, the empty line).
@@ -312,30 +527,10 @@ fn header_block_end(raw: &[u8]) -> usize {
 
 /// Splits a header block into `(name, unfolded value)` (RFC 5322 §2.2.3 unfolding).
 fn header_fields(block: &[u8], limits: &Limits) -> Result<Vec<(String, String)>, Error> {
-    let text = String::from_utf8_lossy(block);
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if line.is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, v)) = out.last_mut() {
-                if v.len().saturating_add(line.len()) > limits.max_string_len {
-                    return Err(Error::Limit(Limit::StringLength));
-                }
-                v.push_str(line);
-            }
-            continue;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if out.len() >= MAX_FIELDS {
-            return Err(Error::Limit(Limit::Children));
-        }
-        out.push((name.trim_end().to_owned(), value.to_owned()));
-    }
-    Ok(out)
+    Ok(fields::read_fields(block, limits)?
+        .into_iter()
+        .map(|f| (f.name, f.value))
+        .collect())
 }
 
 /// Removes RFC 5322 comments (`(...)`, nested, with quoted-pairs).

@@ -294,6 +294,24 @@ pub enum DefectKind {
     /// the document, or an unusable source IP or count) was dropped; `value` is the class of
     /// the error that dropped it ([`Error::kind`]: `xml`, `truncated`, `invalid_value`, ...).
     DroppedRecord,
+    /// A value that must be machine-readable could not be read (a failure report's
+    /// `Source-IP` that is no IP address, an `Identity-Alignment` outside the RFC 9991
+    /// grammar); the field is left empty and `value` holds the text.
+    UnparsableValue,
+    /// A MIME part labelled with the wrong type (a failure report's feedback fields in a
+    /// `text/plain` part); it is read as what it holds.
+    MislabelledPart,
+    /// RFC 5322 §4 obsolete syntax (white space between a header field's name and its colon);
+    /// read as the current form.
+    ObsoleteSyntax,
+    /// A number written as a JSON string (`"total-failure-session-count": "303"` in an SMTP
+    /// TLS report); it is read as the number.
+    NumberAsString,
+    /// A JSON value of another type than the schema's where the meaning is clear (a count
+    /// written `303.0`, a number where a string belongs, a single string or object where an
+    /// array belongs, `null`); it is converted, or read as absent when it cannot be; `value`
+    /// describes what was found.
+    JsonTypeMismatch,
 }
 
 impl DefectKind {
@@ -321,6 +339,11 @@ impl DefectKind {
         Self::EncodingDeclaration,
         Self::TruncatedDocument,
         Self::DroppedRecord,
+        Self::UnparsableValue,
+        Self::MislabelledPart,
+        Self::ObsoleteSyntax,
+        Self::NumberAsString,
+        Self::JsonTypeMismatch,
     ];
 }
 

@@ -7,19 +7,24 @@ mod arf;
 mod charset;
 mod error;
 mod from_dmarc;
+mod input;
 mod model;
 mod read;
 mod recover;
 mod summary;
+/// SMTP TLS Reporting (RFC 8460): JSON reports about MTA-STS and DANE sessions.
+pub mod tls;
 mod unwrap;
 mod write;
 
 pub use aggregator::{Aggregator, MessageOutcome, Reporter};
 pub use arf::{
     AuthFailure, DeliveryResult, FailureReport, FailureReportInput, IdentityAlignment, MAX_FIELDS,
-    Redaction, generate_failure_report, parse_failure_report, parse_failure_report_with,
+    NoticeKind, Redaction, failure_notice_kind, generate_failure_report, parse_failure_report,
+    parse_failure_report_with,
 };
 pub use error::{Defect, DefectKind, Error, Limit, Limits};
+pub use input::{Reports, read, read_with};
 pub use model::*;
 pub use read::{ParsedReport, parse_xml, parse_xml_with};
 pub use summary::{

@@ -463,44 +463,55 @@ impl<'l> XmlParser<'l> {
                         };
                         continue;
                     }
-                    // A first-level element: collect it. A record that cannot be read whole
-                    // is dropped, and reading goes on at the next one.
-                    let is_record = local == "record";
-                    let content_start = base.saturating_add(usize_of(reader.buffer_position()));
-                    if is_record {
+                    // A record is streamed into the model (records are most of a report); a
+                    // record that cannot be read whole is dropped, and reading goes on at the
+                    // next one.
+                    if local == "record" && !self.node_from(&start)?.foreign {
                         records_seen += 1;
-                    }
-                    let mut node = match self.collect(&mut reader, start, 2) {
-                        Ok(node) => node,
-                        Err(e) if is_record && recoverable(&e) => {
-                            self.defects.push(
-                                DefectKind::DroppedRecord,
-                                FEEDBACK.indexed("record", records_seen),
-                                Some(&e.kind()),
-                            );
-                            first_drop.get_or_insert(e);
-                            match resync(xml, content_start) {
-                                Resync::Record(at) => {
-                                    base = at;
-                                    reader = new_reader(xml.get(at..).unwrap_or_default());
-                                    continue;
-                                }
-                                Resync::RootEnd(after) => {
-                                    root_closed = true;
-                                    self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
-                                }
-                                Resync::End => {}
-                            }
-                            break;
+                        if last_order > 5 {
+                            self.defects
+                                .push(DefectKind::OutOfOrder, "feedback", Some("record"));
                         }
-                        Err(e) => return Err(e),
-                    };
+                        last_order = last_order.max(5);
+                        if records.len() >= self.limits.max_records {
+                            return Err(Error::Limit(Limit::Records));
+                        }
+                        let content_start = base.saturating_add(usize_of(reader.buffer_position()));
+                        let path = FEEDBACK.indexed("record", records_seen);
+                        let mark = self.defects.mark();
+                        let e = match self.record(&mut reader, 2, &path) {
+                            Ok(r) => {
+                                records.push(r);
+                                continue;
+                            }
+                            Err(e) if recoverable(&e) => e,
+                            Err(e) => return Err(e),
+                        };
+                        self.defects.rewind(mark);
+                        self.defects
+                            .push(DefectKind::DroppedRecord, path, Some(&e.kind()));
+                        first_drop.get_or_insert(e);
+                        match resync(xml, content_start) {
+                            Resync::Record(at) => {
+                                base = at;
+                                reader = new_reader(xml.get(at..).unwrap_or_default());
+                                continue;
+                            }
+                            Resync::RootEnd(after) => {
+                                root_closed = true;
+                                self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
+                            }
+                            Resync::End => {}
+                        }
+                        break;
+                    }
+                    // Any other first-level element: collected, then read.
+                    let mut node = self.collect(&mut reader, start, 2)?;
                     let order = match (node.foreign, node.local()) {
                         (false, "version") => 1,
                         (false, "report_metadata") => 2,
                         (false, "policy_published") => 3,
                         (false, "extension") => 4,
-                        (false, "record") => 5,
                         _ => 0,
                     };
                     if order != 0 {
@@ -551,27 +562,6 @@ impl<'l> XmlParser<'l> {
                                 &mut self.defects,
                                 "feedback/extension",
                             );
-                        }
-                        5 => {
-                            if records.len() >= self.limits.max_records {
-                                return Err(Error::Limit(Limit::Records));
-                            }
-                            let path = FEEDBACK.indexed("record", records_seen);
-                            // A value the record cannot do without (source IP, count, row) is
-                            // unusable: the record is dropped, never half-filled.
-                            let mark = self.defects.mark();
-                            match self.record(node, &path) {
-                                Ok(r) => records.push(r),
-                                Err(e) => {
-                                    self.defects.rewind(mark);
-                                    self.defects.push(
-                                        DefectKind::DroppedRecord,
-                                        path,
-                                        Some(&e.kind()),
-                                    );
-                                    first_drop.get_or_insert(e);
-                                }
-                            }
                         }
                         _ => {
                             self.defects.push(
@@ -721,15 +711,74 @@ impl<'l> XmlParser<'l> {
         start: quick_xml::events::BytesStart<'_>,
         depth: usize,
     ) -> Result<Node, Error> {
-        let mut stack: Vec<Node> = vec![self.node_from(&start)?];
+        let node = self.node_from(&start)?;
+        self.fill(reader, node, depth)
+    }
+
+    /// The next child element of the element being streamed (at `depth`), as a node whose
+    /// content is still in the reader, or `None` at the element's end tag. The caller reads
+    /// the child's content before asking for the next one. Text between children (the
+    /// indentation of container elements) is passed over.
+    fn child(
+        &mut self,
+        reader: &mut Reader<&[u8]>,
+        depth: usize,
+        count: &mut usize,
+    ) -> Result<Option<Node>, Error> {
+        loop {
+            match reader.read_event().map_err(|e| xml_error(reader, &e))? {
+                Event::Start(s) => {
+                    if depth + 1 > self.limits.max_xml_depth {
+                        return Err(Error::Limit(Limit::XmlDepth));
+                    }
+                    if *count >= self.limits.max_children {
+                        return Err(Error::Limit(Limit::Children));
+                    }
+                    *count += 1;
+                    check_not_schema(reader, &s)?;
+                    return self.node_from(&s).map(Some);
+                }
+                Event::End(_) => return Ok(None),
+                Event::Eof => {
+                    return Err(Error::Truncated("element <record> is not closed".into()));
+                }
+                Event::DocType(_) => return Err(Error::Doctype),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads the content of `node` (its start tag just read, at `depth`) up to its end tag.
+    fn fill_in(
+        &mut self,
+        reader: &mut Reader<&[u8]>,
+        node: &mut Node,
+        depth: usize,
+    ) -> Result<(), Error> {
+        *node = self.fill(reader, std::mem::take(node), depth)?;
+        Ok(())
+    }
+
+    /// Collects the content of `node` (its start tag just read) into a bounded tree.
+    fn fill(
+        &mut self,
+        reader: &mut Reader<&[u8]>,
+        node: Node,
+        depth: usize,
+    ) -> Result<Node, Error> {
+        // The element being filled, and its open ancestors below `node` (none for a leaf, the
+        // common case, so a leaf costs no allocation here).
+        let mut current = node;
+        let mut parents: Vec<Node> = Vec::new();
         let mut depth = depth;
         loop {
             let event = reader.read_event().map_err(|e| xml_error(reader, &e))?;
             match event {
                 Event::Eof => {
+                    let outer = parents.first().unwrap_or(&current);
                     return Err(Error::Truncated(format!(
                         "element <{}> is not closed",
-                        stack.first().map(|n| n.qname.as_ref()).unwrap_or_default()
+                        outer.qname
                     )));
                 }
                 Event::DocType(_) => return Err(Error::Doctype),
@@ -738,81 +787,65 @@ impl<'l> XmlParser<'l> {
                     if depth > self.limits.max_xml_depth {
                         return Err(Error::Limit(Limit::XmlDepth));
                     }
-                    let qname = String::from_utf8_lossy(s.name().as_ref()).into_owned();
-                    if is_stray_schema(&qname, &s) {
-                        return Err(Error::Xml {
-                            offset: reader.buffer_position(),
-                            message: "xs:schema element inside the report".into(),
-                        });
-                    }
+                    check_not_schema(reader, &s)?;
                     let node = self.node_from(&s)?;
-                    if stack
-                        .last()
-                        .is_some_and(|p| p.children.len() >= self.limits.max_children)
-                    {
+                    if current.children.len() >= self.limits.max_children {
                         return Err(Error::Limit(Limit::Children));
                     }
-                    stack.push(node);
+                    parents.push(std::mem::replace(&mut current, node));
                 }
                 Event::End(_) => {
                     depth = depth.saturating_sub(1);
-                    let Some(mut node) = stack.pop() else {
-                        return Err(Error::Xml {
-                            offset: reader.buffer_position(),
-                            message: "unbalanced end tag".into(),
-                        });
-                    };
-                    self.finish_text(&mut node);
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(node),
-                        None => return Ok(node),
+                    self.finish_text(&mut current);
+                    match parents.pop() {
+                        Some(parent) => {
+                            let done = std::mem::replace(&mut current, parent);
+                            current.children.push(done);
+                        }
+                        None => return Ok(current),
                     }
                 }
                 Event::Text(t) => {
-                    if let Some(node) = stack.last_mut() {
-                        let bytes = t.as_ref();
-                        if node.raw_text.is_empty() && bytes.iter().all(u8::is_ascii_whitespace) {
-                            node.skipped_ws |= !bytes.is_empty();
-                        } else {
-                            append(&mut node.raw_text, bytes, self.limits)?;
-                        }
+                    let node = &mut current;
+                    let bytes = t.as_ref();
+                    if node.raw_text.is_empty() && bytes.iter().all(u8::is_ascii_whitespace) {
+                        node.skipped_ws |= !bytes.is_empty();
+                    } else {
+                        append(&mut node.raw_text, bytes, self.limits)?;
                     }
                 }
                 Event::CData(c) => {
-                    if let Some(node) = stack.last_mut() {
-                        append(&mut node.raw_text, c.as_ref(), self.limits)?;
-                    }
+                    append(&mut current.raw_text, c.as_ref(), self.limits)?;
                 }
                 Event::GeneralRef(r) => {
-                    if let Some(node) = stack.last_mut() {
-                        let name = r.as_ref();
-                        let resolved: Option<char> = match name {
-                            b"amp" => Some('&'),
-                            b"lt" => Some('<'),
-                            b"gt" => Some('>'),
-                            b"quot" => Some('"'),
-                            b"apos" => Some('\''),
-                            _ if r.is_char_ref() => r.resolve_char_ref().ok().flatten(),
-                            _ => None,
-                        };
-                        match resolved {
-                            Some(c) => {
-                                let mut b = [0u8; 4];
-                                append(
-                                    &mut node.raw_text,
-                                    c.encode_utf8(&mut b).as_bytes(),
-                                    self.limits,
-                                )?;
-                            }
-                            None => {
-                                let lossy = String::from_utf8_lossy(name).into_owned();
-                                let path = node.qname.to_string();
-                                self.defects
-                                    .push(DefectKind::UnknownEntity, &path, Some(&lossy));
-                                append(&mut node.raw_text, b"&", self.limits)?;
-                                append(&mut node.raw_text, name, self.limits)?;
-                                append(&mut node.raw_text, b";", self.limits)?;
-                            }
+                    let node = &mut current;
+                    let name = r.as_ref();
+                    let resolved: Option<char> = match name {
+                        b"amp" => Some('&'),
+                        b"lt" => Some('<'),
+                        b"gt" => Some('>'),
+                        b"quot" => Some('"'),
+                        b"apos" => Some('\''),
+                        _ if r.is_char_ref() => r.resolve_char_ref().ok().flatten(),
+                        _ => None,
+                    };
+                    match resolved {
+                        Some(c) => {
+                            let mut b = [0u8; 4];
+                            append(
+                                &mut node.raw_text,
+                                c.encode_utf8(&mut b).as_bytes(),
+                                self.limits,
+                            )?;
+                        }
+                        None => {
+                            let lossy = String::from_utf8_lossy(name).into_owned();
+                            let path = node.qname.to_string();
+                            self.defects
+                                .push(DefectKind::UnknownEntity, &path, Some(&lossy));
+                            append(&mut node.raw_text, b"&", self.limits)?;
+                            append(&mut node.raw_text, name, self.limits)?;
+                            append(&mut node.raw_text, b";", self.limits)?;
                         }
                     }
                 }
@@ -823,6 +856,17 @@ impl<'l> XmlParser<'l> {
 
     fn node_from(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<Node, Error> {
         let raw_name = start.name();
+        // Fast path: an unprefixed schema name without attributes, in the report's namespace
+        // (nearly every element of a report).
+        if let Some(known) = intern(raw_name.as_ref())
+            && self.root_prefix.is_none()
+            && start.attributes_raw().iter().all(u8::is_ascii_whitespace)
+        {
+            return Ok(Node {
+                qname: Cow::Borrowed(known),
+                ..Node::default()
+            });
+        }
         let qname: Cow<'static, str> = match intern(raw_name.as_ref()) {
             Some(known) => Cow::Borrowed(known),
             None => Cow::Owned(String::from_utf8_lossy(raw_name.as_ref()).into_owned()),
@@ -1144,13 +1188,26 @@ impl<'l> XmlParser<'l> {
         Ok(out)
     }
 
-    fn record(&mut self, node: Node, path: &Loc<'_>) -> Result<Record, Error> {
+    fn record(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<Record, Error> {
         let mut row = None;
         let mut identifiers = None;
         let mut auth = None;
         let mut extensions = Vec::new();
         let mut last = 0u8;
-        for mut child in node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            if child.foreign
+                || (child.local() != "row"
+                    && child.local() != "identifiers"
+                    && child.local() != "auth_results")
+            {
+                self.fill_in(r, &mut child, depth + 1)?;
+            }
             if child.foreign {
                 if self.schema == Schema::Rfc7489 {
                     self.defects.push(
@@ -1180,15 +1237,15 @@ impl<'l> XmlParser<'l> {
             let cpath = path.child(child.name_static());
             match order {
                 1 => {
-                    let r = self.row(&mut child, &cpath)?;
-                    set_once(&mut row, r, &mut self.defects, cpath);
+                    let v = self.row(r, depth + 1, &cpath)?;
+                    set_once(&mut row, v, &mut self.defects, cpath);
                 }
                 2 => {
-                    let i = self.identifiers(&mut child, &cpath);
+                    let i = self.identifiers(r, depth + 1, &cpath)?;
                     set_once(&mut identifiers, i, &mut self.defects, cpath);
                 }
                 _ => {
-                    let a = self.auth_results(&mut child, &cpath);
+                    let a = self.auth_results(r, depth + 1, &cpath)?;
                     set_once(&mut auth, a, &mut self.defects, cpath);
                 }
             }
@@ -1216,11 +1273,16 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn row(&mut self, node: &mut Node, path: &Loc<'_>) -> Result<Row, Error> {
+    fn row(&mut self, r: &mut Reader<&[u8]>, depth: usize, path: &Loc<'_>) -> Result<Row, Error> {
         let mut ip = None;
         let mut count = None;
         let mut pe = None;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            if child.foreign || (child.local() != "policy_evaluated") {
+                self.fill_in(r, child, depth + 1)?;
+            }
             let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "source_ip") => {
@@ -1236,7 +1298,7 @@ impl<'l> XmlParser<'l> {
                     set_once(&mut count, v, &mut self.defects, cpath);
                 }
                 (false, "policy_evaluated") => {
-                    let v = self.policy_evaluated(child, &cpath);
+                    let v = self.policy_evaluated(r, depth + 1, &cpath)?;
                     set_once(&mut pe, v, &mut self.defects, cpath);
                 }
                 _ => self.unknown(path, child),
@@ -1256,10 +1318,20 @@ impl<'l> XmlParser<'l> {
         })
     }
 
-    fn policy_evaluated(&mut self, node: &mut Node, path: &Loc<'_>) -> PolicyEvaluated {
+    fn policy_evaluated(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<PolicyEvaluated, Error> {
         let mut out = PolicyEvaluated::default();
         let mut last = 0u8;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            if child.foreign || (child.local() != "reason") {
+                self.fill_in(r, child, depth + 1)?;
+            }
             let cpath = path.child(child.name_static());
             let order = match (child.foreign, child.local()) {
                 (false, "disposition") => 1,
@@ -1302,7 +1374,7 @@ impl<'l> XmlParser<'l> {
                     set_once(&mut out.spf, v, &mut self.defects, cpath);
                 }
                 _ => {
-                    let r = self.reason(child, &cpath);
+                    let r = self.reason(r, depth + 1, &cpath)?;
                     out.reasons.push(r);
                 }
             }
@@ -1316,13 +1388,21 @@ impl<'l> XmlParser<'l> {
                 self.missing(path, name);
             }
         }
-        out
+        Ok(out)
     }
 
-    fn reason(&mut self, node: &mut Node, path: &Loc<'_>) -> PolicyOverrideReason {
+    fn reason(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<PolicyOverrideReason, Error> {
         let mut kind = None;
         let mut comment = None;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            self.fill_in(r, child, depth + 1)?;
             let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "type") => {
@@ -1348,14 +1428,22 @@ impl<'l> XmlParser<'l> {
                 PolicyOverride::Unknown(String::new())
             }
         };
-        PolicyOverrideReason { kind, comment }
+        Ok(PolicyOverrideReason { kind, comment })
     }
 
-    fn identifiers(&mut self, node: &mut Node, path: &Loc<'_>) -> Identifiers {
+    fn identifiers(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<Identifiers, Error> {
         let mut header_from = None;
         let mut envelope_from = None;
         let mut envelope_to = None;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            self.fill_in(r, child, depth + 1)?;
             let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "header_from") => {
@@ -1379,17 +1467,27 @@ impl<'l> XmlParser<'l> {
         if envelope_from.is_none() && self.schema == Schema::Rfc7489 {
             self.missing(path, "envelope_from");
         }
-        Identifiers {
+        Ok(Identifiers {
             header_from: header_from.unwrap_or_default(),
             envelope_from,
             envelope_to,
-        }
+        })
     }
 
-    fn auth_results(&mut self, node: &mut Node, path: &Loc<'_>) -> AuthResults {
+    fn auth_results(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<AuthResults, Error> {
         let mut out = AuthResults::default();
         let mut seen_spf = false;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            if child.foreign || (child.local() != "dkim" && child.local() != "spf") {
+                self.fill_in(r, child, depth + 1)?;
+            }
             match (child.foreign, child.local()) {
                 (false, "dkim") => {
                     if seen_spf {
@@ -1397,7 +1495,7 @@ impl<'l> XmlParser<'l> {
                             .push(DefectKind::OutOfOrder, path, Some("dkim"));
                     }
                     let cpath = path.indexed("dkim", out.dkim.len() + 1);
-                    let d = self.dkim(child, &cpath);
+                    let d = self.dkim(r, depth + 1, &cpath)?;
                     out.dkim.push(d);
                 }
                 (false, "spf") => {
@@ -1407,19 +1505,27 @@ impl<'l> XmlParser<'l> {
                         // RFC 9990 Appendix A: "There may be zero or one SPF result."
                         self.defects.push(DefectKind::DuplicateElement, cpath, None);
                     }
-                    let s = self.spf(child, &cpath);
+                    let s = self.spf(r, depth + 1, &cpath)?;
                     out.spf.push(s);
                 }
                 _ => self.unknown(path, child),
             }
         }
-        out
+        Ok(out)
     }
 
-    fn dkim(&mut self, node: &mut Node, path: &Loc<'_>) -> DkimAuthResult {
+    fn dkim(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<DkimAuthResult, Error> {
         let mut out = DkimAuthResult::default();
         let mut domain = None;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            self.fill_in(r, child, depth + 1)?;
             let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
@@ -1452,13 +1558,21 @@ impl<'l> XmlParser<'l> {
             // RFC 9990 Appendix C: "Selector is now required when reporting a DKIM signature".
             self.missing(path, "selector");
         }
-        out
+        Ok(out)
     }
 
-    fn spf(&mut self, node: &mut Node, path: &Loc<'_>) -> SpfAuthResult {
+    fn spf(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<SpfAuthResult, Error> {
         let mut out = SpfAuthResult::default();
         let mut domain = None;
-        for child in &mut node.children {
+        let mut kids = 0usize;
+        while let Some(mut child) = self.child(r, depth, &mut kids)? {
+            let child = &mut child;
+            self.fill_in(r, child, depth + 1)?;
             let cpath = path.child(child.name_static());
             match (child.foreign, child.local()) {
                 (false, "domain") => {
@@ -1491,7 +1605,7 @@ impl<'l> XmlParser<'l> {
         if out.scope.is_none() && self.schema == Schema::Rfc7489 {
             self.missing(path, "scope");
         }
-        out
+        Ok(out)
     }
 }
 
@@ -1635,6 +1749,25 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// A stray `xs:schema` start tag inside the report is broken structure (checked on the local
+/// name's bytes first: the string is built only for an element called `schema`).
+fn check_not_schema(
+    reader: &Reader<&[u8]>,
+    start: &quick_xml::events::BytesStart<'_>,
+) -> Result<(), Error> {
+    let name = start.name();
+    if !name.as_ref().ends_with(b"schema") {
+        return Ok(());
+    }
+    if is_stray_schema(&String::from_utf8_lossy(name.as_ref()), start) {
+        return Err(Error::Xml {
+            offset: reader.buffer_position(),
+            message: "xs:schema element inside the report".into(),
+        });
+    }
+    Ok(())
+}
+
 /// The bytes after the first `marker`, or nothing when it does not occur.
 fn after_marker<'a>(rest: &'a [u8], marker: &[u8]) -> &'a [u8] {
     find(rest, marker).map_or(&[][..], |i| {
@@ -1656,9 +1789,16 @@ fn usize_of(offset: u64) -> usize {
     usize::try_from(offset).unwrap_or(usize::MAX)
 }
 
-/// Errors of a record's markup that dropping the record recovers from (not limits, not DTDs).
+/// Errors that dropping the record recovers from: its markup is broken, it is cut off, or a
+/// value it cannot do without is missing or unusable. Not limits, not DTDs.
 fn recoverable(e: &Error) -> bool {
-    matches!(e, Error::Xml { .. } | Error::Truncated(_))
+    matches!(
+        e,
+        Error::Xml { .. }
+            | Error::Truncated(_)
+            | Error::InvalidValue { .. }
+            | Error::MissingElement(_)
+    )
 }
 
 /// Where reading may go on after broken markup.

@@ -12,6 +12,7 @@ use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::read::{ParsedReport, find, parse_xml_with};
+use crate::tls::ParsedTlsReport;
 
 /// The content formats recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub enum Format {
     Zip,
     /// An RFC 5322 message (first line is a header field or an mbox `From ` line).
     Email,
+    /// JSON (an SMTP TLS report, RFC 8460; or anything else starting with `{` or `[`).
+    Json,
 }
 
 /// Decompressed-chunk size for the limit checks.
@@ -61,8 +64,8 @@ pub fn detect_format(input: &[u8]) -> Result<Format, Error> {
         return Ok(Format::Xml);
     }
     if matches!(body.first(), Some(b'{' | b'[')) {
-        // JSON (an API error body, a converted report): no mail header starts this way.
-        return Err(Error::UnknownFormat(describe(body)));
+        // JSON: an SMTP TLS report, or an API error body; no mail header starts this way.
+        return Ok(Format::Json);
     }
     if body.starts_with(b"From ") || looks_like_header(body) {
         return Ok(Format::Email);
@@ -121,34 +124,74 @@ pub fn parse(input: &[u8]) -> Result<Vec<ParsedReport>, Error> {
 /// Parses every aggregate report in `input` with explicit limits.
 ///
 /// Each report's `source` says where it was found (`zip:dir/a.xml`, `mime[2](r.xml.gz)>gzip`);
-/// wrapper defects ([`DefectKind::SkippedPart`]) are added to every report of the input.
+/// wrapper defects ([`DefectKind::SkippedPart`]) are added to every report of the input. SMTP
+/// TLS reports inside a container are skipped here (see [`read_with`]).
 ///
 /// # Errors
 ///
 /// As [`parse`].
 pub fn parse_with(input: &[u8], limits: &Limits) -> Result<Vec<ParsedReport>, Error> {
+    if let Ok(Format::Json) = detect_format(input) {
+        return Err(Error::UnknownFormat(describe(input)));
+    }
+    let mut found = walk(input, limits, false)?;
+    if found.aggregate.is_empty() {
+        return Err(Error::NoReport("input".into()));
+    }
+    for report in &mut found.aggregate {
+        report.defects.extend(found.wrapper_defects.iter().cloned());
+    }
+    Ok(found.aggregate)
+}
+
+/// Everything a container held.
+pub(crate) struct Walked {
+    pub(crate) aggregate: Vec<ParsedReport>,
+    pub(crate) tls: Vec<ParsedTlsReport>,
+    pub(crate) wrapper_defects: Vec<Defect>,
+}
+
+/// Unwraps `input` and reads every aggregate report in it, and every TLS report when `tls`.
+/// Each document is read where it lies (a plain XML input is not copied).
+pub(crate) fn walk(input: &[u8], limits: &Limits, tls: bool) -> Result<Walked, Error> {
     if input.len() as u64 > limits.max_input_bytes {
         return Err(Error::Limit(Limit::InputSize));
     }
     let mut ctx = Ctx {
         limits,
         decompressed: 0,
-        out: Vec::new(),
         wrapper_defects: Vec::new(),
     };
-    ctx.walk(input, String::new(), 0)?;
-    let Ctx {
-        mut out,
+    let mut aggregate = Vec::new();
+    let mut tls_reports = Vec::new();
+    let mut skipped_tls = Vec::new();
+    ctx.expand(input, String::new(), 0, &mut |source, doc, kind, limits| {
+        match kind {
+            Doc::Aggregate => {
+                let mut parsed = parse_xml_with(doc, limits)?;
+                parsed.source = source;
+                aggregate.push(parsed);
+            }
+            Doc::Tls if tls => {
+                let mut parsed = crate::tls::parse_json_with(doc, limits)?;
+                parsed.source = source;
+                tls_reports.push(parsed);
+            }
+            Doc::Tls => skipped_tls.push(source),
+        }
+        Ok(())
+    })?;
+    let mut wrapper_defects = ctx.wrapper_defects;
+    wrapper_defects.extend(skipped_tls.into_iter().map(|path| Defect {
+        kind: DefectKind::SkippedPart,
+        path,
+        value: Some("SMTP TLS report".into()),
+    }));
+    Ok(Walked {
+        aggregate,
+        tls: tls_reports,
         wrapper_defects,
-        ..
-    } = ctx;
-    if out.is_empty() {
-        return Err(Error::NoReport("input".into()));
-    }
-    for report in &mut out {
-        report.defects.extend(wrapper_defects.iter().cloned());
-    }
-    Ok(out)
+    })
 }
 
 /// Returns the report documents in `input` after unwrapping containers, without parsing the XML
@@ -162,60 +205,41 @@ pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Ve
         return Err(Error::Limit(Limit::InputSize));
     }
     let mut docs = Vec::new();
-    let mut budget = 0u64;
-    collect_docs(input, String::new(), 0, limits, &mut budget, &mut docs)?;
+    let mut ctx = Ctx {
+        limits,
+        decompressed: 0,
+        wrapper_defects: Vec::new(),
+    };
+    ctx.expand(input, String::new(), 0, &mut |s, doc, kind, _| {
+        if kind == Doc::Aggregate {
+            docs.push((s, doc.to_vec()));
+        }
+        Ok(())
+    })?;
     if docs.is_empty() {
         return Err(Error::NoReport("input".into()));
     }
     Ok(docs)
 }
 
-fn collect_docs(
-    input: &[u8],
-    source: String,
-    depth: usize,
-    limits: &Limits,
-    budget: &mut u64,
-    docs: &mut Vec<(String, Vec<u8>)>,
-) -> Result<(), Error> {
-    let mut ctx = Ctx {
-        limits,
-        decompressed: *budget,
-        out: Vec::new(),
-        wrapper_defects: Vec::new(),
-    };
-    ctx.expand(input, source, depth, &mut |s, xml, _| {
-        docs.push((s, xml.to_vec()));
-        Ok(())
-    })?;
-    *budget = ctx.decompressed;
-    Ok(())
+/// The kind of report document found inside a container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Doc {
+    /// DMARC aggregate report XML.
+    Aggregate,
+    /// SMTP TLS report JSON (RFC 8460).
+    Tls,
 }
 
 struct Ctx<'l> {
     limits: &'l Limits,
     decompressed: u64,
-    out: Vec<ParsedReport>,
     wrapper_defects: Vec<Defect>,
 }
 
-type Sink<'s> = dyn FnMut(String, &[u8], &Limits) -> Result<(), Error> + 's;
+type Sink<'s> = dyn FnMut(String, &[u8], Doc, &Limits) -> Result<(), Error> + 's;
 
 impl Ctx<'_> {
-    fn walk(&mut self, input: &[u8], source: String, depth: usize) -> Result<(), Error> {
-        let mut found: Vec<(String, Vec<u8>)> = Vec::new();
-        self.expand(input, source, depth, &mut |s, xml, _| {
-            found.push((s, xml.to_vec()));
-            Ok(())
-        })?;
-        for (source, xml) in found {
-            let mut parsed = parse_xml_with(&xml, self.limits)?;
-            parsed.source = source;
-            self.out.push(parsed);
-        }
-        Ok(())
-    }
-
     fn expand(
         &mut self,
         input: &[u8],
@@ -227,14 +251,29 @@ impl Ctx<'_> {
             return Err(Error::Limit(Limit::Nesting));
         }
         match detect_format(input)? {
-            Format::Xml => sink(source, input, self.limits),
+            Format::Xml => sink(source, input, Doc::Aggregate, self.limits),
+            Format::Json => sink(source, input, Doc::Tls, self.limits),
             Format::Gzip => {
-                let xml = self.gunzip(input)?;
-                self.expand(&xml, join(&source, "gzip"), depth + 1, sink)
+                let inner = self.gunzip(input)?;
+                let source = join(&source, "gzip");
+                if depth > 0 && candidate(&inner).is_none() {
+                    // A compressed part that is no report (a log, a picture): skipped.
+                    self.skip(source);
+                    return Ok(());
+                }
+                self.expand(&inner, source, depth + 1, sink)
             }
             Format::Zip => self.unzip(input, &source, depth, sink),
             Format::Email => self.email(input, &source, depth, sink),
         }
+    }
+
+    fn skip(&mut self, path: String) {
+        self.wrapper_defects.push(Defect {
+            kind: DefectKind::SkippedPart,
+            path,
+            value: None,
+        });
     }
 
     /// Decompresses every member of a gzip file (RFC 1952 §2.2: "a gzip file consists of a
@@ -305,16 +344,11 @@ impl Ctx<'_> {
                 }
             };
             let entry_source = join(source, &format!("zip:{}", entry.name));
-            match detect_format(&data) {
-                Ok(Format::Xml | Format::Gzip | Format::Zip) => {
-                    any = true;
-                    self.expand(&data, entry_source, depth + 1, sink)?;
-                }
-                _ => self.wrapper_defects.push(Defect {
-                    kind: DefectKind::SkippedPart,
-                    path: entry_source,
-                    value: None,
-                }),
+            if candidate(&data).is_some() {
+                any = true;
+                self.expand(&data, entry_source, depth + 1, sink)?;
+            } else {
+                self.skip(entry_source);
             }
         }
         if !any {
@@ -341,6 +375,8 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Every leaf part of the message (any number, any order, nested messages included) that
+    /// holds a report; bodies, pictures and other attachments are passed over.
     fn email_parts(
         &mut self,
         message: &mail_parser::Message<'_>,
@@ -372,22 +408,7 @@ impl Ctx<'_> {
                     if self.decompressed > self.limits.max_decompressed_bytes {
                         return Err(Error::Limit(Limit::DecompressedSize));
                     }
-                    let is_report = match detect_format(data) {
-                        Ok(Format::Gzip | Format::Zip) => true,
-                        Ok(Format::Xml) => {
-                            // Only XML whose root looks like a report; HTML bodies are skipped.
-                            // The name is looked for in UTF-8 and in both UTF-16 orders.
-                            let head = data.get(..data.len().min(4096)).unwrap_or_default();
-                            [
-                                &b"feedback"[..],
-                                b"f\0e\0e\0d\0b\0a\0c\0k\0",
-                                b"\0f\0e\0e\0d\0b\0a\0c\0k",
-                            ]
-                            .iter()
-                            .any(|name| find(head, name).is_some())
-                        }
-                        _ => false,
-                    };
+                    let is_report = candidate(data).is_some();
                     if is_report {
                         *any = true;
                         self.expand(data, part_source, depth + 1, sink)?;
@@ -397,6 +418,66 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `data` may hold a report, judged from its first bytes: a compressed container, XML
+/// whose root element is `feedback` (an HTML body mentioning "feedback" is not), or JSON with
+/// the members of an SMTP TLS report.
+fn candidate(data: &[u8]) -> Option<Format> {
+    let format = detect_format(data).ok()?;
+    let head = data.get(..data.len().min(4096)).unwrap_or_default();
+    match format {
+        Format::Gzip | Format::Zip => Some(format),
+        Format::Xml => (root_name(head).as_deref() == Some("feedback")).then_some(format),
+        Format::Json => (find(head, b"\"policies\"").is_some()
+            || find(head, b"\"organization-name\"").is_some())
+        .then_some(format),
+        Format::Email => None,
+    }
+}
+
+/// The local name of the root element of an XML document (after the declaration, comments,
+/// processing instructions, a document type declaration and stray `xs:schema` wrappers),
+/// looked for in the first bytes; UTF-16 is decoded first.
+fn root_name(head: &[u8]) -> Option<String> {
+    let decoded = crate::charset::decode(head);
+    let mut rest: &[u8] = &decoded.bytes;
+    rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
+    // Bounded: every round consumes at least one byte of the head.
+    loop {
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        rest = rest.get(start..)?;
+        if rest.starts_with(b"<?") {
+            rest = after(rest, b"?>")?;
+        } else if rest.starts_with(b"<!--") {
+            rest = after(rest, b"-->")?;
+        } else if rest.starts_with(b"<!") {
+            // A document type declaration, with or without an internal subset.
+            let gt = rest.iter().position(|b| *b == b'>')?;
+            rest = match rest.iter().position(|b| *b == b'[') {
+                Some(open) if open < gt => after(after(rest, b"]")?, b">")?,
+                _ => rest.get(gt + 1..)?,
+            };
+        } else {
+            let name_bytes = rest.strip_prefix(b"<")?;
+            let len = name_bytes
+                .iter()
+                .take_while(|c| !c.is_ascii_whitespace() && !matches!(c, b'>' | b'/'))
+                .count();
+            let qname = String::from_utf8_lossy(name_bytes.get(..len)?).into_owned();
+            let local = qname.rsplit_once(':').map_or(qname.as_str(), |(_, l)| l);
+            if local != "schema" {
+                return Some(local.to_owned());
+            }
+            // A stray `<xs:schema>` wrapper around the report.
+            rest = after(name_bytes.get(len..)?, b">")?;
+        }
+    }
+}
+
+/// The bytes after the first `marker`.
+fn after<'a>(bytes: &'a [u8], marker: &[u8]) -> Option<&'a [u8]> {
+    find(bytes, marker).and_then(|i| bytes.get(i + marker.len()..))
 }
 
 fn join(source: &str, part: &str) -> String {
@@ -570,15 +651,9 @@ mod tests {
             Format::Email
         );
         assert_eq!(detect_format(b" \n\t").unwrap_err(), Error::Empty);
-        // JSON is refused up front, not read as a header block.
-        assert!(matches!(
-            detect_format(b"{\"json\": 1}"),
-            Err(Error::UnknownFormat(_))
-        ));
-        assert!(matches!(
-            detect_format(b"\n[1, 2]"),
-            Err(Error::UnknownFormat(_))
-        ));
+        // JSON is told apart up front, not read as a header block.
+        assert_eq!(detect_format(b"{\"json\": 1}").unwrap(), Format::Json);
+        assert_eq!(detect_format(b"\n[1, 2]").unwrap(), Format::Json);
         assert!(matches!(detect_format(b"hello: world"), Ok(Format::Email)));
         assert!(matches!(
             detect_format(b"no colon here"),

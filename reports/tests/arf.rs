@@ -69,6 +69,10 @@ fn rfc9991_appendix_a() {
         .find(|(n, _)| n == "Subject")
         .unwrap();
     assert_eq!(subject.1, "This is the original subject");
+    // The example has every field RFC 5965, RFC 6591 and RFC 9991 require.
+    assert!(r.defects.is_empty(), "{:?}", r.defects);
+    assert!(!r.text_notice);
+    assert_eq!(failure_notice_kind(APPENDIX_A), NoticeKind::Arf);
 }
 
 #[test]
@@ -162,6 +166,7 @@ fn generated_report_parses_back() {
     assert!(text.contains("Secret body."));
     let to = r.original_headers.iter().find(|(n, _)| n == "To").unwrap();
     assert_eq!(to.1, "bob@receiver.example, carol@receiver.example");
+    assert!(r.defects.is_empty(), "{:?}", r.defects);
 }
 
 #[test]
@@ -208,8 +213,13 @@ fn line_breaks_in_values_are_refused() {
 
 #[test]
 fn not_a_failure_report() {
+    // A plain message: no ARF part, and neither its Subject nor its text names a failure.
+    assert_eq!(
+        failure_notice_kind(ORIGINAL.as_bytes()),
+        NoticeKind::NotAFailureReport
+    );
     assert!(matches!(
         parse_failure_report(ORIGINAL.as_bytes()),
-        Err(Error::Arf(_))
+        Err(Error::NoReport(_))
     ));
 }

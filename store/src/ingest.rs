@@ -258,22 +258,17 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> (Read, &'static str) {
         Ok(Format::Gzip) => "gzip",
         Ok(Format::Zip) => "zip",
         Ok(Format::Email) => "email",
-        Ok(_) => "other",
-        Err(_) => {
-            if looks_like_json(bytes) {
-                return (read_json(bytes, limits), "json");
-            }
-            "other"
-        }
+        Ok(Format::Json) => "json",
+        Ok(_) | Err(_) => "other",
     };
-    if container == "email" && is_failure_report(bytes) {
-        return (
-            Read::Skipped("a failure report (ARF); the store keeps aggregate reports".into()),
-            container,
-        );
-    }
-    let read = match mailward_reports::parse_with(bytes, limits) {
-        Ok(reports) => Read::Reports(reports),
+    let read = match mailward_reports::read_with(bytes, limits) {
+        Ok(found) if !found.aggregate.is_empty() => Read::Reports(found.aggregate),
+        Ok(found) if !found.tls.is_empty() => {
+            Read::Skipped("an SMTP TLS report; the store keeps aggregate reports".into())
+        }
+        Ok(_) => Read::Skipped("a failure report; the store keeps aggregate reports".into()),
+        // Not a TLS report: JSON as this workspace writes aggregate reports.
+        Err(_) if container == "json" => read_json(bytes, limits),
         Err(e) => classify_error(&e),
     };
     (read, container)
@@ -285,15 +280,10 @@ fn classify_error(e: &ReportError) -> Read {
         | ReportError::UnknownFormat(_)
         | ReportError::NotAReport { .. }
         | ReportError::NoReport(_) => Read::Skipped(format!("not a report: {e}")),
+        // A failure notice without the facts to read: the store does not keep failure reports.
+        ReportError::NotArf(_) => Read::Skipped(format!("a failure notice: {e}")),
         _ => Read::Rejected(e.kind(), e.to_string()),
     }
-}
-
-fn looks_like_json(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| *b == b'{' || *b == b'[')
 }
 
 /// JSON inputs: a report as this workspace serialises it (`AggregateReport`, a
@@ -339,14 +329,6 @@ fn read_json(bytes: &[u8], limits: &Limits) -> Read {
         }
         Err(_) => Read::Skipped("not a report: JSON that is not an aggregate report".into()),
     }
-}
-
-/// A message with a `message/feedback-report` part (RFC 5965 §2) is a failure report.
-fn is_failure_report(bytes: &[u8]) -> bool {
-    const NEEDLE: &[u8] = b"message/feedback-report";
-    bytes
-        .windows(NEEDLE.len())
-        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
 }
 
 /// Defects that say something about the report's content. A skipped e-mail part or archive

@@ -1316,6 +1316,94 @@ case(
     ok(rep(expect(), [d("encoding_declaration", "", "utf-16")])),
 )
 
+# ---------------------------------------------------------------------------------------------
+# E-mail containers as they come: the report is found among any number of parts, and a part
+# that is no report is passed over, never read as one. mail-parser numbers parts depth-first
+# from the root (the numbers below are worked out from each structure).
+from email.mime.application import MIMEApplication  # noqa: E402
+from email.mime.image import MIMEImage  # noqa: E402
+from email.mime.multipart import MIMEMultipart  # noqa: E402
+from email.mime.text import MIMEText  # noqa: E402
+
+# A 1x1 PNG (signature, IHDR, IDAT, IEND), written out by hand.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+_HTML = ('<div style="font-family:sans-serif"><p>Thank you for your feedback. '
+         'This is the DMARC aggregate report for example.com.</p><img src="cid:logo"></div>\n')
+
+
+def _headers(m, subject="Report Domain: example.com Submitter: receiver.example Report-ID: r-1"):
+    m["From"] = "dmarc@receiver.example"
+    m["To"] = "rua@example.com"
+    m["Subject"] = subject
+    m["Date"] = "Tue, 14 Nov 2023 22:13:20 +0000"
+    return m
+
+
+def _attachment(data, subtype, filename, maintype="application"):
+    if maintype == "text":
+        a = MIMEText(data, subtype)
+    else:
+        a = MIMEApplication(data, _subtype=subtype)
+    a.add_header("Content-Disposition", "attachment", filename=filename)
+    return a
+
+
+# multipart/mixed [ multipart/related [ text/html, image/png ], application/gzip ]:
+# 0 mixed, 1 related, 2 html, 3 png, 4 gzip. The HTML names "feedback" and is skipped.
+_m = _headers(MIMEMultipart("mixed"))
+_rel = MIMEMultipart("related")
+_rel.attach(MIMEText(_HTML, "html"))
+_img = MIMEImage(_PNG, _subtype="png")
+_img.add_header("Content-ID", "<logo>")
+_img.add_header("Content-Disposition", "inline", filename="logo.png")
+_rel.attach(_img)
+_m.attach(_rel)
+_m.attach(_attachment(gz(BASE), "gzip", _fn))
+case("mail_html_related_then_gzip.eml", _m.as_bytes(), ok(rep(expect(), source=f"mime[4]({_fn})>gzip")))
+
+# The attachment first, an HTML body (with a document type declaration) after it:
+# 0 mixed, 1 gzip, 2 html.
+_m = _headers(MIMEMultipart("mixed"))
+_m.attach(_attachment(gz(BASE), "gzip", _fn))
+_m.attach(MIMEText("<!DOCTYPE html>\n<html><body>" + _HTML + "</body></html>\n", "html"))
+case("mail_gzip_then_html.eml", _m.as_bytes(), ok(rep(expect(), source=f"mime[1]({_fn})>gzip")))
+
+# The report XML in an attachment labelled text/plain: 0 mixed, 1 body, 2 attachment.
+_m = _headers(MIMEMultipart("mixed"))
+_m.attach(MIMEText("This is a DMARC aggregate report.\n", "plain"))
+_m.attach(_attachment(BASE, "plain", "report.txt", maintype="text"))
+case("mail_text_plain_attachment.eml", _m.as_bytes(), ok(rep(expect(), source="mime[2](report.txt)")))
+
+# Two reports in one message, each returned: 0 mixed, 1 body, 2 gzip, 3 zip.
+_m = _headers(MIMEMultipart("mixed"))
+_m.attach(MIMEText("Two reports.\n", "plain"))
+_m.attach(_attachment(gz(BASE), "gzip", "a.xml.gz"))
+_m.attach(_attachment(_zbuf2.getvalue(), "zip", "legacy.zip"))
+case("mail_two_reports.eml", _m.as_bytes(), ok(
+    rep(expect(), source="mime[2](a.xml.gz)>gzip"),
+    rep(LEGACY_EXPECTED, source="mime[3](legacy.zip)>zip:legacy.xml"),
+))
+
+# A compressed part that is no report (a log) beside the report: skipped and reported on the
+# report. 0 mixed, 1 body, 2 report, 3 log.
+_m = _headers(MIMEMultipart("mixed"))
+_m.attach(MIMEText("Report and log.\n", "plain"))
+_m.attach(_attachment(gz(BASE), "gzip", _fn))
+_m.attach(_attachment(gz("Nov 14 22:13:20 mx postfix/smtpd[1]: connect from unknown\n"), "gzip", "mail.log.gz"))
+case("mail_report_and_log_gz.eml", _m.as_bytes(), ok(rep(
+    expect(), [d("skipped_part", "mime[3](mail.log.gz)>gzip")], source=f"mime[2]({_fn})>gzip")))
+
+# A zip holding the report and an HTML read-me that mentions feedback: the read-me is skipped.
+_zh = io.BytesIO()
+with zipfile.ZipFile(_zh, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    z.writestr("report.xml", BASE)
+    z.writestr("readme.html", "<html><body>" + _HTML + "</body></html>")
+case("zip_report_and_html.zip", _zh.getvalue(), ok(rep(
+    expect(), [d("skipped_part", "zip:readme.html")], source="zip:report.xml")))
+
 if __name__ == "__main__":
     for name, (data, expected) in sorted(OUT.items()):
         with open(name, "wb") as f:
