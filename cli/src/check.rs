@@ -158,10 +158,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
             "authentication_results": ar_field,
             "received_spf": received_spf,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
-        println!("{ar_field}");
-        println!("{received_spf}");
+        outln!("{ar_field}")?;
+        outln!("{received_spf}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

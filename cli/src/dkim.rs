@@ -302,13 +302,13 @@ fn keygen(a: KeygenArgs) -> anyhow::Result<ExitCode> {
             write_private(&key_path, pem.as_bytes())?;
             std::fs::write(&txt_path, entry.as_bytes())
                 .with_context(|| format!("writing {}", txt_path.display()))?;
-            println!("private key: {}", key_path.display());
-            println!("DNS record:  {}", txt_path.display());
-            print!("{entry}");
+            outln!("private key: {}", key_path.display())?;
+            outln!("DNS record:  {}", txt_path.display())?;
+            out!("{entry}")?;
         }
         None => {
-            print!("{pem}");
-            print!("{entry}");
+            out!("{pem}")?;
+            out!("{entry}")?;
         }
     }
     debug_assert!(split_txt_strings(&record).iter().all(|s| s.len() <= 255));

@@ -111,23 +111,23 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
                 .unwrap_or_default(),
             "walk": found.walk,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
-        println!("domain: {domain}");
+        outln!("domain: {domain}")?;
         if let Some(org) = &found.organizational_domain {
-            println!("organizational domain: {org}");
+            outln!("organizational domain: {org}")?;
         }
         match &found.status {
             DiscoveryStatus::Found => {}
-            DiscoveryStatus::NoRecord => println!("no DMARC policy record: DMARC does not apply"),
-            DiscoveryStatus::Unusable => println!(
+            DiscoveryStatus::NoRecord => outln!("no DMARC policy record: DMARC does not apply")?,
+            DiscoveryStatus::Unusable => outln!(
                 "the record has no valid p (or an invalid sp/np) and no valid rua: DMARC does not apply"
-            ),
+            )?,
             DiscoveryStatus::MultipleRecords => {
-                println!("several DMARC records at one name: DMARC does not apply")
+                outln!("several DMARC records at one name: DMARC does not apply")?
             }
-            DiscoveryStatus::TempError { error } => println!("temperror: {error}"),
-            _ => println!("DMARC does not apply"),
+            DiscoveryStatus::TempError { error } => outln!("temperror: {error}")?,
+            _ => outln!("DMARC does not apply")?,
         }
         if let Some(rec) = &found.record {
             let location = match found.location {
@@ -136,47 +136,47 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
                 Some(RecordLocation::PublicSuffixDomain) => "public suffix domain, psd=y",
                 None => "",
             };
-            println!("record at _dmarc.{} ({location}):", rec.domain);
-            println!("  {}", rec.text);
+            outln!("record at _dmarc.{} ({location}):", rec.domain)?;
+            outln!("  {}", rec.text)?;
             if let (Some(tag), Some(req)) = (found.policy, found.requested_policy) {
-                print!("policy: {}={}", tag.as_str(), req);
+                out!("policy: {}={}", tag.as_str(), req)?;
                 if found.testing {
-                    print!(
+                    out!(
                         " with t=y: {} applied",
                         found.effective_policy.unwrap_or(req)
-                    );
+                    )?;
                 }
-                println!();
+                outln!()?;
             }
             if let Some(exists) = found.author_exists {
-                println!(
+                outln!(
                     "domain exists: {}",
                     if exists { "yes" } else { "no (NXDOMAIN)" }
-                );
+                )?;
             }
-            println!(
+            outln!(
                 "alignment: adkim={} aspf={}; psd={}",
                 rec.record.adkim().as_str(),
                 rec.record.aspf().as_str(),
                 rec.record.psd().as_str()
-            );
+            )?;
             for d in &destinations {
-                println!(
+                outln!(
                     "report destination {}: {}",
                     d.uri,
                     destination_word(&d.status)
-                );
+                )?;
             }
             if !rec.warnings.is_empty() {
-                println!("warnings:");
+                outln!("warnings:")?;
                 for w in &rec.warnings {
-                    println!("  - {w}");
+                    outln!("  - {w}")?;
                 }
             }
         }
-        println!("queries:");
+        outln!("queries:")?;
         for q in &found.walk {
-            println!("  _dmarc.{}  {}", q.domain, outcome_word(&q.outcome));
+            outln!("  _dmarc.{}  {}", q.domain, outcome_word(&q.outcome))?;
         }
     }
     Ok(ExitCode::SUCCESS)

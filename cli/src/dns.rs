@@ -121,21 +121,21 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
             }
         }
         let obj = Value::Object(obj);
-        println!("{obj}");
+        outln!("{obj}")?;
         return Ok(code);
     }
     match result {
         Ok((records, ttl)) => {
             for r in records {
-                println!(
+                outln!(
                     "{owner_text}\t{ttl}\tIN\t{}\t{}",
                     args.rtype.as_str(),
                     r.text
-                );
+                )?;
             }
         }
-        Err(DnsError::Other(inner)) => println!("ERROR: {inner}"),
-        Err(e) => println!("{}", e.as_str()),
+        Err(DnsError::Other(inner)) => outln!("ERROR: {inner}")?,
+        Err(e) => outln!("{}", e.as_str())?,
     }
     Ok(code)
 }

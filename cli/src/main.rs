@@ -7,6 +7,22 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that returns the write error (a closed pipe among them) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` that returns the write error instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod check;
 mod dkim;
 mod dmarc;
@@ -50,35 +66,23 @@ enum Command {
     Serve(serve::Args),
 }
 
-/// `println!` panics when stdout is a closed pipe (`mailward dmarc x | head -1`). Without
-/// `unsafe` we cannot restore the default SIGPIPE action, so a panic hook turns exactly that panic
-/// into a quiet exit: the reader has all it asked for.
-fn quiet_on_broken_pipe() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if message.contains("Broken pipe") {
-            std::process::exit(0);
-        }
-        default_hook(info);
-    }));
-}
-
+/// A write error of ours that says the reader of our output went away (`mailward … | head`):
+/// it has all it asked for, so the command ends quietly. Every write to standard output goes
+/// through [`outln!`] / [`out!`] or a writer, so a closed pipe comes back here as an error,
+/// never as a panic.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
     e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == pipe
+            // serde_json wraps the writer's error without exposing it as a source.
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == pipe
     })
 }
 
 fn main() -> ExitCode {
-    quiet_on_broken_pipe();
     let cli = Cli::parse();
     // The web view serves requests on every core (store queries block their thread); every
     // other command is one task.

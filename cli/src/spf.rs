@@ -84,9 +84,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
         .with_result(auth_results_entry(&outcome, &query))
         .to_header_field();
     if global.json {
-        println!("{}", to_json(&outcome, &query, &received, &ar));
+        outln!("{}", to_json(&outcome, &query, &received, &ar))?;
     } else {
-        print_human(&outcome, &args, &received, &ar);
+        print_human(&outcome, &args, &received, &ar)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -108,27 +108,29 @@ fn to_json(o: &SpfOutcome, q: &Query, received: &str, ar: &str) -> serde_json::V
     })
 }
 
-fn print_human(o: &SpfOutcome, args: &Args, received: &str, ar: &str) {
-    println!("{}", o.result);
+fn print_human(o: &SpfOutcome, args: &Args, received: &str, ar: &str) -> std::io::Result<()> {
+    outln!("{}", o.result)?;
     if let Some(e) = &o.explanation {
-        println!("explanation: {e}");
+        outln!("explanation: {e}")?;
     }
-    println!("mechanism: {}", o.mechanism.as_deref().unwrap_or("default"));
+    outln!("mechanism: {}", o.mechanism.as_deref().unwrap_or("default"))?;
     if let Some(p) = &o.problem {
-        println!("problem: {p}");
+        outln!("problem: {p}")?;
     }
-    println!(
+    outln!(
         "lookups: {} of 10, void lookups: {} of 2",
-        o.lookups, o.void_lookups
-    );
+        o.lookups,
+        o.void_lookups
+    )?;
     if args.trace {
-        println!("trace:");
+        outln!("trace:")?;
         for e in &o.trace {
-            println!("  {e}");
+            outln!("  {e}")?;
         }
     }
     if args.headers {
-        println!("{received}");
-        println!("{ar}");
+        outln!("{received}")?;
+        outln!("{ar}")?;
     }
+    Ok(())
 }

@@ -420,3 +420,40 @@ fn parse_every_golden_input() {
         }
     }
 }
+
+/// `mailward report parse … | head` ends quietly: the reader closing the pipe is no error
+/// (it used to print "error: Broken pipe"). The output (several hundred KB) is far larger
+/// than a pipe's buffer, so the writes after the reader left do fail.
+#[test]
+fn closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let dir = tmpdir("pipe");
+    let ips: Vec<String> = (0..5000)
+        .map(|i| format!("10.0.{}.{}", i / 250, i % 250 + 1))
+        .collect();
+    let records: Vec<(&str, u64, &str, &str)> = ips
+        .iter()
+        .map(|ip| (ip.as_str(), 1, "pass", "fail"))
+        .collect();
+    let file = dir.join("big.xml");
+    std::fs::write(&file, report_xml("pipe.example", "p-1", &records)).unwrap();
+    for json in [false, true] {
+        let mut cmd = Command::new(BIN);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .args(["report", "parse"])
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 100];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        // The read end is dropped here: the rest of the output goes to a closed pipe.
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "json={json}: {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "json={json}");
+    }
+}

@@ -1,5 +1,6 @@
 #![no_main]
-//! Format detection and unwrapping: gzip, zip, e-mail, nested, under small limits.
+//! Format detection and unwrapping (gzip, zip, e-mail, nested, under small limits), through
+//! the one reader of every report kind: aggregate, SMTP TLS and failure reports.
 
 use libfuzzer_sys::fuzz_target;
 use mailward_reports::Limits;
@@ -9,5 +10,5 @@ fuzz_target!(|data: &[u8]| {
         max_decompressed_bytes: 4 << 20,
         ..Limits::default()
     };
-    let _ = mailward_reports::parse_with(data, &limits);
+    let _ = mailward_reports::read_with(data, &limits);
 });

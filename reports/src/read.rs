@@ -467,6 +467,26 @@ impl<'l> XmlParser<'l> {
                     // record that cannot be read whole is dropped, and reading goes on at the
                     // next one.
                     if local == "record" && !self.node_from(&start)?.foreign {
+                        // A large run of records is read on two cores when it is plain (see
+                        // `records_in_parallel`); otherwise, or when it is not, one by one.
+                        if records_seen == 0
+                            && metadata.is_some()
+                            && policy.is_some()
+                            && let Some((mut read, resume)) = self.records_in_parallel(
+                                xml,
+                                base.saturating_add(usize_of(reader.buffer_position())),
+                            )
+                        {
+                            if read.len() > self.limits.max_records {
+                                return Err(Error::Limit(Limit::Records));
+                            }
+                            records_seen = read.len();
+                            last_order = 5;
+                            records.append(&mut read);
+                            base = resume;
+                            reader = new_reader(xml.get(resume..).unwrap_or_default());
+                            continue;
+                        }
                         records_seen += 1;
                         if last_order > 5 {
                             self.defects
@@ -687,6 +707,103 @@ impl<'l> XmlParser<'l> {
             }
             rest = trim_start(rest);
         }
+    }
+
+    /// Reads the records of a large document on two threads, when the records run without
+    /// anything else up to the root's end tag. `first` is the offset just after the first
+    /// record's start tag. The records from there to the last `</feedback>` are cut in two at a
+    /// record's start tag; each half is read by [`Self::plain_records`], which gives up at the
+    /// first thing that is not a plain, whole record (broken markup, another element, a
+    /// dropped record). Only when both halves are plain are their records and defects taken
+    /// (in document order, with the second half's record numbers counted on from the first);
+    /// otherwise `None`, and the caller reads the records one by one as it always does.
+    /// Returns the records and the offset to go on reading at (the root's end tag).
+    fn records_in_parallel(&mut self, xml: &[u8], first: usize) -> Option<(Vec<Record>, usize)> {
+        let end = root_end_tag(xml)?;
+        if end.saturating_sub(first) < PARALLEL_MIN_BYTES
+            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get) < 2
+        {
+            return None;
+        }
+        let middle = first + (end - first) / 2;
+        let Resync::Record(split) = resync(xml, middle) else {
+            return None;
+        };
+        if split >= end {
+            return None;
+        }
+        // Records in the first half: the first one (already open) and every start tag after it.
+        let before = 1 + count_record_tags(xml.get(first..split)?);
+        let mut second = XmlParser {
+            limits: self.limits,
+            defects: Defects::new(self.limits.max_defects),
+            schema: self.schema,
+            root_prefix: self.root_prefix.clone(),
+            root_namespace: self.root_namespace.clone(),
+        };
+        let mut first_half = XmlParser {
+            limits: self.limits,
+            defects: Defects::new(self.limits.max_defects),
+            schema: self.schema,
+            root_prefix: self.root_prefix.clone(),
+            root_namespace: self.root_namespace.clone(),
+        };
+        let (head, tail) = (xml.get(first..split)?, xml.get(split..end)?);
+        let (a, b) = std::thread::scope(|scope| {
+            let handle = scope.spawn(|| second.plain_records(tail, false, before));
+            let a = first_half.plain_records(head, true, 0);
+            (a, handle.join().ok().flatten())
+        });
+        let (mut records, mut rest) = (a?, b?);
+        if records.len() != before {
+            return None;
+        }
+        records.append(&mut rest);
+        for d in first_half
+            .defects
+            .finish()
+            .into_iter()
+            .chain(second.defects.finish())
+        {
+            self.defects.push(d.kind, d.path, d.value.as_deref());
+        }
+        Some((records, end))
+    }
+
+    /// Reads `xml` as nothing but whole records (and white space and comments between them);
+    /// `None` at anything else. `open`: the slice starts inside a record, after its start tag.
+    /// Record numbers in paths count on from `before`.
+    fn plain_records(&mut self, xml: &[u8], open: bool, before: usize) -> Option<Vec<Record>> {
+        let mut reader = new_reader(xml);
+        let mut records = Vec::new();
+        let next = |parser: &mut Self, reader: &mut Reader<&[u8]>, records: &mut Vec<Record>| {
+            let path = FEEDBACK.indexed("record", before + records.len() + 1);
+            let record = parser.record(reader, 2, &path).ok()?;
+            records.push(record);
+            Some(())
+        };
+        if open {
+            next(self, &mut reader, &mut records)?;
+        }
+        loop {
+            match reader.read_event().ok()? {
+                Event::Eof => break,
+                Event::Comment(_) => {}
+                Event::Text(t) if t.as_ref().iter().all(u8::is_ascii_whitespace) => {}
+                Event::Start(start)
+                    if local_of(&String::from_utf8_lossy(start.name().as_ref())) == "record"
+                        && !self.node_from(&start).ok()?.foreign =>
+                {
+                    if records.len() >= self.limits.max_records {
+                        return None;
+                    }
+                    next(self, &mut reader, &mut records)?;
+                }
+                _ => return None,
+            }
+        }
+        // A collector that overflowed would have dropped defects the whole document keeps.
+        (self.defects.dropped == 0).then_some(records)
     }
 
     fn check_declaration(&mut self, xml: &[u8]) {
@@ -1027,11 +1144,14 @@ impl<'l> XmlParser<'l> {
                 _ => self.unknown(path, child),
             }
         }
-        for (name, present) in [
-            ("org_name", org_name.is_some()),
-            ("email", email.is_some()),
-            ("report_id", report_id.is_some()),
-        ] {
+        // Without its id a report cannot be told from its copies (RFC 9990 §3.5.1: the id "MUST
+        // be unique among reports to the same domain to aid receivers in identifying duplicate
+        // reports").
+        let report_id = match report_id {
+            Some(id) if !id.is_empty() => id,
+            _ => return Err(Error::MissingElement(format!("{path}/report_id"))),
+        };
+        for (name, present) in [("org_name", org_name.is_some()), ("email", email.is_some())] {
             if !present {
                 self.missing(path, name);
             }
@@ -1042,7 +1162,7 @@ impl<'l> XmlParser<'l> {
             org_name: org_name.unwrap_or_default(),
             email: email.unwrap_or_default(),
             extra_contact_info: extra,
-            report_id: report_id.unwrap_or_default(),
+            report_id,
             date_range,
             errors,
             generator,
@@ -1799,6 +1919,42 @@ fn recoverable(e: &Error) -> bool {
             | Error::InvalidValue { .. }
             | Error::MissingElement(_)
     )
+}
+
+/// Records below this many bytes are read on one thread (a thread costs more than it saves).
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// The offset of the last `</feedback>` (any prefix) end tag.
+fn root_end_tag(xml: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind_iter(xml, b"feedback").find_map(|at| {
+        let head = xml.get(..at)?;
+        let lt = memchr::memrchr(b'<', head)?;
+        let between = head.get(lt + 1..)?;
+        let name = between.strip_prefix(b"/")?;
+        // Nothing or a prefix (`dmarc:`) between `</` and the local name.
+        let prefixed = name.is_empty()
+            || (name.ends_with(b":")
+                && name
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'_' | b'-' | b'.')));
+        let after = xml.get(at + b"feedback".len()..)?;
+        let closes = after
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            .is_some_and(|c| *c == b'>');
+        (prefixed && closes).then_some(lt)
+    })
+}
+
+/// How many record start tags (`<record>`, `<record attr…>`, any prefix) `xml` holds.
+fn count_record_tags(xml: &[u8]) -> usize {
+    let mut count = 0;
+    let mut pos = 0;
+    while let Resync::Record(at) = resync(xml, pos) {
+        count += 1;
+        pos = at + 1;
+    }
+    count
 }
 
 /// Where reading may go on after broken markup.

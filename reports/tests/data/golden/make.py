@@ -765,6 +765,10 @@ case("reject_text.txt", "hello, this is not a report\n", err("unknown_format"))
 case("reject_empty.xml", "\n", err("empty"))
 case("reject_bad_count.xml", variant("<count>3</count>", "<count>three</count>"), err("invalid_value"))
 case("reject_bad_ip.xml", variant("192.0.2.1", "192.0.2.300"), err("invalid_value"))
+# Without its report id a report cannot be told from its copies: rejected whole, absent or empty.
+case("reject_no_report_id.xml", variant("<report_id>r-1</report_id>", ""), err("missing_element"))
+case("reject_empty_report_id.xml", variant("<report_id>r-1</report_id>", "<report_id> </report_id>"),
+     err("missing_element"))
 case("reject_no_domain.xml", variant("<domain>example.com</domain>\n    <p>", "<p>"), err("missing_element"))
 case("reject_mismatched_tags.xml", variant("<email>dmarc-reports@receiver.example</email>",
                                            "<email>dmarc-reports@receiver.example</org_name>"), err("xml"))
