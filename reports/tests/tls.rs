@@ -1330,6 +1330,23 @@ proptest! {
         prop_assert_eq!(parse_json(&gunzip(&data)).unwrap().report, report);
     }
 
+    /// The whole message, plain JSON and gzip through the one reader of every report kind.
+    #[test]
+    fn read_finds_the_tls_report_in_every_container(report in tls_report()) {
+        for gzipped in [true, false] {
+            let mail = to_email(&report, &email_env(gzipped));
+            let found = mailward_reports::read(&mail).unwrap();
+            prop_assert!(found.aggregate.is_empty() && found.failure.is_none());
+            prop_assert_eq!(found.tls.len(), 1);
+            prop_assert_eq!(&found.tls[0].report, &report);
+        }
+        let json = to_json(&report);
+        for input in [json.clone().into_bytes(), gzip(json.as_bytes())] {
+            let found = mailward_reports::read(&input).unwrap();
+            prop_assert_eq!(&found.tls[0].report, &report);
+        }
+    }
+
     #[test]
     fn datetimes_convert(text in datetime()) {
         prop_assert!(rfc3339_to_unix(&text).is_some(), "{}", text);
