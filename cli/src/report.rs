@@ -377,7 +377,19 @@ fn describe_tls(name: &str, p: &ParsedTlsReport) -> String {
 }
 
 fn describe_failure(name: &str, r: &mailward_reports::FailureReport) -> String {
-    let mut s = format!("{name}: failure report ({})", r.feedback_type);
+    let mut s = format!(
+        "{name}: failure report ({}{})",
+        if r.feedback_type.is_empty() {
+            "no Feedback-Type"
+        } else {
+            &r.feedback_type
+        },
+        if r.text_notice {
+            ", read from its text"
+        } else {
+            ""
+        }
+    );
     let mut line = |k: &str, v: Option<String>| {
         if let Some(v) = v {
             let _ = write!(s, "\n  {k}: {v}");
@@ -417,6 +429,7 @@ fn describe_failure(name: &str, r: &mailward_reports::FailureReport) -> String {
             if r.original_has_body { " and body" } else { "" }
         )),
     );
+    write_defects(&mut s, &r.defects);
     s
 }
 
