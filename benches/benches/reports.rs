@@ -88,6 +88,17 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_gzip_50k_records", |b| {
         b.iter(|| mailward_reports::parse(black_box(&gz)).unwrap())
     });
+    // What `mailward --json report parse` does in-process: read every report of the input
+    // and write it as JSON (the output buffer is kept between iterations).
+    let mut out = Vec::with_capacity(xml.len() * 2);
+    g.bench_function("read_to_json_50k_records", |b| {
+        b.iter(|| {
+            out.clear();
+            let found = mailward_reports::read(black_box(xml.as_bytes())).unwrap();
+            serde_json::to_writer(&mut out, &found).unwrap();
+            out.len()
+        })
+    });
     let report = mailward_reports::parse_xml(xml.as_bytes()).unwrap().report;
     g.bench_function("to_xml_50k_records", |b| {
         b.iter(|| mailward_reports::to_xml(black_box(&report)))
