@@ -1924,12 +1924,18 @@ fn recoverable(e: &Error) -> bool {
 /// Records below this many bytes are read on one thread (a thread costs more than it saves).
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
+/// The longest namespace prefix looked for before `feedback` in the root's end tag.
+const MAX_PREFIX: usize = 64;
+
 /// The offset of the last `</feedback>` (any prefix) end tag.
 fn root_end_tag(xml: &[u8]) -> Option<usize> {
     memchr::memmem::rfind_iter(xml, b"feedback").find_map(|at| {
-        let head = xml.get(..at)?;
-        let lt = memchr::memrchr(b'<', head)?;
-        let between = head.get(lt + 1..)?;
+        // The `</` is at most a prefix away: looking further back would make text full of
+        // "feedback" quadratic.
+        let from = at.saturating_sub(MAX_PREFIX + 2);
+        let head = xml.get(from..at)?;
+        let lt = from + memchr::memrchr(b'<', head)?;
+        let between = xml.get(lt + 1..at)?;
         let name = between.strip_prefix(b"/")?;
         // Nothing or a prefix (`dmarc:`) between `</` and the local name.
         let prefixed = name.is_empty()

@@ -200,7 +200,7 @@ impl<'a> Tag<'a> {
             return None;
         }
         let qname = String::from_utf8_lossy(xml.get(name_start..i)?);
-        let gt = find_byte(xml, b'>', i)?;
+        let gt = tag_end(xml, i)?;
         let local = match &qname {
             Cow::Borrowed(q) => Cow::Borrowed(q.rsplit_once(':').map_or(*q, |(_, l)| l)),
             Cow::Owned(q) => {
@@ -239,7 +239,7 @@ fn leaf_content_end(xml: &[u8], from: usize, qname: &str) -> Option<(usize, usiz
         }
         let name = xml.get(name_at..end).unwrap_or_default();
         if closing && name == qname.as_bytes() {
-            let gt = find_byte(xml, b'>', end)?;
+            let gt = tag_end(xml, end)?;
             // Only whitespace may stand between the name and `>` of an end tag.
             if xml
                 .get(end..gt)
@@ -295,11 +295,15 @@ fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
     }
 }
 
+/// The `>` that ends a tag whose name ends at `from`; `None` when a `<` comes first (no tag
+/// holds one), which also keeps every search within one tag: linear over the document.
+fn tag_end(xml: &[u8], from: usize) -> Option<usize> {
+    let at = from + memchr::memchr2(b'>', b'<', xml.get(from..)?)?;
+    (xml.get(at) == Some(&b'>')).then_some(at)
+}
+
 fn find_byte(hay: &[u8], byte: u8, from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .iter()
-        .position(|c| *c == byte)
-        .map(|i| i + from)
+    memchr::memchr(byte, hay.get(from..)?).map(|i| i + from)
 }
 
 /// The offset past the next `end` marker at or after `from`, or the end of the input.
@@ -373,6 +377,24 @@ mod tests {
             repair("<feedback><record><row><count>1<2</count></row></record></feedback>"),
             None
         );
+    }
+
+    #[test]
+    fn hostile_shapes_stay_linear() {
+        // Many `<` without `>`, and many tags before one far `>`: each would rescan the rest
+        // of the document if a tag's end were looked for past the next `<`.
+        let limits = Limits::default();
+        let open = "<a".repeat(200_000);
+        let started = std::time::Instant::now();
+        assert_eq!(repair_leaves(open.as_bytes(), &limits), None);
+        let many = format!(
+            "<feedback><email>{}x</email>{}>",
+            "<a ".repeat(20_000),
+            "<b ".repeat(200_000)
+        );
+        assert!(repair_leaves(many.as_bytes(), &limits).is_some());
+        // Quadratic work on these would take minutes; linear takes milliseconds.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
