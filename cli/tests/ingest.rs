@@ -634,3 +634,199 @@ fn prune_export_and_enrich_through_a_zone() {
     assert_eq!(v["verified"], 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The RFC 8460 Appendix B report, by hand: one `sts` policy for company-y.example with 5 326
+/// successful and 303 failed sessions (5 629 in all, 5.4 % failed), and failure details of
+/// 200 `starttls-not-supported` at mx2, 100 `certificate-expired` at mx1 and 3
+/// `validation-failure` at mx-backup.
+const APPENDIX_B: &str = include_str!("../../reports/tests/data/rfc8460_appendix_b.json");
+
+#[test]
+fn tls_reports_are_stored_once_and_summarized() {
+    use mailward_reports::tls::{self, TlsReportEmail};
+
+    let dir = tmpdir("tls");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::write(inputs.join("company-y.example.json"), APPENDIX_B).unwrap();
+    let report = tls::parse_json(APPENDIX_B.as_bytes()).unwrap().report;
+    let mail = tls::to_email(
+        &report,
+        &TlsReportEmail {
+            from: "tlsrpt@mail.company-x.example".into(),
+            to: "tls-reports@company-y.example".into(),
+            submitter: "mail.company-x.example".into(),
+            date: "Sat, 02 Apr 2016 01:00:00 +0000".into(),
+            message_id: "tls-1@mail.company-x.example".into(),
+            unique_id: None,
+            gzip: true,
+        },
+    );
+    std::fs::write(inputs.join("tls.eml"), mail).unwrap();
+    std::fs::write(
+        inputs.join("a.xml"),
+        report_xml_of_day0("a.example", "1", 10),
+    )
+    .unwrap();
+    let store = format!("sqlite:{}", dir.join("s.db").display());
+    let ingest = [
+        "report",
+        "ingest",
+        "--no-enrich",
+        "--store",
+        &store,
+        inputs.to_str().unwrap(),
+    ];
+    let mut json_ingest = vec!["--json"];
+    json_ingest.extend_from_slice(&ingest);
+    let out = run(&json_ingest);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    // The two copies of the TLS report are one report and a duplicate.
+    assert_eq!(
+        (
+            &v["stored"],
+            &v["duplicates"],
+            &v["tls_stored"],
+            &v["tls_duplicates"],
+            &v["skipped"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from(0),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from(0)
+        ),
+        "{v}"
+    );
+    let text = String::from_utf8(run(&ingest).stdout).unwrap();
+    assert!(
+        text.contains("3 messages: 0 stored, 1 duplicates, 0 TLS reports stored, 2 TLS duplicates, 0 skipped, 0 rejected"),
+        "{text}"
+    );
+
+    // The store's summary: the TLS member has the example's numbers, as the file mode has
+    // them for one copy.
+    let s = json(&run(&["--json", "report", "summarize", "--store", &store]));
+    let t = &s["tls"];
+    assert_eq!(t["reports"], 1, "{s}");
+    assert_eq!(t["successful_sessions"], 5326);
+    assert_eq!(t["failed_sessions"], 303);
+    let d = &t["domains"]["company-y.example"];
+    assert_eq!(
+        (
+            &d["policies"],
+            &d["successful_sessions"],
+            &d["failed_sessions"]
+        ),
+        (&Value::from(1), &Value::from(5326), &Value::from(303))
+    );
+    assert_eq!(d["policy_types"], serde_json::json!(["sts"]));
+    assert_eq!(
+        t["failures"],
+        serde_json::json!({
+            "certificate-expired": {"mx1.mail.company-y.example": 100},
+            "starttls-not-supported": {"mx2.mail.company-y.example": 200},
+            "validation-failure": {"mx-backup.mail.company-y.example": 3},
+        })
+    );
+    let file_mode = json(&run(&[
+        "--json",
+        "report",
+        "summarize",
+        inputs.join("company-y.example.json").to_str().unwrap(),
+    ]));
+    assert_eq!(s["tls"], file_mode["tls"]);
+    // The aggregate report is there as before, and three inputs delivered the reports.
+    assert_eq!(s["reports"], 1);
+    assert_eq!(s["files"], 3);
+    assert_eq!(s["domains"][0]["volume"], 10);
+
+    let text = String::from_utf8(run(&["report", "summarize", "--store", &store]).stdout).unwrap();
+    assert!(
+        text.contains("SMTP TLS (1 reports): 5629 sessions, 303 failed (5.4%)"),
+        "{text}"
+    );
+    let line = |needles: &[&str]| text.lines().any(|l| needles.iter().all(|n| l.contains(n)));
+    assert!(
+        line(&["company-y.example", "5629", "303", "5.4%", "sts"]),
+        "{text}"
+    );
+    assert!(
+        line(&[
+            "200",
+            "starttls-not-supported",
+            "mx2.mail.company-y.example"
+        ]),
+        "{text}"
+    );
+    assert!(
+        line(&[
+            "3",
+            "validation-failure",
+            "mx-backup.mail.company-y.example"
+        ]),
+        "{text}"
+    );
+
+    // A window without it (the report is of 2016-04-01), and the domain filter.
+    let later = json(&run(&[
+        "--json",
+        "report",
+        "summarize",
+        "--store",
+        &store,
+        "--since",
+        "2016-04-02",
+    ]));
+    assert!(later.get("tls").is_none(), "{later}");
+    assert_eq!(later["reports"], 1);
+    let text = String::from_utf8(
+        run(&[
+            "report",
+            "summarize",
+            "--store",
+            &store,
+            "--since",
+            "2016-04-02",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(!text.contains("SMTP TLS"), "{text}");
+    let one = json(&run(&[
+        "--json",
+        "report",
+        "summarize",
+        "--store",
+        &store,
+        "--domain",
+        "company-y.example",
+    ]));
+    assert_eq!(one["tls"]["successful_sessions"], 5326);
+    assert_eq!(one["domains"].as_array().unwrap().len(), 0);
+
+    // Pruning reports that ended more than 2 000 days ago takes the TLS report of 2016, not
+    // the aggregate report of 2026.
+    let out = run(&["report", "prune", "--older-than", "2000", "--store", &store]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("removed 1 reports"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let s = json(&run(&["--json", "report", "summarize", "--store", &store]));
+    assert!(s.get("tls").is_none(), "{s}");
+    assert_eq!(s["reports"], 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An aggregate report of one record of `count` passing messages on 2026-11-01.
+fn report_xml_of_day0(org: &str, id: &str, count: u64) -> String {
+    report(org, id, 0, &[("192.0.2.1", count, "pass", "pass")])
+}

@@ -588,3 +588,217 @@ async fn in_a_browser_numbers_charts_navigation_and_hostile_text() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     c.close().await.unwrap();
 }
+
+/// The RFC 8460 Appendix B report moved to 2026-11-02 (a window of the web view reaches back
+/// 3 650 days at most), mailed as its sender would. By hand: one `sts` policy for
+/// company-y.example, 5 326 successful and 303 failed sessions; failure details 200
+/// `starttls-not-supported` at mx2, 100 `certificate-expired` at mx1, 3 `validation-failure`
+/// at mx-backup.
+fn appendix_b_mail() -> Vec<u8> {
+    use mailward_reports::tls::{self, TlsReportEmail};
+    let json = include_str!("../../reports/tests/data/rfc8460_appendix_b.json");
+    let mut report = tls::parse_json(json.as_bytes()).unwrap().report;
+    report.date_range.start_datetime = "2026-11-02T00:00:00Z".into();
+    report.date_range.end_datetime = "2026-11-02T23:59:59Z".into();
+    tls::to_email(
+        &report,
+        &TlsReportEmail {
+            from: "tlsrpt@mail.company-x.example".into(),
+            to: "tls-reports@company-y.example".into(),
+            submitter: "mail.company-x.example".into(),
+            date: "Tue, 03 Nov 2026 01:00:00 +0000".into(),
+            message_id: "tls-1@mail.company-x.example".into(),
+            unique_id: None,
+            gzip: true,
+        },
+    )
+}
+
+/// A TLS report whose free text is HTML and script: 7 successful and 2 failed sessions to
+/// `<svg onload=alert('d')>`, the 2 of an unknown result type at a hostile MX name.
+const HOSTILE_TLS: &str = r#"{"organization-name": "<script>alert('org')</script>",
+ "date-range": {"start-datetime": "2026-11-03T00:00:00Z", "end-datetime": "2026-11-03T23:59:59Z"},
+ "contact-info": "x@evil.example", "report-id": "\"><img src=x onerror=alert('id')>",
+ "policies": [{"policy": {"policy-type": "sts", "policy-domain": "<svg onload=alert('d')>"},
+   "summary": {"total-successful-session-count": 7, "total-failure-session-count": 2},
+   "failure-details": [{"result-type": "<b onmouseover=alert('t')>x</b>",
+     "receiving-mx-hostname": "<img src=x onerror=alert('mx')>", "failed-session-count": 2}]}]}"#;
+
+/// A store with the two TLS reports above, the first also in a second copy (plain JSON).
+fn fill_tls_store(dir: &Path) -> String {
+    let store = format!("sqlite:{}", dir.join("tls.db").display());
+    let inputs = dir.join("tls-in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::write(inputs.join("b.eml"), appendix_b_mail()).unwrap();
+    std::fs::write(inputs.join("hostile.json"), HOSTILE_TLS).unwrap();
+    let out = mailward(&[
+        "--json",
+        "report",
+        "ingest",
+        "--no-enrich",
+        "--store",
+        &store,
+        inputs.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tls_stored"], 2, "{v}");
+    // The same report again, as a file: counted once.
+    std::fs::write(inputs.join("b-again.eml"), appendix_b_mail()).unwrap();
+    let v: Value = serde_json::from_slice(
+        &mailward(&[
+            "--json",
+            "report",
+            "ingest",
+            "--no-enrich",
+            "--store",
+            &store,
+            inputs.join("b-again.eml").to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["tls_duplicates"], 1, "{v}");
+    store
+}
+
+#[test]
+fn tls_page_escapes_and_its_json_has_the_numbers() {
+    let dir = tmpdir("tls-api");
+    let store = fill_tls_store(&dir);
+    let (_server, port) = serve(&store, &[]);
+    let (status, head, body) = get(port, &format!("/api/tls?since={SINCE}"), &[]);
+    assert_eq!(status, 200, "{head}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let s = &v["summary"];
+    assert_eq!(s["reports"], 2);
+    assert_eq!(s["successful_sessions"], 5326 + 7);
+    assert_eq!(s["failed_sessions"], 303 + 2);
+    assert_eq!(
+        s["domains"]["company-y.example"]["successful_sessions"],
+        5326
+    );
+    let failed: Vec<u64> = v["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["failed_sessions"].as_u64().unwrap())
+        .collect();
+    assert_eq!(failed, [200, 100, 3, 2]);
+    // `/api/summary` is the CLI's document, with its TLS member.
+    let cli = summarize(&store, &["--since", SINCE]);
+    let api: Value =
+        serde_json::from_str(&get(port, &format!("/api/summary?since={SINCE}"), &[]).2).unwrap();
+    assert_eq!(api, cli);
+    assert_eq!(api["tls"], v["summary"]);
+    // A window without reports.
+    let v: Value = serde_json::from_str(&get(port, "/api/tls?since=2026-11-04", &[]).2).unwrap();
+    assert_eq!(v["summary"]["reports"], 0);
+    assert!(
+        get(port, "/tls?since=2026-11-04", &[])
+            .2
+            .contains("No SMTP TLS reports in this window")
+    );
+    assert_eq!(get(port, "/tls?days=0", &[]).0, 400);
+
+    let (status, head, page) = get(port, &format!("/tls?since={SINCE}"), &[]);
+    assert_eq!(status, 200);
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'none'"),
+        "{head}"
+    );
+    for injected in ["<script", "<img", "<svg", "<b onmouseover"] {
+        assert!(!page.contains(injected), "{injected} in {page}");
+    }
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(&#39;mx&#39;)&gt;")
+            || page.contains("&lt;img src=x onerror=alert('mx')&gt;"),
+        "{page}"
+    );
+    // Linked from every page's navigation, with the window.
+    let (_, _, overview) = get(port, &format!("/?since={SINCE}"), &[]);
+    assert!(
+        overview.contains(&format!("href=\"/tls?since={SINCE}\"")),
+        "{overview}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_page_in_a_browser() {
+    let Some((_driver, driver_port)) = chromedriver() else {
+        return;
+    };
+    let dir = tmpdir("tls-browser");
+    let store = fill_tls_store(&dir);
+    let (_server, port) = serve(&store, &[]);
+    let base = format!("http://127.0.0.1:{port}");
+    let c = browser(driver_port).await;
+
+    // From the overview through the navigation; the window is kept.
+    c.goto(&format!("{base}/?since={SINCE}")).await.unwrap();
+    c.find(Locator::LinkText("SMTP TLS"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/tls");
+    assert_eq!(url.query(), Some(format!("since={SINCE}").as_str()));
+    screenshot(&c, "tls").await;
+    assert_eq!(text(&c, "h1").await, "SMTP TLS");
+    // By hand: 5 326 + 7 successful, 303 + 2 failed: 5 638 sessions, 305 failed, 5.4 %.
+    assert_eq!(text(&c, "#tls-reports").await, "2");
+    assert_eq!(text(&c, "#tls-sessions").await, "5638");
+    assert_eq!(text(&c, "#tls-failed").await, "305");
+    assert_eq!(text(&c, "#tls-failure-rate").await, "5.4 %");
+    // company-y.example: 5 629 sessions, 303 failed (5.38 %).
+    let row = "#tls-domains tr[data-domain='company-y.example']";
+    assert_eq!(text(&c, &format!("{row} td.sessions")).await, "5629");
+    assert_eq!(text(&c, &format!("{row} td.failed")).await, "303");
+    assert_eq!(text(&c, &format!("{row} td.rate")).await, "5.4 %");
+    // The hostile domain, 9 sessions of which 2 failed (22.2 %), is text.
+    let hostile = text(
+        &c,
+        "#tls-domains tbody tr:not([data-domain='company-y.example'])",
+    )
+    .await;
+    assert!(hostile.contains("<svg onload=alert('d')>"), "{hostile}");
+    assert!(hostile.contains("22.2 %"), "{hostile}");
+    // Failures, most first, with the hostile MX name and result type as text.
+    let failed = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#tls-failures td.failed')).map(e => e.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed, json!(["200", "100", "3", "2"]));
+    assert_eq!(
+        text(&c, "#tls-failures tbody tr:first-child td.mx").await,
+        "mx2.mail.company-y.example"
+    );
+    assert!(
+        text(&c, "#tls-failures tbody tr:first-child td.result")
+            .await
+            .starts_with("starttls-not-supported")
+    );
+    assert_eq!(
+        text(&c, "#tls-failures tbody tr:last-child td.mx").await,
+        "<img src=x onerror=alert('mx')>"
+    );
+    assert_eq!(
+        text(&c, "#tls-failures tbody tr:last-child td.result").await,
+        "<b onmouseover=alert('t')>x</b>"
+    );
+    assert_eq!(count(&c, "return document.scripts.length").await, 0);
+    assert_eq!(count(&c, "return document.images.length").await, 0);
+    assert_eq!(
+        count(&c, "return document.querySelectorAll('svg, b').length").await,
+        0
+    );
+    assert!(c.get_alert_text().await.is_err(), "an alert is open");
+    let errors = console_errors(&c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    c.close().await.unwrap();
+}

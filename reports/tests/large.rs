@@ -19,7 +19,11 @@ fn ip(i: usize) -> String {
 /// Record `i` (0-based): source 10.x.y.z from `i`, count `i + 1`; every 500th record writes its
 /// DKIM result upper-case (an upper_case_token defect at its own path).
 fn record(i: usize) -> String {
-    let dkim = if i.is_multiple_of(500) { "PASS" } else { "pass" };
+    let dkim = if i.is_multiple_of(500) {
+        "PASS"
+    } else {
+        "pass"
+    };
     format!(
         "  <record>\n    <row>\n      <source_ip>{}</source_ip>\n      <count>{}</count>\n      \
          <policy_evaluated><disposition>none</disposition><dkim>{dkim}</dkim><spf>fail</spf>\

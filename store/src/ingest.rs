@@ -1,4 +1,5 @@
-//! Ingest: one input (a file, one message) in, every aggregate report inside it stored once.
+//! Ingest: one input (a file, one message) in, every aggregate report and SMTP TLS report
+//! inside it stored once.
 //!
 //! An input is read outside any transaction, then each report it carries is written in a
 //! transaction of its own, so a run killed at any point leaves whole reports only, and
@@ -8,10 +9,12 @@
 //! What an input turns out to be:
 //! - **reports**: each is stored, a duplicate (its identity is stored already, see
 //!   [`ReportIdentity`]), or a replacement (a more complete copy of a stored report: more
-//!   records, or as many with fewer defects);
+//!   records, or as many with fewer defects). SMTP TLS reports (RFC 8460) are kept the same
+//!   way, identified by (`organization-name`, `report-id`) and summed by
+//!   [`Store::tls_summary`](crate::Store::tls_summary);
 //! - **skipped**: not a report at all: an empty file, a text or HTML file, JSON that is not a
 //!   report, an e-mail (bounce, newsletter, auto-reply) or archive without a report part, an
-//!   ARF failure report (this store keeps aggregate reports). Nothing is stored;
+//!   ARF failure report (this store keeps aggregate and TLS reports). Nothing is stored;
 //! - **rejected**: a report that cannot be read: a broken archive, a refused DTD, a limit, a
 //!   report without its required elements. The rejection is stored with its reason, its
 //!   source and the input itself, so it can be read again after a fix
@@ -20,6 +23,7 @@
 use std::collections::BTreeSet;
 use std::io::Write as _;
 
+use mailward_reports::tls::ParsedTlsReport;
 use mailward_reports::{
     AggregateReport, DefectKind, Error as ReportError, Format, Limits, ParsedReport,
     ReportIdentity, reporter_label,
@@ -73,10 +77,13 @@ pub struct InputOutcome {
 #[serde(rename_all = "snake_case", tag = "kind")]
 #[non_exhaustive]
 pub enum InputKind {
-    /// It carried aggregate reports; each one's fate.
+    /// It carried reports; each one's fate.
     Reports {
-        /// One entry per report, in input order.
+        /// One entry per aggregate report, in input order.
         reports: Vec<ReportOutcome>,
+        /// One entry per SMTP TLS report, in input order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tls: Vec<TlsReportOutcome>,
     },
     /// Not a report; nothing stored.
     Skipped {
@@ -101,6 +108,20 @@ pub struct ReportOutcome {
     pub status: ReportStatus,
 }
 
+/// One SMTP TLS report's fate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsReportOutcome {
+    /// `organization-name`.
+    pub organization_name: String,
+    /// `report-id`.
+    pub report_id: String,
+    /// The Policy Domain ([`TlsReport::policy_domain`](mailward_reports::tls::TlsReport::policy_domain)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_domain: Option<String>,
+    /// Stored, duplicate or replacement.
+    pub status: ReportStatus,
+}
+
 /// Whether a report was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,10 +140,14 @@ pub enum ReportStatus {
 pub struct IngestCounts {
     /// Inputs read.
     pub inputs: u64,
-    /// Reports stored (new or replacing a less complete copy).
+    /// Aggregate reports stored (new or replacing a less complete copy).
     pub stored: u64,
-    /// Reports already stored.
+    /// Aggregate reports already stored.
     pub duplicates: u64,
+    /// SMTP TLS reports stored (new or replacing a less complete copy).
+    pub tls_stored: u64,
+    /// SMTP TLS reports already stored.
+    pub tls_duplicates: u64,
     /// Inputs that were not reports.
     pub skipped: u64,
     /// Inputs rejected.
@@ -134,11 +159,17 @@ impl IngestCounts {
     pub fn add(&mut self, outcome: &InputOutcome) {
         self.inputs += 1;
         match &outcome.kind {
-            InputKind::Reports { reports } => {
+            InputKind::Reports { reports, tls } => {
                 for r in reports {
                     match r.status {
                         ReportStatus::Stored | ReportStatus::Replaced => self.stored += 1,
                         ReportStatus::Duplicate => self.duplicates += 1,
+                    }
+                }
+                for r in tls {
+                    match r.status {
+                        ReportStatus::Stored | ReportStatus::Replaced => self.tls_stored += 1,
+                        ReportStatus::Duplicate => self.tls_duplicates += 1,
                     }
                 }
             }
@@ -213,12 +244,34 @@ pub(crate) fn message_id(bytes: &[u8]) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Read {
-    /// It carries these aggregate reports.
-    Reports(Vec<ParsedReport>),
+    /// It carries these reports (at least one).
+    Reports(Found),
     /// Not a report; why.
     Skipped(String),
     /// A report that cannot be read: the error class and the reason.
     Rejected(String, String),
+}
+
+/// The reports an input carries, of the kinds the store keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Found {
+    /// DMARC aggregate reports.
+    pub aggregate: Vec<ParsedReport>,
+    /// SMTP TLS reports (RFC 8460).
+    pub tls: Vec<ParsedTlsReport>,
+}
+
+impl Found {
+    /// How many reports there are.
+    pub fn len(&self) -> usize {
+        self.aggregate.len() + self.tls.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// An input classified as ingest would: its container, its `Message-ID` (e-mail) and what it
@@ -250,7 +303,7 @@ pub fn classify(bytes: &[u8], limits: &Limits) -> Classified {
     }
 }
 
-/// Reads an input as aggregate reports (no I/O).
+/// Reads an input as aggregate and TLS reports (no I/O).
 pub(crate) fn read(bytes: &[u8], limits: &Limits) -> (Read, &'static str) {
     let format = mailward_reports::detect_format(bytes);
     let container = match format {
@@ -262,13 +315,25 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> (Read, &'static str) {
         Ok(_) | Err(_) => "other",
     };
     let read = match mailward_reports::read_with(bytes, limits) {
-        Ok(found) if !found.aggregate.is_empty() => Read::Reports(found.aggregate),
-        Ok(found) if !found.tls.is_empty() => {
-            Read::Skipped("an SMTP TLS report; the store keeps aggregate reports".into())
+        Ok(found) if !found.aggregate.is_empty() || !found.tls.is_empty() => Read::Reports(Found {
+            aggregate: found.aggregate,
+            tls: found.tls,
+        }),
+        Ok(_) => {
+            Read::Skipped("a failure report; the store keeps aggregate and TLS reports".into())
         }
-        Ok(_) => Read::Skipped("a failure report; the store keeps aggregate reports".into()),
-        // Not a TLS report: JSON as this workspace writes aggregate reports.
-        Err(_) if container == "json" => read_json(bytes, limits),
+        // Not a TLS report the reader could read: JSON as this workspace writes aggregate
+        // reports, else a TLS report broken beyond the reader's leniency (a missing
+        // `report-id`, a negative count, a limit), rejected like any other broken report. JSON
+        // that does not parse at all says nothing about what it was meant to be: skipped.
+        Err(e) if container == "json" => match read_json(bytes, limits) {
+            Read::Skipped(reason) if matches!(e, ReportError::Json { .. }) => Read::Skipped(reason),
+            Read::Skipped(reason) => match classify_error(&e) {
+                Read::Skipped(_) => Read::Skipped(reason),
+                rejected => rejected,
+            },
+            other => other,
+        },
         Err(e) => classify_error(&e),
     };
     (read, container)
@@ -325,7 +390,10 @@ fn read_json(bytes: &[u8], limits: &Limits) -> Read {
                 let e = ReportError::Limit(mailward_reports::Limit::Records);
                 return Read::Rejected(e.kind(), e.to_string());
             }
-            Read::Reports(out)
+            Read::Reports(Found {
+                aggregate: out,
+                tls: Vec::new(),
+            })
         }
         Err(_) => Read::Skipped("not a report: JSON that is not an aggregate report".into()),
     }
@@ -879,7 +947,8 @@ mod tests {
             &b""[..],
             b"hello world",
             b"<html><body>hi</body></html>",
-            b"{\"organization-name\": \"x\"}",
+            b"{\"organization\": \"x\"}",
+            b"[1, 2]",
             b"From: a@example.com\r\nSubject: out of office\r\n\r\nI am away.\r\n",
         ] {
             let (r, _) = read(input, &limits);
@@ -891,6 +960,14 @@ mod tests {
         }
         let (r, _) = read(b"<!DOCTYPE feedback><feedback/>", &limits);
         assert!(matches!(r, Read::Rejected(ref k, _) if k == "doctype"));
+        // An SMTP TLS report without its report-id cannot be stored: rejected, to be read again
+        // after a fix, as a broken aggregate report is.
+        let (r, container) = read(br#"{"organization-name": "x", "policies": []}"#, &limits);
+        assert_eq!(container, "json");
+        assert!(
+            matches!(r, Read::Rejected(ref k, _) if k == "missing_element"),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -906,7 +983,7 @@ mod tests {
         let json = serde_json::to_vec(&parsed).unwrap();
         let (r, container) = read(&json, &Limits::default());
         assert_eq!(container, "json");
-        assert!(matches!(r, Read::Reports(ref v) if v.len() == 1));
+        assert!(matches!(r, Read::Reports(ref v) if v.aggregate.len() == 1));
         let strict = Limits {
             max_records: 0,
             ..Limits::default()

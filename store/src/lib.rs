@@ -25,6 +25,7 @@ pub mod services;
 pub mod source;
 pub mod sources;
 pub mod spread;
+mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,8 +34,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use error::Error;
 pub use export::{ExportFormat, ExportRow};
 pub use ingest::{
-    Classified, IngestCounts, IngestOptions, InputKind, InputOutcome, Read, ReportOutcome,
-    ReportStatus, classify,
+    Classified, Found, IngestCounts, IngestOptions, InputKind, InputOutcome, Read, ReportOutcome,
+    ReportStatus, TlsReportOutcome, classify,
 };
 pub use mailward_reports::Limits;
 pub use mailward_reports::ReportIdentity;
@@ -141,7 +142,8 @@ impl OpenOptions {
     }
 }
 
-/// A store of aggregate reports. Cheap to clone; clones share one connection pool.
+/// A store of DMARC aggregate reports and SMTP TLS reports. Cheap to clone; clones share one
+/// connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Arc<Pool>,
@@ -209,7 +211,8 @@ impl Store {
     }
 
     /// Ingests one input: a file (XML, gzip, zip, e-mail, JSON) or one message. Each report
-    /// inside it is committed on its own; a rejection is stored with the input.
+    /// inside it (aggregate or SMTP TLS) is committed on its own; a rejection is stored with
+    /// the input.
     ///
     /// `source` says where the input came from (a path, `maildir:…`, `imap://…`), for people
     /// and for the stored provenance.
@@ -254,16 +257,20 @@ impl Store {
             now: now(),
         };
         let kind = match read {
-            Read::Reports(reports) => {
+            Read::Reports(found) => {
                 if options.keep_raw {
                     ingest::keep_raw(conn, &hash, bytes).await?;
                 }
-                let mut outcomes = Vec::with_capacity(reports.len());
-                for parsed in &reports {
-                    outcomes.push(ingest::store_report(conn, parsed, &from).await?);
+                let mut reports = Vec::with_capacity(found.aggregate.len());
+                for parsed in &found.aggregate {
+                    reports.push(ingest::store_report(conn, parsed, &from).await?);
+                }
+                let mut tls = Vec::with_capacity(found.tls.len());
+                for parsed in &found.tls {
+                    tls.push(tls::store_report(conn, parsed, &from).await?);
                 }
                 ingest::clear_rejection(conn, &hash, options.keep_raw).await?;
-                InputKind::Reports { reports: outcomes }
+                InputKind::Reports { reports, tls }
             }
             Read::Skipped(reason) => InputKind::Skipped { reason },
             Read::Rejected(class, reason) => {

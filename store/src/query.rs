@@ -4,11 +4,13 @@
 //! A [`Window`] is a range of whole UTC days. Message counts come from the daily rollup (each
 //! record's messages spread over the days of its report's period, see [`crate::spread`]), so
 //! they are exact for any window; a report counts in a window when its period has a day
-//! inside it.
+//! inside it. An SMTP TLS report counts whole on one day, the day its period covers (see
+//! [`Store::tls_summary`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::IpAddr;
 
+use mailward_reports::tls::TlsSummary;
 use mailward_reports::{
     AggregateReport, Defect, DefectKind, Disposition, DomainSummary, SummaryRow,
 };
@@ -180,9 +182,10 @@ fn count(v: i64) -> u64 {
 /// domain, that the file mode computes from the same reports.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StoreSummary {
-    /// Distinct inputs that carried the reports counted, plus the rejected inputs listed.
+    /// Distinct inputs that carried the reports counted (aggregate and TLS), plus the
+    /// rejected inputs listed.
     pub files: u64,
-    /// Reports whose period has a day in the window.
+    /// Aggregate reports whose period has a day in the window.
     pub reports: u64,
     /// Further deliveries of those reports (each distinct input beyond the first).
     pub duplicates: u64,
@@ -190,12 +193,16 @@ pub struct StoreSummary {
     pub rejected: Vec<Rejection>,
     /// Per policy domain.
     pub domains: BTreeMap<String, DomainSummary>,
+    /// The SMTP TLS reports of the window ([`Store::tls_summary`]), each counted once.
+    pub tls: TlsSummary,
 }
 
 impl StoreSummary {
-    /// The summary as `report summarize --store --json` prints it: [`summary_json`] of it.
+    /// The summary as `report summarize --store --json` prints it: [`summary_json`] of it,
+    /// with a `tls` member ([`TlsSummary`]) when the window has TLS reports, as the file mode
+    /// has.
     pub fn to_json(&self) -> serde_json::Value {
-        summary_json(
+        let mut doc = summary_json(
             self.files,
             self.reports,
             self.duplicates,
@@ -203,7 +210,16 @@ impl StoreSummary {
                 .iter()
                 .map(|r| (r.source.as_str(), r.reason.as_str())),
             self.domains.values(),
-        )
+        );
+        if self.tls.reports > 0
+            && let serde_json::Value::Object(map) = &mut doc
+        {
+            map.insert(
+                "tls".into(),
+                serde_json::to_value(&self.tls).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        doc
     }
 }
 
@@ -427,7 +443,8 @@ pub(crate) fn empty_days(window: &Window) -> BTreeMap<i64, DayPoint> {
 }
 
 impl Store {
-    /// The per-domain summary of `report summarize --store`.
+    /// The per-domain summary of `report summarize --store`, with the SMTP TLS reports of the
+    /// window.
     ///
     /// # Errors
     ///
@@ -461,12 +478,36 @@ impl Store {
             }
         })
         .await?;
-        out.files = distinct_inputs(&mut conn, &reports).await?;
+        let days = filter.window.days();
+        let domain = filter.domain.as_deref();
+        out.tls = crate::tls::summary(&mut conn, days, domain).await?;
+        let mut hashes = distinct_inputs(&mut conn, &reports).await?;
+        crate::tls::delivery_hashes(&mut conn, days, domain, |h| {
+            hashes.insert(hash_key(h));
+        })
+        .await?;
+        out.files = hashes.len() as u64;
         if filter.domain.is_none() {
             out.rejected = rejections_in(&mut conn, &filter.window).await?;
             out.files += out.rejected.len() as u64;
         }
         Ok(out)
+    }
+
+    /// The SMTP TLS reports (RFC 8460) of the window, each counted once however often it was
+    /// delivered: sessions per policy domain and failures by result type and receiving MX,
+    /// the numbers [`TlsSummary::add`] gives over the same reports. A TLS report counts whole
+    /// on the UTC day of the middle of its period (RFC 8460 §4.2: a report "SHOULD cover a
+    /// full day"), so any window sums whole reports. With a domain filter, only that policy
+    /// domain's policies and their failures count, and `reports` is the number of reports
+    /// with a policy for it.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub async fn tls_summary(&self, filter: &Filter) -> Result<TlsSummary, Error> {
+        let mut conn = self.conn().await?;
+        crate::tls::summary(&mut conn, filter.window.days(), filter.domain.as_deref()).await
     }
 
     /// Messages per day: the series behind the daily chart. With a bounded window every day
@@ -686,9 +727,9 @@ impl Store {
         Ok(set.into_iter().collect())
     }
 
-    /// Removes reports whose period ended before `cutoff` (Unix time), with everything that
-    /// hangs off them, rejections last seen before it, and stored inputs no longer needed.
-    /// Returns the number of reports removed.
+    /// Removes reports (aggregate and SMTP TLS) whose period ended before `cutoff` (Unix
+    /// time), with everything that hangs off them, rejections last seen before it, and stored
+    /// inputs no longer needed. Returns the number of reports removed, of both kinds.
     ///
     /// # Errors
     ///
@@ -713,6 +754,7 @@ impl Store {
             let removed = conn
                 .execute("DELETE FROM reports WHERE date_end < $1", &[P::int(cutoff)])
                 .await?;
+            let removed = removed.saturating_add(crate::tls::prune(&mut conn, cutoff).await?);
             conn.execute(
                 "DELETE FROM rejections WHERE last_seen < $1",
                 &[P::int(cutoff)],
@@ -721,6 +763,8 @@ impl Store {
             conn.execute(
                 "DELETE FROM raw_inputs WHERE NOT EXISTS
                    (SELECT 1 FROM deliveries d WHERE d.content_hash = raw_inputs.content_hash)
+                 AND NOT EXISTS
+                   (SELECT 1 FROM tls_deliveries t WHERE t.content_hash = raw_inputs.content_hash)
                  AND NOT EXISTS
                    (SELECT 1 FROM rejections r WHERE r.content_hash = raw_inputs.content_hash)",
                 &[],
@@ -750,7 +794,10 @@ pub(crate) async fn report_ids(store: &Store, filter: &Filter) -> Result<Vec<i64
 }
 
 /// Distinct inputs that delivered the reports: an input that carried two reports is one.
-async fn distinct_inputs(conn: &mut Conn, reports: &[WindowReport]) -> Result<u64, Error> {
+async fn distinct_inputs(
+    conn: &mut Conn,
+    reports: &[WindowReport],
+) -> Result<HashSet<[u8; 32]>, Error> {
     let mut hashes: HashSet<[u8; 32]> = HashSet::with_capacity(reports.len());
     for r in reports {
         conn.for_each(
@@ -763,7 +810,7 @@ async fn distinct_inputs(conn: &mut Conn, reports: &[WindowReport]) -> Result<u6
         )
         .await?;
     }
-    Ok(hashes.len() as u64)
+    Ok(hashes)
 }
 
 /// The first 32 bytes of a hex digest, as a fixed-size key (no allocation per input).

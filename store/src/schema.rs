@@ -10,7 +10,7 @@ use crate::db::{Conn, Dialect, P};
 use crate::error::Error;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The key of PostgreSQL's advisory lock for migrations (any constant; this one spells
 /// "mailward" in ASCII).
@@ -175,6 +175,87 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX reports_domain_end ON reports (policy_domain, date_end)",
         // The addresses that passed DMARC on a day: the few that can be legitimate.
         "CREATE INDEX ip_days_passing ON ip_days (domain, day) WHERE dmarc_pass > 0",
+    ],
+    &[
+        // Schema 3: SMTP TLS reports (RFC 8460), one row per (organization-name, report-id),
+        // the unique key that makes concurrent ingest store a report once. `day` is the UTC
+        // day the report counts on (see `tls::report_day`); `policy_domains` lists its
+        // normalised policy domains, space-separated; `report_json` is the report as
+        // `mailward_reports::tls::to_json` writes it and `defects` its defects as JSON.
+        "CREATE TABLE tls_reports (
+        id {ID},
+        org_name TEXT NOT NULL,
+        report_id TEXT NOT NULL,
+        contact_info TEXT,
+        date_begin BIGINT NOT NULL,
+        date_end BIGINT NOT NULL,
+        day BIGINT NOT NULL,
+        policy_domains TEXT NOT NULL,
+        policy_count BIGINT NOT NULL,
+        detail_count BIGINT NOT NULL,
+        successful BIGINT NOT NULL,
+        failed BIGINT NOT NULL,
+        report_json TEXT NOT NULL,
+        defects TEXT,
+        defect_count BIGINT NOT NULL,
+        deliveries BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        container TEXT NOT NULL,
+        message_id TEXT,
+        content_hash TEXT NOT NULL,
+        ingested_at BIGINT NOT NULL,
+        UNIQUE (org_name, report_id)
+    )",
+        "CREATE INDEX tls_reports_day ON tls_reports (day)",
+        // `prune` removes by the end of the period.
+        "CREATE INDEX tls_reports_end ON tls_reports (date_end)",
+        // One row per policy, with the report's day: a window (of one domain) is one range of
+        // an index that holds every column the summary reads, so it never visits the table.
+        "CREATE TABLE tls_policies (
+        report BIGINT NOT NULL REFERENCES tls_reports (id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        domain TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        policy_type TEXT,
+        successful BIGINT NOT NULL,
+        failed BIGINT NOT NULL,
+        PRIMARY KEY (report, seq)
+    ){WITHOUT_ROWID}",
+        "CREATE INDEX tls_policies_day ON tls_policies
+        (day, domain, policy_type, successful, failed)",
+        "CREATE INDEX tls_policies_domain_day ON tls_policies
+        (domain, day, report, policy_type, successful, failed)",
+        // One row per failure detail: `result_type` is the token ('' when the detail had
+        // none), `receiving_mx` the normalised host name ('' when none).
+        "CREATE TABLE tls_failures (
+        report BIGINT NOT NULL REFERENCES tls_reports (id) ON DELETE CASCADE,
+        seq BIGINT NOT NULL,
+        policy BIGINT NOT NULL,
+        domain TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        result_type TEXT NOT NULL,
+        receiving_mx TEXT NOT NULL,
+        sending_mta_ip TEXT,
+        receiving_ip TEXT,
+        failed BIGINT NOT NULL,
+        PRIMARY KEY (report, seq)
+    ){WITHOUT_ROWID}",
+        "CREATE INDEX tls_failures_day ON tls_failures
+        (day, result_type, receiving_mx, failed)",
+        "CREATE INDEX tls_failures_domain_day ON tls_failures
+        (domain, day, result_type, receiving_mx, failed)",
+        // Every input that carried a TLS report, as `deliveries` for aggregate reports.
+        "CREATE TABLE tls_deliveries (
+        report BIGINT NOT NULL REFERENCES tls_reports (id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        container TEXT NOT NULL,
+        message_id TEXT,
+        ingested_at BIGINT NOT NULL,
+        PRIMARY KEY (report, content_hash)
+    ){WITHOUT_ROWID}",
+        // `prune` keeps the raw inputs a TLS delivery still refers to.
+        "CREATE INDEX tls_deliveries_hash ON tls_deliveries (content_hash)",
     ],
 ];
 

@@ -500,7 +500,9 @@ async fn a_schema_1_store_is_upgraded() {
     // Back to schema 1, as that version wrote it.
     let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch(
-        "DROP INDEX ip_days_passing; DROP INDEX reports_domain_end;
+        "DROP TABLE tls_deliveries; DROP TABLE tls_failures; DROP TABLE tls_policies;
+         DROP TABLE tls_reports;
+         DROP INDEX ip_days_passing; DROP INDEX reports_domain_end;
          DROP TABLE ip_days; DROP TABLE domain_days;
          ALTER TABLE daily DROP COLUMN auth; ALTER TABLE daily DROP COLUMN evidence;
          UPDATE mailward_meta SET value = '1' WHERE key = 'schema_version';",

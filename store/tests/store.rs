@@ -127,7 +127,7 @@ fn backends(tag: &str) -> Backends {
 
 fn statuses(kind: &InputKind) -> Vec<ReportStatus> {
     match kind {
-        InputKind::Reports { reports } => reports.iter().map(|r| r.status).collect(),
+        InputKind::Reports { reports, .. } => reports.iter().map(|r| r.status).collect(),
         other => panic!("not reports: {other:?}"),
     }
 }

@@ -2,6 +2,7 @@
 //! as HTML; `/api/…` serves the same value as JSON, so the two cannot disagree.
 
 use mailward_reports::DomainSummary;
+use mailward_reports::tls::{TlsFailureRow, TlsSummary};
 use mailward_store::query::{DayPoint, Filter, Rejection, ReportRow, StoredReport, Window};
 use mailward_store::readiness::{AssessedSource, DomainOverview, PolicyImpact, PublishedPolicy};
 use mailward_store::services::ServiceMap;
@@ -70,6 +71,17 @@ pub struct ReportsData {
     pub rejections: Vec<Rejection>,
     /// How many were rejected in the window in all.
     pub rejections_total: usize,
+}
+
+/// The SMTP TLS reports of the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsData {
+    /// Sessions per policy domain and failures by result type and receiving MX, each report
+    /// counted once ([`Store::tls_summary`]).
+    pub summary: TlsSummary,
+    /// The failures as rows, most failed sessions first
+    /// ([`TlsSummary::failure_rows`]).
+    pub failures: Vec<TlsFailureRow>,
 }
 
 /// Builds the overview.
@@ -176,6 +188,17 @@ pub async fn reports(store: &Store, window: &Window) -> Result<ReportsData, Erro
         rejections,
         rejections_total,
     })
+}
+
+/// Builds the SMTP TLS page data.
+///
+/// # Errors
+///
+/// Database errors.
+pub async fn tls(store: &Store, window: &Window) -> Result<TlsData, Error> {
+    let summary = store.tls_summary(&Filter::new(*window)).await?;
+    let failures = summary.failure_rows();
+    Ok(TlsData { summary, failures })
 }
 
 /// One report whole.

@@ -1,12 +1,13 @@
 //! The pages as HTML (maud escapes every interpolated value), from the page data of
 //! [`crate::data`]. Tables and links need no script; charts are inline SVG.
 
+use mailward_reports::tls::ResultType;
 use mailward_store::query::{DayPoint, Rejection, StoredReport, format_day};
 use mailward_store::readiness::{AssessedSource, DomainOverview, PublishedPolicy, SourceClass};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::chart;
-use crate::data::{DomainData, Overview, ReportsData, SourceData};
+use crate::data::{DomainData, Overview, ReportsData, SourceData, TlsData};
 use crate::window::Chosen;
 
 /// A path segment, percent-encoded (report content ends up in links: a domain could hold `/`,
@@ -92,6 +93,7 @@ pub fn layout(title: &str, path: &str, w: &Chosen, body: Markup) -> Markup {
                         a.brand href=(w.link("/")) { "Mailward" }
                         a href=(w.link("/")) { "Domains" }
                         a href=(w.link("/reports")) { "Reports" }
+                        a href=(w.link("/tls")) { "SMTP TLS" }
                     }
                     form.window method="get" action=(path) {
                         span { "Window: " (w.label) " · " }
@@ -474,6 +476,93 @@ pub fn report(s: &StoredReport, w: &Chosen) -> Markup {
     )
 }
 
+/// What a `result-type` means, in a few words (RFC 8460 §4.4).
+fn result_type_meaning(token: &str) -> Option<&'static str> {
+    Some(match ResultType::from_token(token) {
+        ResultType::StarttlsNotSupported => "the MX did not offer STARTTLS",
+        ResultType::CertificateHostMismatch => "its certificate does not name the MX host",
+        ResultType::CertificateExpired => "its certificate has expired",
+        ResultType::CertificateNotTrusted => "its certificate is not from a trusted CA",
+        ResultType::ValidationFailure => "TLS failed for another reason",
+        ResultType::TlsaInvalid => "no valid record in its TLSA set",
+        ResultType::DnssecInvalid => "no DNSSEC-valid answer for its TLSA records",
+        ResultType::DaneRequired => "DANE required, but no DNSSEC-valid TLSA records",
+        ResultType::StsPolicyFetchError => "the MTA-STS policy could not be fetched",
+        ResultType::StsPolicyInvalid => "the MTA-STS policy is not valid",
+        ResultType::StsWebpkiInvalid => "the MTA-STS policy host's certificate did not validate",
+        _ => return None,
+    })
+}
+
+/// `/tls`.
+pub fn tls(t: &TlsData, w: &Chosen) -> Markup {
+    let s = &t.summary;
+    let sessions = s.successful_sessions.saturating_add(s.failed_sessions);
+    let dash = |v: &str| {
+        if v.is_empty() {
+            "–".to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let body = html! {
+        h1 { "SMTP TLS" }
+        p.lead { "SMTP TLS reports (RFC 8460) of " (w.label) ": how many sessions of other mail servers to each policy domain negotiated TLS as its MTA-STS or DANE policy requires. Each report counts once, on the day it covers." }
+        @if s.reports == 0 {
+            p { "No SMTP TLS reports in this window. Publish a TLSRPT record (" code { "_smtp._tls" } ") and ingest the reports with " code { "mailward report ingest" } "." }
+        } @else {
+            dl.totals {
+                dt { "Reports" } dd #tls-reports { (s.reports) }
+                dt { "Sessions" } dd #tls-sessions { (sessions) }
+                dt { "Failed" } dd #tls-failed { (s.failed_sessions) }
+                dt { "Failure rate" } dd #tls-failure-rate { (pct(s.failed_sessions, sessions)) }
+            }
+            h2 { "Policy domains" }
+            table #tls-domains {
+                thead { tr {
+                    th { "Policy domain" } th { "Policy" } th.num { "Policies reported" }
+                    th.num { "Sessions" } th.num { "Successful" } th.num { "Failed" } th.num { "Failure rate" }
+                } }
+                tbody {
+                    @for (domain, d) in &s.domains {
+                        @let total = d.successful_sessions.saturating_add(d.failed_sessions);
+                        @let types: Vec<&str> = d.policy_types.iter().map(|t| t.as_str()).collect();
+                        tr data-domain=(domain) {
+                            td { (dash(domain)) }
+                            td { (dash(&types.join(", "))) }
+                            td.num { (d.policies) }
+                            td.num.sessions { (total) }
+                            td.num { (d.successful_sessions) }
+                            td.num.failed { (d.failed_sessions) }
+                            td.num.rate { (pct(d.failed_sessions, total)) }
+                        }
+                    }
+                }
+            }
+            h2 { "Failures by result type and receiving MX" }
+            p.lead { "From the reports' failure details, most failed sessions first. A session that met several errors may be counted under each (RFC 8460 §4), so these need not add up to the failed sessions." }
+            @if t.failures.is_empty() { p { "No failure details." } } @else {
+                table #tls-failures {
+                    thead { tr { th { "Result type" } th { "Receiving MX" } th.num { "Failed sessions" } } }
+                    tbody {
+                        @for f in &t.failures {
+                            tr {
+                                td.result {
+                                    (dash(&f.result_type))
+                                    @if let Some(m) = result_type_meaning(&f.result_type) { br; span.small { (m) } }
+                                }
+                                td.mx { (dash(&f.receiving_mx_hostname)) }
+                                td.num.failed { (f.failed_sessions) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("SMTP TLS", "/tls", w, body)
+}
+
 /// An error page.
 pub fn error(status: u16, message: &str, w: Option<&Chosen>) -> Markup {
     let fallback = crate::window::WindowQuery::default().choose_at(0).ok();
@@ -499,5 +588,71 @@ pub fn login(failed: bool) -> Markup {
                 }
             } }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mailward_reports::tls::{TlsSummary, parse_json};
+
+    use super::*;
+    use crate::window::WindowQuery;
+
+    /// 7 successful and 2 failed sessions to a domain spelled as markup, the 2 at an MX named
+    /// as markup.
+    const HOSTILE: &[u8] = br#"{"organization-name": "o",
+      "date-range": {"start-datetime": "2026-11-03T00:00:00Z", "end-datetime": "2026-11-03T23:59:59Z"},
+      "contact-info": "x@o.example", "report-id": "r",
+      "policies": [{"policy": {"policy-type": "tlsa", "policy-domain": "<i>d</i>"},
+        "summary": {"total-successful-session-count": 7, "total-failure-session-count": 2},
+        "failure-details": [{"result-type": "dane-required",
+          "receiving-mx-hostname": "<img src=x>", "failed-session-count": 2}]}]}"#;
+
+    #[test]
+    fn the_tls_page_escapes_report_text() {
+        let report = parse_json(HOSTILE).unwrap().report;
+        let summary = TlsSummary::from_reports([&report]);
+        let data = TlsData {
+            failures: summary.failure_rows(),
+            summary,
+        };
+        let w = WindowQuery::default().choose_at(20_788).unwrap();
+        let page = tls(&data, &w).into_string();
+        assert!(!page.contains("<img") && !page.contains("<i>"), "{page}");
+        assert!(page.contains("&lt;img src=x&gt;"), "{page}");
+        assert!(
+            page.contains("data-domain=\"&lt;i&gt;d&lt;/i&gt;\""),
+            "{page}"
+        );
+        // 9 sessions, 2 failed: 22.2 %.
+        assert!(
+            page.contains(">9</td>") && page.contains(">22.2 %</td>"),
+            "{page}"
+        );
+        assert!(page.contains("DANE required"), "{page}");
+        assert!(
+            page.contains("href=\"/tls?days=30\""),
+            "the navigation links the page"
+        );
+
+        let empty = TlsData {
+            summary: TlsSummary::new(),
+            failures: Vec::new(),
+        };
+        let page = tls(&empty, &w).into_string();
+        assert!(
+            page.contains("No SMTP TLS reports in this window"),
+            "{page}"
+        );
+        assert!(!page.contains("id=\"tls-domains\""));
+    }
+
+    #[test]
+    fn every_result_type_is_explained() {
+        for t in ResultType::ALL {
+            assert!(result_type_meaning(t.as_str()).is_some(), "{t}");
+        }
+        assert_eq!(result_type_meaning(""), None);
+        assert_eq!(result_type_meaning("x-other"), None);
     }
 }

@@ -10,6 +10,7 @@
 //! | one domain: totals, daily charts, sources by service with their class and fix, what `p=quarantine` / `p=reject` would do | `/domains/{domain}` | `/api/domains/{domain}` |
 //! | one source (a service's organizational domain, or an address) | `/domains/{domain}/sources/{key}` | `/api/domains/{domain}/sources/{key}` |
 //! | reports and rejected inputs | `/reports` | `/api/reports` |
+//! | SMTP TLS reports: sessions and failure rate per policy domain, failures by result type and receiving MX | `/tls` | `/api/tls` |
 //! | one report, normalized | `/reports/{id}` | `/api/reports/{id}` |
 //! | the summary of `mailward report summarize --store URL --json` | | `/api/summary` |
 //!
@@ -110,12 +111,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/domains/{domain}/sources/{key}", get(source_page))
         .route("/reports", get(reports_page))
         .route("/reports/{id}", get(report_page))
+        .route("/tls", get(tls_page))
         .route("/api/summary", get(summary_api))
         .route("/api/overview", get(overview_api))
         .route("/api/domains/{domain}", get(domain_api))
         .route("/api/domains/{domain}/sources/{key}", get(source_api))
         .route("/api/reports", get(reports_api))
         .route("/api/reports/{id}", get(report_api))
+        .route("/api/tls", get(tls_api))
         .route("/assets/style.css", get(style))
         .route("/favicon.ico", get(icon))
         .route("/login", get(login_form).post(login))
@@ -403,6 +406,17 @@ async fn reports_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::R
     }
 }
 
+async fn tls_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::TlsData> {
+    let w = match chosen(q, json) {
+        Ok(w) => w,
+        Err(r) => return Outcome::Err(r),
+    };
+    match data::tls(&app.store, &w.window).await {
+        Ok(d) => Outcome::Ok(w, d),
+        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
+    }
+}
+
 async fn report_data(
     app: &App,
     q: &WindowQuery,
@@ -474,6 +488,10 @@ async fn reports_page(State(app): State<Arc<App>>, Query(q): Query<WindowQuery>)
     page(reports_data(&app, &q, false).await, html::reports)
 }
 
+async fn tls_page(State(app): State<Arc<App>>, Query(q): Query<WindowQuery>) -> Response {
+    page(tls_data(&app, &q, false).await, html::tls)
+}
+
 async fn report_page(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
@@ -532,6 +550,10 @@ async fn source_api(
 
 async fn reports_api(State(app): State<Arc<App>>, Query(q): Query<WindowQuery>) -> Response {
     api(reports_data(&app, &q, true).await)
+}
+
+async fn tls_api(State(app): State<Arc<App>>, Query(q): Query<WindowQuery>) -> Response {
+    api(tls_data(&app, &q, true).await)
 }
 
 async fn report_api(

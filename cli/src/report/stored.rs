@@ -194,8 +194,17 @@ fn bar(enabled: bool) -> Option<indicatif::ProgressBar> {
 
 fn progress_line(c: &IngestCounts, started: Instant) -> String {
     let secs = started.elapsed().as_secs_f64().max(1e-3);
+    // SMTP TLS reports are mentioned once there are any.
+    let tls = if c.tls_stored > 0 || c.tls_duplicates > 0 {
+        format!(
+            "{} TLS reports stored, {} TLS duplicates, ",
+            c.tls_stored, c.tls_duplicates
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} messages: {} stored, {} duplicates, {} skipped, {} rejected ({:.0}/s)",
+        "{} messages: {} stored, {} duplicates, {tls}{} skipped, {} rejected ({:.0}/s)",
         c.inputs,
         c.stored,
         c.duplicates,
@@ -360,6 +369,8 @@ pub(crate) async fn ingest(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Re
         let doc = json!({
             "stored": counts.stored,
             "duplicates": counts.duplicates,
+            "tls_stored": counts.tls_stored,
+            "tls_duplicates": counts.tls_duplicates,
             "skipped": counts.skipped,
             "rejected": rejected,
         });
@@ -387,6 +398,8 @@ fn merge(into: &mut IngestCounts, c: &IngestCounts) {
     into.inputs += c.inputs;
     into.stored += c.stored;
     into.duplicates += c.duplicates;
+    into.tls_stored += c.tls_stored;
+    into.tls_duplicates += c.tls_duplicates;
     into.skipped += c.skipped;
     into.rejected += c.rejected;
 }
@@ -404,7 +417,8 @@ pub(crate) fn service_map(extension: Option<&std::path::Path>) -> anyhow::Result
     Ok(services)
 }
 
-/// `report summarize` over a store.
+/// `report summarize` over a store: the aggregate reports per domain with their senders by
+/// service, then the SMTP TLS reports of the window (as the file mode prints them).
 pub(crate) async fn summarize(
     json_out: bool,
     args: &SummarizeStoreArgs,
@@ -422,6 +436,9 @@ pub(crate) async fn summarize(
                 .sources(&filter.clone().domain(domain), &services)
                 .await?;
             write_groups(&mut out, domain, &groups)?;
+        }
+        if summary.tls.reports > 0 {
+            super::write_tls(&mut out, &summary.tls)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -498,10 +515,10 @@ pub(crate) async fn prune(args: &PruneArgs) -> anyhow::Result<ExitCode> {
     let now = today() * 86_400;
     let cutoff = now - i64::from(args.older_than) * 86_400;
     let removed = store.prune(cutoff).await?;
-    println!(
+    outln!(
         "removed {removed} reports whose period ended before {}",
         mailward_store::query::format_day(cutoff / 86_400)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -539,12 +556,16 @@ pub(crate) async fn enrich(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Re
         .enrich(&resolver, &options, &AtomicBool::new(false))
         .await?;
     if global.json {
-        println!("{}", serde_json::to_string(&stats)?);
+        outln!("{}", serde_json::to_string(&stats)?)?;
     } else {
-        println!(
+        outln!(
             "{} addresses looked up: {} verified names, {} unverified, {} without a name, {} failed (retried later)",
-            stats.looked_up, stats.verified, stats.unverified, stats.no_name, stats.failed
-        );
+            stats.looked_up,
+            stats.verified,
+            stats.unverified,
+            stats.no_name,
+            stats.failed
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
