@@ -379,8 +379,12 @@ impl<'l> XmlParser<'l> {
                         return Err(err);
                     }
                     // Broken markup between the first-level elements: skipped up to the next
-                    // record (or the end of the root), never read into anything.
-                    let at = base.saturating_add(usize_of(reader.error_position()));
+                    // record (or the end of the root), never read into anything. The search
+                    // starts past where this reader started: a record start tag that is itself
+                    // broken must not be found again (that would never end).
+                    let at = base
+                        .saturating_add(usize_of(reader.error_position()))
+                        .max(base.saturating_add(1));
                     self.defects
                         .push(DefectKind::RecoveredMarkup, "feedback", Some(&err.kind()));
                     match resync(xml, at) {
@@ -2039,6 +2043,28 @@ mod tests {
         assert_eq!(prefix_of("feedback"), None);
         assert_eq!(intern(b"source_ip"), Some("source_ip"));
         assert_eq!(intern(b"sourceip"), None);
+    }
+
+    /// Broken markup right at a record's start tag: reading must go on past it, not find the
+    /// same tag again (found by fuzzing as a hang).
+    #[test]
+    fn broken_record_start_tags_end() {
+        let head = "<feedback><report_metadata><org_name>o</org_name><email>e</email>\
+                    <report_id>1</report_id><date_range><begin>0</begin><end>1</end>\
+                    </date_range></report_metadata><policy_published><domain>d.example</domain>\
+                    <p>none</p></policy_published>";
+        for tail in [
+            "<record ='>",
+            "<record a=\"1\" a=\"2\"></record></feedback>",
+            "<record <record <record ",
+            "</x><record x='<'></feedback>",
+            "<record !><record !></feedback>",
+            "<record\u{0}><record></record>",
+        ] {
+            let xml = format!("{head}{tail}");
+            // Any answer will do; it must come.
+            let _ = parse_xml(xml.as_bytes());
+        }
     }
 
     #[test]
