@@ -125,7 +125,7 @@ pub fn parse(input: &[u8]) -> Result<Vec<ParsedReport>, Error> {
 ///
 /// Each report's `source` says where it was found (`zip:dir/a.xml`, `mime[2](r.xml.gz)>gzip`);
 /// wrapper defects ([`DefectKind::SkippedPart`]) are added to every report of the input. SMTP
-/// TLS reports inside a container are skipped here (see [`read_with`]).
+/// TLS reports inside a container are skipped here (see [`read_with`](crate::read_with)).
 ///
 /// # Errors
 ///
