@@ -266,6 +266,28 @@ userdb {{
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // The master accepts connections before a login process serves them; under load the
+        // first clients then met a closed connection instead of a greeting. Ready means a
+        // greeting on the clear-text port.
+        while !self.greets() {
+            assert!(
+                Instant::now() < deadline,
+                "dovecot sends no greeting:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether a connection to the clear-text port is greeted (`* OK`, or `* PREAUTH`/`* BYE`
+    /// which are answers too).
+    fn greets(&self) -> bool {
+        let Ok(stream) = TcpStream::connect(("127.0.0.1", self.imap_port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("* ")
     }
 
     pub(crate) fn log(&self) -> String {

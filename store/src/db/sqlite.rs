@@ -36,15 +36,33 @@ impl SqliteConn {
         // WAL: readers and one writer at once (RFC-free, SQLite's own documentation);
         // synchronous=NORMAL is durable across application crashes in WAL mode, and a power
         // loss can only lose the last transactions, never corrupt the file.
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -32768;
-             PRAGMA wal_autocheckpoint = 8192;",
-        )
-        .map_err(err)?;
+        // Switching a new database to WAL takes an exclusive lock without consulting the busy
+        // handler: a second process creating the same store at that moment gets SQLITE_BUSY at
+        // once. Waiting here gives it the same lock timeout as every other statement.
+        let deadline = std::time::Instant::now() + lock_timeout;
+        loop {
+            match conn.execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -32768;
+                 PRAGMA wal_autocheckpoint = 8192;",
+            ) {
+                Ok(()) => break,
+                Err(e)
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        )
+                    ) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
         Ok(Self { conn, lock_timeout })
     }
 
