@@ -387,19 +387,14 @@ impl<'l> XmlParser<'l> {
                         .max(base.saturating_add(1));
                     self.defects
                         .push(DefectKind::RecoveredMarkup, "feedback", Some(&err.kind()));
-                    match resync(xml, at) {
-                        Resync::Record(at) => {
+                    match self.go_on(xml, at, stray_open, &mut root_closed) {
+                        Some(at) => {
                             base = at;
                             reader = new_reader(xml.get(at..).unwrap_or_default());
                             continue;
                         }
-                        Resync::RootEnd(after) => {
-                            root_closed = true;
-                            self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
-                        }
-                        Resync::End => {}
+                        None => break,
                     }
-                    break;
                 }
             };
             match event {
@@ -515,19 +510,14 @@ impl<'l> XmlParser<'l> {
                         self.defects
                             .push(DefectKind::DroppedRecord, path, Some(&e.kind()));
                         first_drop.get_or_insert(e);
-                        match resync(xml, content_start) {
-                            Resync::Record(at) => {
+                        match self.go_on(xml, content_start, stray_open, &mut root_closed) {
+                            Some(at) => {
                                 base = at;
                                 reader = new_reader(xml.get(at..).unwrap_or_default());
                                 continue;
                             }
-                            Resync::RootEnd(after) => {
-                                root_closed = true;
-                                self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
-                            }
-                            Resync::End => {}
+                            None => break,
                         }
-                        break;
                     }
                     // Any other first-level element: collected, then read.
                     let mut node = self.collect(&mut reader, start, 2)?;
@@ -667,6 +657,27 @@ impl<'l> XmlParser<'l> {
             extension,
             records,
         })
+    }
+
+    /// Where reading goes on after broken markup at `from`: the offset of the next record, or
+    /// `None` when the document ends there (after the root's end tag, whose trailing content
+    /// is then read, or cut off).
+    fn go_on(
+        &mut self,
+        xml: &[u8],
+        from: usize,
+        stray_open: usize,
+        root_closed: &mut bool,
+    ) -> Option<usize> {
+        match resync(xml, from) {
+            Resync::Record(at) => Some(at),
+            Resync::RootEnd(after) => {
+                *root_closed = true;
+                self.trailing(xml.get(after..).unwrap_or_default(), stray_open);
+                None
+            }
+            Resync::End => None,
+        }
     }
 
     /// What follows the root element: whitespace, comments and processing instructions are
