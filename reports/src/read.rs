@@ -748,7 +748,14 @@ impl<'l> XmlParser<'l> {
             return None;
         }
         // Records in the first half: the first one (already open) and every start tag after it.
+        // Both counts also size the record lists once: growing them step by step, and then
+        // joining them, would write the 10 000 records of a large report three times over,
+        // into fresh memory each time.
         let before = 1 + count_record_tags(xml.get(first..split)?);
+        let after = count_record_tags(xml.get(split..end)?);
+        if before.saturating_add(after) > self.limits.max_records {
+            return None;
+        }
         let mut second = XmlParser {
             limits: self.limits,
             defects: Defects::new(self.limits.max_defects),
@@ -765,8 +772,8 @@ impl<'l> XmlParser<'l> {
         };
         let (head, tail) = (xml.get(first..split)?, xml.get(split..end)?);
         let (a, b) = std::thread::scope(|scope| {
-            let handle = scope.spawn(|| second.plain_records(tail, false, before));
-            let a = first_half.plain_records(head, true, 0);
+            let handle = scope.spawn(|| second.plain_records(tail, false, before, after));
+            let a = first_half.plain_records(head, true, 0, before + after);
             (a, handle.join().ok().flatten())
         });
         let (mut records, mut rest) = (a?, b?);
@@ -787,10 +794,16 @@ impl<'l> XmlParser<'l> {
 
     /// Reads `xml` as nothing but whole records (and white space and comments between them);
     /// `None` at anything else. `open`: the slice starts inside a record, after its start tag.
-    /// Record numbers in paths count on from `before`.
-    fn plain_records(&mut self, xml: &[u8], open: bool, before: usize) -> Option<Vec<Record>> {
+    /// Record numbers in paths count on from `before`; `capacity` sizes the list.
+    fn plain_records(
+        &mut self,
+        xml: &[u8],
+        open: bool,
+        before: usize,
+        capacity: usize,
+    ) -> Option<Vec<Record>> {
         let mut reader = new_reader(xml);
-        let mut records = Vec::new();
+        let mut records = Vec::with_capacity(capacity);
         let next = |parser: &mut Self, reader: &mut Reader<&[u8]>, records: &mut Vec<Record>| {
             let path = FEEDBACK.indexed("record", before + records.len() + 1);
             let record = parser.record(reader, 2, &path).ok()?;
@@ -1968,14 +1981,34 @@ fn root_end_tag(xml: &[u8]) -> Option<usize> {
 }
 
 /// How many record start tags (`<record>`, `<record attr…>`, any prefix) `xml` holds.
+/// The number of `<record>` start tags (any prefix) in `xml`: the `<` at which [`resync`] would
+/// stop on a record. Found from the word `record` rather than from every `<`, which makes it
+/// several times cheaper; `record_tag_at` applies `resync`'s test. Unlike stepping `resync`, it
+/// does not stop at a `</feedback>`: one inside the region makes the read there fail anyway.
 fn count_record_tags(xml: &[u8]) -> usize {
-    let mut count = 0;
-    let mut pos = 0;
-    while let Resync::Record(at) = resync(xml, pos) {
-        count += 1;
-        pos = at + 1;
+    memchr::memmem::find_iter(xml, b"record")
+        .filter(|&at| record_tag_at(xml, at))
+        .count()
+}
+
+/// Whether the word `record` at `at` is the local name of a start tag, as [`resync`] decides:
+/// the name runs from a `<` (not `</`) up to white space, `>` or `/` (at most 256 bytes), its
+/// part after the last `:` is `record`, and it is followed by something other than `<`.
+fn record_tag_at(xml: &[u8], at: usize) -> bool {
+    const STOP: fn(u8) -> bool = |c| c.is_ascii_whitespace() || matches!(c, b'>' | b'/' | b'<');
+    let end = at + b"record".len();
+    if !xml.get(end).is_some_and(|&c| STOP(c) && c != b'<') {
+        return false;
     }
-    count
+    let head = xml.get(..at).unwrap_or_default();
+    let Some(lt) = head.iter().rposition(|&c| STOP(c)) else {
+        return false;
+    };
+    // Between `<` and `record`: nothing, or a prefix ending in `:`; the name is capped at 256.
+    let prefix = head.get(lt + 1..).unwrap_or_default();
+    head.get(lt) == Some(&b'<')
+        && (prefix.is_empty() || prefix.ends_with(b":"))
+        && end - (lt + 1) <= 256
 }
 
 /// Where reading may go on after broken markup.
@@ -2029,6 +2062,53 @@ fn resync(xml: &[u8], from: usize) -> Resync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The record-tag count by asking `resync` at every `<` whether a record starts there:
+    /// the definition the fast count must agree with.
+    fn count_by_resync(xml: &[u8]) -> usize {
+        (0..xml.len())
+            .filter(|&at| matches!(resync(xml, at), Resync::Record(r) if r == at))
+            .count()
+    }
+
+    #[test]
+    fn record_tag_count_examples() {
+        for (xml, n) in [
+            (&b"<record><row/></record><record>"[..], 2),
+            (b"<a:record x='1'></a:record><b:c:record/>", 2),
+            (b"</record><recordx><record<record >", 1),
+            (b"record <record\n> <:record>", 2),
+            (b"<re:<record>", 1),
+        ] {
+            assert_eq!(
+                count_record_tags(xml),
+                n,
+                "{}",
+                String::from_utf8_lossy(xml)
+            );
+            assert_eq!(count_by_resync(xml), n, "{}", String::from_utf8_lossy(xml));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn record_tag_count_agrees_with_resync(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "<", "</", "record", ":", "a", " ", ">", "/", "\n", "<record>", "feedback",
+                ]),
+                0..40,
+            )
+        ) {
+            // Names stay under resync's 256-byte cap here; past it a mismatch would only make
+            // the two-thread read fall back to one thread.
+            let xml = parts.concat();
+            proptest::prop_assert_eq!(
+                count_record_tags(xml.as_bytes()),
+                count_by_resync(xml.as_bytes())
+            );
+        }
+    }
 
     #[test]
     fn loc_renders_lazily_built_paths() {
