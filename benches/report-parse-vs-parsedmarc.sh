@@ -10,8 +10,8 @@
 # few overrides, counts from 1 to 500. About 720 bytes per record, as in large receivers'
 # reports.
 #
-# Each tool runs RUNS times (parsedmarc 3 times: it takes seconds); the table shows the median
-# wall time and the MB/s it means. Needs: a release build of mailward (cargo build --release -p
+# Each tool runs RUNS times (parsedmarc 3 times: it takes seconds), interleaved; the table shows
+# the median wall time and the MB/s it means. Needs: a release build of mailward (cargo build --release -p
 # mailward), Python 3, and parsedmarc ($PARSEDMARC or on PATH; python3 -m pip install
 # 'parsedmarc>=11,<12'). parsedmarc runs with --offline (no DNS, no geolocation).
 set -euo pipefail
@@ -55,31 +55,34 @@ PY
     --begin 1796515200 --end 1796601599 > "$work/report.xml"
 size=$(stat -c %s "$work/report.xml")
 
-# Median wall time in seconds of running "$@" N times (output discarded).
-median() {
-    local n=$1; shift
-    python3 - "$n" "$@" <<'PY'
-import subprocess, sys, time
-n = int(sys.argv[1]); cmd = sys.argv[2:]
-times = []
-for _ in range(n):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    times.append(time.perf_counter() - t)
-times.sort()
-print(f"{times[len(times) // 2]:.4f}")
-PY
-}
-
-ours=$(median "$runs" "$bin" --json report parse "$work/report.xml")
 if command -v "$pm" >/dev/null 2>&1; then
-    theirs=$(median 3 "$pm" --offline "$work/report.xml")
     version=$("$pm" --version 2>&1 | tail -n 1)
 else
     echo "parsedmarc not found; python3 -m pip install 'parsedmarc>=11,<12'" >&2
-    theirs=""
+    pm=""
     version="-"
 fi
+# Median wall times in seconds (output discarded). The runs are interleaved: three rounds, each
+# one parsedmarc run followed by a third of our runs, so that both tools sample the same
+# stretches of a machine whose speed drifts (a shared virtual machine's does by a fifth).
+read -r ours theirs < <(python3 - "$runs" "$bin" "$pm" "$work/report.xml" <<'PY'
+import subprocess, sys, time
+runs, ours, theirs, report = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def timed(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+a, b = [], []
+for r in range(3):
+    if theirs:
+        b.append(timed([theirs, "--offline", report]))
+    for _ in range(runs // 3 + (r < runs % 3)):
+        a.append(timed([ours, "--json", "report", "parse", report]))
+median = lambda xs: sorted(xs)[len(xs) // 2] if xs else 0
+print(f"{median(a):.4f} {median(b):.4f}" if b else f"{median(a):.4f} -")
+PY
+)
+[ "$theirs" = "-" ] && theirs=""
 awk -v size="$size" -v recs="$records" -v ours="$ours" -v theirs="$theirs" -v v="$version" 'BEGIN {
     printf "report: %d records, %.1f MB of XML\n\n", recs, size / 1e6
     printf "| tool | median wall time | MB/s |\n|---|---:|---:|\n"

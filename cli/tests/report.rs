@@ -457,3 +457,59 @@ fn closed_pipe_ends_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "json={json}");
     }
 }
+
+#[test]
+fn large_report_reads_whole_on_every_path() {
+    // 20 000 records (about 7 MB): the file is read in two halves, its records on two
+    // threads, and its JSON rendered a window at a time on every core. The .gz copy of the
+    // same document is small enough to take none of those paths.
+    let dir = tmpdir("large");
+    let ips: Vec<String> = (0..20_000u32)
+        .map(|i| format!("10.{}.{}.{}", i / 62_500, (i / 250) % 250, i % 250 + 1))
+        .collect();
+    let results = ["pass", "fail"];
+    let records: Vec<(&str, u64, &str, &str)> = ips
+        .iter()
+        .enumerate()
+        .map(|(i, ip)| {
+            (
+                ip.as_str(),
+                i as u64 + 1,
+                results[i % 2],
+                results[i % 3 % 2],
+            )
+        })
+        .collect();
+    let xml = report_xml("large.example", "l-1", &records);
+    assert!(xml.len() > 4 << 20, "{} bytes", xml.len());
+    let plain = dir.join("large.xml");
+    let zipped = dir.join("large.xml.gz");
+    std::fs::write(&plain, &xml).unwrap();
+    std::fs::write(&zipped, gz(xml.as_bytes())).unwrap();
+    let out = run(&[
+        "--json",
+        "report",
+        "parse",
+        plain.to_str().unwrap(),
+        zipped.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let read = &v[0]["reports"][0]["report"]["records"];
+    assert_eq!(read.as_array().unwrap().len(), records.len());
+    // Every record as written above, in order.
+    for (i, (ip, count, dkim, spf)) in records.iter().enumerate() {
+        let r = &read[i]["row"];
+        assert_eq!(r["source_ip"], *ip, "record {i}");
+        assert_eq!(r["count"], *count, "record {i}");
+        assert_eq!(r["policy_evaluated"]["dkim"], *dkim, "record {i}");
+        assert_eq!(r["policy_evaluated"]["spf"], *spf, "record {i}");
+    }
+    assert_eq!(v[0]["reports"][0]["defects"], Value::Array(vec![]));
+    assert_eq!(v[1]["reports"][0]["report"], v[0]["reports"][0]["report"]);
+}
