@@ -1,4 +1,5 @@
-//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the domain that published them.
+//! An opt-in cache of parsed records ([`RecordCache`]), keyed by the domain that published them,
+//! and of the address and MX answers evaluations ask for.
 //!
 //! Nothing is cached across evaluations unless the caller hands the same cache to several
 //! queries ([`Query::with_record_cache`](crate::Query::with_record_cache)). An entry is found by
@@ -9,12 +10,19 @@
 //! parse is reused only if the answer's text is the same, so a changed record is parsed again.
 //! Only successfully parsed records are kept (a syntax error is reported afresh each time).
 //!
+//! With a timestamp, the positive A, AAAA and MX answers of `a`, `mx`, `exists` and `ptr` terms
+//! are kept the same way, by the name queried, while their TTLs last: a warm `v=spf1 mx a -all`
+//! makes no DNS query at all, as a caching resolver in front of the evaluator would. Void
+//! answers (NXDOMAIN, NODATA) and failures are never kept, so they are asked again, and their
+//! void-lookup count is the same as without a cache.
+//!
 //! One cache stands for one view of DNS: share it only between queries answered by the same
 //! resolver (not across split-horizon views or per-tenant test zones), as a DNS cache would be.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use mailward_types::Domain;
@@ -30,8 +38,46 @@ pub const MAX_CACHED_RECORDS: usize = 1024;
 /// answer had (one day, as many resolvers cap TTLs).
 pub const MAX_CACHED_TTL: u32 = 86_400;
 
-/// Domain → cached record.
-type Map = HashMap<Domain, Slot, KeyedFold>;
+/// The most address and MX answers a [`RecordCache`] holds besides its records; when full they
+/// are emptied and start over.
+pub const MAX_CACHED_ANSWERS: usize = 4096;
+
+/// What a cache holds: records by the domain that published them, and the positive A, AAAA and
+/// MX answers that evaluations asked for, by the name queried.
+#[derive(Default)]
+struct Map {
+    records: HashMap<Domain, Slot, KeyedFold>,
+    a: HashMap<Domain, Answer<Arc<[IpAddr]>>, KeyedFold>,
+    aaaa: HashMap<Domain, Answer<Arc<[IpAddr]>>, KeyedFold>,
+    mx: HashMap<Domain, Answer<MxHosts>, KeyedFold>,
+}
+
+impl Map {
+    fn answers(&self) -> usize {
+        self.a.len() + self.aaaa.len() + self.mx.len()
+    }
+}
+
+/// A cached answer and when it may be used without a DNS query.
+struct Answer<T> {
+    value: T,
+    fresh: Fresh,
+}
+
+/// An MX answer as evaluation uses it: how many records it had (for the limit of RFC 7208
+/// §4.6.4) and the exchanges by preference, without the null MX of RFC 7505.
+#[derive(Debug, Clone)]
+pub(crate) struct MxHosts {
+    pub(crate) count: usize,
+    pub(crate) hosts: Arc<[Domain]>,
+}
+
+/// Which cached answers a lookup wants.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AddrKind {
+    A,
+    Aaaa,
+}
 
 /// A cached record, its text, and when it may be used without a DNS query.
 struct Slot {
@@ -171,7 +217,15 @@ impl Hasher for FoldHasher {
     }
 }
 
-/// Parsed SPF records shared between evaluations (cheap to clone: clones share the cache).
+/// Parsed SPF records, and the address and MX answers that evaluations asked for, shared between
+/// evaluations (cheap to clone: clones share the cache).
+///
+/// A record or answer is used without a DNS query while the TTL of its answer lasts, counted
+/// from the query's [timestamp](crate::Query::with_timestamp) (never beyond
+/// [`MAX_CACHED_TTL`]). Without a timestamp a record is queried again and its cached parse
+/// reused only if the text is the same, and address and MX answers are not kept. Void answers
+/// (NXDOMAIN, NODATA) and failures are never kept. Share a cache only between queries answered
+/// by the same resolver (one view of DNS).
 ///
 /// # Examples
 ///
@@ -194,9 +248,9 @@ impl RecordCache {
         Self::default()
     }
 
-    /// How many records are cached.
+    /// How many records are cached (not counting address and MX answers).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().records.len()
     }
 
     /// Whether the cache is empty.
@@ -204,9 +258,9 @@ impl RecordCache {
         self.len() == 0
     }
 
-    /// Forgets every record.
+    /// Forgets every record and answer.
     pub fn clear(&self) {
-        self.lock().clear();
+        *self.lock() = Map::default();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
@@ -222,7 +276,7 @@ impl RecordCache {
             return None;
         }
         let map = self.lock();
-        let slot = map.get(domain)?;
+        let slot = map.records.get(domain)?;
         slot.fresh
             .covers(now)
             .then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)))
@@ -234,7 +288,7 @@ impl RecordCache {
     /// reading).
     pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh: Fresh) -> Option<Entry> {
         let mut map = self.lock();
-        let slot = map.get_mut(domain)?;
+        let slot = map.records.get_mut(domain)?;
         if slot.text.as_bytes() != text {
             return None;
         }
@@ -256,16 +310,87 @@ impl RecordCache {
         parsed.prepare_targets();
         let (text, record): Entry = (text.into(), Arc::new(parsed));
         let mut map = self.lock();
-        if map.len() >= MAX_CACHED_RECORDS {
-            map.clear();
+        if map.records.len() >= MAX_CACHED_RECORDS {
+            map.records.clear();
         }
         let slot = Slot {
             text: Arc::clone(&text),
             record: Arc::clone(&record),
             fresh,
         };
-        map.insert(domain.clone(), slot);
+        map.records.insert(domain.clone(), slot);
         Ok((text, record))
+    }
+
+    /// The addresses of `name` if an answer for them is still fresh at `now`.
+    pub(crate) fn addrs_fresh(
+        &self,
+        kind: AddrKind,
+        name: &Domain,
+        now: u64,
+    ) -> Option<Arc<[IpAddr]>> {
+        if now == 0 {
+            return None;
+        }
+        let map = self.lock();
+        let answers = match kind {
+            AddrKind::A => &map.a,
+            AddrKind::Aaaa => &map.aaaa,
+        };
+        let slot = answers.get(name)?;
+        slot.fresh.covers(now).then(|| Arc::clone(&slot.value))
+    }
+
+    /// The exchanges of `name` if an MX answer for them is still fresh at `now`.
+    pub(crate) fn mx_fresh(&self, name: &Domain, now: u64) -> Option<MxHosts> {
+        if now == 0 {
+            return None;
+        }
+        let map = self.lock();
+        let slot = map.mx.get(name)?;
+        slot.fresh.covers(now).then(|| slot.value.clone())
+    }
+
+    /// Keeps a positive address answer for `name` while `fresh` lasts (never without a clock
+    /// reading).
+    pub(crate) fn insert_addrs(
+        &self,
+        kind: AddrKind,
+        name: &Domain,
+        addrs: &Arc<[IpAddr]>,
+        fresh: Fresh,
+    ) {
+        if fresh.since == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        if map.answers() >= MAX_CACHED_ANSWERS {
+            map.a.clear();
+            map.aaaa.clear();
+            map.mx.clear();
+        }
+        let answers = match kind {
+            AddrKind::A => &mut map.a,
+            AddrKind::Aaaa => &mut map.aaaa,
+        };
+        let value = Arc::clone(addrs);
+        answers.insert(name.clone(), Answer { value, fresh });
+    }
+
+    /// Keeps a positive MX answer for `name` while `fresh` lasts (never without a clock
+    /// reading).
+    pub(crate) fn insert_mx(&self, name: &Domain, mx: &MxHosts, fresh: Fresh) {
+        if fresh.since == 0 {
+            return;
+        }
+        let mut map = self.lock();
+        if map.answers() >= MAX_CACHED_ANSWERS {
+            map.a.clear();
+            map.aaaa.clear();
+            map.mx.clear();
+        }
+        let value = mx.clone();
+        map.mx.insert(name.clone(), Answer { value, fresh });
     }
 
     /// The parsed record for `text` published at `domain`, from the cache or parsed (and then

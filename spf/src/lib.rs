@@ -11,7 +11,7 @@ mod parser;
 mod record;
 mod trace;
 
-pub use cache::{MAX_CACHED_RECORDS, MAX_CACHED_TTL, RecordCache};
+pub use cache::{MAX_CACHED_ANSWERS, MAX_CACHED_RECORDS, MAX_CACHED_TTL, RecordCache};
 pub use eval::{
     AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
     MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,
