@@ -1,6 +1,10 @@
-//! mailward-spf hot paths: parsing realistic records, and a full check_host() over a
-//! provider-style include chain (4 nested includes, 30 ip4/ip6 terms, the match in the last
-//! term of the deepest record) answered by an in-memory resolver.
+//! mailward-spf hot paths: parsing realistic records, a full check_host() over a provider-style
+//! include chain (4 nested includes, 30 ip4/ip6 terms, the match in the last term of the deepest
+//! record) answered by an in-memory resolver, and the four scenarios of
+//! `spf/scenarios/{chain_pass, ip4_pass, mx_a_pass, chain_fail}/{cold, warm}/{trace, no_trace}`:
+//! cold = no cache (every record fetched and parsed), warm = a `RecordCache` with a timestamp
+//! (records and A/MX answers from the cache, the production steady state).
+//! `benches/spf-peers` times the same scenarios beside viaspf and mail-auth.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -20,40 +24,71 @@ const RECORDS: &[&str] = &[
     "v=spf1 exists:%{ir}.%{l1r+}._spf.%{d} ptr:example.com redirect=_spf.example.com exp=explain._spf.%{d}",
 ];
 
-/// TXT records from the chain file; every other query is NXDOMAIN.
-struct Memory(HashMap<Domain, Vec<Txt>>);
+/// TXT, A and MX records; every other query is NXDOMAIN.
+#[derive(Default)]
+struct Memory {
+    txt: HashMap<Domain, Vec<Txt>>,
+    a: HashMap<Domain, Vec<Ipv4Addr>>,
+    mx: HashMap<Domain, Vec<Mx>>,
+}
+
+fn answer<T: Clone>(map: &HashMap<Domain, Vec<T>>, name: &Domain) -> DnsResult<T> {
+    map.get(name)
+        .map(|t| Lookup::new(t.clone(), 300))
+        .ok_or(DnsError::NXDOMAIN)
+}
 
 impl Resolver for Memory {
     async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
-        self.0
-            .get(name)
-            .map(|t| Lookup::new(t.clone(), 300))
-            .ok_or(DnsError::NXDOMAIN)
+        answer(&self.txt, name)
     }
-    async fn a(&self, _: &Domain) -> DnsResult<Ipv4Addr> {
-        Err(DnsError::NXDOMAIN)
+    async fn a(&self, name: &Domain) -> DnsResult<Ipv4Addr> {
+        answer(&self.a, name)
     }
     async fn aaaa(&self, _: &Domain) -> DnsResult<Ipv6Addr> {
         Err(DnsError::NXDOMAIN)
     }
-    async fn mx(&self, _: &Domain) -> DnsResult<Mx> {
-        Err(DnsError::NXDOMAIN)
+    async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
+        answer(&self.mx, name)
     }
     async fn ptr(&self, _: IpAddr) -> DnsResult<Domain> {
         Err(DnsError::NXDOMAIN)
     }
 }
 
+fn d(name: &str) -> Domain {
+    Domain::new(name).unwrap()
+}
+
+/// The chain file's records, `v=spf1 ip4:192.0.2.0/24 -all` at example.org, and
+/// `v=spf1 mx a -all` at example.net with two MX hosts.
 fn chain() -> Memory {
-    let mut m = HashMap::new();
+    let mut m = Memory::default();
     for line in CHAIN
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
         let (name, record) = line.split_once(' ').unwrap();
-        m.insert(Domain::new(name).unwrap(), vec![Txt::from(record)]);
+        m.txt.insert(d(name), vec![Txt::from(record)]);
     }
-    Memory(m)
+    m.txt.insert(
+        d("example.org"),
+        vec![Txt::from("v=spf1 ip4:192.0.2.0/24 -all")],
+    );
+    m.txt
+        .insert(d("example.net"), vec![Txt::from("v=spf1 mx a -all")]);
+    let mx = |preference, host: &str| Mx {
+        preference,
+        exchange: Some(d(host)),
+    };
+    m.mx.insert(
+        d("example.net"),
+        vec![mx(10, "mx1.example.net"), mx(20, "mx2.example.net")],
+    );
+    m.a.insert(d("mx1.example.net"), vec![Ipv4Addr::new(198, 51, 100, 1)]);
+    m.a.insert(d("mx2.example.net"), vec![Ipv4Addr::new(198, 51, 100, 2)]);
+    m.a.insert(d("example.net"), vec![Ipv4Addr::new(198, 51, 100, 80)]);
+    m
 }
 
 fn parse(c: &mut Criterion) {
@@ -103,5 +138,60 @@ fn evaluate_chain(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, parse, evaluate_chain);
+/// The four scenarios of the SPF issue, cold and warm, trace on and off.
+fn scenarios(c: &mut Criterion) {
+    let resolver = chain();
+    let cases = [
+        (
+            "chain_pass",
+            "203.0.113.77",
+            "user@example.com",
+            SpfResult::Pass,
+        ),
+        (
+            "ip4_pass",
+            "192.0.2.10",
+            "user@example.org",
+            SpfResult::Pass,
+        ),
+        // The client is the second MX host by preference.
+        (
+            "mx_a_pass",
+            "198.51.100.2",
+            "user@example.net",
+            SpfResult::Pass,
+        ),
+        // No term matches; each include ends in ~all, which include does not pass up.
+        (
+            "chain_fail",
+            "192.0.2.200",
+            "user@example.com",
+            SpfResult::Fail,
+        ),
+    ];
+    for (name, ip, sender, want) in cases {
+        for warm in [false, true] {
+            for trace in [true, false] {
+                let mut q = Query::mail_from(ip.parse().unwrap(), sender, "mx.example.com")
+                    .with_trace(trace);
+                if warm {
+                    q = q
+                        .with_timestamp(1_700_000_000)
+                        .with_record_cache(RecordCache::new());
+                }
+                assert_eq!(pollster::block_on(evaluate(&resolver, &q)).result, want);
+                let id = format!(
+                    "spf/scenarios/{name}/{}/{}",
+                    if warm { "warm" } else { "cold" },
+                    if trace { "trace" } else { "no_trace" }
+                );
+                c.bench_function(&id, |b| {
+                    b.iter(|| pollster::block_on(evaluate(&resolver, black_box(&q))))
+                });
+            }
+        }
+    }
+}
+
+criterion_group!(benches, parse, evaluate_chain, scenarios);
 criterion_main!(benches);
