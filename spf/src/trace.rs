@@ -258,6 +258,43 @@ pub(crate) enum Item {
     Truncated,
 }
 
+/// A query in the trace: owned, or an MX host's address lookup named by its place in the MX
+/// answer the evaluation holds anyway (no copy of the name).
+#[derive(Debug, Clone)]
+pub(crate) enum TracedQuery {
+    Owned(DnsQuery),
+    MxHost {
+        hosts: Arc<[Domain]>,
+        index: usize,
+        v6: bool,
+    },
+}
+
+impl TracedQuery {
+    pub(crate) fn query(&self) -> Option<QueryRef<'_>> {
+        match self {
+            Self::Owned(q) => Some(q.into()),
+            Self::MxHost { hosts, index, v6 } => {
+                let host = hosts.get(*index)?;
+                Some(if *v6 {
+                    QueryRef::Aaaa(host)
+                } else {
+                    QueryRef::A(host)
+                })
+            }
+        }
+    }
+}
+
+/// Equal when they name the same query.
+impl PartialEq for TracedQuery {
+    fn eq(&self, other: &Self) -> bool {
+        self.query() == other.query()
+    }
+}
+
+impl Eq for TracedQuery {}
+
 /// A recorded line with its depth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Line {
@@ -399,7 +436,7 @@ pub(crate) struct FrameInfo {
 pub struct Trace {
     pub(crate) lines: Vec<Line>,
     pub(crate) frames: Vec<FrameInfo>,
-    pub(crate) queries: Vec<DnsQuery>,
+    pub(crate) queries: Vec<TracedQuery>,
     pub(crate) notes: Vec<String>,
 }
 
@@ -453,13 +490,19 @@ impl Trace {
                 },
                 None => MISSING,
             },
-            Item::Query { query, answer } => match self.queries.get(usize::from(query)) {
-                Some(q) => TraceEvent::Query {
-                    query: q.into(),
-                    answer: answer.summary(),
-                },
-                None => MISSING,
-            },
+            Item::Query { query, answer } => {
+                match self
+                    .queries
+                    .get(usize::from(query))
+                    .and_then(TracedQuery::query)
+                {
+                    Some(query) => TraceEvent::Query {
+                        query,
+                        answer: answer.summary(),
+                    },
+                    None => MISSING,
+                }
+            }
             Item::Record { frame: i } => {
                 match frame(i).and_then(|f| f.text.as_ref().map(RecText::as_str)) {
                     Some(record) => TraceEvent::Record { record },
