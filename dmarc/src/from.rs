@@ -61,8 +61,8 @@ pub enum FromError {
     /// A mailbox uses a domain literal (`[192.0.2.1]`), which has no DMARC policy.
     #[error("the From address uses a domain literal")]
     DomainLiteral,
-    /// A domain that is not a valid DNS name.
-    #[error("the From domain {0:?} is not a valid domain name")]
+    /// A domain that is not a valid host name (letters, digits and hyphens once in A-labels).
+    #[error("the From domain {0:?} is not a valid host name")]
     InvalidDomain(String),
     /// More than [`MAX_MAILBOXES`] mailboxes.
     #[error("the From field has more than {MAX_MAILBOXES} mailboxes")]
@@ -376,8 +376,13 @@ fn addr_spec(tokens: &[Token]) -> Result<Mailbox, FromError> {
     }
     let local_text: String = local.iter().map(ToString::to_string).collect();
     let domain_text: String = domain.iter().map(ToString::to_string).collect();
-    let parsed =
-        Domain::new(&domain_text).map_err(|_| FromError::InvalidDomain(domain_text.clone()))?;
+    // A host name (RFC 5322 §3.4.1's dot-atom, checked as RFC 1123 letters, digits and
+    // hyphens after A-label conversion): `Domain` alone also takes the octets SPF macros can
+    // produce, and atext allows `_`, `+`, `!` and the like, which name no DMARC policy.
+    let parsed = Domain::new(&domain_text)
+        .ok()
+        .filter(Domain::is_hostname)
+        .ok_or_else(|| FromError::InvalidDomain(domain_text.clone()))?;
     Ok(Mailbox {
         address: format!("{local_text}@{domain_text}"),
         domain: parsed,
@@ -429,6 +434,22 @@ mod tests {
             domain("\r\n user@\r\n\texample.com").unwrap(),
             "example.com"
         );
+    }
+
+    #[test]
+    fn the_domain_must_be_a_host_name() {
+        // atext (RFC 5322 §3.2.3) allows these in a dot-atom; a host name (RFC 1123 §2.1) does
+        // not, and no DMARC policy can be published at such a name.
+        for bad in ["u@ex_ample.com", "u@exa+mple.com", "u@a!b.example", "u@-a.example"] {
+            assert!(
+                matches!(domain(bad), Err(FromError::InvalidDomain(_))),
+                "{bad}: {:?}",
+                domain(bad)
+            );
+        }
+        // Internationalized names are checked in their A-label form.
+        assert_eq!(domain("u@bücher.example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(domain("u@mail-1.example.com").unwrap(), "mail-1.example.com");
     }
 
     #[test]

@@ -74,7 +74,8 @@ impl DestinationCheck {
     }
 }
 
-/// The host of a report URI: the mailbox domain for `mailto:`, the authority host otherwise.
+/// The host of a report URI: the mailbox domain for `mailto:`, the authority host otherwise;
+/// `None` when it is not a host name (letters, digits and hyphens once in A-labels).
 pub fn destination_host(uri: &ReportUri) -> Option<Domain> {
     if let Some(d) = uri.mailto_domain() {
         return Some(d);
@@ -83,7 +84,7 @@ pub fn destination_host(uri: &ReportUri) -> Option<Domain> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = host.split(':').next()?;
-    Domain::new(host).ok()
+    Domain::new(host).ok().filter(Domain::is_hostname)
 }
 
 /// Checks every URI of `kind` in the record published at `policy_domain`.
@@ -223,5 +224,8 @@ mod tests {
             Some("reports.example.net")
         );
         assert_eq!(h("urn:x:y"), None);
+        // Not host names: no destination to check.
+        assert_eq!(h("https://rep_orts.example.net/x"), None);
+        assert_eq!(h("mailto:a@ex_ample.com"), None);
     }
 }

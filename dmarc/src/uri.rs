@@ -80,11 +80,12 @@ impl ReportUri {
         Some(decoded)
     }
 
-    /// The domain of a `mailto:` address, as an A-label [`Domain`].
+    /// The domain of a `mailto:` address, as an A-label [`Domain`]; `None` unless it is a host
+    /// name (letters, digits and hyphens: a mail domain, RFC 5321 §4.1.2).
     pub fn mailto_domain(&self) -> Option<Domain> {
         let address = self.mailto_address()?;
         let (_, domain) = address.rsplit_once('@')?;
-        Domain::new(domain).ok()
+        Domain::new(domain).ok().filter(Domain::is_hostname)
     }
 }
 
@@ -193,5 +194,15 @@ mod tests {
         assert_eq!(u.mailto_domain().unwrap().as_str(), "example.com");
         let h = ReportUri::parse("https://example.com/r").unwrap();
         assert_eq!(h.mailto_domain(), None);
+        // The mailbox domain must be a host name (RFC 5321 §4.1.2 Domain).
+        for bad in ["mailto:r@ex_ample.com", "mailto:r@a%20b.example", "mailto:r@-x.example"] {
+            let u = ReportUri::parse(bad);
+            assert_eq!(u.and_then(|u| u.mailto_domain()), None, "{bad}");
+        }
+        let idn = ReportUri::parse("mailto:r@b%C3%BCcher.example").unwrap();
+        assert_eq!(
+            idn.mailto_domain().unwrap().as_str(),
+            "xn--bcher-kva.example"
+        );
     }
 }
