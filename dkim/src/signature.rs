@@ -523,11 +523,15 @@ mod tests {
     /// "a.example " and printed back as something else).
     #[test]
     fn domains_are_host_names() {
-        for d in ["a.example .", "a b.example", "a_b.example", "-a.example"] {
+        // The fourth: TABs inside the labels, as the fuzzer found ("foocom" + 21 TABs, then
+        // 24 TABs after the dot); it once parsed and printed back as another domain.
+        let tabs = format!("foocom{}.{}", "\t".repeat(21), "\t".repeat(24));
+        for d in ["a.example .", "a b.example", "a_b.example", &tabs, "-a.example"] {
             let sig = BASE.replace("d=example.com", &format!("d={d}"));
             assert_eq!(
                 DkimSignature::parse(&sig),
-                Err(SignatureError::InvalidDomain(d.to_owned())),
+                // The tag-list drops white space at the value's end.
+                Err(SignatureError::InvalidDomain(d.trim_end().to_owned())),
                 "{d:?}"
             );
         }
