@@ -534,18 +534,18 @@ fn key(seed: u64, salt: u64, n: u64) -> u64 {
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast and good enough for test data.
 #[derive(Debug, Clone)]
-struct Rng {
+pub(crate) struct Rng {
     state: u64,
 }
 
 impl Rng {
-    fn new(seed: u64, salt: u64, n: u64) -> Self {
+    pub(crate) fn new(seed: u64, salt: u64, n: u64) -> Self {
         Self {
             state: key(seed, salt, n),
         }
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(GOLDEN);
         mix64(self.state)
     }
@@ -556,21 +556,21 @@ impl Rng {
         u64::try_from(wide >> 64).unwrap_or(0)
     }
 
-    fn below_usize(&mut self, n: usize) -> usize {
+    pub(crate) fn below_usize(&mut self, n: usize) -> usize {
         usize_of(self.below(u64_of(n)))
     }
 
     /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo.saturating_add(self.below(hi.saturating_sub(lo).saturating_add(1)))
     }
 
     /// True with probability `permille / 1000`.
-    fn chance(&mut self, permille: u64) -> bool {
+    pub(crate) fn chance(&mut self, permille: u64) -> bool {
         self.below(1000) < permille
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.below_usize(items.len()))
     }
 
@@ -588,7 +588,7 @@ impl Rng {
         self.range(band_lo.max(lo), band_hi.min(hi))
     }
 
-    fn token(&mut self, len: usize, alphabet: &[u8]) -> String {
+    pub(crate) fn token(&mut self, len: usize, alphabet: &[u8]) -> String {
         (0..len)
             .map(|_| char::from(self.pick(alphabet).copied().unwrap_or(b'a')))
             .collect()
