@@ -404,7 +404,8 @@ criterion_group!(
 /// A fixed amount of work for instruction counting (`valgrind --tool=callgrind`), selected by
 /// `DKIM_PROFILE=<what>/<size>/<iterations>` with `what` one of `verify-rsa2048`,
 /// `verify-ed25519` (aws-lc-rs, key cached), `relaxed`, `mixed` (body canonicalization +
-/// SHA-256), `stream` / `stream-baseline` (size like `50MB`: streaming memory check).
+/// SHA-256), `real-relaxed` / `real-sha256` (a realistic message's body; sizes of
+/// `REAL_SIZES`), `stream` / `stream-baseline` (size like `50MB`: streaming memory check).
 fn profile(spec: &str) {
     let parts: Vec<&str> = spec.split('/').collect();
     let size = SIZES
@@ -520,6 +521,27 @@ fn profile(spec: &str) {
             time("header block sha256", &mut || {
                 black_box(Sha256::digest(black_box(parsed.header_bytes())));
             });
+        }
+        what @ ("real-relaxed" | "real-sha256") => {
+            // The body of a realistic message (`REAL_SIZES` names): relaxed + SHA-256, or
+            // SHA-256 alone over the same octets, for instruction counts.
+            let size = REAL_SIZES
+                .iter()
+                .find(|(n, _)| *n == parts[1])
+                .map_or(0, |s| s.1);
+            let msg = realmail::message(size, 1, realmail::LineEnding::Crlf);
+            let start = msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            let body = &msg[start..];
+            for _ in 0..iterations {
+                if what == "real-relaxed" {
+                    let mut h =
+                        BodyHasher::new(Canonicalization::Relaxed, HashAlgorithm::Sha256, None);
+                    h.update(black_box(body));
+                    black_box(h.finish());
+                } else {
+                    black_box(Sha256::digest(black_box(body)));
+                }
+            }
         }
         what @ ("relaxed" | "mixed") => {
             let b = if what == "relaxed" {
