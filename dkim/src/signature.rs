@@ -526,7 +526,13 @@ mod tests {
         // The fourth: TABs inside the labels, as the fuzzer found ("foocom" + 21 TABs, then
         // 24 TABs after the dot); it once parsed and printed back as another domain.
         let tabs = format!("foocom{}.{}", "\t".repeat(21), "\t".repeat(24));
-        for d in ["a.example .", "a b.example", "a_b.example", &tabs, "-a.example"] {
+        for d in [
+            "a.example .",
+            "a b.example",
+            "a_b.example",
+            &tabs,
+            "-a.example",
+        ] {
             let sig = BASE.replace("d=example.com", &format!("d={d}"));
             assert_eq!(
                 DkimSignature::parse(&sig),

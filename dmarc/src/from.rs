@@ -440,7 +440,12 @@ mod tests {
     fn the_domain_must_be_a_host_name() {
         // atext (RFC 5322 §3.2.3) allows these in a dot-atom; a host name (RFC 1123 §2.1) does
         // not, and no DMARC policy can be published at such a name.
-        for bad in ["u@ex_ample.com", "u@exa+mple.com", "u@a!b.example", "u@-a.example"] {
+        for bad in [
+            "u@ex_ample.com",
+            "u@exa+mple.com",
+            "u@a!b.example",
+            "u@-a.example",
+        ] {
             assert!(
                 matches!(domain(bad), Err(FromError::InvalidDomain(_))),
                 "{bad}: {:?}",
@@ -449,7 +454,10 @@ mod tests {
         }
         // Internationalized names are checked in their A-label form.
         assert_eq!(domain("u@bücher.example").unwrap(), "xn--bcher-kva.example");
-        assert_eq!(domain("u@mail-1.example.com").unwrap(), "mail-1.example.com");
+        assert_eq!(
+            domain("u@mail-1.example.com").unwrap(),
+            "mail-1.example.com"
+        );
     }
 
     #[test]

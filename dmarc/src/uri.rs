@@ -195,7 +195,11 @@ mod tests {
         let h = ReportUri::parse("https://example.com/r").unwrap();
         assert_eq!(h.mailto_domain(), None);
         // The mailbox domain must be a host name (RFC 5321 §4.1.2 Domain).
-        for bad in ["mailto:r@ex_ample.com", "mailto:r@a%20b.example", "mailto:r@-x.example"] {
+        for bad in [
+            "mailto:r@ex_ample.com",
+            "mailto:r@a%20b.example",
+            "mailto:r@-x.example",
+        ] {
             let u = ReportUri::parse(bad);
             assert_eq!(u.and_then(|u| u.mailto_domain()), None, "{bad}");
         }
