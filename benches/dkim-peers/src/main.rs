@@ -26,8 +26,7 @@ use std::time::{Duration, Instant};
 
 use mailward_benches::realmail::{self, LineEnding};
 use mailward_dkim::{
-    CryptoProvider, Signer, SigningKey, Verifier, VerifyOptions, key_record_text,
-    split_txt_strings,
+    CryptoProvider, Signer, SigningKey, Verifier, VerifyOptions, key_record_text, split_txt_strings,
 };
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt};
@@ -74,8 +73,7 @@ const ALL_CORES_ROUNDS: usize = 5;
 const ONE_CORE_WINDOW: Duration = Duration::from_secs(2);
 const ONE_CORE_ROUNDS: usize = 3;
 
-const COMMAND: &str =
-    "cd benches/dkim-peers && CARGO_TARGET_DIR=/tmp/tgt-dkim-peers cargo run --release --ignore-rust-version";
+const COMMAND: &str = "cd benches/dkim-peers && CARGO_TARGET_DIR=/tmp/tgt-dkim-peers cargo run --release --ignore-rust-version";
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic choices (SplitMix64).
@@ -518,7 +516,9 @@ impl Engines {
                     .iter()
                     .all(|o| matches!(o.result(), mail_auth::DkimResult::Pass)),
             "message {i}: mail-auth: {:?}",
-            ma.iter().map(|o| format!("{:?}", o.result())).collect::<Vec<_>>()
+            ma.iter()
+                .map(|o| format!("{:?}", o.result()))
+                .collect::<Vec<_>>()
         );
     }
 }
@@ -593,17 +593,15 @@ fn split(corpus: &[Msg], threads: usize) -> Vec<&[Msg]> {
         }
     }
     slices.push(&corpus[start..]);
-    assert!(slices.iter().all(|s| !s.is_empty()), "a thread without messages");
+    assert!(
+        slices.iter().all(|s| !s.is_empty()),
+        "a thread without messages"
+    );
     slices
 }
 
 /// Interleaved windows, the first library alternating: per library, its samples in order.
-fn rounds(
-    engines: &Engines,
-    slices: &[&[Msg]],
-    window: Duration,
-    n: usize,
-) -> [Vec<Sample>; 2] {
+fn rounds(engines: &Engines, slices: &[&[Msg]], window: Duration, n: usize) -> [Vec<Sample>; 2] {
     let mut out = [Vec::new(), Vec::new()];
     for round in 0..n {
         let order = if round % 2 == 0 {
