@@ -322,6 +322,18 @@ impl RecordCache {
         Ok((text, record))
     }
 
+    /// The lock, with the answers emptied when they are at [`MAX_CACHED_ANSWERS`] (so one more
+    /// fits; the records are kept).
+    fn lock_with_answer_room(&self) -> std::sync::MutexGuard<'_, Map> {
+        let mut map = self.lock();
+        if map.answers() >= MAX_CACHED_ANSWERS {
+            map.a.clear();
+            map.aaaa.clear();
+            map.mx.clear();
+        }
+        map
+    }
+
     /// The addresses of `name` if an answer for them is still fresh at `now`.
     pub(crate) fn addrs_fresh(
         &self,
@@ -363,12 +375,7 @@ impl RecordCache {
         if fresh.since == 0 {
             return;
         }
-        let mut map = self.lock();
-        if map.answers() >= MAX_CACHED_ANSWERS {
-            map.a.clear();
-            map.aaaa.clear();
-            map.mx.clear();
-        }
+        let mut map = self.lock_with_answer_room();
         let answers = match kind {
             AddrKind::A => &mut map.a,
             AddrKind::Aaaa => &mut map.aaaa,
@@ -383,12 +390,7 @@ impl RecordCache {
         if fresh.since == 0 {
             return;
         }
-        let mut map = self.lock();
-        if map.answers() >= MAX_CACHED_ANSWERS {
-            map.a.clear();
-            map.aaaa.clear();
-            map.mx.clear();
-        }
+        let mut map = self.lock_with_answer_room();
         let value = mx.clone();
         map.mx.insert(name.clone(), Answer { value, fresh });
     }
