@@ -402,7 +402,7 @@ impl Verifier {
     /// Starts a streaming verification from the header block alone (everything up to and
     /// including the empty line); feed the body with [`VerifyContext::update`] in chunks of any
     /// size, then call [`VerifyContext::finish`]. Memory beyond the header block is constant
-    /// (one buffer of under 1 KiB per distinct body canonicalization), whatever the body size.
+    /// (one 64-octet block per distinct body canonicalization), whatever the body size.
     ///
     /// # Errors
     ///
