@@ -290,67 +290,96 @@ impl BodyCanon {
         let len = chunk.len();
         // Start of a run of consecutive unchanged blocks, written in one piece when it ends.
         let mut run: Option<usize> = None;
+        let mut padded: [u8; 66];
         while i < len {
-            // Fast path: a 64-byte block with its neighbours known on both sides.
-            if i >= 1
-                && let Some(window) = chunk
-                    .get(i - 1..i + 65)
-                    .and_then(|w| <&[u8; 66]>::try_from(w).ok())
+            // Every step looks at a block of up to 64 octets with its neighbours known on both
+            // sides. Inside the chunk the window is borrowed; at its start the octet before is
+            // the last one consumed, and past its end stand spaces, which flag for the state
+            // machine whatever must wait for the next chunk (white space, a line end).
+            let avail = (len - i).min(64);
+            let window = match chunk
+                .get(i.wrapping_sub(1)..i + 65)
+                .and_then(|w| <&[u8; 66]>::try_from(w).ok())
             {
-                // One pass computes which octets are special; a block without any is the
-                // common case and is skipped after an OR over the flags.
-                let mut mask = special_mask(window, self.relaxed);
-                if mask == 0 {
-                    if run.is_none() {
-                        self.flush_pending(e);
-                        run = Some(i);
-                    }
-                    // A block ending in CR stops before it so the CRLF pair is handled as
-                    // one (the LF starts the next block).
-                    i += if chunk.get(i + 63) == Some(&CR) {
-                        63
+                Some(w) if i >= 1 => w,
+                _ => {
+                    padded = [SP; 66];
+                    padded[0] = if i == 0 {
+                        self.prev
                     } else {
-                        64
+                        chunk.get(i - 1).copied().unwrap_or(self.prev)
                     };
-                    continue;
+                    let rest = chunk.get(i..i + avail).unwrap_or_default();
+                    for (slot, &b) in padded.iter_mut().skip(1).zip(rest) {
+                        *slot = b;
+                    }
+                    &padded
                 }
-                // Octets between special ones are unchanged and join runs; the state machine
-                // takes only the special ones.
-                let end = i + 64;
-                let mut cur = i;
-                while mask != 0 {
-                    let mut pos = i + usize::try_from(mask.trailing_zeros()).unwrap_or(64);
-                    mask &= mask - 1;
-                    if pos < cur {
-                        continue; // the LF of a CRLF already consumed with its CR
-                    }
-                    // An LF flagged for the octet after it keeps its CR: the state machine
-                    // starts at the CR and takes the pair as one line end.
-                    if pos > cur && chunk.get(pos) == Some(&LF) && chunk.get(pos - 1) == Some(&CR) {
-                        pos -= 1;
-                    }
-                    if pos > cur && run.is_none() {
-                        self.flush_pending(e);
-                        run = Some(cur);
-                    }
-                    self.end_run(e, chunk, &mut run, pos);
-                    cur = self.step(e, chunk, pos);
+            };
+            let end = i + avail;
+            let ends_chunk_in_cr = end == len && chunk.get(end - 1) == Some(&CR);
+            // One pass computes which octets are special; a block without any is the common
+            // case and is skipped after an OR over the flags. Lanes past the chunk are cleared;
+            // a CR ending the chunk always goes to the state machine (it may start a CRLF).
+            let mut mask = special_mask(window, self.relaxed);
+            if avail < 64 {
+                mask &= (1u64 << avail) - 1;
+            }
+            if ends_chunk_in_cr {
+                mask |= 1u64 << (avail - 1);
+            }
+            if mask == 0 {
+                if run.is_none() {
+                    self.flush_pending(e);
+                    run = Some(i);
                 }
-                // The tail of the block joins a run, except a final CR (see above).
-                let stop = if cur < end && chunk.get(end - 1) == Some(&CR) {
-                    end - 1
-                } else {
+                // The clean blocks after it join the run in a tight loop. A stretch ending in
+                // CR stops before it so the CRLF pair is handled as one (the LF starts the next
+                // block).
+                let clean_to = if chunk.get(end - 1) == Some(&CR) {
                     end
+                } else {
+                    skip_clean(chunk, end, self.relaxed)
                 };
-                if cur < stop && run.is_none() {
+                i = if chunk.get(clean_to - 1) == Some(&CR) {
+                    clean_to - 1
+                } else {
+                    clean_to
+                };
+                continue;
+            }
+            // Octets between special ones are unchanged and join runs; the state machine takes
+            // only the special ones.
+            let mut cur = i;
+            while mask != 0 {
+                let mut pos = i + usize::try_from(mask.trailing_zeros()).unwrap_or(64);
+                mask &= mask - 1;
+                if pos < cur {
+                    continue; // the LF of a CRLF already consumed with its CR
+                }
+                // An LF flagged for the octet after it keeps its CR: the state machine starts
+                // at the CR and takes the pair as one line end.
+                if pos > cur && chunk.get(pos) == Some(&LF) && chunk.get(pos - 1) == Some(&CR) {
+                    pos -= 1;
+                }
+                if pos > cur && run.is_none() {
                     self.flush_pending(e);
                     run = Some(cur);
                 }
-                i = cur.max(stop);
-                continue;
+                self.end_run(e, chunk, &mut run, pos);
+                cur = self.step(e, chunk, pos);
             }
-            self.end_run(e, chunk, &mut run, i);
-            i = self.step(e, chunk, i);
+            // The tail of the block joins a run, except a final CR (see above).
+            let stop = if cur < end && chunk.get(end - 1) == Some(&CR) {
+                end - 1
+            } else {
+                end
+            };
+            if cur < stop && run.is_none() {
+                self.flush_pending(e);
+                run = Some(cur);
+            }
+            i = cur.max(stop);
         }
         self.end_run(e, chunk, &mut run, i.min(len));
     }
@@ -433,6 +462,45 @@ fn special_pair_relaxed(a: u8, b: u8) -> bool {
 #[inline(always)]
 fn special_simple(p: u8, c: u8) -> bool {
     ((c == CR) & (p == LF)) | ((c == LF) & (p != CR))
+}
+
+/// The end of the clean 64-octet blocks from `start` on (a block boundary after a clean
+/// block, so `start` ≥ 64): `start` itself when the first is not clean. A block is clean under
+/// the rules of [`special_mask`], each block checked with the octet after it (relaxed: pairs of
+/// an octet and its successor) or before it (simple: an octet and its predecessor), as
+/// `special_mask` does with its window; the loop only ORs the flags.
+fn skip_clean(chunk: &[u8], start: usize, relaxed: bool) -> usize {
+    let base = if relaxed {
+        start
+    } else {
+        start.saturating_sub(1)
+    };
+    let (Some(firsts), Some(seconds)) = (chunk.get(base..), chunk.get(base + 1..)) else {
+        return start;
+    };
+    let mut pos = start;
+    for (a, b) in firsts
+        .as_chunks::<64>()
+        .0
+        .iter()
+        .zip(seconds.as_chunks::<64>().0)
+    {
+        let mut any = 0u8;
+        if relaxed {
+            for (&x, &y) in a.iter().zip(b) {
+                any |= u8::from(special_pair_relaxed(x, y));
+            }
+        } else {
+            for (&x, &y) in a.iter().zip(b) {
+                any |= u8::from(special_simple(x, y));
+            }
+        }
+        if any != 0 {
+            break;
+        }
+        pos += 64;
+    }
+    pos
 }
 
 /// Bit `k` set when octet `w[1 + k]` must go through the state machine (0 for a block passed
