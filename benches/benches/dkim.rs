@@ -471,6 +471,89 @@ fn profile(spec: &str) {
                 );
             }
         }
+        what @ ("real-verify" | "real-floor") => {
+            // One side of `real-verify-ratio` for instruction counts:
+            // `DKIM_PROFILE=real-verify/2KB/1000` (rsa2048, aws-lc-rs; `DKIM_KEY=ed25519`,
+            // `DKIM_BACKEND=rust-crypto` choose the others).
+            let size = REAL_SIZES
+                .iter()
+                .find(|(n, _)| *n == parts[1])
+                .map_or(0, |s| s.1);
+            let want_key = std::env::var("DKIM_KEY").unwrap_or_else(|_| "rsa2048".to_owned());
+            let want_backend =
+                std::env::var("DKIM_BACKEND").unwrap_or_else(|_| "aws-lc-rs".to_owned());
+            let (sel, key) = keys().into_iter().find(|(s, _)| *s == want_key).unwrap();
+            let provider = providers()
+                .into_iter()
+                .find(|p| p.name() == want_backend)
+                .unwrap();
+            let msg = realmail::message(size, 1, realmail::LineEnding::Crlf);
+            let record = key_record_text(&key).unwrap();
+            let resolver = Keys {
+                records: vec![(format!("{sel}._domainkey.example.com"), record.clone())],
+            };
+            let signer = Signer::new(key, "example.com".parse().unwrap(), sel).unwrap();
+            let signed = [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
+            let verifier = Verifier::new(VerifyOptions::default().with_provider(provider));
+            let floor_work = Floor::new(&signed, sel, &record, provider);
+            for _ in 0..iterations {
+                if what == "real-verify" {
+                    let r = ready(verifier.verify(&resolver, black_box(&signed), NOW)).unwrap();
+                    assert!(r[0].outcome.is_pass());
+                } else {
+                    black_box(floor_work.run());
+                }
+            }
+        }
+        "real-verify-ratio" => {
+            // End to end against the floor on realistic mail (`REAL_SIZES` name or `all`), both
+            // keys and both backends, CRLF: batches alternate and each side keeps its fastest
+            // (a load-tolerant reading of `dkim_verify_realistic`;
+            // `DKIM_PROFILE=real-verify-ratio/all/<iterations at 2 KB>`).
+            for (name, size) in REAL_SIZES {
+                if parts[1] != "all" && parts[1] != name {
+                    continue;
+                }
+                let msg = realmail::message(size, 1, realmail::LineEnding::Crlf);
+                for (sel, key) in keys() {
+                    let record = key_record_text(&key).unwrap();
+                    let resolver = Keys {
+                        records: vec![(format!("{sel}._domainkey.example.com"), record.clone())],
+                    };
+                    let signer = Signer::new(key, "example.com".parse().unwrap(), sel).unwrap();
+                    let signed =
+                        [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
+                    for provider in providers() {
+                        let verifier =
+                            Verifier::new(VerifyOptions::default().with_provider(provider));
+                        let floor_work = Floor::new(&signed, sel, &record, provider);
+                        let batch = (iterations * (2 << 10) / size).max(10) / 10;
+                        let (mut e2e, mut floor) = (f64::MAX, f64::MAX);
+                        for _ in 0..10 {
+                            let t = std::time::Instant::now();
+                            for _ in 0..batch {
+                                let r = ready(verifier.verify(&resolver, black_box(&signed), NOW))
+                                    .unwrap();
+                                assert!(r[0].outcome.is_pass());
+                            }
+                            e2e = e2e.min(t.elapsed().as_secs_f64() / batch as f64);
+                            let t = std::time::Instant::now();
+                            for _ in 0..batch {
+                                black_box(floor_work.run());
+                            }
+                            floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
+                        }
+                        println!(
+                            "{sel:8} {:12} {name:>6}: end to end {:9.2} us, floor {:9.2} us, ratio {:.3}",
+                            provider.name(),
+                            e2e * 1e6,
+                            floor * 1e6,
+                            e2e / floor
+                        );
+                    }
+                }
+            }
+        }
         "parts" => {
             // Where end-to-end time goes beyond the floor, part by part (rsa2048, aws-lc-rs).
             let (_, key) = keys().into_iter().next().unwrap();
@@ -520,15 +603,75 @@ fn profile(spec: &str) {
                 black_box(Sha256::digest(black_box(parsed.header_bytes())));
             });
         }
-        what @ ("real-relaxed" | "real-sha256") => {
-            // The body of a realistic message (`REAL_SIZES` names): relaxed + SHA-256, or
-            // SHA-256 alone over the same octets, for instruction counts.
+        "real-dump" => {
+            // The realistic message of a `REAL_SIZES` name, CRLF, on standard output.
+            use std::io::Write as _;
             let size = REAL_SIZES
                 .iter()
                 .find(|(n, _)| *n == parts[1])
                 .map_or(0, |s| s.1);
-            let msg = realmail::message(size, 1, realmail::LineEnding::Crlf);
-            let start = msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+            let msg = realmail::message(size, iterations as u64, realmail::LineEnding::Crlf);
+            std::io::stdout().write_all(&msg).unwrap();
+        }
+        "real-ratio" => {
+            // Relaxed + SHA-256 against SHA-256 alone over each realistic body (CRLF and
+            // LF-only), alternating in batches and keeping each side's fastest batch: a
+            // load-tolerant reading of `dkim_body_hash_realistic`
+            // (`DKIM_PROFILE=real-ratio/-/<iterations at 2 MB>`).
+            for (name, size) in REAL_SIZES {
+                for ending in [realmail::LineEnding::Crlf, realmail::LineEnding::Lf] {
+                    let msg = realmail::message(size, 1, ending);
+                    let sep: &[u8] = if ending == realmail::LineEnding::Crlf {
+                        b"\r\n\r\n"
+                    } else {
+                        b"\n\n"
+                    };
+                    let start = msg.windows(sep.len()).position(|w| w == sep).unwrap() + sep.len();
+                    let body = &msg[start..];
+                    let batch = (iterations * (2 << 20) / size).max(10) / 10;
+                    let (mut canon, mut floor) = (f64::MAX, f64::MAX);
+                    for _ in 0..20 {
+                        let t = std::time::Instant::now();
+                        for _ in 0..batch {
+                            let mut h = BodyHasher::new(
+                                Canonicalization::Relaxed,
+                                HashAlgorithm::Sha256,
+                                None,
+                            );
+                            h.update(black_box(body));
+                            black_box(h.finish());
+                        }
+                        canon = canon.min(t.elapsed().as_secs_f64() / batch as f64);
+                        let t = std::time::Instant::now();
+                        for _ in 0..batch {
+                            black_box(Sha256::digest(black_box(body)));
+                        }
+                        floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
+                    }
+                    println!(
+                        "{name:>6} {ending:?}: relaxed+sha256 {:10.2} us, sha256 {:10.2} us, ratio {:.3}",
+                        canon * 1e6,
+                        floor * 1e6,
+                        canon / floor
+                    );
+                }
+            }
+        }
+        what @ ("real-relaxed" | "real-sha256") => {
+            // The body of a realistic message (`REAL_SIZES` names): relaxed + SHA-256, or
+            // SHA-256 alone over the same octets, for instruction counts (`DKIM_LF=1`: the
+            // LF-only message).
+            let size = REAL_SIZES
+                .iter()
+                .find(|(n, _)| *n == parts[1])
+                .map_or(0, |s| s.1);
+            let (ending, sep): (_, &[u8]) = if std::env::var_os("DKIM_LF").is_some() {
+                (realmail::LineEnding::Lf, b"\n\n")
+            } else {
+                (realmail::LineEnding::Crlf, b"\r\n\r\n")
+            };
+            let msg = realmail::message(size, 1, ending);
+            let start = msg.windows(sep.len()).position(|w| w == sep).unwrap() + sep.len();
             let body = &msg[start..];
             for _ in 0..iterations {
                 if what == "real-relaxed" {
