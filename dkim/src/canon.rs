@@ -29,31 +29,40 @@ const TAB: u8 = b'\t';
 /// assert_eq!(out, b"subject:AbC dEf\r\n");
 /// ```
 pub fn canonicalize_header(c: Canonicalization, raw: &[u8], out: &mut Vec<u8>) {
+    out.reserve(raw.len() + 4);
+    header_into(c, raw, out, true);
+}
+
+/// Canonicalizes one header field into `e`: the pieces go straight to the sink (the hash, when
+/// verifying), nothing is copied first. Without `line_end` the final CRLF is left out, as for
+/// the signature field itself (RFC 6376 §3.7).
+pub(crate) fn header_into<E: Emit>(c: Canonicalization, raw: &[u8], e: &mut E, line_end: bool) {
     match c {
-        Canonicalization::Simple => simple_header(raw, out),
-        Canonicalization::Relaxed => relaxed_header(raw, out),
+        Canonicalization::Simple => simple_header(raw, e),
+        Canonicalization::Relaxed => relaxed_header(raw, e),
+    }
+    if line_end {
+        e.emit(b"\r\n");
     }
 }
 
 /// §3.4.1: "MUST NOT change header fields in any way"; bare LF in folding becomes CRLF.
-fn simple_header(raw: &[u8], out: &mut Vec<u8>) {
-    out.reserve(raw.len() + 4);
+fn simple_header<E: Emit>(raw: &[u8], e: &mut E) {
     // Every segment but the last ends in LF; its CR, if any, is the octet before it.
     for seg in raw.split_inclusive(|&b| b == LF) {
         match seg.strip_suffix(&[LF]) {
             Some(line) if line.last() != Some(&CR) => {
-                out.extend_from_slice(line);
-                out.extend_from_slice(b"\r\n");
+                e.emit(line);
+                e.emit(b"\r\n");
             }
-            _ => out.extend_from_slice(seg),
+            _ => e.emit(seg),
         }
     }
-    out.extend_from_slice(b"\r\n");
 }
 
 /// §3.4.2: lower-case the name, unfold, reduce WSP runs to one SP, drop WSP at the end of the
-/// value and around the colon.
-fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
+/// value and around the colon (the final CRLF is the caller's).
+fn relaxed_header<E: Emit>(raw: &[u8], e: &mut E) {
     let (name, value) = match memchr::memchr(b':', raw) {
         Some(colon) => (
             raw.get(..colon).unwrap_or_default(),
@@ -61,73 +70,58 @@ fn relaxed_header(raw: &[u8], out: &mut Vec<u8>) {
         ),
         None => (raw, &[][..]),
     };
-    let name = trim_wsp_end(name);
-    out.reserve(raw.len() + 3);
-    let name_start = out.len();
-    out.extend_from_slice(name);
-    if let Some(copied) = out.get_mut(name_start..) {
-        copied.make_ascii_lowercase();
+    // The name, lower-cased through a small stack buffer.
+    let mut lower = [0u8; 32];
+    for piece in trim_wsp_end(name).chunks(lower.len()) {
+        let out = lower.get_mut(..piece.len()).unwrap_or_default();
+        out.copy_from_slice(piece);
+        out.make_ascii_lowercase();
+        e.emit(out);
     }
-    out.push(b':');
-    // Common case: one line, single spaces, no tab, nothing after the last word: the value
-    // without its leading whitespace is already canonical.
-    let start = value
-        .iter()
-        .position(|&b| b != SP && b != TAB)
-        .unwrap_or(value.len());
-    let trimmed = value.get(start..).unwrap_or_default();
-    if is_plain_value(trimmed) {
-        out.extend_from_slice(trimmed);
-        out.extend_from_slice(b"\r\n");
-        return;
-    }
-    // Content runs are copied whole; between them SP/HTAB leave one pending SP (written only
-    // between two runs) and the line breaks of folding (CRLF, or a bare LF) disappear. A CR not
-    // followed by LF is not a line break but content (§3.4.2 unfolds "CRLF sequences followed by
-    // WSP" only), so it stays inside its run.
-    let mut pending = false;
+    e.emit(b":");
+    // The value alternates separators (white space and the line breaks of folding: CRLF or a
+    // bare LF) and runs. A run ends before a TAB, a line break, or a SP that is followed by
+    // white space, a CR or LF, or the end: so a single SP between words stays inside its run,
+    // and a line of a folded field is written in one piece. A separator holding SP or TAB
+    // writes one SP, and only between two runs. A CR not followed by LF is not a line break but
+    // content (§3.4.2 unfolds "CRLF sequences followed by WSP" only), so it stays in its run.
+    let is_break = |rest: &[u8], k: usize, b: u8| match b {
+        TAB | LF => true,
+        CR => rest.get(k + 1) == Some(&LF),
+        SP => rest
+            .get(k + 1)
+            .is_none_or(|&n| matches!(n, SP | TAB | CR | LF)),
+        _ => false,
+    };
+    let mut rest = value;
     let mut started = false;
-    let mut rest = trimmed;
     loop {
-        let k = rest
+        let mut white = false;
+        let skip = rest
             .iter()
             .enumerate()
             .position(|(k, &b)| {
-                matches!(b, SP | TAB | LF) || (b == CR && rest.get(k + 1) == Some(&LF))
+                white |= b == SP || b == TAB;
+                !(b == SP || b == TAB || b == LF || (b == CR && rest.get(k + 1) == Some(&LF)))
             })
             .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at(k);
-        if !run.is_empty() {
-            if pending && started {
-                out.push(SP);
-            }
-            pending = false;
-            started = true;
-            out.extend_from_slice(run);
-        }
-        let Some((&b, tail)) = tail.split_first() else {
+        rest = rest.get(skip..).unwrap_or_default();
+        if rest.is_empty() {
             break;
-        };
-        if b == SP || b == TAB {
-            pending = true;
         }
+        let k = rest
+            .iter()
+            .enumerate()
+            .position(|(k, &b)| b <= SP && is_break(rest, k, b))
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(k);
+        if white && started {
+            e.emit(b" ");
+        }
+        started = true;
+        e.emit(run);
         rest = tail;
     }
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Whether a value (leading whitespace removed) is already relaxed-canonical: no tab, CR or
-/// LF, no two spaces in a row, no space at the end.
-#[inline]
-fn is_plain_value(v: &[u8]) -> bool {
-    let mut prev = 0u8;
-    for &b in v {
-        if b <= SP && (b != SP || prev == SP) {
-            return false;
-        }
-        prev = b;
-    }
-    prev != SP
 }
 
 fn trim_wsp_end(s: &[u8]) -> &[u8] {

@@ -124,6 +124,13 @@ impl Hasher {
     }
 }
 
+impl Emit for Hasher {
+    #[inline]
+    fn emit(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
 /// The sink behind the canonicalizer: cuts at `l=`, hashes.
 #[derive(Debug, Clone)]
 struct LimitedHash {

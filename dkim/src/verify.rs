@@ -10,7 +10,7 @@ use mailward_types::message::{HeaderField, Message, MessageError};
 use mailward_types::{DnsError, Domain, Resolver};
 
 use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
-use crate::canon::{canonicalize_header, with_b_value_stripped};
+use crate::canon::{header_into, with_b_value_stripped};
 use crate::crypto::{CryptoProvider, PublicKey, PublicKeyError};
 use crate::hash::{BodyHash, BodyHasher, Hasher};
 use crate::key::{KeyRecord, KeyRecordError};
@@ -840,9 +840,6 @@ fn dns_reason(e: &DnsError) -> String {
     e.to_string()
 }
 
-/// Capacity of the scratch buffer of [`header_hash`].
-const HEADER_SCRATCH: usize = 960;
-
 /// Computes the header hash (RFC 6376 §3.7, §5.4.2): the fields named in `h=` selected from the
 /// bottom up (a name listed more often than present contributes nothing for the extra
 /// occurrences: over-signing), each canonicalized, then the signature field itself (with `b=`
@@ -860,10 +857,8 @@ pub(crate) fn header_hash<'n>(
     if let Some(slot) = own_index.and_then(|i| used.get_mut(i)) {
         *slot = true;
     }
-    // Canonical fields are hashed in pieces through a scratch buffer kept under 1 KiB (the
-    // allocator serves that from its small bins).
+    // Each field is canonicalized straight into the hash.
     let mut h = Hasher::new(hash);
-    let mut data = Vec::with_capacity(HEADER_SCRATCH);
     for name in signed {
         let found = headers
             .iter()
@@ -874,16 +869,10 @@ pub(crate) fn header_hash<'n>(
             if let Some(slot) = used.get_mut(i) {
                 *slot = true;
             }
-            canonicalize_header(c, f.raw, &mut data);
-            if data.len() >= HEADER_SCRATCH / 2 {
-                h.update(&data);
-                data.clear();
-            }
+            header_into(c, f.raw, &mut h, true);
         }
     }
-    canonicalize_header(c, sig_field_stripped, &mut data);
-    data.truncate(data.len().saturating_sub(2));
-    h.update(&data);
+    header_into(c, sig_field_stripped, &mut h, false);
     h.finish()
 }
 
