@@ -21,7 +21,7 @@ use futures_util::StreamExt as _;
 use mailward_types::dns::{DnsError, Resolver};
 use serde::Serialize;
 
-use crate::db::P;
+use crate::db::{Col, P, Table};
 use crate::error::Error;
 use crate::{Store, now};
 
@@ -308,7 +308,7 @@ impl Store {
             let mark = upto.to_string();
             conn.begin().await?;
             let written = async {
-                let new = conn.insert_rows(&crate::ingest::SOURCE_IPS, &rows).await?;
+                let new = conn.insert_rows(&SOURCE_IPS, &rows).await?;
                 conn.execute(
                     "INSERT INTO mailward_meta (key, value) VALUES ('addresses_scanned_to', $1)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -421,3 +421,15 @@ impl Store {
         Ok(stats)
     }
 }
+
+/// The enrichment queue and cache: one row per source address.
+pub(crate) const SOURCE_IPS: Table = Table {
+    name: "source_ips",
+    columns: &[
+        ("ip", Col::Text),
+        ("status", Col::Text),
+        ("resolved_at", Col::Int),
+        ("expires_at", Col::Int),
+    ],
+    on_conflict: " ON CONFLICT (ip) DO NOTHING",
+};
