@@ -63,6 +63,18 @@ impl From<Option<i64>> for P<'_> {
     }
 }
 
+/// A count, length or Unix time as the `BIGINT` it is stored in. None comes near `i64::MAX`;
+/// one that did would be stored as `i64::MAX`, never wrapped.
+pub(crate) fn to_bigint(v: impl TryInto<i64>) -> i64 {
+    v.try_into().unwrap_or(i64::MAX)
+}
+
+/// A stored count or Unix time as the unsigned number it stands for. The store writes none
+/// below zero; a negative one (a damaged store) reads as 0.
+pub(crate) fn from_bigint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
 /// The column types of a bulk insert (PostgreSQL needs them to build its arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Col {
@@ -336,6 +348,25 @@ impl Conn {
                 self.depth -= 1;
                 self.poisoned = true;
                 Ok(())
+            }
+        }
+    }
+
+    /// Ends the transaction opened for the work that gave `result`: commits it when the work
+    /// succeeded, rolls it back otherwise. A failed rollback is not reported: the work's error,
+    /// which caused it, is.
+    pub(crate) async fn commit_or_rollback<T>(
+        &mut self,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match result {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.rollback().await;
+                Err(e)
             }
         }
     }

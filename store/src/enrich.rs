@@ -235,13 +235,7 @@ impl Store {
             Ok::<(), Error>(())
         }
         .await;
-        match written {
-            Ok(()) => conn.commit().await,
-            Err(e) => {
-                let _ = conn.rollback().await;
-                Err(e)
-            }
-        }
+        conn.commit_or_rollback(written).await
     }
 
     /// Queues the source addresses of reports stored since the last call for reverse lookup
@@ -318,16 +312,7 @@ impl Store {
                 Ok::<u64, Error>(new)
             }
             .await;
-            match written {
-                Ok(n) => {
-                    conn.commit().await?;
-                    added += n;
-                }
-                Err(e) => {
-                    let _ = conn.rollback().await;
-                    return Err(e);
-                }
-            }
+            added += conn.commit_or_rollback(written).await?;
         }
         Ok((added, false))
     }

@@ -25,7 +25,7 @@ mod classify;
 
 use std::io::Write as _;
 
-use mailward_reports::{Limits, ReportIdentity};
+use mailward_reports::{Defect, DefectKind, Limits, ReportIdentity};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -188,6 +188,79 @@ pub(crate) struct Provenance<'a> {
     pub(crate) now: i64,
 }
 
+impl Provenance<'_> {
+    /// The provenance columns of a stored report, in the order its statements list them:
+    /// `source`, `container`, `message_id`, `content_hash`, `ingested_at`.
+    pub(crate) fn params(&self) -> [P<'_>; 5] {
+        [
+            P::from(self.source),
+            P::from(self.container),
+            P::from(self.message_id),
+            P::from(self.content_hash),
+            P::int(self.now),
+        ]
+    }
+}
+
+/// The statements that record which inputs delivered a stored report, for one kind of report
+/// (aggregate or SMTP TLS): each distinct input once, and the report's count of them.
+#[derive(Debug)]
+pub(crate) struct Deliveries {
+    /// Inserts `(report, content_hash, source, container, message_id, ingested_at)`, doing
+    /// nothing when these bytes delivered the report already.
+    pub(crate) insert: &'static str,
+    /// Adds one to the `deliveries` of report `$1`.
+    pub(crate) count: &'static str,
+}
+
+impl Deliveries {
+    /// Records that `from` carried report `pk`; `false` when these bytes already did.
+    pub(crate) async fn insert(
+        &self,
+        conn: &mut Conn,
+        pk: i64,
+        from: &Provenance<'_>,
+    ) -> Result<bool, Error> {
+        let n = conn
+            .execute(
+                self.insert,
+                &[
+                    P::int(pk),
+                    P::from(from.content_hash),
+                    P::from(from.source),
+                    P::from(from.container),
+                    P::from(from.message_id),
+                    P::int(from.now),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// [`insert`](Self::insert) for a report stored before: a new input also counts in its
+    /// `deliveries`.
+    pub(crate) async fn count(
+        &self,
+        conn: &mut Conn,
+        pk: i64,
+        from: &Provenance<'_>,
+    ) -> Result<(), Error> {
+        if self.insert(conn, pk, from).await? {
+            conn.execute(self.count, &[P::int(pk)]).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Defects that say something about a report's content. A skipped e-mail part or archive
+/// entry says something about the container, which differs between copies of one report.
+pub(crate) fn content_defects(defects: &[Defect]) -> usize {
+    defects
+        .iter()
+        .filter(|d| d.kind != DefectKind::SkippedPart)
+        .count()
+}
+
 /// The SHA-256 of an input, in hex: what makes two inputs the same input.
 pub(crate) fn content_hash(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -246,13 +319,7 @@ pub(crate) async fn store_rejection(
         .await
     }
     .await;
-    match result {
-        Ok(_) => conn.commit().await,
-        Err(e) => {
-            let _ = conn.rollback().await;
-            Err(e)
-        }
-    }
+    conn.commit_or_rollback(result).await.map(|_| ())
 }
 
 /// Forgets a rejection whose input has now been read (after a fix).

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use mailward_reports::SummaryRow;
 
 use crate::Store;
-use crate::db::{Conn, P, Row};
+use crate::db::{Conn, P, Row, from_bigint};
 use crate::error::Error;
 
 pub use self::reports::{Delivery, Rejection, ReportRow, StoredReport};
@@ -25,14 +25,6 @@ pub(crate) use self::series::empty_days;
 pub use self::series::{DayPoint, ReporterRow};
 pub use self::summary::{StoreSummary, summary_json};
 pub use self::window::{MAX_WINDOW_DAYS, Window, WindowError, format_day, parse_date, today};
-
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-fn count(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
 
 /// Filters of a query: the window and, optionally, one policy domain.
 #[derive(Debug, Clone, Default)]
@@ -164,7 +156,7 @@ async fn daily_range(
         let summary_row = SummaryRow {
             reporter: row.text(1)?.unwrap_or_default(),
             source_ip: ip,
-            count: count(row.req_int(6)?),
+            count: from_bigint(row.req_int(6)?),
             dkim_aligned_pass: row.req_int(3)? != 0,
             spf_aligned_pass: row.req_int(4)? != 0,
             reverse_name: row.text(5)?,

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use mailward_reports::{DkimAuthResult, DmarcResult, Record, SpfAuthResult};
 
-use crate::db::{Col, Conn, P, Table};
+use crate::db::{Col, Conn, P, Table, to_bigint};
 use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::spread;
@@ -201,10 +201,6 @@ const IP_DAYS: Table = Table {
         evidence = ip_days.evidence | excluded.evidence",
 };
 
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
 /// Writes report `pk`'s rows: `daily`, and (unless `rollups` is false, as in a rebuild that
 /// sums them afterwards) its additions to `domain_days` and `ip_days`.
 pub(crate) async fn write(
@@ -229,7 +225,7 @@ pub(crate) async fn write(
             P::int(i64::from(k.dkim)),
             P::int(i64::from(k.spf)),
             P::from(k.reverse_name.as_deref()),
-            P::int(to_i64(*n)),
+            P::int(to_bigint(*n)),
             P::from(k.auth.as_deref()),
             P::int(*evidence),
         ]);
@@ -264,7 +260,7 @@ pub(crate) async fn write(
                 P::from(*disposition),
                 P::int(i64::from(*dkim)),
                 P::int(i64::from(*spf)),
-                P::int(to_i64(*n)),
+                P::int(to_bigint(*n)),
             ]
         })
         .collect();
@@ -276,8 +272,8 @@ pub(crate) async fn write(
                 P::from(domain),
                 P::from(*ip),
                 P::int(*day),
-                P::int(to_i64(*messages)),
-                P::int(to_i64(*pass)),
+                P::int(to_bigint(*messages)),
+                P::int(to_bigint(*pass)),
                 P::int(*evidence),
             ]
         })

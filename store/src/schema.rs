@@ -290,13 +290,7 @@ fn render(statement: &str, dialect: Dialect) -> String {
 pub(crate) async fn migrate(conn: &mut Conn) -> Result<(), Error> {
     conn.begin().await?;
     let result = migrate_locked(conn).await;
-    match result {
-        Ok(()) => conn.commit().await,
-        Err(e) => {
-            let _ = conn.rollback().await;
-            Err(e)
-        }
-    }
+    conn.commit_or_rollback(result).await
 }
 
 async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {

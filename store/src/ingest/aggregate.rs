@@ -4,33 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use mailward_reports::{AggregateReport, DefectKind, ParsedReport, ReportIdentity, reporter_label};
+use mailward_reports::{AggregateReport, ParsedReport, ReportIdentity, reporter_label};
 use serde::Serialize;
 
-use super::{Provenance, ReportOutcome, ReportStatus};
-use crate::db::{Col, Conn, P, Table};
+use super::{Deliveries, Provenance, ReportOutcome, ReportStatus, content_defects};
+use crate::db::{Col, Conn, P, Table, to_bigint};
 use crate::enrich::SOURCE_IPS;
 use crate::error::Error;
 use crate::rollup::{self, Facts};
 use crate::spread;
-
-/// Defects that say something about the report's content. A skipped e-mail part or archive
-/// entry says something about the container, which differs between copies of one report.
-fn content_defects(parsed: &ParsedReport) -> usize {
-    parsed
-        .defects
-        .iter()
-        .filter(|d| d.kind != DefectKind::SkippedPart)
-        .count()
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn usize_i64(v: usize) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 fn json<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
@@ -43,19 +25,12 @@ pub(crate) async fn store_report(
     from: &Provenance<'_>,
 ) -> Result<ReportOutcome, Error> {
     conn.begin().await?;
-    match store_report_tx(conn, parsed, from).await {
-        Ok(status) => {
-            conn.commit().await?;
-            Ok(ReportOutcome {
-                identity: ReportIdentity::of(&parsed.report),
-                status,
-            })
-        }
-        Err(e) => {
-            let _ = conn.rollback().await;
-            Err(e)
-        }
-    }
+    let result = store_report_tx(conn, parsed, from).await;
+    let status = conn.commit_or_rollback(result).await?;
+    Ok(ReportOutcome {
+        identity: ReportIdentity::of(&parsed.report),
+        status,
+    })
 }
 
 async fn store_report_tx(
@@ -71,8 +46,8 @@ async fn store_report_tx(
         P::from(&id.email),
         P::from(&id.report_id),
         P::from(&id.policy_domain),
-        P::int(to_i64(id.begin)),
-        P::int(to_i64(id.end)),
+        P::int(to_bigint(id.begin)),
+        P::int(to_bigint(id.end)),
     ];
     params.extend(columns.params());
     // The UTC days the period's messages are spread over (a contiguous range).
@@ -81,15 +56,8 @@ async fn store_report_tx(
         days.first().map_or(0, |d| d.0),
         days.last().map_or(0, |d| d.0),
     );
-    params.extend([
-        P::from(from.source),
-        P::from(from.container),
-        P::from(from.message_id),
-        P::from(from.content_hash),
-        P::int(from.now),
-        P::int(first_day),
-        P::int(last_day),
-    ]);
+    params.extend(from.params());
+    params.extend([P::int(first_day), P::int(last_day)]);
     let inserted = conn
         .int_opt(
             "INSERT INTO reports (org_name, email, report_id, policy_domain, date_begin, date_end,
@@ -106,7 +74,7 @@ async fn store_report_tx(
         .await?;
     if let Some(pk) = inserted {
         insert_children(conn, pk, parsed).await?;
-        insert_delivery(conn, pk, from).await?;
+        DELIVERIES.insert(conn, pk, from).await?;
         return Ok(ReportStatus::Stored);
     }
     // The identity is stored: by an earlier input, or by another worker that committed
@@ -126,18 +94,12 @@ async fn store_report_tx(
         return Err(Error::Corrupt("a conflicting report vanished"));
     };
     let candidate = (
-        usize_i64(report.records.len()),
-        usize_i64(content_defects(parsed)),
+        to_bigint(report.records.len()),
+        to_bigint(content_defects(&parsed.defects)),
     );
     let more_complete = candidate.0 > records || (candidate.0 == records && candidate.1 < defects);
     if !more_complete {
-        if insert_delivery(conn, pk, from).await? {
-            conn.execute(
-                "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
-                &[P::int(pk)],
-            )
-            .await?;
-        }
+        DELIVERIES.count(conn, pk, from).await?;
         return Ok(ReportStatus::Duplicate);
     }
     for sql in [
@@ -160,14 +122,8 @@ async fn store_report_tx(
     )
     .await?;
     let mut update = columns.params();
-    update.extend([
-        P::from(from.source),
-        P::from(from.container),
-        P::from(from.message_id),
-        P::from(from.content_hash),
-        P::int(from.now),
-        P::int(pk),
-    ]);
+    update.extend(from.params());
+    update.push(P::int(pk));
     conn.execute(
         "UPDATE reports SET schema_name = $1, version = $2, extra_contact_info = $3,
             generator = $4, errors = $5, extension = $6, p = $7, sp = $8, np = $9, adkim = $10,
@@ -182,15 +138,16 @@ async fn store_report_tx(
     // The enrichment pass discovers new addresses from reports it has not scanned yet; a
     // replaced report keeps its id, so its addresses are queued here.
     queue_addresses(conn, parsed).await?;
-    if insert_delivery(conn, pk, from).await? {
-        conn.execute(
-            "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
-            &[P::int(pk)],
-        )
-        .await?;
-    }
+    DELIVERIES.count(conn, pk, from).await?;
     Ok(ReportStatus::Replaced)
 }
+
+const DELIVERIES: Deliveries = Deliveries {
+    insert:
+        "INSERT INTO deliveries (report, content_hash, source, container, message_id, ingested_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
+    count: "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
+};
 
 #[cfg(feature = "sqlite")]
 const SELECT_STORED: &str = "SELECT id, record_count, defect_count FROM reports
@@ -226,9 +183,9 @@ impl<'a> ReportColumns<'a> {
                 .unwrap_or_default(),
             errors: (!m.errors.is_empty()).then(|| json(&m.errors)).flatten(),
             extension: r.extension.as_ref().and_then(json),
-            record_count: usize_i64(r.records.len()),
-            message_count: to_i64(r.message_count()),
-            defect_count: usize_i64(content_defects(parsed)),
+            record_count: to_bigint(r.records.len()),
+            message_count: to_bigint(r.message_count()),
+            defect_count: to_bigint(content_defects(&parsed.defects)),
             tokens: [
                 tok(pp.p.as_ref().map(|v| v as _)),
                 tok(pp.sp.as_ref().map(|v| v as _)),
@@ -346,9 +303,9 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
     for (i, (r, t)) in report.records.iter().zip(&texts).enumerate() {
         records.push(vec![
             P::int(pk),
-            P::int(usize_i64(i)),
+            P::int(to_bigint(i)),
             P::from(&t.ip),
-            P::int(to_i64(r.row.count)),
+            P::int(to_bigint(r.row.count)),
             P::from(t.disposition.as_deref()),
             P::from(t.dkim.as_deref()),
             P::from(t.spf.as_deref()),
@@ -381,7 +338,7 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
         .map(|(seq, (d, kind))| {
             vec![
                 P::int(pk),
-                P::int(usize_i64(seq)),
+                P::int(to_bigint(seq)),
                 P::from(kind),
                 P::from(&d.path),
                 P::from(d.value.as_deref()),
@@ -424,23 +381,4 @@ async fn queue_addresses(conn: &mut Conn, parsed: &ParsedReport) -> Result<(), E
         .map(|ip| vec![P::from(ip), P::from("pending"), P::int(0), P::int(0)])
         .collect();
     conn.insert_rows(&SOURCE_IPS, &rows).await.map(|_| ())
-}
-
-/// Records that `from` carried report `pk`; `false` when these bytes already did.
-async fn insert_delivery(conn: &mut Conn, pk: i64, from: &Provenance<'_>) -> Result<bool, Error> {
-    let n = conn
-        .execute(
-            "INSERT INTO deliveries (report, content_hash, source, container, message_id, ingested_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
-            &[
-                P::int(pk),
-                P::from(from.content_hash),
-                P::from(from.source),
-                P::from(from.container),
-                P::from(from.message_id),
-                P::int(from.now),
-            ],
-        )
-        .await?;
-    Ok(n > 0)
 }

@@ -161,20 +161,14 @@ impl Store {
             Ok::<u64, Error>(removed)
         }
         .await;
-        match result {
-            Ok(n) => {
-                conn.commit().await?;
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = conn.rollback().await;
-                Err(e)
-            }
-        }
+        conn.commit_or_rollback(result).await
     }
 }
 
-pub(super) async fn rejections_in(conn: &mut Conn, window: &Window) -> Result<Vec<Rejection>, Error> {
+pub(super) async fn rejections_in(
+    conn: &mut Conn,
+    window: &Window,
+) -> Result<Vec<Rejection>, Error> {
     let (lo, hi) = window.seconds();
     conn.collect(
         "SELECT source, message_id, kind, reason, first_seen, last_seen FROM rejections

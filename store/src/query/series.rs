@@ -8,9 +8,9 @@ use mailward_reports::{Disposition, DomainSummary, SummaryRow};
 use serde::Serialize;
 
 use super::window::{Window, format_day};
-use super::{Filter, count, daily_rows, filter_domains, to_u64, window_reports};
+use super::{Filter, daily_rows, filter_domains, window_reports};
 use crate::Store;
-use crate::db::{Conn, P};
+use crate::db::{Conn, P, from_bigint};
 use crate::error::Error;
 
 /// A row of the `domain_days` rollup.
@@ -46,7 +46,7 @@ async fn domain_day_rows(
                         disposition,
                         dkim_aligned_pass: r.req_int(3)? != 0,
                         spf_aligned_pass: r.req_int(4)? != 0,
-                        count: count(r.req_int(5)?),
+                        count: from_bigint(r.req_int(5)?),
                     },
                 );
                 Ok(())
@@ -135,7 +135,7 @@ impl Store {
                 .entry(domain.clone())
                 .or_insert_with(|| DomainSummary::new(domain));
             let p = policy.p.as_deref().map(Disposition::from_token);
-            d.observe_policy(p.as_ref(), to_u64(policy.as_of));
+            d.observe_policy(p.as_ref(), from_bigint(policy.as_of));
         }
         Ok(out)
     }

@@ -9,9 +9,9 @@ use mailward_reports::{Disposition, DomainSummary};
 use serde::Serialize;
 
 use super::reports::{Rejection, rejections_in};
-use super::{Filter, WindowReport, count, daily_rows, to_u64, window_reports};
+use super::{Filter, WindowReport, daily_rows, window_reports};
 use crate::Store;
-use crate::db::{Conn, P};
+use crate::db::{Conn, P, from_bigint};
 use crate::error::Error;
 
 /// The summary `mailward report summarize --store` prints: the same numbers, per policy
@@ -76,13 +76,13 @@ impl Store {
         for r in &reports {
             out.duplicates = out
                 .duplicates
-                .saturating_add(count(r.deliveries.saturating_sub(1)));
+                .saturating_add(from_bigint(r.deliveries.saturating_sub(1)));
             let d = out
                 .domains
                 .entry(r.domain.clone())
                 .or_insert_with(|| DomainSummary::new(r.domain.clone()));
             let p = r.p.as_deref().map(Disposition::from_token);
-            d.observe_policy(p.as_ref(), to_u64(r.end));
+            d.observe_policy(p.as_ref(), from_bigint(r.end));
         }
         let domains = &mut out.domains;
         daily_rows(&mut conn, filter, &mut |domain, row, _, _| {
