@@ -458,33 +458,31 @@ mod tests {
         Some((name.to_owned(), kind))
     }
 
+    /// Checks that each domain is found as the service named with it.
+    fn assert_lookups(map: &ServiceMap, cases: &[(&str, &str, ServiceKind)]) {
+        for &(domain, name, kind) in cases {
+            assert_eq!(kind_of(map, domain), named(name, kind), "{domain}");
+        }
+    }
+
     #[test]
     fn lookup_by_organizational_domain() {
+        use ServiceKind::{Application, Esp, MailboxProvider, Marketing, SecurityGateway};
         let map = ServiceMap::builtin();
-        // google.com is Google, a mailbox provider (Gmail, Workspace).
-        assert_eq!(
-            kind_of(&map, "google.com"),
-            named("Google", ServiceKind::MailboxProvider)
-        );
-        // amazonses.com is Amazon SES, an ESP.
-        assert_eq!(
-            kind_of(&map, "amazonses.com"),
-            named("Amazon SES", ServiceKind::Esp)
-        );
-        // pphosted.com is Proofpoint's hosted gateway.
-        assert_eq!(
-            kind_of(&map, "pphosted.com"),
-            named("Proofpoint", ServiceKind::SecurityGateway)
-        );
-        // mcsv.net is one of Mailchimp's sending domains, a marketing platform.
-        assert_eq!(
-            kind_of(&map, "mcsv.net"),
-            named("Mailchimp", ServiceKind::Marketing)
-        );
-        // zdsys.com is Zendesk's infrastructure: an application's notifications.
-        assert_eq!(
-            kind_of(&map, "zdsys.com"),
-            named("Zendesk", ServiceKind::Application)
+        assert_lookups(
+            &map,
+            &[
+                // google.com is Google, a mailbox provider (Gmail, Workspace).
+                ("google.com", "Google", MailboxProvider),
+                // amazonses.com is Amazon SES, an ESP.
+                ("amazonses.com", "Amazon SES", Esp),
+                // pphosted.com is Proofpoint's hosted gateway.
+                ("pphosted.com", "Proofpoint", SecurityGateway),
+                // mcsv.net is one of Mailchimp's sending domains, a marketing platform.
+                ("mcsv.net", "Mailchimp", Marketing),
+                // zdsys.com is Zendesk's infrastructure: an application's notifications.
+                ("zdsys.com", "Zendesk", Application),
+            ],
         );
         // Domains of no listed service are not named.
         assert_eq!(map.lookup("example.com"), None);
@@ -493,33 +491,33 @@ mod tests {
 
     #[test]
     fn lookup_by_host_name() {
+        use ServiceKind::{Esp, MailboxProvider, SecurityGateway};
         let map = ServiceMap::builtin();
-        assert_eq!(
-            kind_of(&map, "mail-sor-f41.google.com"),
-            named("Google", ServiceKind::MailboxProvider)
-        );
-        assert_eq!(
-            kind_of(&map, "a8-33.smtp-out.amazonses.com"),
-            named("Amazon SES", ServiceKind::Esp)
-        );
-        assert_eq!(
-            kind_of(&map, "mx0a-001b2d01.pphosted.com"),
-            named("Proofpoint", ServiceKind::SecurityGateway)
-        );
-        assert_eq!(
-            kind_of(&map, "mail-dm6nam10lp2047.outbound.protection.outlook.com"),
-            named("Microsoft 365 / Outlook.com", ServiceKind::MailboxProvider)
-        );
-        // Trend Micro's gateway hosts get the more specific product name.
-        assert_eq!(
-            kind_of(&map, "inpost.tmes.trendmicro.com"),
-            named("Trend Micro Email Security", ServiceKind::SecurityGateway)
-        );
-        // SparkPost names a customer's dedicated hosts under its own zone; the
-        // customer's domain in the middle of the name is not a match.
-        assert_eq!(
-            kind_of(&map, "mta-174-81-113.atlassian.net.sparkpostmail.com"),
-            named("SparkPost", ServiceKind::Esp)
+        assert_lookups(
+            &map,
+            &[
+                ("mail-sor-f41.google.com", "Google", MailboxProvider),
+                ("a8-33.smtp-out.amazonses.com", "Amazon SES", Esp),
+                ("mx0a-001b2d01.pphosted.com", "Proofpoint", SecurityGateway),
+                (
+                    "mail-dm6nam10lp2047.outbound.protection.outlook.com",
+                    "Microsoft 365 / Outlook.com",
+                    MailboxProvider,
+                ),
+                // Trend Micro's gateway hosts get the more specific product name.
+                (
+                    "inpost.tmes.trendmicro.com",
+                    "Trend Micro Email Security",
+                    SecurityGateway,
+                ),
+                // SparkPost names a customer's dedicated hosts under its own zone; the
+                // customer's domain in the middle of the name is not a match.
+                (
+                    "mta-174-81-113.atlassian.net.sparkpostmail.com",
+                    "SparkPost",
+                    Esp,
+                ),
+            ],
         );
     }
 
