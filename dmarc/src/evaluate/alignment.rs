@@ -92,13 +92,12 @@ pub(super) async fn spf_alignment<R: Resolver>(
     spf: &SpfInput,
     mode: AlignmentMode,
 ) -> SpfAlignment {
-    let (status, org_domain) = match (spf.scope, spf.result) {
-        (SpfScope::MailFrom, SpfVerdict::Pass) => align(dns, org, author, &spf.domain, mode).await,
-        (SpfScope::MailFrom, SpfVerdict::TempError) => {
-            align_unknown(dns, org, author, &spf.domain, mode).await
-        }
-        _ => (AlignmentStatus::NotAuthenticated, None),
+    let check = match (spf.scope, spf.result) {
+        (SpfScope::MailFrom, SpfVerdict::Pass) => Check::Passed,
+        (SpfScope::MailFrom, SpfVerdict::TempError) => Check::Undetermined,
+        _ => Check::Failed,
     };
+    let (status, org_domain) = align_checked(dns, org, author, &spf.domain, mode, check).await;
     SpfAlignment {
         domain: spf.domain.clone(),
         result: spf.result,
@@ -119,11 +118,12 @@ pub(super) async fn dkim_alignment<R: Resolver>(
     sig: &DkimInput,
     mode: AlignmentMode,
 ) -> DkimAlignment {
-    let (status, org_domain) = match sig.result {
-        DkimVerdict::Pass => align(dns, org, author, &sig.domain, mode).await,
-        DkimVerdict::TempError => align_unknown(dns, org, author, &sig.domain, mode).await,
-        _ => (AlignmentStatus::NotAuthenticated, None),
+    let check = match sig.result {
+        DkimVerdict::Pass => Check::Passed,
+        DkimVerdict::TempError => Check::Undetermined,
+        _ => Check::Failed,
     };
+    let (status, org_domain) = align_checked(dns, org, author, &sig.domain, mode, check).await;
     DkimAlignment {
         domain: sig.domain.clone(),
         selector: sig.selector.clone(),
@@ -179,25 +179,45 @@ impl OrgFinder {
     }
 }
 
-/// Alignment of an identifier whose SPF or DKIM check ended in `temperror`: it is not
-/// authenticated, but had the DNS answered it might have been. RFC 9989 §5.3.6: "If one or
-/// more DNS queries required to perform DMARC validation on the message do not complete due to
-/// temporary or permanent DNS errors, the message cannot be considered to pass or fail". The
-/// query was required only if the identifier would align once authenticated, so alignment is
-/// computed as if it had passed: aligned (or unknown because of a DNS error) gives
-/// [`AlignmentStatus::TempError`], otherwise it is simply not authenticated.
-async fn align_unknown<R: Resolver>(
+/// How the SPF or DKIM check of an identifier ended, as far as alignment is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// It passed: the identifier is an Authenticated Identifier.
+    Passed,
+    /// It ended in `temperror`: had the DNS answered, it might have passed.
+    Undetermined,
+    /// Anything else: not an Authenticated Identifier.
+    Failed,
+}
+
+/// The alignment of identifier `id`, whose check ended as `check`.
+///
+/// An identifier whose check ended in `temperror` is not authenticated, but had the DNS
+/// answered it might have been. RFC 9989 §5.3.6: "If one or more DNS queries required to
+/// perform DMARC validation on the message do not complete due to temporary or permanent DNS
+/// errors, the message cannot be considered to pass or fail". The query was required only if
+/// the identifier would align once authenticated, so alignment is computed as if it had
+/// passed: aligned (or unknown because of a DNS error) gives [`AlignmentStatus::TempError`],
+/// otherwise it is simply not authenticated.
+async fn align_checked<R: Resolver>(
     dns: &mut RecordingResolver<'_, R>,
     org: &mut OrgFinder,
     author: &Domain,
     id: &Domain,
     mode: AlignmentMode,
+    check: Check,
 ) -> (AlignmentStatus, Option<Domain>) {
-    let (status, org_domain) = align(dns, org, author, id, mode).await;
-    if status.is_aligned() || status == AlignmentStatus::TempError {
-        (AlignmentStatus::TempError, org_domain)
-    } else {
-        (AlignmentStatus::NotAuthenticated, org_domain)
+    match check {
+        Check::Passed => align(dns, org, author, id, mode).await,
+        Check::Undetermined => {
+            let (status, org_domain) = align(dns, org, author, id, mode).await;
+            if status.is_aligned() || status == AlignmentStatus::TempError {
+                (AlignmentStatus::TempError, org_domain)
+            } else {
+                (AlignmentStatus::NotAuthenticated, org_domain)
+            }
+        }
+        Check::Failed => (AlignmentStatus::NotAuthenticated, None),
     }
 }
 
