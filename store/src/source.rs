@@ -378,7 +378,7 @@ fn read_file(path: &Path, location: String, limit: u64) -> Result<Input, InputEr
 }
 
 /// `s` without `prefix`, compared without regard to ASCII case.
-fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+pub(crate) fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     if head.eq_ignore_ascii_case(prefix) {
         s.get(prefix.len()..)
