@@ -35,9 +35,9 @@ use crate::Store;
 use crate::db::P;
 use crate::error::Error;
 use crate::evidence::{Evidence, within};
-use crate::group::SourceGroup;
 use crate::query::Filter;
 use crate::services::ServiceKind;
+use crate::source_group::SourceGroup;
 
 /// The share of a source's messages that must pass DMARC for it to count as aligned.
 pub const ALIGNED_SHARE: f64 = 0.9;
@@ -458,8 +458,8 @@ pub(crate) fn impact_of(legitimate: u64, forgeries: u64) -> [PolicyImpact; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::group::AuthSeen;
     use crate::services::Service;
+    use crate::source_group::AuthSeen;
 
     fn group(messages: u64, dmarc_fail: u64) -> SourceGroup {
         SourceGroup::empty("192.0.2.1".into()).with(messages, dmarc_fail)

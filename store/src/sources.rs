@@ -20,11 +20,11 @@ use crate::db::P;
 use crate::enrich::NameStatus;
 use crate::error::Error;
 use crate::evidence::Evidence;
-pub use crate::group::{AuthSeen, SourceAddress, SourceGroup};
 use crate::query::{DayPoint, Filter};
 use crate::readiness::{AssessedSource, PolicyImpact, SourceClass, assess, class_of, is_known};
 use crate::rollup;
 use crate::services::{Service, ServiceMap};
+pub use crate::source_group::{AuthSeen, SourceAddress, SourceGroup};
 
 /// The service of a group of verified addresses under `org`: the entry for `org` itself, or
 /// else the first (in name order) that one of its host names has.
