@@ -18,7 +18,7 @@ pub(crate) mod sqlite;
 
 /// A statement parameter. Nulls are typed because PostgreSQL checks every parameter's type.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum P<'a> {
+pub(crate) enum Param<'a> {
     /// A `BIGINT` (or NULL).
     Int(Option<i64>),
     /// A `TEXT` (or NULL).
@@ -27,37 +27,37 @@ pub(crate) enum P<'a> {
     Blob(&'a [u8]),
 }
 
-impl P<'_> {
+impl Param<'_> {
     pub(crate) fn int(v: i64) -> Self {
         Self::Int(Some(v))
     }
 }
 
-impl<'a> From<&'a str> for P<'a> {
+impl<'a> From<&'a str> for Param<'a> {
     fn from(v: &'a str) -> Self {
         Self::Text(Some(v))
     }
 }
 
-impl<'a> From<&'a String> for P<'a> {
+impl<'a> From<&'a String> for Param<'a> {
     fn from(v: &'a String) -> Self {
         Self::Text(Some(v))
     }
 }
 
-impl<'a> From<Option<&'a str>> for P<'a> {
+impl<'a> From<Option<&'a str>> for Param<'a> {
     fn from(v: Option<&'a str>) -> Self {
         Self::Text(v)
     }
 }
 
-impl From<i64> for P<'_> {
+impl From<i64> for Param<'_> {
     fn from(v: i64) -> Self {
         Self::Int(Some(v))
     }
 }
 
-impl From<Option<i64>> for P<'_> {
+impl From<Option<i64>> for Param<'_> {
     fn from(v: Option<i64>) -> Self {
         Self::Int(v)
     }
@@ -77,7 +77,7 @@ pub(crate) fn from_bigint(v: i64) -> u64 {
 
 /// The column types of a bulk insert (PostgreSQL needs them to build its arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Col {
+pub(crate) enum ColumnType {
     Int,
     Text,
 }
@@ -86,7 +86,7 @@ pub(crate) enum Col {
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) name: &'static str,
-    pub(crate) columns: &'static [(&'static str, Col)],
+    pub(crate) columns: &'static [(&'static str, ColumnType)],
     /// Appended to the insert (`" ON CONFLICT (ip) DO NOTHING"`), or empty.
     pub(crate) on_conflict: &'static str,
 }
@@ -380,7 +380,7 @@ impl Conn {
     pub(crate) async fn execute(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
     ) -> Result<u64, Error> {
         dispatch!(self, c => c.execute(sql, params), c.execute(sql, params).await)
     }
@@ -389,7 +389,7 @@ impl Conn {
     pub(crate) async fn for_each(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         f: &mut (dyn FnMut(&dyn Row) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         dispatch!(self, c => c.for_each(sql, params, f), c.for_each(sql, params, f).await)
@@ -399,7 +399,7 @@ impl Conn {
     pub(crate) async fn int_opt(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
     ) -> Result<Option<i64>, Error> {
         let mut out = None;
         self.for_each(sql, params, &mut |row| {
@@ -416,7 +416,7 @@ impl Conn {
     pub(crate) async fn collect<T: Send>(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         mut map: impl FnMut(&dyn Row) -> Result<T, Error> + Send,
     ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
@@ -433,7 +433,7 @@ impl Conn {
     pub(crate) async fn insert_rows(
         &mut self,
         table: &Table,
-        rows: &[Vec<P<'_>>],
+        rows: &[Vec<Param<'_>>],
     ) -> Result<u64, Error> {
         if rows.is_empty() {
             return Ok(0);

@@ -29,7 +29,7 @@ use mailward_reports::{Defect, DefectKind, Limits, ReportIdentity};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Conn, P};
+use crate::db::{Conn, Param};
 use crate::error::Error;
 
 pub(crate) use self::aggregate::store_report;
@@ -191,13 +191,13 @@ pub(crate) struct Provenance<'a> {
 impl Provenance<'_> {
     /// The provenance columns of a stored report, in the order its statements list them:
     /// `source`, `container`, `message_id`, `content_hash`, `ingested_at`.
-    pub(crate) fn params(&self) -> [P<'_>; 5] {
+    pub(crate) fn params(&self) -> [Param<'_>; 5] {
         [
-            P::from(self.source),
-            P::from(self.container),
-            P::from(self.message_id),
-            P::from(self.content_hash),
-            P::int(self.now),
+            Param::from(self.source),
+            Param::from(self.container),
+            Param::from(self.message_id),
+            Param::from(self.content_hash),
+            Param::int(self.now),
         ]
     }
 }
@@ -225,12 +225,12 @@ impl Deliveries {
             .execute(
                 self.insert,
                 &[
-                    P::int(pk),
-                    P::from(from.content_hash),
-                    P::from(from.source),
-                    P::from(from.container),
-                    P::from(from.message_id),
-                    P::int(from.now),
+                    Param::int(pk),
+                    Param::from(from.content_hash),
+                    Param::from(from.source),
+                    Param::from(from.container),
+                    Param::from(from.message_id),
+                    Param::int(from.now),
                 ],
             )
             .await?;
@@ -246,7 +246,7 @@ impl Deliveries {
         from: &Provenance<'_>,
     ) -> Result<(), Error> {
         if self.insert(conn, pk, from).await? {
-            conn.execute(self.count, &[P::int(pk)]).await?;
+            conn.execute(self.count, &[Param::int(pk)]).await?;
         }
         Ok(())
     }
@@ -285,7 +285,7 @@ pub(crate) async fn keep_raw(conn: &mut Conn, hash: &str, bytes: &[u8]) -> Resul
     conn.execute(
         "INSERT INTO raw_inputs (content_hash, bytes) VALUES ($1, $2)
          ON CONFLICT (content_hash) DO NOTHING",
-        &[P::from(hash), P::Blob(compressed)],
+        &[Param::from(hash), Param::Blob(compressed)],
     )
     .await?;
     Ok(())
@@ -308,12 +308,12 @@ pub(crate) async fn store_rejection(
              ON CONFLICT (content_hash) DO UPDATE SET kind = excluded.kind,
                 reason = excluded.reason, last_seen = excluded.last_seen",
             &[
-                P::from(from.content_hash),
-                P::from(from.source),
-                P::from(from.message_id),
-                P::from(class),
-                P::from(reason),
-                P::int(from.now),
+                Param::from(from.content_hash),
+                Param::from(from.source),
+                Param::from(from.message_id),
+                Param::from(class),
+                Param::from(reason),
+                Param::int(from.now),
             ],
         )
         .await
@@ -327,13 +327,13 @@ pub(crate) async fn clear_rejection(conn: &mut Conn, hash: &str, keep: bool) -> 
     let n = conn
         .execute(
             "DELETE FROM rejections WHERE content_hash = $1",
-            &[P::from(hash)],
+            &[Param::from(hash)],
         )
         .await?;
     if n > 0 && !keep {
         conn.execute(
             "DELETE FROM raw_inputs WHERE content_hash = $1",
-            &[P::from(hash)],
+            &[Param::from(hash)],
         )
         .await?;
     }

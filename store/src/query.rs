@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use mailward_reports::SummaryRow;
 
 use crate::Store;
-use crate::db::{Conn, P, Row, from_bigint};
+use crate::db::{Conn, Param, Row, from_bigint};
 use crate::error::Error;
 
 pub use self::reports::{Delivery, Rejection, ReportRow, StoredReport};
@@ -76,10 +76,10 @@ const REPORTS_IN_WINDOW_DOMAIN: &str =
 
 async fn window_reports(conn: &mut Conn, filter: &Filter) -> Result<Vec<WindowReport>, Error> {
     let (first, last) = filter.window.days();
-    let mut params = vec![P::int(first), P::int(last)];
+    let mut params = vec![Param::int(first), Param::int(last)];
     let sql = match &filter.domain {
         Some(d) => {
-            params.push(P::from(d));
+            params.push(Param::from(d));
             REPORTS_IN_WINDOW_DOMAIN
         }
         None => REPORTS_IN_WINDOW,
@@ -115,7 +115,7 @@ async fn daily_rows(
     // The rollup is kept in (domain, day) order: one range per domain.
     let domains = filter_domains(conn, filter).await?;
     for domain in &domains {
-        let params = [P::int(first), P::int(last), P::from(domain)];
+        let params = [Param::int(first), Param::int(last), Param::from(domain)];
         daily_range(conn, &params, f).await?;
     }
     Ok(())
@@ -144,7 +144,7 @@ pub(crate) async fn filter_domains(conn: &mut Conn, filter: &Filter) -> Result<V
 
 async fn daily_range(
     conn: &mut Conn,
-    params: &[P<'_>],
+    params: &[Param<'_>],
     f: &mut DailyVisitor<'_>,
 ) -> Result<(), Error> {
     conn.for_each(DAILY_ROWS_DOMAIN, params, &mut |row: &dyn Row| {

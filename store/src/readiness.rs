@@ -32,7 +32,7 @@ use mailward_reports::Disposition;
 use serde::Serialize;
 
 use crate::Store;
-use crate::db::P;
+use crate::db::Param;
 use crate::error::Error;
 use crate::evidence::{Evidence, within};
 use crate::query::Filter;
@@ -348,10 +348,10 @@ impl Store {
             .saturating_mul(crate::spread::SECONDS_PER_DAY as i64);
         for domain in crate::query::filter_domains(&mut conn, filter).await? {
             let params = [
-                P::int(first),
-                P::int(last),
-                P::from(&domain),
-                P::int(latest_end),
+                Param::int(first),
+                Param::int(last),
+                Param::from(&domain),
+                Param::int(latest_end),
             ];
             let mut found = None;
             for sql in [LATEST_POLICY, LATEST_REPORT] {

@@ -21,7 +21,7 @@
 
 use mailward_reports::tls::{ParsedTlsReport, PolicyType, TlsReport, TlsSummary, to_json};
 
-use crate::db::{Col, Conn, P, Row, Table, from_bigint, to_bigint};
+use crate::db::{ColumnType, Conn, Param, Row, Table, from_bigint, to_bigint};
 use crate::error::Error;
 use crate::ingest::{Deliveries, Provenance, ReportStatus, TlsReportOutcome, content_defects};
 
@@ -119,20 +119,20 @@ impl<'a> Columns<'a> {
     }
 
     /// contact_info … defect_count, 12 parameters.
-    fn params(&self) -> Vec<P<'_>> {
+    fn params(&self) -> Vec<Param<'_>> {
         vec![
-            P::from(self.report.contact_info.as_deref()),
-            P::int(self.begin),
-            P::int(self.end),
-            P::int(self.day),
-            P::from(&self.domains),
-            P::int(self.policies),
-            P::int(self.details),
-            P::int(self.successful),
-            P::int(self.failed),
-            P::from(&self.json),
-            P::from(self.defects.as_deref()),
-            P::int(self.defect_count),
+            Param::from(self.report.contact_info.as_deref()),
+            Param::int(self.begin),
+            Param::int(self.end),
+            Param::int(self.day),
+            Param::from(&self.domains),
+            Param::int(self.policies),
+            Param::int(self.details),
+            Param::int(self.successful),
+            Param::int(self.failed),
+            Param::from(&self.json),
+            Param::from(self.defects.as_deref()),
+            Param::int(self.defect_count),
         ]
     }
 }
@@ -160,8 +160,8 @@ async fn store_report_tx(
     let report = &parsed.report;
     let columns = Columns::of(parsed);
     let mut params = vec![
-        P::from(&report.organization_name),
-        P::from(&report.report_id),
+        Param::from(&report.organization_name),
+        Param::from(&report.report_id),
     ];
     params.extend(columns.params());
     params.extend(from.params());
@@ -213,11 +213,11 @@ async fn store_report_tx(
         "DELETE FROM tls_policies WHERE report = $1",
         "DELETE FROM tls_failures WHERE report = $1",
     ] {
-        conn.execute(sql, &[P::int(pk)]).await?;
+        conn.execute(sql, &[Param::int(pk)]).await?;
     }
     let mut update = columns.params();
     update.extend(from.params());
-    update.push(P::int(pk));
+    update.push(Param::int(pk));
     conn.execute(
         "UPDATE tls_reports SET contact_info = $1, date_begin = $2, date_end = $3, day = $4,
             policy_domains = $5, policy_count = $6, detail_count = $7, successful = $8,
@@ -235,13 +235,13 @@ async fn store_report_tx(
 const POLICIES: Table = Table {
     name: "tls_policies",
     columns: &[
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("policy_type", Col::Text),
-        ("successful", Col::Int),
-        ("failed", Col::Int),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("policy_type", ColumnType::Text),
+        ("successful", ColumnType::Int),
+        ("failed", ColumnType::Int),
     ],
     on_conflict: "",
 };
@@ -249,16 +249,16 @@ const POLICIES: Table = Table {
 const FAILURES: Table = Table {
     name: "tls_failures",
     columns: &[
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("policy", Col::Int),
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("result_type", Col::Text),
-        ("receiving_mx", Col::Text),
-        ("sending_mta_ip", Col::Text),
-        ("receiving_ip", Col::Text),
-        ("failed", Col::Int),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("policy", ColumnType::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("result_type", ColumnType::Text),
+        ("receiving_mx", ColumnType::Text),
+        ("sending_mta_ip", ColumnType::Text),
+        ("receiving_ip", ColumnType::Text),
+        ("failed", ColumnType::Int),
     ],
     on_conflict: "",
 };
@@ -278,19 +278,19 @@ async fn insert_children(conn: &mut Conn, pk: i64, c: &Columns<'_>) -> Result<()
         .iter()
         .map(|p| normalise(&p.policy.policy_domain))
         .collect();
-    let rows: Vec<Vec<P<'_>>> = policies
+    let rows: Vec<Vec<Param<'_>>> = policies
         .iter()
         .zip(&domains)
         .enumerate()
         .map(|(seq, (p, domain))| {
             vec![
-                P::int(pk),
-                P::int(to_bigint(seq)),
-                P::from(domain),
-                P::int(c.day),
-                P::from(p.policy.policy_type.as_ref().map(PolicyType::as_str)),
-                P::int(to_bigint(p.summary.total_successful_session_count)),
-                P::int(to_bigint(p.summary.total_failure_session_count)),
+                Param::int(pk),
+                Param::int(to_bigint(seq)),
+                Param::from(domain),
+                Param::int(c.day),
+                Param::from(p.policy.policy_type.as_ref().map(PolicyType::as_str)),
+                Param::int(to_bigint(p.summary.total_successful_session_count)),
+                Param::int(to_bigint(p.summary.total_failure_session_count)),
             ]
         })
         .collect();
@@ -313,22 +313,22 @@ async fn insert_children(conn: &mut Conn, pk: i64, c: &Columns<'_>) -> Result<()
             details.push(f);
         }
     }
-    let rows: Vec<Vec<P<'_>>> = details
+    let rows: Vec<Vec<Param<'_>>> = details
         .iter()
         .zip(&texts)
         .enumerate()
         .map(|(seq, (f, t))| {
             vec![
-                P::int(pk),
-                P::int(to_bigint(seq)),
-                P::int(t.policy),
-                P::from(domains.get(t.domain).map_or("", String::as_str)),
-                P::int(c.day),
-                P::from(f.result_type.as_ref().map_or("", |r| r.as_str())),
-                P::from(&t.mx),
-                P::from(t.sending.as_deref()),
-                P::from(t.receiving.as_deref()),
-                P::int(to_bigint(f.failed_session_count)),
+                Param::int(pk),
+                Param::int(to_bigint(seq)),
+                Param::int(t.policy),
+                Param::from(domains.get(t.domain).map_or("", String::as_str)),
+                Param::int(c.day),
+                Param::from(f.result_type.as_ref().map_or("", |r| r.as_str())),
+                Param::from(&t.mx),
+                Param::from(t.sending.as_deref()),
+                Param::from(t.receiving.as_deref()),
+                Param::int(to_bigint(f.failed_session_count)),
             ]
         })
         .collect();
@@ -361,10 +361,13 @@ fn pick<'a>(
     domain: Option<&'a str>,
     all: &'static str,
     one: &'static str,
-) -> (&'static str, Vec<P<'a>>) {
+) -> (&'static str, Vec<Param<'a>>) {
     match domain {
-        Some(d) => (one, vec![P::int(first), P::int(last), P::from(d)]),
-        None => (all, vec![P::int(first), P::int(last)]),
+        Some(d) => (
+            one,
+            vec![Param::int(first), Param::int(last), Param::from(d)],
+        ),
+        None => (all, vec![Param::int(first), Param::int(last)]),
     }
 }
 
@@ -448,7 +451,7 @@ pub(crate) async fn delivery_hashes(
 pub(crate) async fn prune(conn: &mut Conn, cutoff: i64) -> Result<u64, Error> {
     conn.execute(
         "DELETE FROM tls_reports WHERE date_end < $1",
-        &[P::int(cutoff)],
+        &[Param::int(cutoff)],
     )
     .await
 }

@@ -8,7 +8,7 @@ use mailward_reports::{AggregateReport, ParsedReport, ReportIdentity, reporter_l
 use serde::Serialize;
 
 use super::{Deliveries, Provenance, ReportOutcome, ReportStatus, content_defects};
-use crate::db::{Col, Conn, P, Table, to_bigint};
+use crate::db::{ColumnType, Conn, Param, Table, to_bigint};
 use crate::enrich::SOURCE_IPS;
 use crate::error::Error;
 use crate::rollup::{self, Facts};
@@ -42,12 +42,12 @@ async fn store_report_tx(
     let id = ReportIdentity::of(report);
     let columns = ReportColumns::of(parsed);
     let mut params = vec![
-        P::from(&id.org_name),
-        P::from(&id.email),
-        P::from(&id.report_id),
-        P::from(&id.policy_domain),
-        P::int(to_bigint(id.begin)),
-        P::int(to_bigint(id.end)),
+        Param::from(&id.org_name),
+        Param::from(&id.email),
+        Param::from(&id.report_id),
+        Param::from(&id.policy_domain),
+        Param::int(to_bigint(id.begin)),
+        Param::int(to_bigint(id.end)),
     ];
     params.extend(columns.params());
     // The UTC days the period's messages are spread over (a contiguous range).
@@ -57,7 +57,7 @@ async fn store_report_tx(
         days.last().map_or(0, |d| d.0),
     );
     params.extend(from.params());
-    params.extend([P::int(first_day), P::int(last_day)]);
+    params.extend([Param::int(first_day), Param::int(last_day)]);
     let inserted = conn
         .int_opt(
             "INSERT INTO reports (org_name, email, report_id, policy_domain, date_begin, date_end,
@@ -106,14 +106,14 @@ async fn store_report_tx(
         "DELETE FROM records WHERE report = $1",
         "DELETE FROM defects WHERE report = $1",
     ] {
-        conn.execute(sql, &[P::int(pk)]).await?;
+        conn.execute(sql, &[Param::int(pk)]).await?;
     }
     // The stored copy has the same identity, so the same domain and days.
     let own_rows = [
-        P::from(&id.policy_domain),
-        P::int(first_day),
-        P::int(last_day),
-        P::int(pk),
+        Param::from(&id.policy_domain),
+        Param::int(first_day),
+        Param::int(last_day),
+        Param::int(pk),
     ];
     rollup::subtract(conn, rollup::Taken::Report, &own_rows).await?;
     conn.execute(
@@ -123,7 +123,7 @@ async fn store_report_tx(
     .await?;
     let mut update = columns.params();
     update.extend(from.params());
-    update.push(P::int(pk));
+    update.push(Param::int(pk));
     conn.execute(
         "UPDATE reports SET schema_name = $1, version = $2, extra_contact_info = $3,
             generator = $4, errors = $5, extension = $6, p = $7, sp = $8, np = $9, adkim = $10,
@@ -200,28 +200,28 @@ impl<'a> ReportColumns<'a> {
     }
 
     /// schema_name … defect_count, 18 parameters.
-    fn params(&self) -> Vec<P<'_>> {
+    fn params(&self) -> Vec<Param<'_>> {
         let m = &self.report.report_metadata;
         let [p, sp, np, adkim, aspf, fo, testing, discovery] = &self.tokens;
         vec![
-            P::from(&self.schema),
-            P::from(self.report.version.as_deref()),
-            P::from(m.extra_contact_info.as_deref()),
-            P::from(m.generator.as_deref()),
-            P::from(self.errors.as_deref()),
-            P::from(self.extension.as_deref()),
-            P::from(p.as_deref()),
-            P::from(sp.as_deref()),
-            P::from(np.as_deref()),
-            P::from(adkim.as_deref()),
-            P::from(aspf.as_deref()),
-            P::Int(self.report.policy_published.pct.map(i64::from)),
-            P::from(fo.as_deref()),
-            P::from(testing.as_deref()),
-            P::from(discovery.as_deref()),
-            P::int(self.record_count),
-            P::int(self.message_count),
-            P::int(self.defect_count),
+            Param::from(&self.schema),
+            Param::from(self.report.version.as_deref()),
+            Param::from(m.extra_contact_info.as_deref()),
+            Param::from(m.generator.as_deref()),
+            Param::from(self.errors.as_deref()),
+            Param::from(self.extension.as_deref()),
+            Param::from(p.as_deref()),
+            Param::from(sp.as_deref()),
+            Param::from(np.as_deref()),
+            Param::from(adkim.as_deref()),
+            Param::from(aspf.as_deref()),
+            Param::Int(self.report.policy_published.pct.map(i64::from)),
+            Param::from(fo.as_deref()),
+            Param::from(testing.as_deref()),
+            Param::from(discovery.as_deref()),
+            Param::int(self.record_count),
+            Param::int(self.message_count),
+            Param::int(self.defect_count),
         ]
     }
 }
@@ -229,21 +229,21 @@ impl<'a> ReportColumns<'a> {
 const RECORDS: Table = Table {
     name: "records",
     columns: &[
-        ("report", Col::Int),
-        ("ordinal", Col::Int),
-        ("source_ip", Col::Text),
-        ("count", Col::Int),
-        ("disposition", Col::Text),
-        ("dkim", Col::Text),
-        ("spf", Col::Text),
-        ("reasons", Col::Text),
-        ("header_from", Col::Text),
-        ("envelope_from", Col::Text),
-        ("envelope_to", Col::Text),
-        ("reverse_name", Col::Text),
-        ("extensions", Col::Text),
-        ("dkim_results", Col::Text),
-        ("spf_results", Col::Text),
+        ("report", ColumnType::Int),
+        ("ordinal", ColumnType::Int),
+        ("source_ip", ColumnType::Text),
+        ("count", ColumnType::Int),
+        ("disposition", ColumnType::Text),
+        ("dkim", ColumnType::Text),
+        ("spf", ColumnType::Text),
+        ("reasons", ColumnType::Text),
+        ("header_from", ColumnType::Text),
+        ("envelope_from", ColumnType::Text),
+        ("envelope_to", ColumnType::Text),
+        ("reverse_name", ColumnType::Text),
+        ("extensions", ColumnType::Text),
+        ("dkim_results", ColumnType::Text),
+        ("spf_results", ColumnType::Text),
     ],
     on_conflict: "",
 };
@@ -251,11 +251,11 @@ const RECORDS: Table = Table {
 const DEFECTS: Table = Table {
     name: "defects",
     columns: &[
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("kind", Col::Text),
-        ("path", Col::Text),
-        ("value", Col::Text),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("kind", ColumnType::Text),
+        ("path", ColumnType::Text),
+        ("value", ColumnType::Text),
     ],
     on_conflict: "",
 };
@@ -302,21 +302,21 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
     let mut records = Vec::with_capacity(report.records.len());
     for (i, (r, t)) in report.records.iter().zip(&texts).enumerate() {
         records.push(vec![
-            P::int(pk),
-            P::int(to_bigint(i)),
-            P::from(&t.ip),
-            P::int(to_bigint(r.row.count)),
-            P::from(t.disposition.as_deref()),
-            P::from(t.dkim.as_deref()),
-            P::from(t.spf.as_deref()),
-            P::from(t.reasons.as_deref()),
-            P::from(&r.identifiers.header_from),
-            P::from(r.identifiers.envelope_from.as_deref()),
-            P::from(r.identifiers.envelope_to.as_deref()),
-            P::from(r.reported_reverse_name()),
-            P::from(t.extensions.as_deref()),
-            P::from(t.dkim_results.as_deref()),
-            P::from(t.spf_results.as_deref()),
+            Param::int(pk),
+            Param::int(to_bigint(i)),
+            Param::from(&t.ip),
+            Param::int(to_bigint(r.row.count)),
+            Param::from(t.disposition.as_deref()),
+            Param::from(t.dkim.as_deref()),
+            Param::from(t.spf.as_deref()),
+            Param::from(t.reasons.as_deref()),
+            Param::from(&r.identifiers.header_from),
+            Param::from(r.identifiers.envelope_from.as_deref()),
+            Param::from(r.identifiers.envelope_to.as_deref()),
+            Param::from(r.reported_reverse_name()),
+            Param::from(t.extensions.as_deref()),
+            Param::from(t.dkim_results.as_deref()),
+            Param::from(t.spf_results.as_deref()),
         ]);
     }
     conn.insert_rows(&RECORDS, &records).await?;
@@ -330,18 +330,18 @@ async fn insert_children(conn: &mut Conn, pk: i64, parsed: &ParsedReport) -> Res
                 .unwrap_or_default()
         })
         .collect();
-    let defects: Vec<Vec<P<'_>>> = parsed
+    let defects: Vec<Vec<Param<'_>>> = parsed
         .defects
         .iter()
         .zip(&defect_kinds)
         .enumerate()
         .map(|(seq, (d, kind))| {
             vec![
-                P::int(pk),
-                P::int(to_bigint(seq)),
-                P::from(kind),
-                P::from(&d.path),
-                P::from(d.value.as_deref()),
+                Param::int(pk),
+                Param::int(to_bigint(seq)),
+                Param::from(kind),
+                Param::from(&d.path),
+                Param::from(d.value.as_deref()),
             ]
         })
         .collect();
@@ -376,9 +376,16 @@ async fn queue_addresses(conn: &mut Conn, parsed: &ParsedReport) -> Result<(), E
         .iter()
         .map(|r| r.row.source_ip.to_string())
         .collect();
-    let rows: Vec<Vec<P<'_>>> = distinct
+    let rows: Vec<Vec<Param<'_>>> = distinct
         .iter()
-        .map(|ip| vec![P::from(ip), P::from("pending"), P::int(0), P::int(0)])
+        .map(|ip| {
+            vec![
+                Param::from(ip),
+                Param::from("pending"),
+                Param::int(0),
+                Param::int(0),
+            ]
+        })
         .collect();
     conn.insert_rows(&SOURCE_IPS, &rows).await.map(|_| ())
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::window::Window;
 use super::{Filter, window_reports};
 use crate::Store;
-use crate::db::{Conn, P};
+use crate::db::{Conn, Param};
 use crate::error::Error;
 
 /// A stored rejection.
@@ -74,7 +74,7 @@ impl Store {
             .collect(
                 "SELECT source, container, message_id, ingested_at, content_hash
                  FROM deliveries WHERE report = $1 ORDER BY ingested_at, content_hash",
-                &[P::int(id)],
+                &[Param::int(id)],
                 |r| {
                     Ok(Delivery {
                         source: r.req_text(0)?,
@@ -131,21 +131,24 @@ impl Store {
             crate::rollup::subtract(
                 &mut conn,
                 crate::rollup::Taken::EndedBefore,
-                &[P::int(cutoff)],
+                &[Param::int(cutoff)],
             )
             .await?;
             conn.execute(
                 "DELETE FROM daily WHERE report IN (SELECT id FROM reports WHERE date_end < $1)",
-                &[P::int(cutoff)],
+                &[Param::int(cutoff)],
             )
             .await?;
             let removed = conn
-                .execute("DELETE FROM reports WHERE date_end < $1", &[P::int(cutoff)])
+                .execute(
+                    "DELETE FROM reports WHERE date_end < $1",
+                    &[Param::int(cutoff)],
+                )
                 .await?;
             let removed = removed.saturating_add(crate::tls::prune(&mut conn, cutoff).await?);
             conn.execute(
                 "DELETE FROM rejections WHERE last_seen < $1",
-                &[P::int(cutoff)],
+                &[Param::int(cutoff)],
             )
             .await?;
             conn.execute(
@@ -173,7 +176,7 @@ pub(super) async fn rejections_in(
     conn.collect(
         "SELECT source, message_id, kind, reason, first_seen, last_seen FROM rejections
          WHERE first_seen >= $1 AND first_seen < $2 ORDER BY last_seen DESC, id DESC",
-        &[P::int(lo), P::int(hi)],
+        &[Param::int(lo), Param::int(hi)],
         |r| {
             Ok(Rejection {
                 source: r.req_text(0)?,
@@ -255,7 +258,7 @@ async fn report_row(conn: &mut Conn, id: i64) -> Result<Option<ReportRow>, Error
             "SELECT id, org_name, email, report_id, policy_domain, date_begin, date_end,
                 record_count, message_count, deliveries, source, message_id, ingested_at
              FROM reports WHERE id = $1",
-            &[P::int(id)],
+            &[Param::int(id)],
             |r| {
                 Ok(ReportRow {
                     id: r.req_int(0)?,
@@ -282,7 +285,7 @@ async fn report_row(conn: &mut Conn, id: i64) -> Result<Option<ReportRow>, Error
     row.defects = conn
         .collect(
             "SELECT kind, path, value FROM defects WHERE report = $1 ORDER BY seq",
-            &[P::int(id)],
+            &[Param::int(id)],
             |r| {
                 let kind = r.req_text(0)?;
                 Ok(Defect {

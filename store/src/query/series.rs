@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::window::{Window, format_day};
 use super::{Filter, daily_rows, filter_domains, window_reports};
 use crate::Store;
-use crate::db::{Conn, P, from_bigint};
+use crate::db::{Conn, Param, from_bigint};
 use crate::error::Error;
 
 /// A row of the `domain_days` rollup.
@@ -35,7 +35,7 @@ async fn domain_day_rows(
     for domain in filter_domains(conn, filter).await? {
         conn.for_each(
             DOMAIN_DAY_ROWS,
-            &[P::int(first), P::int(last), P::from(&domain)],
+            &[Param::int(first), Param::int(last), Param::from(&domain)],
             &mut |r| {
                 let disposition = r.text(2)?.filter(|d| !d.is_empty());
                 f(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::reports::{Rejection, rejections_in};
 use super::{Filter, WindowReport, daily_rows, window_reports};
 use crate::Store;
-use crate::db::{Conn, P, from_bigint};
+use crate::db::{Conn, Param, from_bigint};
 use crate::error::Error;
 
 /// The summary `mailward report summarize --store` prints: the same numbers, per policy
@@ -137,7 +137,7 @@ async fn distinct_inputs(
     for r in reports {
         conn.for_each(
             "SELECT content_hash FROM deliveries WHERE report = $1",
-            &[P::int(r.id)],
+            &[Param::int(r.id)],
             &mut |row| {
                 hashes.insert(hash_key(row.text(0)?.unwrap_or_default()));
                 Ok(())
