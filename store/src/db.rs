@@ -18,7 +18,7 @@ pub(crate) mod sqlite;
 
 /// A statement parameter. Nulls are typed because PostgreSQL checks every parameter's type.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum P<'a> {
+pub(crate) enum Param<'a> {
     /// A `BIGINT` (or NULL).
     Int(Option<i64>),
     /// A `TEXT` (or NULL).
@@ -27,45 +27,57 @@ pub(crate) enum P<'a> {
     Blob(&'a [u8]),
 }
 
-impl P<'_> {
+impl Param<'_> {
     pub(crate) fn int(v: i64) -> Self {
         Self::Int(Some(v))
     }
 }
 
-impl<'a> From<&'a str> for P<'a> {
+impl<'a> From<&'a str> for Param<'a> {
     fn from(v: &'a str) -> Self {
         Self::Text(Some(v))
     }
 }
 
-impl<'a> From<&'a String> for P<'a> {
+impl<'a> From<&'a String> for Param<'a> {
     fn from(v: &'a String) -> Self {
         Self::Text(Some(v))
     }
 }
 
-impl<'a> From<Option<&'a str>> for P<'a> {
+impl<'a> From<Option<&'a str>> for Param<'a> {
     fn from(v: Option<&'a str>) -> Self {
         Self::Text(v)
     }
 }
 
-impl From<i64> for P<'_> {
+impl From<i64> for Param<'_> {
     fn from(v: i64) -> Self {
         Self::Int(Some(v))
     }
 }
 
-impl From<Option<i64>> for P<'_> {
+impl From<Option<i64>> for Param<'_> {
     fn from(v: Option<i64>) -> Self {
         Self::Int(v)
     }
 }
 
+/// A count, length or Unix time as the `BIGINT` it is stored in. None comes near `i64::MAX`;
+/// one that did would be stored as `i64::MAX`, never wrapped.
+pub(crate) fn to_bigint(v: impl TryInto<i64>) -> i64 {
+    v.try_into().unwrap_or(i64::MAX)
+}
+
+/// A stored count or Unix time as the unsigned number it stands for. The store writes none
+/// below zero; a negative one (a damaged store) reads as 0.
+pub(crate) fn from_bigint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
 /// The column types of a bulk insert (PostgreSQL needs them to build its arrays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Col {
+pub(crate) enum ColumnType {
     Int,
     Text,
 }
@@ -74,7 +86,7 @@ pub(crate) enum Col {
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) name: &'static str,
-    pub(crate) columns: &'static [(&'static str, Col)],
+    pub(crate) columns: &'static [(&'static str, ColumnType)],
     /// Appended to the insert (`" ON CONFLICT (ip) DO NOTHING"`), or empty.
     pub(crate) on_conflict: &'static str,
 }
@@ -340,6 +352,25 @@ impl Conn {
         }
     }
 
+    /// Ends the transaction opened for the work that gave `result`: commits it when the work
+    /// succeeded, rolls it back otherwise. A failed rollback is not reported: the work's error,
+    /// which caused it, is.
+    pub(crate) async fn commit_or_rollback<T>(
+        &mut self,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match result {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     /// Whether a transaction is open.
     pub(crate) fn in_transaction(&self) -> bool {
         self.depth > 0
@@ -349,7 +380,7 @@ impl Conn {
     pub(crate) async fn execute(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
     ) -> Result<u64, Error> {
         dispatch!(self, c => c.execute(sql, params), c.execute(sql, params).await)
     }
@@ -358,7 +389,7 @@ impl Conn {
     pub(crate) async fn for_each(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         f: &mut (dyn FnMut(&dyn Row) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         dispatch!(self, c => c.for_each(sql, params, f), c.for_each(sql, params, f).await)
@@ -368,7 +399,7 @@ impl Conn {
     pub(crate) async fn int_opt(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
     ) -> Result<Option<i64>, Error> {
         let mut out = None;
         self.for_each(sql, params, &mut |row| {
@@ -385,7 +416,7 @@ impl Conn {
     pub(crate) async fn collect<T: Send>(
         &mut self,
         sql: &'static str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         mut map: impl FnMut(&dyn Row) -> Result<T, Error> + Send,
     ) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
@@ -402,7 +433,7 @@ impl Conn {
     pub(crate) async fn insert_rows(
         &mut self,
         table: &Table,
-        rows: &[Vec<P<'_>>],
+        rows: &[Vec<Param<'_>>],
     ) -> Result<u64, Error> {
         if rows.is_empty() {
             return Ok(0);

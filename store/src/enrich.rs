@@ -21,7 +21,7 @@ use futures_util::StreamExt as _;
 use mailward_types::dns::{DnsError, Resolver};
 use serde::Serialize;
 
-use crate::db::P;
+use crate::db::{ColumnType, Param, Table};
 use crate::error::Error;
 use crate::{Store, now};
 
@@ -223,11 +223,11 @@ impl Store {
                     "UPDATE source_ips SET name = $1, status = $2, resolved_at = $3,
                         expires_at = $4 WHERE ip = $5",
                     &[
-                        P::from(r.name.as_deref()),
-                        P::from(r.status.as_str()),
-                        P::int(t),
-                        P::int(t.saturating_add(r.ttl)),
-                        P::from(&r.ip),
+                        Param::from(r.name.as_deref()),
+                        Param::from(r.status.as_str()),
+                        Param::int(t),
+                        Param::int(t.saturating_add(r.ttl)),
+                        Param::from(&r.ip),
                     ],
                 )
                 .await?;
@@ -235,13 +235,7 @@ impl Store {
             Ok::<(), Error>(())
         }
         .await;
-        match written {
-            Ok(()) => conn.commit().await,
-            Err(e) => {
-                let _ = conn.rollback().await;
-                Err(e)
-            }
-        }
+        conn.commit_or_rollback(written).await
     }
 
     /// Queues the source addresses of reports stored since the last call for reverse lookup
@@ -297,37 +291,35 @@ impl Store {
                 .collect(
                     "SELECT DISTINCT source_ip FROM records WHERE report > $1 AND report <= $2
                      ORDER BY source_ip",
-                    &[P::int(from), P::int(upto)],
+                    &[Param::int(from), Param::int(upto)],
                     |r| r.req_text(0),
                 )
                 .await?;
-            let rows: Vec<Vec<P<'_>>> = ips
+            let rows: Vec<Vec<Param<'_>>> = ips
                 .iter()
-                .map(|ip| vec![P::from(ip), P::from("pending"), P::int(0), P::int(0)])
+                .map(|ip| {
+                    vec![
+                        Param::from(ip),
+                        Param::from("pending"),
+                        Param::int(0),
+                        Param::int(0),
+                    ]
+                })
                 .collect();
             let mark = upto.to_string();
             conn.begin().await?;
             let written = async {
-                let new = conn.insert_rows(&crate::ingest::SOURCE_IPS, &rows).await?;
+                let new = conn.insert_rows(&SOURCE_IPS, &rows).await?;
                 conn.execute(
                     "INSERT INTO mailward_meta (key, value) VALUES ('addresses_scanned_to', $1)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    &[P::from(mark.as_str())],
+                    &[Param::from(mark.as_str())],
                 )
                 .await?;
                 Ok::<u64, Error>(new)
             }
             .await;
-            match written {
-                Ok(n) => {
-                    conn.commit().await?;
-                    added += n;
-                }
-                Err(e) => {
-                    let _ = conn.rollback().await;
-                    return Err(e);
-                }
-            }
+            added += conn.commit_or_rollback(written).await?;
         }
         Ok((added, false))
     }
@@ -344,7 +336,7 @@ impl Store {
         let n = conn
             .int_opt(
                 "SELECT COUNT(*) FROM source_ips WHERE expires_at <= $1",
-                &[P::int(now())],
+                &[Param::int(now())],
             )
             .await?;
         Ok(n.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
@@ -388,7 +380,7 @@ impl Store {
                 conn.collect(
                     "SELECT ip FROM source_ips WHERE expires_at <= $1 ORDER BY expires_at, ip
                      LIMIT $2",
-                    &[P::int(t), P::int(limit)],
+                    &[Param::int(t), Param::int(limit)],
                     |r| r.req_text(0),
                 )
                 .await?
@@ -421,3 +413,15 @@ impl Store {
         Ok(stats)
     }
 }
+
+/// The enrichment queue and cache: one row per source address.
+pub(crate) const SOURCE_IPS: Table = Table {
+    name: "source_ips",
+    columns: &[
+        ("ip", ColumnType::Text),
+        ("status", ColumnType::Text),
+        ("resolved_at", ColumnType::Int),
+        ("expires_at", ColumnType::Int),
+    ],
+    on_conflict: " ON CONFLICT (ip) DO NOTHING",
+};

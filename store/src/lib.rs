@@ -11,7 +11,6 @@ pub mod enrich;
 mod error;
 pub mod evidence;
 mod export;
-mod group;
 #[cfg(feature = "imap")]
 pub mod imap;
 mod ingest;
@@ -23,6 +22,7 @@ mod rollup;
 mod schema;
 pub mod services;
 pub mod source;
+mod source_group;
 pub mod sources;
 pub mod spread;
 mod tls;

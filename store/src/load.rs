@@ -9,7 +9,7 @@ use mailward_reports::{
     Record, ReportMetadata, Row as RecordRow, Schema, Testing, XmlElement,
 };
 
-use crate::db::{Conn, P, Row};
+use crate::db::{Conn, Param, Row};
 use crate::error::Error;
 
 fn token<T>(v: Option<String>, f: fn(&str) -> T) -> Option<T> {
@@ -33,7 +33,7 @@ pub(crate) async fn load_report(
                 version, extra_contact_info, generator, errors, extension, p, sp, np, adkim, aspf,
                 pct, fo, testing, discovery_method
              FROM reports WHERE id = $1",
-            &[P::int(id)],
+            &[Param::int(id)],
             |r: &dyn Row| {
                 let schema = if r.text(6)? == Some("rfc7489") {
                     Schema::Rfc7489
@@ -83,7 +83,7 @@ pub(crate) async fn load_report(
             "SELECT source_ip, count, disposition, dkim, spf, reasons, header_from,
                 envelope_from, envelope_to, extensions, dkim_results, spf_results
              FROM records WHERE report = $1 ORDER BY ordinal",
-            &[P::int(id)],
+            &[Param::int(id)],
             |r| {
                 let ip: IpAddr = r
                     .text(0)?

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use crate::Store;
-use crate::db::{Conn, P};
+use crate::db::{Conn, Param};
 use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::query::{Filter, Window};
@@ -96,7 +96,7 @@ impl Store {
         known: &[IpAddr],
     ) -> Result<Vec<(SourceClass, bool)>, Error> {
         let (first, last) = filter.window.days();
-        let window = [P::int(first), P::int(last), P::from(domain)];
+        let window = [Param::int(first), Param::int(last), Param::from(domain)];
         let mut candidates: BTreeSet<IpAddr> = conn
             .collect(PASSING, &window, |r| {
                 Ok(r.text(0)?.unwrap_or_default().parse().ok())
@@ -134,7 +134,12 @@ impl Store {
             let (mut messages, mut dmarc_fail, mut evidence) = (0u64, 0u64, Evidence::default());
             for ip in &members {
                 let text = ip.to_string();
-                let params = [P::int(first), P::int(last), P::from(domain), P::from(&text)];
+                let params = [
+                    Param::int(first),
+                    Param::int(last),
+                    Param::from(domain),
+                    Param::from(&text),
+                ];
                 conn.for_each(ADDRESS_DAYS, &params, &mut |r| {
                     let n = u64::try_from(r.req_int(0)?).unwrap_or(0);
                     let pass = u64::try_from(r.req_int(1)?).unwrap_or(0);

@@ -32,12 +32,12 @@ use mailward_reports::Disposition;
 use serde::Serialize;
 
 use crate::Store;
-use crate::db::P;
+use crate::db::Param;
 use crate::error::Error;
 use crate::evidence::{Evidence, within};
-use crate::group::SourceGroup;
 use crate::query::Filter;
 use crate::services::ServiceKind;
+use crate::source_group::SourceGroup;
 
 /// The share of a source's messages that must pass DMARC for it to count as aligned.
 pub const ALIGNED_SHARE: f64 = 0.9;
@@ -348,10 +348,10 @@ impl Store {
             .saturating_mul(crate::spread::SECONDS_PER_DAY as i64);
         for domain in crate::query::filter_domains(&mut conn, filter).await? {
             let params = [
-                P::int(first),
-                P::int(last),
-                P::from(&domain),
-                P::int(latest_end),
+                Param::int(first),
+                Param::int(last),
+                Param::from(&domain),
+                Param::int(latest_end),
             ];
             let mut found = None;
             for sql in [LATEST_POLICY, LATEST_REPORT] {
@@ -458,8 +458,8 @@ pub(crate) fn impact_of(legitimate: u64, forgeries: u64) -> [PolicyImpact; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::group::AuthSeen;
     use crate::services::Service;
+    use crate::source_group::AuthSeen;
 
     fn group(messages: u64, dmarc_fail: u64) -> SourceGroup {
         SourceGroup::empty("192.0.2.1".into()).with(messages, dmarc_fail)

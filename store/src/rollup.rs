@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use mailward_reports::{DkimAuthResult, DmarcResult, Record, SpfAuthResult};
 
-use crate::db::{Col, Conn, P, Table};
+use crate::db::{ColumnType, Conn, Param, Table, to_bigint};
 use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::spread;
@@ -153,19 +153,19 @@ fn merge(begin: u64, end: u64, facts: &[Facts]) -> Vec<(DayKey, i64, u64)> {
 const DAILY: Table = Table {
     name: "daily",
     columns: &[
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("org", Col::Text),
-        ("source_ip", Col::Text),
-        ("disposition", Col::Text),
-        ("dkim_pass", Col::Int),
-        ("spf_pass", Col::Int),
-        ("reverse_name", Col::Text),
-        ("count", Col::Int),
-        ("auth", Col::Text),
-        ("evidence", Col::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("org", ColumnType::Text),
+        ("source_ip", ColumnType::Text),
+        ("disposition", ColumnType::Text),
+        ("dkim_pass", ColumnType::Int),
+        ("spf_pass", ColumnType::Int),
+        ("reverse_name", ColumnType::Text),
+        ("count", ColumnType::Int),
+        ("auth", ColumnType::Text),
+        ("evidence", ColumnType::Int),
     ],
     on_conflict: "",
 };
@@ -173,13 +173,13 @@ const DAILY: Table = Table {
 const DOMAIN_DAYS: Table = Table {
     name: "domain_days",
     columns: &[
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("org", Col::Text),
-        ("disposition", Col::Text),
-        ("dkim_pass", Col::Int),
-        ("spf_pass", Col::Int),
-        ("count", Col::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("org", ColumnType::Text),
+        ("disposition", ColumnType::Text),
+        ("dkim_pass", ColumnType::Int),
+        ("spf_pass", ColumnType::Int),
+        ("count", ColumnType::Int),
     ],
     on_conflict: " ON CONFLICT (domain, day, org, disposition, dkim_pass, spf_pass)
         DO UPDATE SET count = domain_days.count + excluded.count",
@@ -188,22 +188,18 @@ const DOMAIN_DAYS: Table = Table {
 const IP_DAYS: Table = Table {
     name: "ip_days",
     columns: &[
-        ("domain", Col::Text),
-        ("source_ip", Col::Text),
-        ("day", Col::Int),
-        ("messages", Col::Int),
-        ("dmarc_pass", Col::Int),
-        ("evidence", Col::Int),
+        ("domain", ColumnType::Text),
+        ("source_ip", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("messages", ColumnType::Int),
+        ("dmarc_pass", ColumnType::Int),
+        ("evidence", ColumnType::Int),
     ],
     on_conflict: " ON CONFLICT (domain, source_ip, day) DO UPDATE SET
         messages = ip_days.messages + excluded.messages,
         dmarc_pass = ip_days.dmarc_pass + excluded.dmarc_pass,
         evidence = ip_days.evidence | excluded.evidence",
 };
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 /// Writes report `pk`'s rows: `daily`, and (unless `rollups` is false, as in a rebuild that
 /// sums them afterwards) its additions to `domain_days` and `ip_days`.
@@ -219,19 +215,19 @@ pub(crate) async fn write(
     let mut daily = Vec::with_capacity(merged.len());
     for (seq, (k, evidence, n)) in merged.iter().enumerate() {
         daily.push(vec![
-            P::from(domain),
-            P::int(k.day),
-            P::int(pk),
-            P::int(i64::try_from(seq).unwrap_or(i64::MAX)),
-            P::from(org),
-            P::from(k.ip.as_str()),
-            P::from(k.disposition.as_deref()),
-            P::int(i64::from(k.dkim)),
-            P::int(i64::from(k.spf)),
-            P::from(k.reverse_name.as_deref()),
-            P::int(to_i64(*n)),
-            P::from(k.auth.as_deref()),
-            P::int(*evidence),
+            Param::from(domain),
+            Param::int(k.day),
+            Param::int(pk),
+            Param::int(i64::try_from(seq).unwrap_or(i64::MAX)),
+            Param::from(org),
+            Param::from(k.ip.as_str()),
+            Param::from(k.disposition.as_deref()),
+            Param::int(i64::from(k.dkim)),
+            Param::int(i64::from(k.spf)),
+            Param::from(k.reverse_name.as_deref()),
+            Param::int(to_bigint(*n)),
+            Param::from(k.auth.as_deref()),
+            Param::int(*evidence),
         ]);
     }
     conn.insert_rows(&DAILY, &daily).await?;
@@ -254,31 +250,31 @@ pub(crate) async fn write(
         }
         ip.2 |= evidence;
     }
-    let rows: Vec<Vec<P<'_>>> = totals
+    let rows: Vec<Vec<Param<'_>>> = totals
         .iter()
         .map(|((day, disposition, dkim, spf), n)| {
             vec![
-                P::from(domain),
-                P::int(*day),
-                P::from(org),
-                P::from(*disposition),
-                P::int(i64::from(*dkim)),
-                P::int(i64::from(*spf)),
-                P::int(to_i64(*n)),
+                Param::from(domain),
+                Param::int(*day),
+                Param::from(org),
+                Param::from(*disposition),
+                Param::int(i64::from(*dkim)),
+                Param::int(i64::from(*spf)),
+                Param::int(to_bigint(*n)),
             ]
         })
         .collect();
     conn.insert_rows(&DOMAIN_DAYS, &rows).await?;
-    let rows: Vec<Vec<P<'_>>> = per_ip
+    let rows: Vec<Vec<Param<'_>>> = per_ip
         .iter()
         .map(|((ip, day), (messages, pass, evidence))| {
             vec![
-                P::from(domain),
-                P::from(*ip),
-                P::int(*day),
-                P::int(to_i64(*messages)),
-                P::int(to_i64(*pass)),
-                P::int(*evidence),
+                Param::from(domain),
+                Param::from(*ip),
+                Param::int(*day),
+                Param::int(to_bigint(*messages)),
+                Param::int(to_bigint(*pass)),
+                Param::int(*evidence),
             ]
         })
         .collect();
@@ -328,7 +324,11 @@ macro_rules! subtract_sql {
 
 /// Takes the `daily` rows chosen by `taken` (with its `params`) out of `domain_days` and
 /// `ip_days`. Call it before deleting those rows.
-pub(crate) async fn subtract(conn: &mut Conn, taken: Taken, params: &[P<'_>]) -> Result<(), Error> {
+pub(crate) async fn subtract(
+    conn: &mut Conn,
+    taken: Taken,
+    params: &[Param<'_>],
+) -> Result<(), Error> {
     let statements = match taken {
         Taken::Report => {
             subtract_sql!("domain = $1 AND day >= $2 AND day <= $3 AND report = $4")
@@ -372,7 +372,7 @@ pub(crate) async fn rebuild(conn: &mut Conn) -> Result<(), Error> {
                 "SELECT source_ip, count, disposition, dkim, spf, reverse_name, dkim_results,
                         spf_results
                  FROM records WHERE report = $1 ORDER BY ordinal",
-                &[P::int(pk)],
+                &[Param::int(pk)],
                 |r| {
                     let dkim: Vec<DkimAuthResult> = r
                         .text(6)?
@@ -410,7 +410,12 @@ pub(crate) async fn rebuild(conn: &mut Conn) -> Result<(), Error> {
         );
         conn.execute(
             "DELETE FROM daily WHERE domain = $1 AND day >= $2 AND day <= $3 AND report = $4",
-            &[P::from(&domain), P::int(first), P::int(last), P::int(pk)],
+            &[
+                Param::from(&domain),
+                Param::int(first),
+                Param::int(last),
+                Param::int(pk),
+            ],
         )
         .await?;
         write(conn, pk, (&domain, &org), period, &facts, false).await?;

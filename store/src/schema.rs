@@ -6,7 +6,7 @@
 //! `BEGIN IMMEDIATE`, a PostgreSQL transaction-scoped advisory lock), so two workers opening
 //! a fresh store at the same moment migrate it once: the second finds the work done.
 
-use crate::db::{Conn, Dialect, P};
+use crate::db::{Conn, Dialect, Param};
 use crate::error::Error;
 
 /// The schema version this build writes and reads.
@@ -290,13 +290,7 @@ fn render(statement: &str, dialect: Dialect) -> String {
 pub(crate) async fn migrate(conn: &mut Conn) -> Result<(), Error> {
     conn.begin().await?;
     let result = migrate_locked(conn).await;
-    match result {
-        Ok(()) => conn.commit().await,
-        Err(e) => {
-            let _ = conn.rollback().await;
-            Err(e)
-        }
-    }
+    conn.commit_or_rollback(result).await
 }
 
 async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {
@@ -304,7 +298,7 @@ async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {
     if conn.dialect() == Dialect::Postgres {
         conn.execute(
             "SELECT pg_advisory_xact_lock($1)",
-            &[P::int(MIGRATION_LOCK)],
+            &[Param::int(MIGRATION_LOCK)],
         )
         .await?;
     }
@@ -334,7 +328,7 @@ async fn migrate_locked(conn: &mut Conn) -> Result<(), Error> {
         conn.execute(
             "INSERT INTO mailward_meta (key, value) VALUES ('schema_version', $1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[P::from(version.as_str())],
+            &[Param::from(version.as_str())],
         )
         .await?;
     }

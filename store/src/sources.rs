@@ -16,15 +16,15 @@ use mailward_types::Domain;
 use serde::Serialize;
 
 use crate::Store;
-use crate::db::P;
+use crate::db::Param;
 use crate::enrich::NameStatus;
 use crate::error::Error;
 use crate::evidence::Evidence;
-pub use crate::group::{AuthSeen, SourceAddress, SourceGroup};
 use crate::query::{DayPoint, Filter};
 use crate::readiness::{AssessedSource, PolicyImpact, SourceClass, assess, class_of, is_known};
 use crate::rollup;
 use crate::services::{Service, ServiceMap};
+pub use crate::source_group::{AuthSeen, SourceAddress, SourceGroup};
 
 /// The service of a group of verified addresses under `org`: the entry for `org` itself, or
 /// else the first (in name order) that one of its host names has.
@@ -215,7 +215,7 @@ async fn scan(
     for domain in crate::query::filter_domains(conn, filter).await? {
         conn.for_each(
             SOURCE_ROWS,
-            &[P::int(first), P::int(last), P::from(&domain)],
+            &[Param::int(first), Param::int(last), Param::from(&domain)],
             &mut |r| {
                 let text = r.text(0)?.unwrap_or_default();
                 if only.is_some_and(|o| !o.contains(text)) {
@@ -676,7 +676,7 @@ async fn names_of<T: Sync>(
     let texts: Vec<String> = addresses.keys().map(ToString::to_string).collect();
     for chunk in texts.chunks(NAME_BATCH) {
         let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
-        conn.for_each(sql, &[P::from(list.as_str())], &mut keep)
+        conn.for_each(sql, &[Param::from(list.as_str())], &mut keep)
             .await?;
     }
     Ok(out)

@@ -19,12 +19,11 @@
 //!   normalised as [`TlsSummary::add`](mailward_reports::tls::TlsSummary::add) does, so the
 //!   store's summary of some reports equals the file mode's of the same reports, each once.
 
-use mailward_reports::DefectKind;
 use mailward_reports::tls::{ParsedTlsReport, PolicyType, TlsReport, TlsSummary, to_json};
 
-use crate::db::{Col, Conn, P, Row, Table};
+use crate::db::{ColumnType, Conn, Param, Row, Table, from_bigint, to_bigint};
 use crate::error::Error;
-use crate::ingest::{Provenance, ReportStatus, TlsReportOutcome};
+use crate::ingest::{Deliveries, Provenance, ReportStatus, TlsReportOutcome, content_defects};
 
 /// Seconds in a UTC day.
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -47,27 +46,6 @@ fn normalise(domain: &str) -> String {
     d.strip_suffix('.').unwrap_or(d).to_ascii_lowercase()
 }
 
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn usize_i64(v: usize) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn count(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
-}
-
-/// Defects that say something about the report's content (see `ingest::content_defects`).
-fn content_defects(parsed: &ParsedTlsReport) -> usize {
-    parsed
-        .defects
-        .iter()
-        .filter(|d| d.kind != DefectKind::SkippedPart)
-        .count()
-}
-
 /// Stores one TLS report in a transaction of its own (inside the caller's, if one is open).
 pub(crate) async fn store_report(
     conn: &mut Conn,
@@ -75,22 +53,15 @@ pub(crate) async fn store_report(
     from: &Provenance<'_>,
 ) -> Result<TlsReportOutcome, Error> {
     conn.begin().await?;
-    match store_report_tx(conn, parsed, from).await {
-        Ok(status) => {
-            conn.commit().await?;
-            let r = &parsed.report;
-            Ok(TlsReportOutcome {
-                organization_name: r.organization_name.clone(),
-                report_id: r.report_id.clone(),
-                policy_domain: r.policy_domain().map(str::to_owned),
-                status,
-            })
-        }
-        Err(e) => {
-            let _ = conn.rollback().await;
-            Err(e)
-        }
-    }
+    let result = store_report_tx(conn, parsed, from).await;
+    let status = conn.commit_or_rollback(result).await?;
+    let r = &parsed.report;
+    Ok(TlsReportOutcome {
+        organization_name: r.organization_name.clone(),
+        report_id: r.report_id.clone(),
+        policy_domain: r.policy_domain().map(str::to_owned),
+        status,
+    })
 }
 
 /// The columns of `tls_reports` other than identity and provenance.
@@ -130,36 +101,48 @@ impl<'a> Columns<'a> {
             end,
             day: report_day(begin, end),
             domains: domains.join(" "),
-            policies: usize_i64(r.policies.len()),
-            details: usize_i64(r.policies.iter().map(|p| p.failure_details.len()).sum()),
-            successful: to_i64(r.successful_sessions()),
-            failed: to_i64(r.failed_sessions()),
+            policies: to_bigint(r.policies.len()),
+            details: to_bigint(
+                r.policies
+                    .iter()
+                    .map(|p| p.failure_details.len())
+                    .sum::<usize>(),
+            ),
+            successful: to_bigint(r.successful_sessions()),
+            failed: to_bigint(r.failed_sessions()),
             json: to_json(r),
             defects: (!parsed.defects.is_empty())
                 .then(|| serde_json::to_string(&parsed.defects).ok())
                 .flatten(),
-            defect_count: usize_i64(content_defects(parsed)),
+            defect_count: to_bigint(content_defects(&parsed.defects)),
         }
     }
 
     /// contact_info … defect_count, 12 parameters.
-    fn params(&self) -> Vec<P<'_>> {
+    fn params(&self) -> Vec<Param<'_>> {
         vec![
-            P::from(self.report.contact_info.as_deref()),
-            P::int(self.begin),
-            P::int(self.end),
-            P::int(self.day),
-            P::from(&self.domains),
-            P::int(self.policies),
-            P::int(self.details),
-            P::int(self.successful),
-            P::int(self.failed),
-            P::from(&self.json),
-            P::from(self.defects.as_deref()),
-            P::int(self.defect_count),
+            Param::from(self.report.contact_info.as_deref()),
+            Param::int(self.begin),
+            Param::int(self.end),
+            Param::int(self.day),
+            Param::from(&self.domains),
+            Param::int(self.policies),
+            Param::int(self.details),
+            Param::int(self.successful),
+            Param::int(self.failed),
+            Param::from(&self.json),
+            Param::from(self.defects.as_deref()),
+            Param::int(self.defect_count),
         ]
     }
 }
+
+const DELIVERIES: Deliveries = Deliveries {
+    insert: "INSERT INTO tls_deliveries (report, content_hash, source, container, message_id,
+        ingested_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
+    count: "UPDATE tls_reports SET deliveries = deliveries + 1 WHERE id = $1",
+};
 
 #[cfg(feature = "sqlite")]
 const SELECT_STORED: &str = "SELECT id, policy_count, detail_count, defect_count FROM tls_reports
@@ -177,17 +160,11 @@ async fn store_report_tx(
     let report = &parsed.report;
     let columns = Columns::of(parsed);
     let mut params = vec![
-        P::from(&report.organization_name),
-        P::from(&report.report_id),
+        Param::from(&report.organization_name),
+        Param::from(&report.report_id),
     ];
     params.extend(columns.params());
-    params.extend([
-        P::from(from.source),
-        P::from(from.container),
-        P::from(from.message_id),
-        P::from(from.content_hash),
-        P::int(from.now),
-    ]);
+    params.extend(from.params());
     let inserted = conn
         .int_opt(
             "INSERT INTO tls_reports (org_name, report_id, contact_info, date_begin, date_end, day,
@@ -202,7 +179,7 @@ async fn store_report_tx(
         .await?;
     if let Some(pk) = inserted {
         insert_children(conn, pk, &columns).await?;
-        insert_delivery(conn, pk, from).await?;
+        DELIVERIES.insert(conn, pk, from).await?;
         return Ok(ReportStatus::Stored);
     }
     // Stored already: by an earlier input, or by another worker that committed while this
@@ -229,24 +206,18 @@ async fn store_report_tx(
     let more_complete =
         candidate > entries || (candidate == entries && columns.defect_count < defects);
     if !more_complete {
-        count_delivery(conn, pk, from).await?;
+        DELIVERIES.count(conn, pk, from).await?;
         return Ok(ReportStatus::Duplicate);
     }
     for sql in [
         "DELETE FROM tls_policies WHERE report = $1",
         "DELETE FROM tls_failures WHERE report = $1",
     ] {
-        conn.execute(sql, &[P::int(pk)]).await?;
+        conn.execute(sql, &[Param::int(pk)]).await?;
     }
     let mut update = columns.params();
-    update.extend([
-        P::from(from.source),
-        P::from(from.container),
-        P::from(from.message_id),
-        P::from(from.content_hash),
-        P::int(from.now),
-        P::int(pk),
-    ]);
+    update.extend(from.params());
+    update.push(Param::int(pk));
     conn.execute(
         "UPDATE tls_reports SET contact_info = $1, date_begin = $2, date_end = $3, day = $4,
             policy_domains = $5, policy_count = $6, detail_count = $7, successful = $8,
@@ -257,20 +228,20 @@ async fn store_report_tx(
     )
     .await?;
     insert_children(conn, pk, &columns).await?;
-    count_delivery(conn, pk, from).await?;
+    DELIVERIES.count(conn, pk, from).await?;
     Ok(ReportStatus::Replaced)
 }
 
 const POLICIES: Table = Table {
     name: "tls_policies",
     columns: &[
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("policy_type", Col::Text),
-        ("successful", Col::Int),
-        ("failed", Col::Int),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("policy_type", ColumnType::Text),
+        ("successful", ColumnType::Int),
+        ("failed", ColumnType::Int),
     ],
     on_conflict: "",
 };
@@ -278,16 +249,16 @@ const POLICIES: Table = Table {
 const FAILURES: Table = Table {
     name: "tls_failures",
     columns: &[
-        ("report", Col::Int),
-        ("seq", Col::Int),
-        ("policy", Col::Int),
-        ("domain", Col::Text),
-        ("day", Col::Int),
-        ("result_type", Col::Text),
-        ("receiving_mx", Col::Text),
-        ("sending_mta_ip", Col::Text),
-        ("receiving_ip", Col::Text),
-        ("failed", Col::Int),
+        ("report", ColumnType::Int),
+        ("seq", ColumnType::Int),
+        ("policy", ColumnType::Int),
+        ("domain", ColumnType::Text),
+        ("day", ColumnType::Int),
+        ("result_type", ColumnType::Text),
+        ("receiving_mx", ColumnType::Text),
+        ("sending_mta_ip", ColumnType::Text),
+        ("receiving_ip", ColumnType::Text),
+        ("failed", ColumnType::Int),
     ],
     on_conflict: "",
 };
@@ -307,19 +278,19 @@ async fn insert_children(conn: &mut Conn, pk: i64, c: &Columns<'_>) -> Result<()
         .iter()
         .map(|p| normalise(&p.policy.policy_domain))
         .collect();
-    let rows: Vec<Vec<P<'_>>> = policies
+    let rows: Vec<Vec<Param<'_>>> = policies
         .iter()
         .zip(&domains)
         .enumerate()
         .map(|(seq, (p, domain))| {
             vec![
-                P::int(pk),
-                P::int(usize_i64(seq)),
-                P::from(domain),
-                P::int(c.day),
-                P::from(p.policy.policy_type.as_ref().map(PolicyType::as_str)),
-                P::int(to_i64(p.summary.total_successful_session_count)),
-                P::int(to_i64(p.summary.total_failure_session_count)),
+                Param::int(pk),
+                Param::int(to_bigint(seq)),
+                Param::from(domain),
+                Param::int(c.day),
+                Param::from(p.policy.policy_type.as_ref().map(PolicyType::as_str)),
+                Param::int(to_bigint(p.summary.total_successful_session_count)),
+                Param::int(to_bigint(p.summary.total_failure_session_count)),
             ]
         })
         .collect();
@@ -330,7 +301,7 @@ async fn insert_children(conn: &mut Conn, pk: i64, c: &Columns<'_>) -> Result<()
     for (i, p) in policies.iter().enumerate() {
         for f in &p.failure_details {
             texts.push(DetailText {
-                policy: usize_i64(i),
+                policy: to_bigint(i),
                 domain: i,
                 mx: f
                     .receiving_mx_hostname
@@ -342,58 +313,26 @@ async fn insert_children(conn: &mut Conn, pk: i64, c: &Columns<'_>) -> Result<()
             details.push(f);
         }
     }
-    let rows: Vec<Vec<P<'_>>> = details
+    let rows: Vec<Vec<Param<'_>>> = details
         .iter()
         .zip(&texts)
         .enumerate()
         .map(|(seq, (f, t))| {
             vec![
-                P::int(pk),
-                P::int(usize_i64(seq)),
-                P::int(t.policy),
-                P::from(domains.get(t.domain).map_or("", String::as_str)),
-                P::int(c.day),
-                P::from(f.result_type.as_ref().map_or("", |r| r.as_str())),
-                P::from(&t.mx),
-                P::from(t.sending.as_deref()),
-                P::from(t.receiving.as_deref()),
-                P::int(to_i64(f.failed_session_count)),
+                Param::int(pk),
+                Param::int(to_bigint(seq)),
+                Param::int(t.policy),
+                Param::from(domains.get(t.domain).map_or("", String::as_str)),
+                Param::int(c.day),
+                Param::from(f.result_type.as_ref().map_or("", |r| r.as_str())),
+                Param::from(&t.mx),
+                Param::from(t.sending.as_deref()),
+                Param::from(t.receiving.as_deref()),
+                Param::int(to_bigint(f.failed_session_count)),
             ]
         })
         .collect();
     conn.insert_rows(&FAILURES, &rows).await?;
-    Ok(())
-}
-
-/// Records that `from` carried report `pk`; `false` when these bytes already did.
-async fn insert_delivery(conn: &mut Conn, pk: i64, from: &Provenance<'_>) -> Result<bool, Error> {
-    let n = conn
-        .execute(
-            "INSERT INTO tls_deliveries (report, content_hash, source, container, message_id,
-                ingested_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
-            &[
-                P::int(pk),
-                P::from(from.content_hash),
-                P::from(from.source),
-                P::from(from.container),
-                P::from(from.message_id),
-                P::int(from.now),
-            ],
-        )
-        .await?;
-    Ok(n > 0)
-}
-
-/// [`insert_delivery`] of a report stored before, counting a new input in `deliveries`.
-async fn count_delivery(conn: &mut Conn, pk: i64, from: &Provenance<'_>) -> Result<(), Error> {
-    if insert_delivery(conn, pk, from).await? {
-        conn.execute(
-            "UPDATE tls_reports SET deliveries = deliveries + 1 WHERE id = $1",
-            &[P::int(pk)],
-        )
-        .await?;
-    }
     Ok(())
 }
 
@@ -422,10 +361,13 @@ fn pick<'a>(
     domain: Option<&'a str>,
     all: &'static str,
     one: &'static str,
-) -> (&'static str, Vec<P<'a>>) {
+) -> (&'static str, Vec<Param<'a>>) {
     match domain {
-        Some(d) => (one, vec![P::int(first), P::int(last), P::from(d)]),
-        None => (all, vec![P::int(first), P::int(last)]),
+        Some(d) => (
+            one,
+            vec![Param::int(first), Param::int(last), Param::from(d)],
+        ),
+        None => (all, vec![Param::int(first), Param::int(last)]),
     }
 }
 
@@ -440,14 +382,14 @@ pub(crate) async fn summary(
 ) -> Result<TlsSummary, Error> {
     let mut out = TlsSummary::new();
     let (sql, params) = pick(days, domain, REPORTS_IN, REPORTS_IN_DOMAIN);
-    out.reports = count(conn.int_opt(sql, &params).await?.unwrap_or(0));
+    out.reports = from_bigint(conn.int_opt(sql, &params).await?.unwrap_or(0));
 
     let (sql, params) = pick(days, domain, POLICIES_IN, POLICIES_IN_DOMAIN);
     let (mut successful, mut failed_sessions) = (0u64, 0u64);
     let domains = &mut out.domains;
     conn.for_each(sql, &params, &mut |row: &dyn Row| {
         let name = row.text(0)?.unwrap_or_default();
-        let (ok, failed) = (count(row.req_int(2)?), count(row.req_int(3)?));
+        let (ok, failed) = (from_bigint(row.req_int(2)?), from_bigint(row.req_int(3)?));
         successful = successful.saturating_add(ok);
         failed_sessions = failed_sessions.saturating_add(failed);
         let d = match domains.get_mut(name) {
@@ -471,7 +413,7 @@ pub(crate) async fn summary(
     conn.for_each(sql, &params, &mut |row: &dyn Row| {
         let kind = row.text(0)?.unwrap_or_default();
         let mx = row.text(1)?.unwrap_or_default();
-        let n = count(row.req_int(2)?);
+        let n = from_bigint(row.req_int(2)?);
         let by_mx = match failures.get_mut(kind) {
             Some(m) => m,
             None => failures.entry(kind.to_owned()).or_default(),
@@ -509,7 +451,7 @@ pub(crate) async fn delivery_hashes(
 pub(crate) async fn prune(conn: &mut Conn, cutoff: i64) -> Result<u64, Error> {
     conn.execute(
         "DELETE FROM tls_reports WHERE date_end < $1",
-        &[P::int(cutoff)],
+        &[Param::int(cutoff)],
     )
     .await
 }

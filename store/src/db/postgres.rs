@@ -8,7 +8,7 @@ use futures_util::{StreamExt as _, pin_mut};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, NoTls, Statement};
 
-use super::{Col, P, Row, Table};
+use super::{ColumnType, Param, Row, Table};
 use crate::error::Error;
 
 pub(crate) struct PgConn {
@@ -52,7 +52,7 @@ impl PgConn {
         Ok(s)
     }
 
-    pub(crate) async fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, Error> {
+    pub(crate) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
         let stmt = self.statement(sql).await?;
         let values = bind(params);
         let refs: Vec<&(dyn ToSql + Sync)> = values
@@ -68,7 +68,7 @@ impl PgConn {
     pub(crate) async fn for_each(
         &mut self,
         sql: &str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         f: &mut (dyn FnMut(&dyn Row) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         let stmt = self.statement(sql).await?;
@@ -92,29 +92,29 @@ impl PgConn {
     pub(crate) async fn insert_rows(
         &mut self,
         table: &Table,
-        rows: &[Vec<P<'_>>],
+        rows: &[Vec<Param<'_>>],
     ) -> Result<u64, Error> {
         let mut columns: Vec<Box<dyn ToSql + Sync + Send>> =
             Vec::with_capacity(table.columns.len());
         let mut casts = Vec::with_capacity(table.columns.len());
         for (i, (_, col)) in table.columns.iter().enumerate() {
             match col {
-                Col::Int => {
+                ColumnType::Int => {
                     let mut v: Vec<Option<i64>> = Vec::with_capacity(rows.len());
                     for row in rows {
                         v.push(match row.get(i) {
-                            Some(P::Int(x)) => *x,
+                            Some(Param::Int(x)) => *x,
                             _ => return Err(Error::Corrupt("bulk insert: expected an integer")),
                         });
                     }
                     columns.push(Box::new(v));
                     casts.push(format!("${}::BIGINT[]", i + 1));
                 }
-                Col::Text => {
+                ColumnType::Text => {
                     let mut v: Vec<Option<String>> = Vec::with_capacity(rows.len());
                     for row in rows {
                         v.push(match row.get(i) {
-                            Some(P::Text(x)) => x.map(str::to_owned),
+                            Some(Param::Text(x)) => x.map(str::to_owned),
                             _ => return Err(Error::Corrupt("bulk insert: expected text")),
                         });
                     }
@@ -143,14 +143,14 @@ impl PgConn {
     }
 }
 
-fn bind(params: &[P<'_>]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+fn bind(params: &[Param<'_>]) -> Vec<Box<dyn ToSql + Sync + Send>> {
     params
         .iter()
         .map(|p| -> Box<dyn ToSql + Sync + Send> {
             match *p {
-                P::Int(v) => Box::new(v),
-                P::Text(v) => Box::new(v.map(str::to_owned)),
-                P::Blob(v) => Box::new(v.to_vec()),
+                Param::Int(v) => Box::new(v),
+                Param::Text(v) => Box::new(v.map(str::to_owned)),
+                Param::Blob(v) => Box::new(v.to_vec()),
             }
         })
         .collect()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, ToSql, params_from_iter};
 
-use super::{P, Row, Table, to_sqlite_placeholders};
+use super::{Param, Row, Table, to_sqlite_placeholders};
 use crate::error::Error;
 
 /// Statements kept prepared per connection.
@@ -76,7 +76,7 @@ impl SqliteConn {
             .map_err(|e| Error::sqlite(e, self.lock_timeout))
     }
 
-    pub(crate) fn execute(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, Error> {
+    pub(crate) fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
         let sql = to_sqlite_placeholders(sql);
         let timeout = self.lock_timeout;
         let err = |e| Error::sqlite(e, timeout);
@@ -90,7 +90,7 @@ impl SqliteConn {
     pub(crate) fn for_each(
         &mut self,
         sql: &str,
-        params: &[P<'_>],
+        params: &[Param<'_>],
         f: &mut (dyn FnMut(&dyn Row) -> Result<(), Error> + Send),
     ) -> Result<(), Error> {
         let sql = to_sqlite_placeholders(sql);
@@ -106,7 +106,11 @@ impl SqliteConn {
         Ok(())
     }
 
-    pub(crate) fn insert_rows(&mut self, table: &Table, rows: &[Vec<P<'_>>]) -> Result<u64, Error> {
+    pub(crate) fn insert_rows(
+        &mut self,
+        table: &Table,
+        rows: &[Vec<Param<'_>>],
+    ) -> Result<u64, Error> {
         let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
         let sql = format!(
@@ -129,16 +133,16 @@ impl SqliteConn {
     }
 }
 
-struct Bind<'a, 'b>(&'a P<'b>);
+struct Bind<'a, 'b>(&'a Param<'b>);
 
 impl ToSql for Bind<'_, '_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::ToSqlOutput;
         Ok(match *self.0 {
-            P::Int(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
-            P::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            P::Blob(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
-            P::Int(None) | P::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Param::Int(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Param::Text(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Param::Blob(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
+            Param::Int(None) | Param::Text(None) => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
 }

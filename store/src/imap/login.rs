@@ -78,9 +78,9 @@ impl AsyncWrite for Conn {
 
 /// The capabilities a server announced, upper-cased (`IMAP4REV1`, `AUTH=PLAIN`, `MOVE`…).
 #[derive(Debug, Default)]
-pub(super) struct Caps(HashSet<String>);
+pub(super) struct Capabilities(HashSet<String>);
 
-impl Caps {
+impl Capabilities {
     pub(super) fn has(&self, name: &str) -> bool {
         self.0.contains(name)
     }
@@ -98,7 +98,7 @@ impl Caps {
 /// A logged-in, selected connection.
 pub(super) struct Connected {
     pub(super) session: Session,
-    pub(super) caps: Caps,
+    pub(super) capabilities: Capabilities,
 }
 
 impl Peer {
@@ -210,8 +210,8 @@ impl Peer {
             Security::StartTls => {
                 let mut client = Client::new(Conn::Plain(tcp));
                 self.greeting(&mut client).await?;
-                let caps = self.capabilities(&mut client).await?;
-                if caps.has("STARTTLS") {
+                let capabilities = self.capabilities(&mut client).await?;
+                if capabilities.has("STARTTLS") {
                     self.io(
                         "STARTTLS",
                         client.run_command_and_check_ok("STARTTLS", None),
@@ -237,12 +237,12 @@ impl Peer {
                 }
             }
         };
-        let caps = self.capabilities(&mut client).await?;
-        let mut session = self.authenticate(client, &caps).await?;
+        let capabilities = self.capabilities(&mut client).await?;
+        let mut session = self.authenticate(client, &capabilities).await?;
         // Servers announce more (MOVE, UIDPLUS, IDLE) once logged in.
-        let caps = match self.io("CAPABILITY", session.capabilities()).await {
+        let capabilities = match self.io("CAPABILITY", session.capabilities()).await {
             Ok(after) => {
-                let mut all = Caps::default();
+                let mut all = Capabilities::default();
                 for c in after.iter() {
                     all.0.insert(match c {
                         async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
@@ -256,7 +256,10 @@ impl Peer {
             }
             Err(e) => return Err(e),
         };
-        Ok(Connected { session, caps })
+        Ok(Connected {
+            session,
+            capabilities,
+        })
     }
 
     async fn tls_handshake(&self, tcp: TcpStream) -> Result<Conn, ImapError> {
@@ -305,38 +308,42 @@ impl Peer {
 
     /// Asks for the capabilities before login (the client type has no call for it): the
     /// untagged CAPABILITY answer arrives through the channel of unsolicited responses.
-    async fn capabilities(&self, client: &mut Client) -> Result<Caps, ImapError> {
+    async fn capabilities(&self, client: &mut Client) -> Result<Capabilities, ImapError> {
         let (tx, rx) = async_channel::unbounded();
         self.io(
             "CAPABILITY",
             client.run_command_and_check_ok("CAPABILITY", Some(tx)),
         )
         .await?;
-        let mut caps = Caps::default();
+        let mut capabilities = Capabilities::default();
         while let Ok(response) = rx.try_recv() {
             if let async_imap::types::UnsolicitedResponse::Other(data) = response
                 && let Response::Capabilities(list) = data.parsed()
             {
                 for c in list {
-                    caps.add(c);
+                    capabilities.add(c);
                 }
             }
         }
-        Ok(caps)
+        Ok(capabilities)
     }
 
-    async fn authenticate(&self, client: Client, caps: &Caps) -> Result<Session, ImapError> {
+    async fn authenticate(
+        &self,
+        client: Client,
+        capabilities: &Capabilities,
+    ) -> Result<Session, ImapError> {
         let user = self.url.user();
         let mut oauth_error: Option<String> = None;
         let (mechanism, result) = match &self.opts.credentials {
             Credentials::Password(password) => {
-                if caps.has("AUTH=PLAIN") {
+                if capabilities.has("AUTH=PLAIN") {
                     let sasl = Sasl::new(plain(user, password));
                     (
                         "PLAIN",
                         timeout(self.opts.io_timeout, client.authenticate("PLAIN", sasl)).await,
                     )
-                } else if caps.has("LOGINDISABLED") {
+                } else if capabilities.has("LOGINDISABLED") {
                     return Err(ImapError::NoMechanism {
                         server: self.server.clone(),
                         wanted: "password (LOGIN is disabled, PLAIN not offered)",
@@ -352,10 +359,10 @@ impl Peer {
                 // A token file is read again on every connection: access tokens last about an
                 // hour, and whatever refreshes them rewrites the file.
                 let token = self.opts.credentials.current_token()?;
-                let (mechanism, payload, abort) = if caps.has("AUTH=OAUTHBEARER") {
+                let (mechanism, payload, abort) = if capabilities.has("AUTH=OAUTHBEARER") {
                     // RFC 7628, section 3.2.3: the client answers an error challenge with ^A.
                     ("OAUTHBEARER", oauthbearer(user, &token), b"\x01".to_vec())
-                } else if caps.has("AUTH=XOAUTH2") {
+                } else if capabilities.has("AUTH=XOAUTH2") {
                     ("XOAUTH2", xoauth2(user, &token), Vec::new())
                 } else {
                     return Err(ImapError::NoMechanism {

@@ -386,7 +386,7 @@ impl State {
         }
         self.uid_validity = Some(validity);
         if let Some(folder) = self.peer.opts.move_to.clone() {
-            if !conn.caps.has("MOVE") && !conn.caps.has("UIDPLUS") {
+            if !conn.capabilities.has("MOVE") && !conn.capabilities.has("UIDPLUS") {
                 return Err(ImapError::MoveUnsupported {
                     server: self.peer.server.clone(),
                 });

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::ImapError;
+use crate::source::strip_prefix_ignore_case;
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,9 +62,9 @@ impl ImapUrl {
         if s.len() > MAX_URL_BYTES {
             return Err(bad("longer than 8192 bytes"));
         }
-        let (security, rest) = if let Some(rest) = strip_prefix_ci(s, "imaps://") {
+        let (security, rest) = if let Some(rest) = strip_prefix_ignore_case(s, "imaps://") {
             (Security::Tls, rest)
-        } else if let Some(rest) = strip_prefix_ci(s, "imap://") {
+        } else if let Some(rest) = strip_prefix_ignore_case(s, "imap://") {
             (Security::StartTls, rest)
         } else {
             return Err(bad("an IMAP source starts with imaps:// or imap://"));
@@ -187,14 +188,8 @@ impl FromStr for ImapUrl {
 
 /// Whether a source string is an IMAP URL (so that callers can route it here).
 pub fn is_imap_url(s: &str) -> bool {
-    strip_prefix_ci(s, "imaps://").is_some() || strip_prefix_ci(s, "imap://").is_some()
-}
-
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| s.get(prefix.len()..))
-        .flatten()
+    strip_prefix_ignore_case(s, "imaps://").is_some()
+        || strip_prefix_ignore_case(s, "imap://").is_some()
 }
 
 /// The URL for error messages: anything between `//` and the last `@` that holds a `:` (a

@@ -70,7 +70,7 @@ impl State {
         target: &str,
     ) -> Result<(), ImapError> {
         let session = &mut conn.session;
-        if conn.caps.has("MOVE") {
+        if conn.capabilities.has("MOVE") {
             return self
                 .peer
                 .io(
@@ -111,20 +111,29 @@ impl State {
         let Some(conn) = self.conn.take() else {
             return Ok(());
         };
-        let Connected { session, caps } = conn;
+        let Connected {
+            session,
+            capabilities,
+        } = conn;
         let unsolicited = session.unsolicited_responses.clone();
         let mut changed = std::mem::take(&mut self.saw_exists);
         while let Ok(r) = unsolicited.try_recv() {
             changed |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
         }
         if changed {
-            self.conn = Some(Connected { session, caps });
+            self.conn = Some(Connected {
+                session,
+                capabilities,
+            });
             return Ok(());
         }
-        if !caps.has("IDLE") {
+        if !capabilities.has("IDLE") {
             // RFC 2177: no IDLE unless the server offers it. Poll instead: the next step
             // lists again.
-            self.conn = Some(Connected { session, caps });
+            self.conn = Some(Connected {
+                session,
+                capabilities,
+            });
             let stop = self.peer.opts.stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(self.peer.opts.idle_renew.min(POLL_WITHOUT_IDLE)) => {}
@@ -150,7 +159,10 @@ impl State {
             waited.map_err(|e| self.peer.session_error("waiting in IDLE", e))?;
         }
         let session = self.peer.io("ending IDLE", handle.done()).await?;
-        self.conn = Some(Connected { session, caps });
+        self.conn = Some(Connected {
+            session,
+            capabilities,
+        });
         Ok(())
     }
 
