@@ -1,6 +1,8 @@
 //! The hard messages shared by the DKIM interop tests (dkimpy, OpenDKIM, Mail::DKIM): folded and
 //! whitespace-heavy headers, duplicate headers, long lines, empty body, trailing blank lines, no
-//! final newline, 8-bit body, LF-only input.
+//! final newline, 8-bit body, LF-only input, and realistic mail from the bench generator.
+
+use mailward_benches::realmail::{self, LineEnding};
 
 /// The hard messages, CRLF unless the name says LF.
 pub(crate) fn hard_messages() -> Vec<(&'static str, Vec<u8>)> {
@@ -66,6 +68,26 @@ pub(crate) fn hard_messages() -> Vec<(&'static str, Vec<u8>)> {
                 "{base_headers}Subject2:  folded\n  value \n\nline one  \n\n\tline  three\n\n\n"
             )
             .into_bytes(),
+        ),
+        // The realistic mail of the DKIM benches (`mailward_benches::realmail`): irregular prose
+        // white space, quoted-printable HTML, base64 attachments, 10-30 header fields with
+        // folded Received chains, To/Cc lists and ARC sets. The peers agreeing on these is
+        // what makes the bench tables measured on them mean something.
+        (
+            "realistic_2k",
+            realmail::message(2 << 10, 7, LineEnding::Crlf),
+        ),
+        (
+            "realistic_20k",
+            realmail::message(20 << 10, 8, LineEnding::Crlf),
+        ),
+        (
+            "realistic_200k",
+            realmail::message(200 << 10, 9, LineEnding::Crlf),
+        ),
+        (
+            "realistic_20k_lf",
+            realmail::message(20 << 10, 10, LineEnding::Lf),
         ),
     ]
 }

@@ -88,18 +88,25 @@ def main():
     for n, job in enumerate(jobs.get("sign", [])):
         try:
             conf = os.path.join(workdir, "sign-%d.conf" % n)
+            # A signing table matching every sender ("*") and a key table naming the domain, so
+            # OpenDKIM signs with d=<domain> whatever the From address (with `Domain`, it signs
+            # only mail from that domain).
+            keys = os.path.join(workdir, "keys-%d.table" % n)
+            write_private(
+                keys,
+                (
+                    "signer %s:%s:%s\n"
+                    % (job["domain"], job["selector"], key_file(workdir, job, cache))
+                ).encode(),
+            )
+            signing = os.path.join(workdir, "signing-%d.table" % n)
+            write_private(signing, b"* signer\n")
             write_private(
                 conf,
                 (
-                    "Mode s\nSyslog no\nRequireSafeKeys no\nDomain %s\nSelector %s\nKeyFile %s\n"
+                    "Mode s\nSyslog no\nRequireSafeKeys no\nKeyTable %s\nSigningTable refile:%s\n"
                     "Canonicalization %s\nSignatureAlgorithm %s\n"
-                    % (
-                        job["domain"],
-                        job["selector"],
-                        key_file(workdir, job, cache),
-                        job["canonicalization"],
-                        job["algorithm"],
-                    )
+                    % (keys, signing, job["canonicalization"], job["algorithm"])
                 ).encode(),
             )
             r = run(conf, job["path"])
