@@ -268,12 +268,14 @@ fn bench_verify(c: &mut Criterion) {
 }
 
 /// Sizes of the realistic messages (`mailward_benches::realmail`): a short note, a letter, a
-/// letter with a file, a message with a large attachment.
-const REAL_SIZES: [(&str, usize); 4] = [
+/// letter with a file, a message with a large attachment, one near the size limit of many
+/// mail systems.
+const REAL_SIZES: [(&str, usize); 5] = [
     ("2KB", 2 << 10),
     ("20KB", 20 << 10),
     ("200KB", 200 << 10),
     ("2MB", 2 << 20),
+    ("10MB", 10 << 20),
 ];
 
 /// Verification of realistic mail (irregular prose, HTML, base64 attachments, 10–30 header
