@@ -7,6 +7,7 @@ mod algorithm;
 mod canon;
 mod crypto;
 mod hash;
+mod header_hash;
 mod key;
 mod keygen;
 mod sign;

@@ -6,8 +6,8 @@ use mailward_types::message::{HeaderField, Message, MessageError};
 use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
 use crate::crypto::{SigningKey, SigningKeyError};
 use crate::hash::BodyHasher;
+use crate::header_hash::header_hash;
 use crate::util::{b64_encode, is_field_name};
-use crate::verify::header_hash;
 
 /// Fields signed when present, once per occurrence (RFC 6376 §5.4.1 recommendations plus
 /// MIME and threading fields).

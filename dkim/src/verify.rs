@@ -10,9 +10,10 @@ use mailward_types::message::{HeaderField, Message, MessageError};
 use mailward_types::{DnsError, Domain, Resolver};
 
 use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
-use crate::canon::{header_into, with_b_value_stripped};
+use crate::canon::with_b_value_stripped;
 use crate::crypto::{CryptoProvider, PublicKey, PublicKeyError};
-use crate::hash::{BodyHash, BodyHasher, Hasher};
+use crate::hash::{BodyHash, BodyHasher};
+use crate::header_hash::header_hash;
 use crate::key::{KeyRecord, KeyRecordError};
 use crate::signature::{DkimSignature, SignatureError};
 use crate::util::b64_encode;
@@ -838,42 +839,6 @@ impl VerifyContext<'_, '_> {
 
 fn dns_reason(e: &DnsError) -> String {
     e.to_string()
-}
-
-/// Computes the header hash (RFC 6376 §3.7, §5.4.2): the fields named in `h=` selected from the
-/// bottom up (a name listed more often than present contributes nothing for the extra
-/// occurrences: over-signing), each canonicalized, then the signature field itself (with `b=`
-/// emptied) canonicalized without its final CRLF. `own_index` is the signature field's index,
-/// never selected through `h=`.
-pub(crate) fn header_hash<'n>(
-    hash: HashAlgorithm,
-    c: Canonicalization,
-    headers: &[HeaderField<'_>],
-    signed: impl IntoIterator<Item = &'n str>,
-    own_index: Option<usize>,
-    sig_field_stripped: &[u8],
-) -> Vec<u8> {
-    let mut used = vec![false; headers.len()];
-    if let Some(slot) = own_index.and_then(|i| used.get_mut(i)) {
-        *slot = true;
-    }
-    // Each field is canonicalized straight into the hash.
-    let mut h = Hasher::new(hash);
-    for name in signed {
-        let found = headers
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(i, f)| !used.get(*i).copied().unwrap_or(true) && f.name_eq(name));
-        if let Some((i, f)) = found {
-            if let Some(slot) = used.get_mut(i) {
-                *slot = true;
-            }
-            header_into(c, f.raw, &mut h, true);
-        }
-    }
-    header_into(c, sig_field_stripped, &mut h, false);
-    h.finish()
 }
 
 #[cfg(test)]
