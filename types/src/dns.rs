@@ -17,6 +17,10 @@ use std::sync::Arc;
 
 use crate::Domain;
 
+mod dyn_resolver;
+
+pub use dyn_resolver::DynResolver;
+
 /// A successful answer: the records and the time they may be cached for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup<T> {
@@ -242,6 +246,9 @@ pub type DnsResult<T> = Result<Lookup<T>, DnsError>;
 /// [`DnsError::NoData`], and must not return an empty [`Lookup`]. CNAMEs are followed by the
 /// implementation. Timeouts are the implementation's job: protocol crates never sleep.
 ///
+/// The methods return `impl Future`, so there is no `dyn Resolver`: for a resolver chosen at run
+/// time, box it as a [`DynResolver`] (`Box<dyn DynResolver>` is a `Resolver`).
+///
 /// # Examples
 ///
 /// A resolver for tests that knows one TXT record:
@@ -281,6 +288,24 @@ pub trait Resolver: Send + Sync {
 }
 
 impl<R: Resolver + ?Sized> Resolver for &R {
+    fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
+        (**self).txt(name)
+    }
+    fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
+        (**self).a(name)
+    }
+    fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
+        (**self).aaaa(name)
+    }
+    fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
+        (**self).mx(name)
+    }
+    fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
+        (**self).ptr(ip)
+    }
+}
+
+impl<R: Resolver + ?Sized> Resolver for Box<R> {
     fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
         (**self).txt(name)
     }
