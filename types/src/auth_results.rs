@@ -353,6 +353,7 @@ fn render_comment(c: &str) -> String {
 /// An `Authentication-Results` value that does not follow RFC 8601 §2.2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at offset {offset}")]
+#[non_exhaustive]
 pub struct ParseError {
     /// Byte offset where parsing failed.
     pub offset: usize,
