@@ -175,6 +175,7 @@ impl QueryType {
 
 /// A master file that could not be loaded: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ZoneError {
     /// The file path, or `<string>` for text given directly.
     pub file: String,
@@ -209,7 +210,7 @@ impl std::error::Error for ZoneError {
 pub enum ZoneErrorKind {
     /// The file could not be read.
     #[error("cannot read the file")]
-    Io(Arc<std::io::Error>),
+    Io(#[source] Arc<std::io::Error>),
     /// The file is larger than [`MAX_ZONE_FILE_SIZE`].
     #[error("file larger than {limit} octets")]
     FileTooLarge {

@@ -465,6 +465,18 @@ fn files_merge_and_errors_name_the_file() {
     );
     let missing = ZoneResolver::from_file(dir.join("missing.zone")).unwrap_err();
     assert!(matches!(missing.kind, ZoneErrorKind::Io(_)));
+    // The I/O error is the source, not part of the message: a chain prints it once.
+    let source = std::error::Error::source(&missing).unwrap();
+    assert!(source.downcast_ref::<std::io::Error>().is_some());
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "{}: cannot read the file",
+            dir.join("missing.zone").display()
+        )
+    );
+    assert!(!missing.to_string().contains(&source.to_string()));
+    assert!(std::error::Error::source(&missing.kind).is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
