@@ -13,9 +13,9 @@ use crate::Domain;
 /// [`Resolver`] returns `impl Future` from its methods, so `dyn Resolver` does not exist. This
 /// trait returns boxed futures instead, and every `Resolver` is a `DynResolver` (a blanket
 /// implementation), so a program that picks its resolver at run time (offline zone files or real
-/// DNS, say) boxes whichever it built. The trait object is a [`Resolver`] again
-/// (`dyn DynResolver`, and through it `Box`, `Arc` and `&` of it), so it goes wherever a
-/// `Resolver` is expected. Each lookup costs one allocation for its future.
+/// DNS, say) boxes whichever it built. The trait object is a [`Resolver`] again, and so are
+/// `Box`, `Arc` and `&` of it, so a boxed resolver goes wherever a `Resolver` is expected. Each
+/// lookup costs one allocation for its future.
 ///
 /// The futures are `Send` and the trait objects are `Send + Sync`, as [`Resolver`] requires, so a
 /// boxed resolver can be moved to another thread and used from a multi-threaded runtime.
