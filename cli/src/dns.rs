@@ -1,13 +1,16 @@
 //! `mailward dns NAME TYPE`: one lookup through the selected resolver, printed like dig's
 //! answer section.
 //!
+//! For PTR, NAME is an IP address or its reverse name (`1.2.0.192.in-addr.arpa`, the 32 nibbles
+//! under `ip6.arpa`): both ask for the PTR records at the reverse name.
+//!
 //! Output: one record per line, `name. TTL IN TYPE data` (TXT as quoted character-strings with
 //! RFC 1035 escapes for `"`, `\` and non-printable octets), or one word for a negative answer or
 //! a failure: `NXDOMAIN`, `NODATA`, `TIMEOUT`, `SERVFAIL`, `ERROR: …`. With `--json`, one
 //! object. Exit code 0 for records, NXDOMAIN and NODATA (all are answers); 1 for TIMEOUT,
 //! SERVFAIL and other DNS failures; 2 for usage errors.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -21,7 +24,8 @@ use crate::global::GlobalArgs;
 /// Arguments of `mailward dns`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The name to look up (master-file escapes such as `\032` allowed); for PTR, an IP address.
+    /// The name to look up (master-file escapes such as `\032` allowed); for PTR, an IP address
+    /// or its reverse name (`1.2.0.192.in-addr.arpa`, `….ip6.arpa`).
     name: String,
     /// The record type.
     #[arg(value_enum, ignore_case = true)]
@@ -69,10 +73,18 @@ struct Shown {
 pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     // Validate the query before building the resolver, so usage errors come first.
     let target = if args.rtype == RType::Ptr {
-        let ip: IpAddr = args
-            .name
-            .parse()
-            .with_context(|| format!("PTR needs an IP address, not {:?}", args.name))?;
+        let ip = match args.name.parse::<IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => parse_name(&args.name)
+                .ok()
+                .and_then(|name| reverse_name_ip(&name))
+                .with_context(|| {
+                    format!(
+                        "PTR needs an IP address or its reverse name (in-addr.arpa, ip6.arpa), not {:?}",
+                        args.name
+                    )
+                })?,
+        };
         Target::Ip(ip)
     } else {
         let name =
@@ -143,6 +155,46 @@ pub(crate) async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitC
 enum Target {
     Name(Domain),
     Ip(IpAddr),
+}
+
+/// The address whose reverse name `name` is (RFC 1035 §3.5, RFC 3596 §2.5): `1.2.0.192.in-addr.arpa`
+/// is 192.0.2.1, and 32 one-nibble labels under `ip6.arpa` are an IPv6 address, least
+/// significant first. `None` for any other name: a shorter reverse name (a network, which
+/// [`Resolver::ptr`] cannot ask for) and a spelling that is not the address's own name
+/// (`01.2.0.192.in-addr.arpa` is another node), so the query is for exactly the name given.
+fn reverse_name_ip(name: &Domain) -> Option<IpAddr> {
+    let text = name.as_str();
+    let ip = if let Some(labels) = text.strip_suffix(".in-addr.arpa") {
+        let mut labels = labels.split('.').rev();
+        let mut octets = [0u8; 4];
+        for octet in &mut octets {
+            *octet = labels.next()?.parse().ok()?;
+        }
+        if labels.next().is_some() {
+            return None;
+        }
+        IpAddr::V4(Ipv4Addr::from(octets))
+    } else if let Some(labels) = text.strip_suffix(".ip6.arpa") {
+        let mut nibbles = 0;
+        let mut value = 0u128;
+        for label in labels.split('.').rev() {
+            let &[digit] = label.as_bytes() else {
+                return None;
+            };
+            nibbles += 1;
+            if nibbles > 32 {
+                return None;
+            }
+            value = (value << 4) | u128::from(char::from(digit).to_digit(16)?);
+        }
+        if nibbles != 32 {
+            return None;
+        }
+        IpAddr::V6(Ipv6Addr::from(value))
+    } else {
+        return None;
+    };
+    (reverse_name(ip) == *name).then_some(ip)
 }
 
 fn shown<T>(r: DnsResult<T>, show: fn(&T) -> Shown) -> Result<(Vec<Shown>, u32), DnsError> {
@@ -241,6 +293,44 @@ fn presentation_name(name: &Domain) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reverse_names_give_their_address() {
+        let ip = |name: &str| reverse_name_ip(&parse_name(name).unwrap());
+        for addr in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "2001:db8::10",
+            "::",
+            "::1",
+        ] {
+            let addr: IpAddr = addr.parse().unwrap();
+            assert_eq!(reverse_name_ip(&reverse_name(addr)), Some(addr));
+        }
+        assert_eq!(ip("1.2.0.192.IN-ADDR.ARPA."), "192.0.2.1".parse().ok());
+        assert_eq!(
+            ip("B.A.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.ip6.arpa"),
+            "4321:0:1:2:3:4:567:89ab".parse().ok()
+        );
+        for other in [
+            "example.com",
+            "in-addr.arpa",
+            "2.0.192.in-addr.arpa",
+            "5.1.2.0.192.in-addr.arpa",
+            "01.2.0.192.in-addr.arpa",
+            "+1.2.0.192.in-addr.arpa",
+            "256.2.0.192.in-addr.arpa",
+            "x.2.0.192.in-addr.arpa",
+            "1.2.0.192.in-addr.arpa.example",
+            "8.b.d.0.1.0.0.2.ip6.arpa",
+            "g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            "10.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+        ] {
+            assert_eq!(ip(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn escapes_follow_rfc_1035_presentation() {

@@ -8,7 +8,7 @@ use mailward_dns::ZoneResolver;
 use mailward_dns::hickory::{HickoryOptions, HickoryResolver};
 use mailward_dns::zone::parse_name;
 use mailward_types::Domain;
-use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
+use mailward_types::dns::{DnsError, DnsResult, DynResolver, Mx, Resolver, Txt};
 
 /// Options every subcommand accepts.
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ impl GlobalArgs {
     /// Errors are usage errors (exit code 2): a zone file that does not load (the message names
     /// the file and line), a mark that is not a domain name, marks without `--zone`, or
     /// `--zone` together with `--dns-server`.
-    pub(crate) fn resolver(&self) -> anyhow::Result<CliResolver> {
+    pub(crate) fn resolver(&self) -> anyhow::Result<Box<dyn DynResolver>> {
         if self.zone.is_empty() {
             if !self.dns_timeout.is_empty() || !self.dns_servfail.is_empty() {
                 bail!(
@@ -50,7 +50,7 @@ impl GlobalArgs {
                 options = options.with_server(server);
             }
             let resolver = HickoryResolver::new(options)?;
-            return Ok(CliResolver::Hickory(Box::new(resolver)));
+            return Ok(Box::new(resolver));
         }
         if self.dns_server.is_some() {
             bail!("--zone and --dns-server cannot be used together");
@@ -63,58 +63,12 @@ impl GlobalArgs {
         for name in &self.dns_servfail {
             zone.mark_servfail(mark_name("--dns-servfail", name)?);
         }
-        Ok(CliResolver::Zone(zone))
+        Ok(Box::new(zone))
     }
 }
 
 fn mark_name(option: &str, name: &str) -> anyhow::Result<Domain> {
     parse_name(name).with_context(|| format!("{option} {name:?}"))
-}
-
-/// The resolver a command uses: offline zone files or real DNS.
-#[derive(Debug)]
-pub(crate) enum CliResolver {
-    /// `--zone` files.
-    Zone(ZoneResolver),
-    /// Real DNS.
-    Hickory(Box<HickoryResolver>),
-}
-
-impl Resolver for CliResolver {
-    async fn txt(&self, name: &Domain) -> DnsResult<Txt> {
-        match self {
-            Self::Zone(r) => r.txt(name).await,
-            Self::Hickory(r) => r.txt(name).await,
-        }
-    }
-
-    async fn a(&self, name: &Domain) -> DnsResult<Ipv4Addr> {
-        match self {
-            Self::Zone(r) => r.a(name).await,
-            Self::Hickory(r) => r.a(name).await,
-        }
-    }
-
-    async fn aaaa(&self, name: &Domain) -> DnsResult<Ipv6Addr> {
-        match self {
-            Self::Zone(r) => r.aaaa(name).await,
-            Self::Hickory(r) => r.aaaa(name).await,
-        }
-    }
-
-    async fn mx(&self, name: &Domain) -> DnsResult<Mx> {
-        match self {
-            Self::Zone(r) => r.mx(name).await,
-            Self::Hickory(r) => r.mx(name).await,
-        }
-    }
-
-    async fn ptr(&self, ip: IpAddr) -> DnsResult<Domain> {
-        match self {
-            Self::Zone(r) => r.ptr(ip).await,
-            Self::Hickory(r) => r.ptr(ip).await,
-        }
-    }
 }
 
 /// A resolver whose every lookup gives up after a timeout (reported as

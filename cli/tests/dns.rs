@@ -84,6 +84,38 @@ fn other_types() {
     );
 }
 
+/// As dig does, PTR takes the reverse name as well as the address (RFC 1035 §3.5, RFC 3596
+/// §2.5): the same query, the same answer.
+#[test]
+fn ptr_of_a_reverse_name() {
+    let by_ip = zone_query(&[], &["192.0.2.25", "PTR"]);
+    assert_eq!(by_ip.0, 0);
+    for name in ["25.2.0.192.in-addr.arpa", "25.2.0.192.IN-ADDR.ARPA."] {
+        assert_eq!(zone_query(&[], &[name, "PTR"]), by_ip, "{name}");
+    }
+    let v6 = "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa";
+    let (code, out, _) = zone_query(&[], &[v6, "PTR"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, format!("{v6}.\t3600\tIN\tPTR\texample.com.\n"));
+    let (_, out, _) = zone_query(&["--json"], &["25.2.0.192.in-addr.arpa", "PTR"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["name"], "25.2.0.192.in-addr.arpa");
+    assert_eq!(v["ip"], "192.0.2.25");
+    assert_eq!(v["records"][0], "mail.example.com");
+    // A name without records answers as any other: NXDOMAIN, exit 0.
+    assert_eq!(
+        zone_query(&[], &["99.2.0.192.in-addr.arpa", "PTR"]),
+        (0, "NXDOMAIN\n".to_owned(), String::new())
+    );
+    // A network's reverse name is not an address: a usage error, as any other name is.
+    let zone = example_zone();
+    let err = usage_error(&["--zone", &zone, "dns", "2.0.192.in-addr.arpa", "PTR"]);
+    assert!(
+        err.contains("PTR needs an IP address or its reverse name"),
+        "{err}"
+    );
+}
+
 #[test]
 fn negative_answers_exit_zero() {
     assert_eq!(

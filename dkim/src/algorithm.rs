@@ -51,6 +51,7 @@ impl fmt::Display for SigningAlgorithm {
 /// An `a=` value that is not a known algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown signing algorithm {0:?}")]
+#[non_exhaustive]
 pub struct UnknownAlgorithm(pub String);
 
 impl FromStr for SigningAlgorithm {
@@ -190,6 +191,7 @@ impl fmt::Display for CanonicalizationPair {
 /// A `c=` value that is not `header[/body]` with known algorithms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid canonicalization {0:?}")]
+#[non_exhaustive]
 pub struct InvalidCanonicalization(pub String);
 
 impl FromStr for CanonicalizationPair {

@@ -50,7 +50,7 @@ pub struct KeyRecord {
 #[non_exhaustive]
 pub enum KeyRecordError {
     /// The record is not a valid tag-list (including duplicate tags).
-    #[error("tag-list syntax: {0}")]
+    #[error("key record is not a valid tag-list")]
     TagList(#[from] TagListError),
     /// The record is not ASCII/UTF-8 text.
     #[error("key record is not text")]
@@ -252,6 +252,14 @@ mod tests {
             KeyRecord::parse("p=; p="),
             Err(KeyRecordError::TagList(_))
         ));
+    }
+
+    #[test]
+    fn tag_list_errors_are_the_source_not_the_message() {
+        let e = KeyRecord::parse("p=; p=").unwrap_err();
+        assert_eq!(e.to_string(), "key record is not a valid tag-list");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("duplicate tag \"p\" at offset 4"));
     }
 
     #[test]

@@ -66,7 +66,7 @@ const MAX_LINE: usize = 76;
 #[non_exhaustive]
 pub enum SignError {
     /// The message cannot be split into header and body.
-    #[error("message: {0}")]
+    #[error("cannot split the message into header fields and body")]
     Message(#[from] MessageError),
     /// The message has no From field (RFC 6376 §5.4: From MUST be signed).
     #[error("message has no From field")]
@@ -419,5 +419,33 @@ impl Folder {
         if with_semicolon {
             self.push_str(";");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_errors_are_the_source_not_the_message() {
+        let signer = Signer::new(
+            SigningKey::ed25519_from_seed(&[7; 32]),
+            Domain::new("example.com").unwrap(),
+            "sel",
+        )
+        .unwrap();
+        let e = signer
+            .sign(b" folded\r\nFrom: a@example.com\r\n\r\n", 0)
+            .unwrap_err();
+        assert!(matches!(e, SignError::Message(_)));
+        assert_eq!(
+            e.to_string(),
+            "cannot split the message into header fields and body"
+        );
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("message starts with a continuation line")
+        );
     }
 }

@@ -72,7 +72,7 @@ pub struct DkimSignature {
 #[non_exhaustive]
 pub enum SignatureError {
     /// The value is not a valid tag-list (including duplicate tags).
-    #[error("tag-list syntax: {0}")]
+    #[error("signature is not a valid tag-list")]
     TagList(#[from] TagListError),
     /// The value is not UTF-8 / ASCII.
     #[error("signature is not ASCII text")]
@@ -583,6 +583,14 @@ mod tests {
                 "{tag}"
             );
         }
+    }
+
+    #[test]
+    fn tag_list_errors_are_the_source_not_the_message() {
+        let e = with("v=1").unwrap_err();
+        assert_eq!(e.to_string(), "signature is not a valid tag-list");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert!(source.is_some_and(|s| s.starts_with("duplicate tag \"v\"")));
     }
 
     #[test]

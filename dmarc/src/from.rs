@@ -20,7 +20,7 @@
 use std::fmt;
 
 use mailward_types::Domain;
-use mailward_types::message::{HeaderField, Message};
+use mailward_types::message::{HeaderField, Message, MessageError};
 
 /// Most mailboxes read from one From field. RFC 5322 allows a list; real mail has one. Bounds
 /// the work hostile headers cause (RFC 9989 §11.5 recommends limiting Author Domains).
@@ -49,9 +49,9 @@ pub enum FromError {
     /// The message has several From fields (RFC 5322 §3.6 allows exactly one).
     #[error("the message has {0} From header fields")]
     MultipleFromFields(usize),
-    /// The header block could not be read.
-    #[error("the header could not be parsed: {0}")]
-    Message(String),
+    /// The header block could not be read (the [`MessageError`] is the source).
+    #[error("the header could not be parsed")]
+    Message(#[source] MessageError),
     /// The field does not follow RFC 5322 §3.4.
     #[error("the From field is malformed: {0}")]
     Syntax(&'static str),

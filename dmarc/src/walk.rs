@@ -126,12 +126,16 @@ pub struct CompletedWalk {
 }
 
 /// A walk that could not complete because a query failed (RFC 9989 §5.3.6).
+///
+/// Displayed as the name that failed; the [`DnsError`] is the [`source`](std::error::Error::source).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("DNS error while querying _dmarc.{domain}: {error}")]
+#[error("DNS error while querying _dmarc.{domain}")]
+#[non_exhaustive]
 pub struct WalkError {
     /// The domain whose `_dmarc` name failed.
     pub domain: Domain,
     /// The error.
+    #[source]
     pub error: DnsError,
     /// The queries made up to and including the failing one.
     pub queries: Vec<WalkQuery>,
@@ -475,6 +479,10 @@ mod tests {
         let e = walk.finish().unwrap_err();
         assert_eq!(e.domain.as_str(), "example.com");
         assert_eq!(e.queries.len(), 2);
+        // The message names the query; the DNS error is the source, printed once in a chain.
+        assert_eq!(e.to_string(), "DNS error while querying _dmarc.example.com");
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<DnsError>());
+        assert_eq!(source, Some(&DnsError::Timeout));
     }
 
     #[test]

@@ -79,7 +79,8 @@ impl HickoryOptions {
 
 /// The resolver could not be set up (unreadable system configuration).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot set up the DNS resolver: {source}")]
+#[error("cannot set up the DNS resolver")]
+#[non_exhaustive]
 pub struct HickorySetupError {
     #[source]
     source: NetError,
@@ -329,5 +330,15 @@ mod tests {
             map_error(NetError::NoConnections),
             DnsError::Other(_)
         ));
+    }
+
+    #[test]
+    fn setup_error_names_its_cause_once() {
+        let e = HickorySetupError {
+            source: NetError::NoConnections,
+        };
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(cause, Some(NetError::NoConnections.to_string()));
+        assert_eq!(e.to_string(), "cannot set up the DNS resolver");
     }
 }

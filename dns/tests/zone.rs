@@ -465,6 +465,18 @@ fn files_merge_and_errors_name_the_file() {
     );
     let missing = ZoneResolver::from_file(dir.join("missing.zone")).unwrap_err();
     assert!(matches!(missing.kind, ZoneErrorKind::Io(_)));
+    // The I/O error is the source, not part of the message: a chain prints it once.
+    let source = std::error::Error::source(&missing).unwrap();
+    assert!(source.downcast_ref::<std::io::Error>().is_some());
+    assert_eq!(
+        missing.to_string(),
+        format!(
+            "{}: cannot read the file",
+            dir.join("missing.zone").display()
+        )
+    );
+    assert!(!missing.to_string().contains(&source.to_string()));
+    assert!(std::error::Error::source(&missing.kind).is_some());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -697,4 +709,72 @@ fn empty_non_terminals_are_found_by_whole_labels() {
             assert_eq!(r, nxdomain, "{name}");
         }
     }
+}
+
+/// Every lookup of one resolver: each type at each name, with the full error (TTLs included).
+async fn answers<R: Resolver + ?Sized>(r: &R, names: &[Domain], ips: &[IpAddr]) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in names {
+        out.push(format!("{n} TXT {:?}", r.txt(n).await));
+        out.push(format!("{n} A {:?}", r.a(n).await));
+        out.push(format!("{n} AAAA {:?}", r.aaaa(n).await));
+        out.push(format!("{n} MX {:?}", r.mx(n).await));
+    }
+    for ip in ips {
+        out.push(format!("{ip} PTR {:?}", r.ptr(*ip).await));
+    }
+    out
+}
+
+/// A resolver chosen at run time (`Box`/`Arc<dyn DynResolver>`) answers exactly as the resolver
+/// it wraps: records, TTLs, negative TTLs, CNAME chains, wildcards and injected faults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boxed_resolver_answers_as_the_unboxed_one() {
+    use std::sync::Arc;
+
+    use mailward_types::dns::DynResolver;
+
+    let faulty = || {
+        let mut z = zone();
+        z.mark_timeout(d("slow.example.com"));
+        z.mark_servfail(d("broken.example.com"));
+        z
+    };
+    let names: Vec<Domain> = [
+        "www.example.com",
+        "mail.example.com",
+        "alias2.example.com",
+        "loop1.example.com",
+        "x.wild.example.com",
+        "txt.example.com",
+        "_dmarc.example.com",
+        "nothing.example.com",
+        "c.deep.example.com",
+        "slow.example.com",
+        "broken.example.com",
+    ]
+    .iter()
+    .map(|n| d(n))
+    .collect();
+    let ips: Vec<IpAddr> = ["192.0.2.1", "192.0.2.25", "192.0.2.2", "2001:db8::1"]
+        .iter()
+        .map(|ip| ip.parse().unwrap())
+        .collect();
+
+    let expected = answers(&faulty(), &names, &ips).await;
+    assert!(expected.iter().any(|l| l.contains("Timeout")));
+    assert!(expected.iter().any(|l| l.contains("negative_ttl: Some")));
+
+    let boxed: Box<dyn DynResolver> = Box::new(faulty());
+    assert_eq!(answers(&boxed, &names, &ips).await, expected);
+    assert_eq!(answers(&*boxed, &names, &ips).await, expected);
+
+    // Shared with tasks on other worker threads: the trait object and its futures are Send.
+    let shared: Arc<dyn DynResolver> = Arc::from(boxed);
+    let task = {
+        let shared = Arc::clone(&shared);
+        let (names, ips) = (names.clone(), ips.clone());
+        tokio::spawn(async move { answers(&shared, &names, &ips).await })
+    };
+    assert_eq!(task.await.unwrap(), expected);
 }

@@ -432,6 +432,7 @@ impl fmt::Display for ParseErrorKind {
 /// A syntax error: the rule broken, the offending term and its byte offset in the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at offset {offset}: {term:?}")]
+#[non_exhaustive]
 pub struct ParseError {
     /// Byte offset in the parsed text where the rule broke (inside [`term`](Self::term)).
     pub offset: usize,

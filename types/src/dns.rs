@@ -17,6 +17,10 @@ use std::sync::Arc;
 
 use crate::Domain;
 
+mod dyn_resolver;
+
+pub use dyn_resolver::DynResolver;
+
 /// A successful answer: the records and the time they may be cached for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup<T> {
@@ -159,6 +163,9 @@ pub enum DnsError {
     /// The server answered SERVFAIL (RCODE 2).
     ServFail,
     /// Any other failure (REFUSED, malformed answer, transport error…); treated as temporary.
+    ///
+    /// Displays as the wrapped error and returns that error's [`source`](StdError::source), as
+    /// [`std::io::Error`] does for a custom error, so a chain of sources prints each cause once.
     Other(Arc<dyn StdError + Send + Sync>),
 }
 
@@ -219,7 +226,8 @@ impl fmt::Display for DnsError {
             Self::NoData { .. } => f.write_str("no records of the requested type (NODATA)"),
             Self::Timeout => f.write_str("DNS query timed out"),
             Self::ServFail => f.write_str("DNS server failure (SERVFAIL)"),
-            Self::Other(e) => write!(f, "DNS error: {e}"),
+            // Transparent: the wrapped error is the message, its source the source.
+            Self::Other(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -227,7 +235,7 @@ impl fmt::Display for DnsError {
 impl StdError for DnsError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Self::Other(e) => Some(&**e),
+            Self::Other(e) => e.source(),
             _ => None,
         }
     }
@@ -241,6 +249,9 @@ pub type DnsResult<T> = Result<Lookup<T>, DnsError>;
 /// Implementations map "no such name" to [`DnsError::NxDomain`], "no records of this type" to
 /// [`DnsError::NoData`], and must not return an empty [`Lookup`]. CNAMEs are followed by the
 /// implementation. Timeouts are the implementation's job: protocol crates never sleep.
+///
+/// The methods return `impl Future`, so there is no `dyn Resolver`: for a resolver chosen at run
+/// time, box it as a [`DynResolver`] (`Box<dyn DynResolver>` is a `Resolver`).
 ///
 /// # Examples
 ///
@@ -281,6 +292,24 @@ pub trait Resolver: Send + Sync {
 }
 
 impl<R: Resolver + ?Sized> Resolver for &R {
+    fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
+        (**self).txt(name)
+    }
+    fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
+        (**self).a(name)
+    }
+    fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
+        (**self).aaaa(name)
+    }
+    fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
+        (**self).mx(name)
+    }
+    fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
+        (**self).ptr(ip)
+    }
+}
+
+impl<R: Resolver + ?Sized> Resolver for Box<R> {
     fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
         (**self).txt(name)
     }
@@ -376,6 +405,33 @@ mod tests {
             DnsError::NXDOMAIN
         );
         assert_ne!(DnsError::NXDOMAIN, DnsError::NODATA);
+    }
+
+    #[test]
+    fn other_errors_are_transparent() {
+        // Display is the wrapped error's; source is its source: a chain prints each once.
+        let inner = std::io::Error::other("connection refused");
+        let e = DnsError::other(inner);
+        assert_eq!(e.to_string(), "connection refused");
+        assert!(e.source().is_none());
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("query failed")
+            }
+        }
+        impl StdError for Outer {
+            fn source(&self) -> Option<&(dyn StdError + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = DnsError::other(Outer(std::io::Error::other("refused")));
+        assert_eq!(e.to_string(), "query failed");
+        assert_eq!(
+            e.source().map(ToString::to_string).as_deref(),
+            Some("refused")
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod percent;
 pub mod tag_list;
 
 pub use auth_results::AuthenticationResults;
-pub use dns::{DnsError, Resolver};
+pub use dns::{DnsError, DynResolver, Resolver};
 pub use domain::{Domain, DomainError};
 pub use message::{HeaderField, Message};
 pub use tag_list::TagList;

@@ -79,6 +79,7 @@ pub struct TagList<'a> {
 /// A tag-list that does not follow RFC 6376 §3.2.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} at offset {offset}")]
+#[non_exhaustive]
 pub struct TagListError {
     /// Byte offset in the input where the problem was found.
     pub offset: usize,

@@ -438,7 +438,7 @@ pub(crate) async fn summarize(
             write_groups(&mut out, domain, &groups)?;
         }
         if summary.tls.reports > 0 {
-            super::write_tls(&mut out, &summary.tls)?;
+            super::text::write_tls(&mut out, &summary.tls)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -477,8 +477,8 @@ fn write_groups(out: &mut impl Write, domain: &str, groups: &[SourceGroup]) -> s
             name,
             g.addresses.len(),
             g.messages,
-            super::pct(g.dkim_aligned_pass, g.messages),
-            super::pct(g.spf_aligned_pass, g.messages),
+            super::text::pct(g.dkim_aligned_pass, g.messages),
+            super::text::pct(g.spf_aligned_pass, g.messages),
             signers.into_iter().collect::<Vec<_>>().join(" ")
         )?;
     }
@@ -505,7 +505,7 @@ fn print_summary(json_out: bool, s: &StoreSummary) -> anyhow::Result<()> {
         writeln!(out, "  rejected {}: {}", r.source, r.reason)?;
     }
     for d in s.domains.values() {
-        super::write_domain(&mut out, d)?;
+        super::text::write_domain(&mut out, d)?;
     }
     Ok(())
 }

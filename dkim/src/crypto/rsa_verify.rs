@@ -32,7 +32,7 @@ impl RsaVerifyKey {
         let n_be = trim_zeros(n_be);
         let e_be = trim_zeros(e_be);
         // e must be odd and at least 3 (RFC 8017 §3.1).
-        if e_be.last().is_none_or(|&b| b & 1 == 0) || super::rust::bit_len(e_be) < 2 {
+        if e_be.last().is_none_or(|&b| b & 1 == 0) || bit_len(e_be) < 2 {
             return None;
         }
         let n = BoxedUint::from_be_slice_vartime(n_be);
@@ -125,6 +125,20 @@ fn trim_zeros(be: &[u8]) -> &[u8] {
     match be.iter().position(|&b| b != 0) {
         Some(p) => be.get(p..).unwrap_or_default(),
         None => &[],
+    }
+}
+
+/// Bit length of a big-endian unsigned integer.
+pub(super) fn bit_len(be: &[u8]) -> u32 {
+    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
+        Some(p) => be.get(p..).unwrap_or_default(),
+        None => &[],
+    };
+    match trimmed.first() {
+        Some(&top) => u32::try_from(trimmed.len().saturating_sub(1).saturating_mul(8))
+            .unwrap_or(u32::MAX)
+            .saturating_add(8 - top.leading_zeros()),
+        None => 0,
     }
 }
 

@@ -5,7 +5,7 @@ use rsa::pkcs1::der::Decode;
 use rsa::pkcs8::spki::SubjectPublicKeyInfoRef;
 
 use super::PublicKeyError;
-use super::rsa_verify::RsaVerifyKey;
+use super::rsa_verify::{RsaVerifyKey, bit_len};
 
 /// Parses an RSA public key: SubjectPublicKeyInfo (rsaEncryption) or PKCS#1 RSAPublicKey DER.
 pub(crate) fn parse_rsa(data: &[u8]) -> Result<RsaVerifyKey, PublicKeyError> {
@@ -32,20 +32,6 @@ pub(crate) fn parse_rsa(data: &[u8]) -> Result<RsaVerifyKey, PublicKeyError> {
         return Err(PublicKeyError::Malformed);
     }
     RsaVerifyKey::new(n, e).ok_or(PublicKeyError::Malformed)
-}
-
-/// Bit length of a big-endian unsigned integer.
-pub(super) fn bit_len(be: &[u8]) -> u32 {
-    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
-        Some(p) => be.get(p..).unwrap_or_default(),
-        None => &[],
-    };
-    match trimmed.first() {
-        Some(&top) => u32::try_from(trimmed.len().saturating_sub(1).saturating_mul(8))
-            .unwrap_or(u32::MAX)
-            .saturating_add(8 - top.leading_zeros()),
-        None => 0,
-    }
 }
 
 /// RFC 8463 §4: `p=` is the raw 32-octet Ed25519 public key.

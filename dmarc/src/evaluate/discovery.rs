@@ -180,7 +180,8 @@ pub(super) async fn discover<R: Resolver>(
         Err(e) => {
             d.walk = e.queries.clone();
             d.status = DiscoveryStatus::TempError {
-                error: e.to_string(),
+                // The walk's message names the query; its source, the DNS error, follows.
+                error: format!("{e}: {}", e.error),
             };
             return (d, None);
         }
@@ -324,7 +325,8 @@ async fn discover_psl<R: Resolver>(
             Err(e) => {
                 d.walk.extend(e.queries.clone());
                 d.status = DiscoveryStatus::TempError {
-                    error: e.to_string(),
+                    // The walk's message names the query; its source, the DNS error, follows.
+                    error: format!("{e}: {}", e.error),
                 };
                 return d;
             }
