@@ -219,7 +219,7 @@ impl fmt::Display for DkimOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Pass => f.write_str("signature verified"),
-            Self::Syntax(e) => write!(f, "signature syntax: {e}"),
+            Self::Syntax(e) => write!(f, "signature syntax: {}", Causes(e)),
             Self::KeyNotFound => f.write_str("no key record"),
             Self::KeyDnsError(e) => write!(f, "key lookup failed: {e}"),
             Self::KeyInvalid(e) => write!(f, "invalid key record: {e}"),
@@ -246,6 +246,23 @@ impl fmt::Display for DkimOutcome {
             Self::Policy(p) => write!(f, "policy: {p}"),
             Self::NotChecked => f.write_str("not checked (signature limit reached)"),
         }
+    }
+}
+
+/// An error followed by its causes (`source()` chain), as one line: the outcome's reason text
+/// (`reason=` in Authentication-Results) says why a signature or key was unusable, and the
+/// detail is in the causes (errors print their own layer only).
+struct Causes<'e>(&'e (dyn std::error::Error + 'static));
+
+impl fmt::Display for Causes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }
 
@@ -541,7 +558,7 @@ impl Verifier {
                 result.key_bits = Some(*bits);
                 return DkimOutcome::Policy(PolicyViolation::WeakKey { bits: *bits });
             }
-            Err(e) => return DkimOutcome::KeyInvalid(e.to_string()),
+            Err(e) => return DkimOutcome::KeyInvalid(Causes(e).to_string()),
         };
         result.key_bits = Some(public.bits());
         // RFC 6376 §6.1.3 steps 3 and 4, in the listed order: the body hash, then the signature
@@ -619,9 +636,10 @@ impl Verifier {
             }
         }
         let Some(record) = record else {
-            return Err(DkimOutcome::KeyInvalid(
-                first_error.map_or_else(|| "no key record".to_owned(), |e| e.to_string()),
-            ));
+            return Err(DkimOutcome::KeyInvalid(first_error.map_or_else(
+                || "no key record".to_owned(),
+                |e| Causes(&e).to_string(),
+            )));
         };
         let public = if record.is_revoked() {
             Err(PublicKeyError::Malformed)

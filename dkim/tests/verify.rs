@@ -331,3 +331,28 @@ fn streaming_verification_matches_whole_message() {
     let results = pollster::block_on(ctx.finish(&good_zone(), T));
     assert_eq!(results[0].outcome, DkimOutcome::BodyHashMismatch);
 }
+
+/// The reason text of an unusable signature or key carries the cause: errors print their own
+/// layer only (the cause is their `source()`), so the outcome writes the whole chain. RFC 6376
+/// §3.2 forbids a duplicate tag in a tag-list; the detail ("duplicate tag") is the tag-list
+/// error's, below the signature error.
+#[test]
+fn reasons_name_the_cause() {
+    let msg = [
+        b"DKIM-Signature: v=1; v=1; a=ed25519-sha256; d=example.com; s=ed; h=from; bh=; b=\r\n"
+            .as_slice(),
+        MESSAGE,
+    ]
+    .concat();
+    let reason = one(&good_zone(), &msg).to_string();
+    assert!(
+        reason.starts_with("signature syntax: ") && reason.contains("duplicate tag \"v\""),
+        "{reason}"
+    );
+    let bad_key = zone("v=DKIM1; k=ed25519; p=A; p=B", "v=DKIM1");
+    let reason = one(&bad_key, &signed_ed(MESSAGE)).to_string();
+    assert!(
+        reason.starts_with("invalid key record: ") && reason.contains("duplicate tag \"p\""),
+        "{reason}"
+    );
+}
