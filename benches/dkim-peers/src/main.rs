@@ -184,6 +184,7 @@ struct Plan {
     esp: Option<(usize, bool)>,
 }
 
+#[derive(Clone)]
 struct Msg {
     bytes: Vec<u8>,
     class: usize,
@@ -844,5 +845,23 @@ fn main() {
         grouped(ma_one.max),
         load_average()
     );
+
+    // Per size class on one core: "never slower than mail-auth at any size" is a claim about
+    // every class, not the mix.
+    println!(
+        "\n| one core, by class | mailward messages/s | mail-auth messages/s | mailward / mail-auth |"
+    );
+    println!("|---|---:|---:|---:|");
+    for (c, (label, _, _, _)) in CLASSES.iter().enumerate() {
+        let class: Vec<Msg> = corpus.iter().filter(|m| m.class == c).cloned().collect();
+        let [mw, ma] = rounds(&engines, &[&class[..]], ONE_CORE_WINDOW, ONE_CORE_ROUNDS);
+        let (mw, ma) = (summarize(&mw), summarize(&ma));
+        println!(
+            "| {label} | {} | {} | {:.2} |",
+            grouped(mw.messages),
+            grouped(ma.messages),
+            mw.messages / ma.messages
+        );
+    }
     println!("\nCommand: `{COMMAND}`");
 }
