@@ -401,6 +401,26 @@ criterion_group!(
     bench_rsa
 );
 
+/// Seconds per call of `a` and of `b`: `rounds` rounds of `batch` calls each, the two
+/// alternating, each keeping its fastest round (a load-tolerant reading on a shared machine).
+fn fastest_alternating(
+    rounds: usize,
+    batch: usize,
+    a: &mut dyn FnMut(),
+    b: &mut dyn FnMut(),
+) -> (f64, f64) {
+    let time = |f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        t.elapsed().as_secs_f64() / batch as f64
+    };
+    (0..rounds).fold((f64::MAX, f64::MAX), |(fa, fb), _| {
+        (fa.min(time(a)), fb.min(time(b)))
+    })
+}
+
 /// A fixed amount of work for instruction counting (`valgrind --tool=callgrind`), selected by
 /// `DKIM_PROFILE=<what>/<size>/<iterations>` with `what` one of `verify-rsa2048`,
 /// `verify-ed25519` (aws-lc-rs, key cached), `relaxed`, `mixed` (body canonicalization +
@@ -449,21 +469,17 @@ fn profile(spec: &str) {
                 let provider = CryptoProvider::aws_lc_rs();
                 let verifier = Verifier::new(VerifyOptions::default().with_provider(provider));
                 let floor_work = Floor::new(&signed, sel, &record, provider);
-                let batch = iterations.max(10) / 10;
-                let (mut e2e, mut floor) = (f64::MAX, f64::MAX);
-                for _ in 0..10 {
-                    let t = std::time::Instant::now();
-                    for _ in 0..batch {
+                let (e2e, floor) = fastest_alternating(
+                    10,
+                    iterations.max(10) / 10,
+                    &mut || {
                         let r = ready(verifier.verify(&resolver, black_box(&signed), NOW)).unwrap();
                         assert!(r[0].outcome.is_pass());
-                    }
-                    e2e = e2e.min(t.elapsed().as_secs_f64() / batch as f64);
-                    let t = std::time::Instant::now();
-                    for _ in 0..batch {
+                    },
+                    &mut || {
                         black_box(floor_work.run());
-                    }
-                    floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
-                }
+                    },
+                );
                 println!(
                     "{sel:8} {:>6}: end to end {:9.2} us, floor {:9.2} us, ratio {:.3}",
                     parts[1],
@@ -599,22 +615,18 @@ fn profile(spec: &str) {
                         let verifier =
                             Verifier::new(VerifyOptions::default().with_provider(provider));
                         let floor_work = Floor::new(&signed, sel, &record, provider);
-                        let batch = (iterations * (2 << 10) / size).max(10) / 10;
-                        let (mut e2e, mut floor) = (f64::MAX, f64::MAX);
-                        for _ in 0..10 {
-                            let t = std::time::Instant::now();
-                            for _ in 0..batch {
+                        let (e2e, floor) = fastest_alternating(
+                            10,
+                            (iterations * (2 << 10) / size).max(10) / 10,
+                            &mut || {
                                 let r = ready(verifier.verify(&resolver, black_box(&signed), NOW))
                                     .unwrap();
                                 assert!(r[0].outcome.is_pass());
-                            }
-                            e2e = e2e.min(t.elapsed().as_secs_f64() / batch as f64);
-                            let t = std::time::Instant::now();
-                            for _ in 0..batch {
+                            },
+                            &mut || {
                                 black_box(floor_work.run());
-                            }
-                            floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
-                        }
+                            },
+                        );
                         println!(
                             "{sel:8} {:12} {name:>6}: end to end {:9.2} us, floor {:9.2} us, ratio {:.3}",
                             provider.name(),
@@ -700,11 +712,10 @@ fn profile(spec: &str) {
                     };
                     let start = msg.windows(sep.len()).position(|w| w == sep).unwrap() + sep.len();
                     let body = &msg[start..];
-                    let batch = (iterations * (2 << 20) / size).max(10) / 10;
-                    let (mut canon, mut floor) = (f64::MAX, f64::MAX);
-                    for _ in 0..20 {
-                        let t = std::time::Instant::now();
-                        for _ in 0..batch {
+                    let (canon, floor) = fastest_alternating(
+                        20,
+                        (iterations * (2 << 20) / size).max(10) / 10,
+                        &mut || {
                             let mut h = BodyHasher::new(
                                 Canonicalization::Relaxed,
                                 HashAlgorithm::Sha256,
@@ -712,14 +723,11 @@ fn profile(spec: &str) {
                             );
                             h.update(black_box(body));
                             black_box(h.finish());
-                        }
-                        canon = canon.min(t.elapsed().as_secs_f64() / batch as f64);
-                        let t = std::time::Instant::now();
-                        for _ in 0..batch {
+                        },
+                        &mut || {
                             black_box(Sha256::digest(black_box(body)));
-                        }
-                        floor = floor.min(t.elapsed().as_secs_f64() / batch as f64);
-                    }
+                        },
+                    );
                     println!(
                         "{name:>6} {ending:?}: relaxed+sha256 {:10.2} us, sha256 {:10.2} us, ratio {:.3}",
                         canon * 1e6,
