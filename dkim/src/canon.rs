@@ -303,7 +303,8 @@ impl BodyCanon {
                     } else {
                         chunk.get(i - 1).copied().unwrap_or(self.prev)
                     };
-                    let rest = chunk.get(i..i + avail).unwrap_or_default();
+                    // Up to 65 octets: the one after the block belongs to its last pair.
+                    let rest = chunk.get(i..(i + 65).min(len)).unwrap_or_default();
                     for (slot, &b) in padded.iter_mut().skip(1).zip(rest) {
                         *slot = b;
                     }

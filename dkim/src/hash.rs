@@ -425,6 +425,41 @@ mod tests {
         }
     }
 
+    /// Found by the `dkim_canon` fuzz target: a chunk that starts with a clean 64-octet block
+    /// followed by a bare LF. The block's window was built from the chunk's first 64 octets
+    /// only, so the pair (last octet, LF) was never checked, the clean run went on over the LF
+    /// and its CR was never inserted. Every split of such bodies must equal the one-shot hash
+    /// and the octet model (RFC 6376 §3.4.4: a bare LF is a line end, written CRLF).
+    #[test]
+    fn chunk_starting_with_a_clean_block_then_bare_lf() {
+        for c in [Canonicalization::Simple, Canonicalization::Relaxed] {
+            for run in [63usize, 64, 65, 127, 128, 129] {
+                for tail in [&b"\nJJJJ"[..], b"\n", b" \nJ", b"\t\nJ", b"\r\nJ", b"\rJ"] {
+                    let mut body = b"ab".to_vec();
+                    body.extend(std::iter::repeat_n(b'J', run));
+                    body.extend_from_slice(tail);
+                    // A whole clean block after the LF, so the scan may skip ahead.
+                    body.extend(std::iter::repeat_n(b'K', 70));
+                    body.extend_from_slice(b"e -");
+                    let model = match c {
+                        Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
+                        Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
+                    };
+                    let mut expected = Hasher::new(HashAlgorithm::Sha256);
+                    expected.update(&model);
+                    let expected = expected.finish();
+                    for cut in 0..=body.len() {
+                        let got = in_pieces(c, &body, vec![cut]);
+                        assert_eq!(
+                            got.digest, expected,
+                            "{c} run {run} tail {tail:?} cut {cut}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn large_body_with_long_runs() {
         // Exercise the 64-byte fast path across chunk splits.
