@@ -5,6 +5,7 @@
 mod aggregator;
 mod arf;
 mod charset;
+mod defects;
 mod error;
 mod from_dmarc;
 mod input;

@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+use crate::defects::Defects;
 use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::model::{
     ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
@@ -121,62 +122,6 @@ fn read_document(
         defects: p.defects.finish(),
         source: String::new(),
     })
-}
-
-/// Collected defects, bounded by [`Limits::max_defects`].
-#[derive(Debug)]
-pub(crate) struct Defects {
-    list: Vec<Defect>,
-    max: usize,
-    dropped: u64,
-}
-
-impl Defects {
-    pub(crate) fn new(max: usize) -> Self {
-        Self {
-            list: Vec::new(),
-            max,
-            dropped: 0,
-        }
-    }
-
-    pub(crate) fn push(
-        &mut self,
-        kind: DefectKind,
-        path: impl std::fmt::Display,
-        value: Option<&str>,
-    ) {
-        if self.list.len() >= self.max {
-            self.dropped = self.dropped.saturating_add(1);
-            return;
-        }
-        self.list.push(Defect {
-            kind,
-            path: path.to_string(),
-            value: value.map(clip),
-        });
-    }
-
-    /// A point to [`rewind`](Self::rewind) to (defects of a record that is then dropped).
-    pub(crate) fn mark(&self) -> (usize, u64) {
-        (self.list.len(), self.dropped)
-    }
-
-    pub(crate) fn rewind(&mut self, (len, dropped): (usize, u64)) {
-        self.list.truncate(len);
-        self.dropped = dropped;
-    }
-
-    pub(crate) fn finish(mut self) -> Vec<Defect> {
-        if self.dropped > 0 {
-            self.list.push(Defect {
-                kind: DefectKind::DefectsTruncated,
-                path: String::new(),
-                value: Some(self.dropped.to_string()),
-            });
-        }
-        self.list
-    }
 }
 
 /// An element path, rendered only when a defect or error needs it (building path strings for
@@ -831,7 +776,7 @@ impl<'l> XmlParser<'l> {
             }
         }
         // A collector that overflowed would have dropped defects the whole document keeps.
-        (self.defects.dropped == 0).then_some(records)
+        (!self.defects.overflowed()).then_some(records)
     }
 
     fn check_declaration(&mut self, xml: &[u8]) {
@@ -2163,8 +2108,8 @@ mod tests {
         let limits = Limits::default();
         let mut p = XmlParser::new(&limits);
         p.check_declaration(b"<?xml version=\"1.0\"?>\n<feedback/>");
-        assert!(p.defects.list.is_empty());
+        assert!(p.defects.mark().0 == 0);
         p.check_declaration(b"  <?xml version=\"1.0\"?><feedback/>");
-        assert_eq!(p.defects.list.len(), 1);
+        assert_eq!(p.defects.mark().0, 1);
     }
 }
