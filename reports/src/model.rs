@@ -297,6 +297,16 @@ macro_rules! token_enum {
             }
         }
 
+        impl $crate::model::Token for $name {
+            fn from_token(token: &str) -> Self {
+                Self::from_token(token)
+            }
+
+            fn is_known(&self) -> bool {
+                Self::is_known(self)
+            }
+        }
+
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -319,6 +329,14 @@ macro_rules! token_enum {
 }
 
 pub(crate) use token_enum;
+
+/// The token enums of [`token_enum!`], for readers generic over them.
+pub(crate) trait Token: Sized {
+    /// As the inherent `from_token`.
+    fn from_token(token: &str) -> Self;
+    /// As the inherent `is_known`.
+    fn is_known(&self) -> bool;
+}
 
 token_enum! {
     /// A Domain Owner Assessment Policy: `p`, `sp`, `np` (`DispositionType`).

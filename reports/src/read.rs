@@ -18,6 +18,7 @@
 
 mod document;
 mod events;
+mod fields;
 mod names;
 mod parallel;
 mod scan;

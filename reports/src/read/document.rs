@@ -5,9 +5,10 @@
 use quick_xml::events::Event;
 
 use super::events::{XmlParser, attributes, is_stray_schema, new_reader, usize_of, xml_error};
+use super::fields::set_once;
 use super::names::{FEEDBACK, local_of, prefix_of};
 use super::scan::{Resync, after_marker, find, resync, trim_start};
-use super::schema::{set_once, to_element};
+use super::schema::to_element;
 use crate::error::{DefectKind, Error, Limit, clip};
 use crate::model::{
     AggregateReport, NAMESPACE_DMARC_ORG, NAMESPACE_RFC9990, PolicyPublished, Record,

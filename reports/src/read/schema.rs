@@ -1,97 +1,252 @@
 //! The report schemas' elements into the model: the document head (`report_metadata`,
-//! `policy_published`) from collected nodes, each `record` streamed from the reader.
+//! `policy_published`) from collected nodes, each `record` streamed from the reader. Leaves are
+//! read from the tables below ([`super::fields`]); the elements with structure of their own
+//! (`record`, `row`, `policy_evaluated`, `auth_results`) by hand.
 
 use std::net::IpAddr;
 
 use quick_xml::Reader;
 
 use super::events::{Node, XmlParser};
+use super::fields::{Field, Kept, MAX_FIELDS, Need, Repeats, Value, set_once, token};
 use super::names::{FEEDBACK, Loc};
-use crate::defects::Defects;
 use crate::error::{DefectKind, Error, clip};
 use crate::model::{
-    ActionDisposition, Alignment, AuthResults, DateRange, DiscoveryMethod, Disposition,
-    DkimAuthResult, DkimResult, DmarcResult, Identifiers, PolicyEvaluated, PolicyOverride,
-    PolicyOverrideReason, PolicyPublished, Record, ReportMetadata, Row, Schema, SpfAuthResult,
-    SpfResult, SpfScope, Testing, XmlElement,
+    ActionDisposition, AuthResults, DateRange, DkimAuthResult, DmarcResult, Identifiers,
+    PolicyEvaluated, PolicyOverride, PolicyOverrideReason, PolicyPublished, Record, ReportMetadata,
+    Row, Schema, SpfAuthResult, XmlElement,
 };
 
+/// `report_metadata` (RFC 9990 §3.1.1.3), but for `date_range` and `error`.
+const REPORT_METADATA: &[Field<ReportMetadata>] = &[
+    Field {
+        name: "org_name",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Text(|m, v| m.org_name = v),
+    },
+    Field {
+        name: "email",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Text(|m, v| m.email = v),
+    },
+    Field {
+        name: "extra_contact_info",
+        only_in: None,
+        need: Need::No,
+        value: Value::Text(|m, v| m.extra_contact_info = Some(v)),
+    },
+    // Without its id a report cannot be told from its copies (RFC 9990 §3.5.1: the id "MUST be
+    // unique among reports to the same domain to aid receivers in identifying duplicate
+    // reports").
+    Field {
+        name: "report_id",
+        only_in: None,
+        need: Need::Value,
+        value: Value::Text(|m, v| m.report_id = v),
+    },
+    Field {
+        name: "generator",
+        only_in: Some(Schema::Rfc9990),
+        need: Need::No,
+        value: Value::Text(|m, v| m.generator = Some(v)),
+    },
+];
+
+/// `date_range` (RFC 9990 §3.1.1.4).
+const DATE_RANGE: &[Field<DateRange>] = &[
+    Field {
+        name: "begin",
+        only_in: None,
+        need: Need::Value,
+        value: Value::Number(|d, v| d.begin = v),
+    },
+    Field {
+        name: "end",
+        only_in: None,
+        need: Need::Value,
+        value: Value::Number(|d, v| d.end = v),
+    },
+];
+
+/// `policy_published` (RFC 9990 §3.1.1.5; RFC 7489 Appendix C makes `sp`, `pct` and `fo`
+/// required, with no `minOccurs="0"`).
+const POLICY_PUBLISHED: &[Field<PolicyPublished>] = &[
+    Field {
+        name: "domain",
+        only_in: None,
+        need: Need::Value,
+        value: Value::Text(|p, v| p.domain = v),
+    },
+    Field {
+        name: "discovery_method",
+        only_in: Some(Schema::Rfc9990),
+        need: Need::No,
+        value: Value::Token(|p, t, keep| token(&mut p.discovery_method, t, keep)),
+    },
+    Field {
+        name: "p",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Token(|p, t, keep| token(&mut p.p, t, keep)),
+    },
+    Field {
+        name: "sp",
+        only_in: None,
+        need: Need::Defect(Some(Schema::Rfc7489)),
+        value: Value::Token(|p, t, keep| token(&mut p.sp, t, keep)),
+    },
+    Field {
+        name: "np",
+        only_in: Some(Schema::Rfc9990),
+        need: Need::No,
+        value: Value::Token(|p, t, keep| token(&mut p.np, t, keep)),
+    },
+    Field {
+        name: "adkim",
+        only_in: None,
+        need: Need::No,
+        value: Value::Token(|p, t, keep| token(&mut p.adkim, t, keep)),
+    },
+    Field {
+        name: "aspf",
+        only_in: None,
+        need: Need::No,
+        value: Value::Token(|p, t, keep| token(&mut p.aspf, t, keep)),
+    },
+    Field {
+        name: "pct",
+        only_in: Some(Schema::Rfc7489),
+        need: Need::Defect(Some(Schema::Rfc7489)),
+        value: Value::Percent(|p, v| p.pct = Some(v)),
+    },
+    Field {
+        name: "fo",
+        only_in: None,
+        need: Need::Defect(Some(Schema::Rfc7489)),
+        value: Value::Text(|p, v| p.fo = Some(v)),
+    },
+    Field {
+        name: "testing",
+        only_in: Some(Schema::Rfc9990),
+        need: Need::No,
+        value: Value::Token(|p, t, keep| token(&mut p.testing, t, keep)),
+    },
+];
+
+/// `reason` (RFC 9990 §3.1.6). A reason without its type keeps an empty `Unknown` one.
+const REASON: &[Field<PolicyOverrideReason>] = &[
+    Field {
+        name: "type",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Token(|r, t, keep| token(&mut r.kind, t, keep)),
+    },
+    Field {
+        name: "comment",
+        only_in: None,
+        need: Need::No,
+        value: Value::Text(|r, v| r.comment = Some(v)),
+    },
+];
+
+/// `identifiers` (RFC 9990 §3.1.1.10).
+const IDENTIFIERS: &[Field<Identifiers>] = &[
+    Field {
+        name: "header_from",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Text(|i, v| i.header_from = v),
+    },
+    Field {
+        name: "envelope_from",
+        only_in: None,
+        need: Need::Defect(Some(Schema::Rfc7489)),
+        value: Value::Text(|i, v| i.envelope_from = Some(v)),
+    },
+    Field {
+        name: "envelope_to",
+        only_in: None,
+        need: Need::No,
+        value: Value::Text(|i, v| i.envelope_to = Some(v)),
+    },
+];
+
+/// `auth_results/dkim` (RFC 9990 §3.1.1.12; Appendix C: "Selector is now required when
+/// reporting a DKIM signature").
+const DKIM: &[Field<DkimAuthResult>] = &[
+    Field {
+        name: "domain",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Text(|d, v| d.domain = v),
+    },
+    Field {
+        name: "result",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Token(|d, t, keep| token(&mut d.result, t, keep)),
+    },
+    Field {
+        name: "selector",
+        only_in: None,
+        need: Need::Defect(Some(Schema::Rfc9990)),
+        value: Value::Text(|d, v| d.selector = Some(v)),
+    },
+    Field {
+        name: "human_result",
+        only_in: None,
+        need: Need::No,
+        value: Value::Text(|d, v| d.human_result = Some(v)),
+    },
+];
+
+/// `auth_results/spf` (RFC 9990 §3.1.1.13).
+const SPF: &[Field<SpfAuthResult>] = &[
+    Field {
+        name: "domain",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Text(|s, v| s.domain = v),
+    },
+    Field {
+        name: "result",
+        only_in: None,
+        need: Need::Defect(None),
+        value: Value::Token(|s, t, keep| token(&mut s.result, t, keep)),
+    },
+    Field {
+        name: "scope",
+        only_in: None,
+        need: Need::Defect(Some(Schema::Rfc7489)),
+        value: Value::Token(|s, t, keep| token(&mut s.scope, t, keep)),
+    },
+    Field {
+        name: "human_result",
+        only_in: Some(Schema::Rfc9990),
+        need: Need::No,
+        value: Value::Text(|s, v| s.human_result = Some(v)),
+    },
+];
+
+// `Kept` follows at most `MAX_FIELDS` fields of a table.
+const _: () = assert!(
+    REPORT_METADATA.len() <= MAX_FIELDS
+        && DATE_RANGE.len() <= MAX_FIELDS
+        && POLICY_PUBLISHED.len() <= MAX_FIELDS
+        && REASON.len() <= MAX_FIELDS
+        && IDENTIFIERS.len() <= MAX_FIELDS
+        && DKIM.len() <= MAX_FIELDS
+        && SPF.len() <= MAX_FIELDS
+);
+
 impl XmlParser<'_> {
-    /// A leaf value: trimmed, with a defect for surrounding whitespace and for child elements.
-    pub(super) fn leaf(&mut self, node: &mut Node, path: impl std::fmt::Display + Copy) -> String {
-        for child in &mut node.children {
-            self.defects
-                .push(DefectKind::UnknownElement, path, Some(&child.qname));
-        }
-        let trimmed = node.text.trim();
-        if trimmed.len() != node.text.len() || (node.skipped_ws && !trimmed.is_empty()) {
-            self.defects
-                .push(DefectKind::Whitespace, path, Some(&node.text));
-            return node.text.trim().to_owned();
-        }
-        // Already trimmed: hand the string over instead of copying it.
-        std::mem::take(&mut node.text)
-    }
-
-    /// A token: trimmed, lower-cased (with a defect) and mapped; unknown values reported.
-    fn token<T>(
-        &mut self,
-        node: &mut Node,
-        path: impl std::fmt::Display + Copy,
-        from: fn(&str) -> T,
-        known: fn(&T) -> bool,
-    ) -> T {
-        let mut v = self.leaf(node, path);
-        if v.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.defects
-                .push(DefectKind::UpperCaseToken, path, Some(&v));
-            v.make_ascii_lowercase();
-        }
-        let t = from(&v);
-        if !known(&t) {
-            self.defects.push(DefectKind::UnknownValue, path, Some(&v));
-        }
-        t
-    }
-
-    fn number(
-        &mut self,
-        node: &mut Node,
-        path: impl std::fmt::Display + Copy,
-    ) -> Result<u64, Error> {
-        let v = self.leaf(node, path);
-        v.parse::<u64>().map_err(|_| Error::InvalidValue {
-            path: path.to_string(),
-            value: clip(&v),
-        })
-    }
-
-    fn missing(&mut self, path: &Loc<'_>, name: &str) {
-        self.defects
-            .push(DefectKind::MissingElement, path.child(name), None);
-    }
-
-    fn unknown(&mut self, path: impl std::fmt::Display, node: &Node) {
-        self.defects
-            .push(DefectKind::UnknownElement, path, Some(&node.qname));
-    }
-
-    fn other_schema(&mut self, path: &Loc<'_>, name: &str, only: Schema) {
-        if self.schema != only {
-            self.defects
-                .push(DefectKind::OtherSchemaElement, path.child(name), None);
-        }
-    }
-
     pub(super) fn metadata(&mut self, node: &mut Node) -> Result<ReportMetadata, Error> {
         let path = &FEEDBACK.child("report_metadata");
-        let mut org_name = None;
-        let mut email = None;
-        let mut extra = None;
-        let mut report_id = None;
+        let mut out = ReportMetadata::default();
+        let mut kept = Kept::default();
         let mut date_range = None;
-        let mut errors = Vec::new();
-        let mut generator = None;
         for child in &mut node.children {
             if child.foreign {
                 self.unknown(path, child);
@@ -99,201 +254,49 @@ impl XmlParser<'_> {
             }
             let cpath = path.child(child.name_static());
             match child.local() {
-                "org_name" => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut org_name, v, &mut self.defects, cpath);
-                }
-                "email" => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut email, v, &mut self.defects, cpath);
-                }
-                "extra_contact_info" => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut extra, v, &mut self.defects, cpath);
-                }
-                "report_id" => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut report_id, v, &mut self.defects, cpath);
-                }
                 "date_range" => {
                     let d = self.date_range(child, &cpath)?;
                     set_once(&mut date_range, d, &mut self.defects, cpath);
                 }
                 "error" => {
-                    if self.schema == Schema::Rfc9990 && !errors.is_empty() {
+                    if self.schema == Schema::Rfc9990 && !out.errors.is_empty() {
                         self.defects.push(DefectKind::DuplicateElement, cpath, None);
                     }
-                    errors.push(self.leaf(child, cpath));
+                    let e = self.leaf(child, cpath);
+                    out.errors.push(e);
                 }
-                "generator" => {
-                    self.other_schema(path, "generator", Schema::Rfc9990);
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut generator, v, &mut self.defects, cpath);
+                _ => {
+                    let known = self.field(
+                        REPORT_METADATA,
+                        &mut out,
+                        &mut kept,
+                        Repeats::Read,
+                        child,
+                        path,
+                        cpath,
+                    )?;
+                    if !known {
+                        self.unknown(path, child);
+                    }
                 }
-                _ => self.unknown(path, child),
             }
         }
-        // Without its id a report cannot be told from its copies (RFC 9990 §3.5.1: the id "MUST
-        // be unique among reports to the same domain to aid receivers in identifying duplicate
-        // reports").
-        let report_id = match report_id {
-            Some(id) if !id.is_empty() => id,
-            _ => return Err(Error::MissingElement(format!("{path}/report_id"))),
-        };
-        for (name, present) in [("org_name", org_name.is_some()), ("email", email.is_some())] {
-            if !present {
-                self.missing(path, name);
-            }
-        }
-        let date_range =
+        self.required(REPORT_METADATA, &kept, path)?;
+        out.date_range =
             date_range.ok_or_else(|| Error::MissingElement(format!("{path}/date_range")))?;
-        Ok(ReportMetadata {
-            org_name: org_name.unwrap_or_default(),
-            email: email.unwrap_or_default(),
-            extra_contact_info: extra,
-            report_id,
-            date_range,
-            errors,
-            generator,
-        })
+        Ok(out)
     }
 
     fn date_range(&mut self, node: &mut Node, path: &Loc<'_>) -> Result<DateRange, Error> {
-        let mut begin = None;
-        let mut end = None;
-        for child in &mut node.children {
-            let cpath = path.child(child.name_static());
-            match (child.foreign, child.local()) {
-                (false, "begin") => {
-                    let v = self.number(child, cpath)?;
-                    set_once(&mut begin, v, &mut self.defects, cpath);
-                }
-                (false, "end") => {
-                    let v = self.number(child, cpath)?;
-                    set_once(&mut end, v, &mut self.defects, cpath);
-                }
-                _ => self.unknown(path, child),
-            }
-        }
-        Ok(DateRange {
-            begin: begin.ok_or_else(|| Error::MissingElement(format!("{path}/begin")))?,
-            end: end.ok_or_else(|| Error::MissingElement(format!("{path}/end")))?,
-        })
+        let mut out = DateRange::default();
+        self.node_leaves(node, path, DATE_RANGE, Repeats::Read, &mut out)?;
+        Ok(out)
     }
 
     pub(super) fn policy(&mut self, node: &mut Node) -> Result<PolicyPublished, Error> {
         let path = &FEEDBACK.child("policy_published");
         let mut out = PolicyPublished::default();
-        let mut domain = None;
-        let mut seen: Vec<&str> = Vec::new();
-        for child in &mut node.children {
-            if child.foreign {
-                self.unknown(path, child);
-                continue;
-            }
-            let name = child.name_static();
-            let cpath = path.child(name);
-            let known = [
-                "domain",
-                "discovery_method",
-                "p",
-                "sp",
-                "np",
-                "adkim",
-                "aspf",
-                "pct",
-                "fo",
-                "testing",
-            ];
-            let Some(k) = known.iter().find(|k| **k == name) else {
-                self.unknown(path, child);
-                continue;
-            };
-            if seen.contains(k) {
-                self.defects.push(DefectKind::DuplicateElement, cpath, None);
-                continue;
-            }
-            seen.push(k);
-            match name {
-                "domain" => domain = Some(self.leaf(child, cpath)),
-                "discovery_method" => {
-                    self.other_schema(path, name, Schema::Rfc9990);
-                    out.discovery_method = Some(self.token(
-                        child,
-                        cpath,
-                        DiscoveryMethod::from_token,
-                        DiscoveryMethod::is_known,
-                    ));
-                }
-                "p" => {
-                    out.p = Some(self.token(
-                        child,
-                        cpath,
-                        Disposition::from_token,
-                        Disposition::is_known,
-                    ));
-                }
-                "sp" => {
-                    out.sp = Some(self.token(
-                        child,
-                        cpath,
-                        Disposition::from_token,
-                        Disposition::is_known,
-                    ));
-                }
-                "np" => {
-                    self.other_schema(path, name, Schema::Rfc9990);
-                    out.np = Some(self.token(
-                        child,
-                        cpath,
-                        Disposition::from_token,
-                        Disposition::is_known,
-                    ));
-                }
-                "adkim" => {
-                    out.adkim =
-                        Some(self.token(child, cpath, Alignment::from_token, Alignment::is_known));
-                }
-                "aspf" => {
-                    out.aspf =
-                        Some(self.token(child, cpath, Alignment::from_token, Alignment::is_known));
-                }
-                "pct" => {
-                    self.other_schema(path, name, Schema::Rfc7489);
-                    let v = self.leaf(child, cpath);
-                    match v.parse::<u8>() {
-                        Ok(n) if n <= 100 => out.pct = Some(n),
-                        _ => self.defects.push(DefectKind::UnknownValue, cpath, Some(&v)),
-                    }
-                }
-                "fo" => out.fo = Some(self.leaf(child, cpath)),
-                "testing" => {
-                    self.other_schema(path, name, Schema::Rfc9990);
-                    out.testing =
-                        Some(self.token(child, cpath, Testing::from_token, Testing::is_known));
-                }
-                _ => {}
-            }
-        }
-        out.domain = match domain {
-            Some(d) if !d.is_empty() => d,
-            _ => return Err(Error::MissingElement(format!("{path}/domain"))),
-        };
-        if out.p.is_none() {
-            self.missing(path, "p");
-        }
-        if self.schema == Schema::Rfc7489 {
-            // RFC 7489 Appendix C makes sp, pct and fo required (no minOccurs="0").
-            if out.sp.is_none() {
-                self.missing(path, "sp");
-            }
-            if out.pct.is_none() && !seen.contains(&"pct") {
-                self.missing(path, "pct");
-            }
-            if out.fo.is_none() {
-                self.missing(path, "fo");
-            }
-        }
+        self.node_leaves(node, path, POLICY_PUBLISHED, Repeats::Skipped, &mut out)?;
         Ok(out)
     }
 
@@ -460,12 +463,7 @@ impl XmlParser<'_> {
             last = last.max(order);
             match order {
                 1 => {
-                    let v = self.token(
-                        child,
-                        cpath,
-                        ActionDisposition::from_token,
-                        ActionDisposition::is_known,
-                    );
+                    let v: ActionDisposition = self.token(child, cpath);
                     if v == ActionDisposition::Pass && self.schema == Schema::Rfc7489 {
                         self.defects
                             .push(DefectKind::UnknownValue, cpath, Some("pass"));
@@ -473,13 +471,11 @@ impl XmlParser<'_> {
                     set_once(&mut out.disposition, v, &mut self.defects, cpath);
                 }
                 2 => {
-                    let v =
-                        self.token(child, cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    let v: DmarcResult = self.token(child, cpath);
                     set_once(&mut out.dkim, v, &mut self.defects, cpath);
                 }
                 3 => {
-                    let v =
-                        self.token(child, cpath, DmarcResult::from_token, DmarcResult::is_known);
+                    let v: DmarcResult = self.token(child, cpath);
                     set_once(&mut out.spf, v, &mut self.defects, cpath);
                 }
                 _ => {
@@ -498,89 +494,6 @@ impl XmlParser<'_> {
             }
         }
         Ok(out)
-    }
-
-    fn reason(
-        &mut self,
-        r: &mut Reader<&[u8]>,
-        depth: usize,
-        path: &Loc<'_>,
-    ) -> Result<PolicyOverrideReason, Error> {
-        let mut kind = None;
-        let mut comment = None;
-        let mut kids = 0usize;
-        while let Some(mut child) = self.child(r, depth, &mut kids)? {
-            let child = &mut child;
-            self.fill_in(r, child, depth + 1)?;
-            let cpath = path.child(child.name_static());
-            match (child.foreign, child.local()) {
-                (false, "type") => {
-                    let v = self.token(
-                        child,
-                        cpath,
-                        PolicyOverride::from_token,
-                        PolicyOverride::is_known,
-                    );
-                    set_once(&mut kind, v, &mut self.defects, cpath);
-                }
-                (false, "comment") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut comment, v, &mut self.defects, cpath);
-                }
-                _ => self.unknown(path, child),
-            }
-        }
-        let kind = match kind {
-            Some(k) => k,
-            None => {
-                self.missing(path, "type");
-                PolicyOverride::Unknown(String::new())
-            }
-        };
-        Ok(PolicyOverrideReason { kind, comment })
-    }
-
-    fn identifiers(
-        &mut self,
-        r: &mut Reader<&[u8]>,
-        depth: usize,
-        path: &Loc<'_>,
-    ) -> Result<Identifiers, Error> {
-        let mut header_from = None;
-        let mut envelope_from = None;
-        let mut envelope_to = None;
-        let mut kids = 0usize;
-        while let Some(mut child) = self.child(r, depth, &mut kids)? {
-            let child = &mut child;
-            self.fill_in(r, child, depth + 1)?;
-            let cpath = path.child(child.name_static());
-            match (child.foreign, child.local()) {
-                (false, "header_from") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut header_from, v, &mut self.defects, cpath);
-                }
-                (false, "envelope_from") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut envelope_from, v, &mut self.defects, cpath);
-                }
-                (false, "envelope_to") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut envelope_to, v, &mut self.defects, cpath);
-                }
-                _ => self.unknown(path, child),
-            }
-        }
-        if header_from.is_none() {
-            self.missing(path, "header_from");
-        }
-        if envelope_from.is_none() && self.schema == Schema::Rfc7489 {
-            self.missing(path, "envelope_from");
-        }
-        Ok(Identifiers {
-            header_from: header_from.unwrap_or_default(),
-            envelope_from,
-            envelope_to,
-        })
     }
 
     fn auth_results(
@@ -623,6 +536,31 @@ impl XmlParser<'_> {
         Ok(out)
     }
 
+    fn reason(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<PolicyOverrideReason, Error> {
+        let mut out = PolicyOverrideReason {
+            kind: PolicyOverride::Unknown(String::new()),
+            comment: None,
+        };
+        self.leaves(r, depth, path, REASON, &mut out)?;
+        Ok(out)
+    }
+
+    fn identifiers(
+        &mut self,
+        r: &mut Reader<&[u8]>,
+        depth: usize,
+        path: &Loc<'_>,
+    ) -> Result<Identifiers, Error> {
+        let mut out = Identifiers::default();
+        self.leaves(r, depth, path, IDENTIFIERS, &mut out)?;
+        Ok(out)
+    }
+
     fn dkim(
         &mut self,
         r: &mut Reader<&[u8]>,
@@ -630,43 +568,7 @@ impl XmlParser<'_> {
         path: &Loc<'_>,
     ) -> Result<DkimAuthResult, Error> {
         let mut out = DkimAuthResult::default();
-        let mut domain = None;
-        let mut kids = 0usize;
-        while let Some(mut child) = self.child(r, depth, &mut kids)? {
-            let child = &mut child;
-            self.fill_in(r, child, depth + 1)?;
-            let cpath = path.child(child.name_static());
-            match (child.foreign, child.local()) {
-                (false, "domain") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut domain, v, &mut self.defects, cpath);
-                }
-                (false, "selector") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut out.selector, v, &mut self.defects, cpath);
-                }
-                (false, "result") => {
-                    let v = self.token(child, cpath, DkimResult::from_token, DkimResult::is_known);
-                    set_once(&mut out.result, v, &mut self.defects, cpath);
-                }
-                (false, "human_result") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut out.human_result, v, &mut self.defects, cpath);
-                }
-                _ => self.unknown(path, child),
-            }
-        }
-        if domain.is_none() {
-            self.missing(path, "domain");
-        }
-        out.domain = domain.unwrap_or_default();
-        if out.result.is_none() {
-            self.missing(path, "result");
-        }
-        if out.selector.is_none() && self.schema == Schema::Rfc9990 {
-            // RFC 9990 Appendix C: "Selector is now required when reporting a DKIM signature".
-            self.missing(path, "selector");
-        }
+        self.leaves(r, depth, path, DKIM, &mut out)?;
         Ok(out)
     }
 
@@ -677,58 +579,8 @@ impl XmlParser<'_> {
         path: &Loc<'_>,
     ) -> Result<SpfAuthResult, Error> {
         let mut out = SpfAuthResult::default();
-        let mut domain = None;
-        let mut kids = 0usize;
-        while let Some(mut child) = self.child(r, depth, &mut kids)? {
-            let child = &mut child;
-            self.fill_in(r, child, depth + 1)?;
-            let cpath = path.child(child.name_static());
-            match (child.foreign, child.local()) {
-                (false, "domain") => {
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut domain, v, &mut self.defects, cpath);
-                }
-                (false, "scope") => {
-                    let v = self.token(child, cpath, SpfScope::from_token, SpfScope::is_known);
-                    set_once(&mut out.scope, v, &mut self.defects, cpath);
-                }
-                (false, "result") => {
-                    let v = self.token(child, cpath, SpfResult::from_token, SpfResult::is_known);
-                    set_once(&mut out.result, v, &mut self.defects, cpath);
-                }
-                (false, "human_result") => {
-                    self.other_schema(path, "human_result", Schema::Rfc9990);
-                    let v = self.leaf(child, cpath);
-                    set_once(&mut out.human_result, v, &mut self.defects, cpath);
-                }
-                _ => self.unknown(path, child),
-            }
-        }
-        if domain.is_none() {
-            self.missing(path, "domain");
-        }
-        out.domain = domain.unwrap_or_default();
-        if out.result.is_none() {
-            self.missing(path, "result");
-        }
-        if out.scope.is_none() && self.schema == Schema::Rfc7489 {
-            self.missing(path, "scope");
-        }
+        self.leaves(r, depth, path, SPF, &mut out)?;
         Ok(out)
-    }
-}
-
-/// Keeps the first value; a second one is a [`DefectKind::DuplicateElement`].
-pub(super) fn set_once<T>(
-    slot: &mut Option<T>,
-    value: T,
-    defects: &mut Defects,
-    path: impl std::fmt::Display,
-) {
-    if slot.is_some() {
-        defects.push(DefectKind::DuplicateElement, path, None);
-    } else {
-        *slot = Some(value);
     }
 }
 
