@@ -15,7 +15,7 @@ mod recover;
 mod summary;
 /// SMTP TLS Reporting (RFC 8460): JSON reports about MTA-STS and DANE sessions.
 pub mod tls;
-mod unwrap;
+mod unpack;
 mod write;
 
 pub use aggregator::{Aggregator, MessageOutcome, Reporter};
@@ -32,5 +32,7 @@ pub use summary::{
     DomainSummary, MAX_REMEMBERED_REPORT_IDS, ReportIdentity, SourceSummary, Summary, SummaryRow,
     Verdict, policy_domain, ratio, reporter_label,
 };
-pub use unwrap::{Format, detect_format, parse, parse_with, unwrap_documents};
+#[expect(deprecated, reason = "the old name stays for one release")]
+pub use unpack::unwrap_documents;
+pub use unpack::{Format, detect_format, parse, parse_with, unpack_documents};
 pub use write::{ReportEmail, file_name, gzip, is_ridtxt, subject, to_email, to_xml};

@@ -1,4 +1,5 @@
-//! Unwrapping report inputs: plain XML, gzip, zip and RFC 5322 messages, detected from content.
+//! Unpacking report inputs: plain XML, gzip, zip and RFC 5322 messages, detected from content,
+//! and containers nested in each other.
 //!
 //! Every decompression streams through a limit check: the running total of decompressed bytes
 //! (over all entries of one input, nested containers included) is compared with
@@ -151,7 +152,7 @@ pub(crate) struct Walked {
     pub(crate) wrapper_defects: Vec<Defect>,
 }
 
-/// Unwraps `input` and reads every aggregate report in it, and every TLS report when `tls`.
+/// Unpacks `input` and reads every aggregate report in it, and every TLS report when `tls`.
 /// Each document is read where it lies (a plain XML input is not copied).
 pub(crate) fn walk(input: &[u8], limits: &Limits, tls: bool) -> Result<Walked, Error> {
     if input.len() as u64 > limits.max_input_bytes {
@@ -194,13 +195,13 @@ pub(crate) fn walk(input: &[u8], limits: &Limits, tls: bool) -> Result<Walked, E
     })
 }
 
-/// Returns the report documents in `input` after unwrapping containers, without parsing the XML
+/// Returns the report documents in `input` after unpacking containers, without parsing the XML
 /// (for tools that want the raw XML). Each item is `(source, xml bytes)`.
 ///
 /// # Errors
 ///
 /// Container errors and limits, as [`parse`].
-pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub fn unpack_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
     if input.len() as u64 > limits.max_input_bytes {
         return Err(Error::Limit(Limit::InputSize));
     }
@@ -220,6 +221,16 @@ pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Ve
         return Err(Error::NoReport("input".into()));
     }
     Ok(docs)
+}
+
+/// The old name of [`unpack_documents`].
+///
+/// # Errors
+///
+/// As [`unpack_documents`].
+#[deprecated(note = "renamed to `unpack_documents`")]
+pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    unpack_documents(input, limits)
 }
 
 /// The kind of report document found inside a container.
