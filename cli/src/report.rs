@@ -204,7 +204,8 @@ fn parse(json: bool, args: &ParseArgs) -> anyhow::Result<ExitCode> {
         let name = path.display().to_string();
         let data = read_input(path, &limits);
         let outcome = data.as_ref().map_err(Clone::clone).and_then(|data| {
-            mailward_reports::read_with(data, &limits).map_err(|e| format!("{e} [{}]", e.kind()))
+            mailward_reports::read_with(data, &limits)
+                .map_err(|e| format!("{} [{}]", with_causes(&e), e.kind()))
         });
         let mut result = FileResult {
             file: &name,
@@ -336,6 +337,19 @@ fn describe(name: &str, p: &ParsedReport) -> String {
     }
     write_defects(&mut s, &p.defects);
     s
+}
+
+/// An error and each error it wraps, once each (`ours: the library's`): the report reader
+/// keeps a library's error as its source rather than in its own message.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// The defects list of a report's description (the aggregate report's line ends before it).
@@ -601,7 +615,7 @@ fn read_files(
     let next = std::sync::atomic::AtomicUsize::new(0);
     let read_one = |path: &Path| {
         read_input(path, limits)
-            .and_then(|d| mailward_reports::read_with(&d, limits).map_err(|e| e.to_string()))
+            .and_then(|d| mailward_reports::read_with(&d, limits).map_err(|e| with_causes(&e)))
     };
     let mut slots: Vec<Option<Result<mailward_reports::Reports, String>>> =
         paths.iter().map(|_| None).collect();

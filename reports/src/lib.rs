@@ -24,7 +24,7 @@ pub use arf::{
     NoticeKind, Redaction, failure_notice_kind, generate_failure_report, parse_failure_report,
     parse_failure_report_with,
 };
-pub use error::{Defect, DefectKind, Error, Limit, Limits};
+pub use error::{Cause, Defect, DefectKind, Error, Limit, Limits};
 pub use input::{Reports, read, read_with};
 pub use model::*;
 pub use read::{ParsedReport, parse_xml, parse_xml_with};

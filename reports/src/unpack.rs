@@ -13,7 +13,7 @@ use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
+use crate::error::{Cause, Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::read::{ParsedReport, find, parse_xml_with};
 use crate::tls::ParsedTlsReport;
 
@@ -346,11 +346,14 @@ impl Ctx<'_> {
                         |d| total.saturating_sub(d.get_ref().len()) as u64,
                         &mut self.decompressed,
                         self.limits,
-                        Error::Zip,
+                        |cause| Error::Zip {
+                            message: format!("entry {:?} is corrupt", clip(&entry.name)),
+                            source: Some(cause),
+                        },
                     )?
                 }
                 m => {
-                    return Err(Error::Zip(format!(
+                    return Err(Error::zip(format!(
                         "entry {:?} uses unsupported compression method {m}",
                         clip(&entry.name)
                     )));
@@ -507,7 +510,7 @@ fn inflate<D: Read>(
     consumed: impl Fn(&D) -> u64,
     budget: &mut u64,
     limits: &Limits,
-    corrupt: fn(String) -> Error,
+    corrupt: impl Fn(Cause) -> Error,
 ) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut chunk = vec![0u8; CHUNK];
@@ -519,7 +522,7 @@ fn inflate<D: Read>(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(Error::Truncated("compressed stream ends early".into()));
             }
-            Err(e) => return Err(corrupt(e.to_string())),
+            Err(e) => return Err(corrupt(Cause::new(e))),
         };
         *budget = budget.saturating_add(n as u64);
         if *budget > limits.max_decompressed_bytes {

@@ -347,8 +347,21 @@ fn classify_error(e: &ReportError) -> Read {
         | ReportError::NoReport(_) => Read::Skipped(format!("not a report: {e}")),
         // A failure notice without the facts to read: the store does not keep failure reports.
         ReportError::NotArf(_) => Read::Skipped(format!("a failure notice: {e}")),
-        _ => Read::Rejected(e.kind(), e.to_string()),
+        _ => Read::Rejected(e.kind(), with_causes(e)),
     }
+}
+
+/// An error and each error it wraps, once each (`ours: the library's`): the reader keeps a
+/// library's error as its source rather than in its own message.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 /// JSON inputs: a report as this workspace serialises it (`AggregateReport`, a

@@ -61,7 +61,7 @@ impl XmlParser<'_> {
             let event = match reader.read_event() {
                 Ok(event) => event,
                 Err(e) => {
-                    let err = xml_error(&reader, &e);
+                    let err = xml_error(&reader, e);
                     if !root_seen || matches!(err, Error::Doctype) {
                         return Err(err);
                     }
@@ -91,10 +91,10 @@ impl XmlParser<'_> {
                 Event::Text(t) => {
                     if !t.as_ref().iter().all(u8::is_ascii_whitespace) {
                         if !root_seen {
-                            return Err(Error::Xml {
-                                offset: reader.buffer_position(),
-                                message: "text before the root element".into(),
-                            });
+                            return Err(Error::xml(
+                                reader.buffer_position(),
+                                "text before the root element",
+                            ));
                         }
                         self.defects.push(
                             DefectKind::UnknownElement,
@@ -105,10 +105,10 @@ impl XmlParser<'_> {
                 }
                 Event::CData(_) | Event::GeneralRef(_) => {
                     if !root_seen {
-                        return Err(Error::Xml {
-                            offset: reader.buffer_position(),
-                            message: "content before the root element".into(),
-                        });
+                        return Err(Error::xml(
+                            reader.buffer_position(),
+                            "content before the root element",
+                        ));
                     }
                 }
                 Event::Start(start) => {
@@ -285,10 +285,10 @@ impl XmlParser<'_> {
                         continue;
                     }
                     if !root_seen {
-                        return Err(Error::Xml {
-                            offset: reader.buffer_position(),
-                            message: format!("unexpected </{}>", clip(&qname)),
-                        });
+                        return Err(Error::xml(
+                            reader.buffer_position(),
+                            format!("unexpected </{}>", clip(&qname)),
+                        ));
                     }
                     if local_of(&qname) != "feedback" {
                         // A stray end tag among the first-level elements holds nothing.

@@ -9,7 +9,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::names::{intern, local_of, prefix_of};
 use crate::defects::Defects;
-use crate::error::{DefectKind, Error, Limit, Limits};
+use crate::error::{Cause, DefectKind, Error, Limit, Limits};
 use crate::model::Schema;
 
 /// The XML Schema namespace, for recognising stray `<xs:schema>` elements.
@@ -61,7 +61,7 @@ impl<'l> XmlParser<'l> {
         count: &mut usize,
     ) -> Result<Option<Node>, Error> {
         loop {
-            match reader.read_event().map_err(|e| xml_error(reader, &e))? {
+            match reader.read_event().map_err(|e| xml_error(reader, e))? {
                 Event::Start(s) => {
                     if depth + 1 > self.limits.max_xml_depth {
                         return Err(Error::Limit(Limit::XmlDepth));
@@ -107,7 +107,7 @@ impl<'l> XmlParser<'l> {
         let mut parents: Vec<Node> = Vec::new();
         let mut depth = depth;
         loop {
-            let event = reader.read_event().map_err(|e| xml_error(reader, &e))?;
+            let event = reader.read_event().map_err(|e| xml_error(reader, e))?;
             match event {
                 Event::Eof => {
                     let outer = parents.first().unwrap_or(&current);
@@ -295,7 +295,8 @@ pub(super) fn attributes(
     for attr in start.attributes().with_checks(false) {
         let attr = attr.map_err(|e| Error::Xml {
             offset: 0,
-            message: format!("bad attribute: {e}"),
+            message: "bad attribute".into(),
+            source: Some(Cause::new(e)),
         })?;
         if out.len() >= limits.max_children {
             return Err(Error::Limit(Limit::Children));
@@ -362,20 +363,38 @@ pub(super) fn is_stray_schema(qname: &str, start: &BytesStart<'_>) -> bool {
     })
 }
 
-pub(super) fn xml_error(reader: &Reader<&[u8]>, e: &quick_xml::Error) -> Error {
+/// quick-xml's error as this crate's. Input ending inside markup is [`Error::Truncated`], in
+/// words of ours (quick-xml's error says nothing more); anything else is [`Error::Xml`] with
+/// quick-xml's error of that class as the source and the class as the message.
+pub(super) fn xml_error(reader: &Reader<&[u8]>, e: quick_xml::Error) -> Error {
     use quick_xml::errors::SyntaxError;
-    match e {
-        quick_xml::Error::Syntax(SyntaxError::UnclosedDoctype) => Error::Doctype,
-        quick_xml::Error::Syntax(
-            s @ (SyntaxError::UnclosedPIOrXmlDecl
-            | SyntaxError::UnclosedComment
-            | SyntaxError::UnclosedCData
-            | SyntaxError::UnclosedTag),
-        ) => Error::Truncated(s.to_string()),
-        other => Error::Xml {
-            offset: reader.error_position(),
-            message: other.to_string(),
-        },
+    let (message, source) = match e {
+        quick_xml::Error::Syntax(SyntaxError::UnclosedDoctype) => return Error::Doctype,
+        quick_xml::Error::Syntax(SyntaxError::UnclosedPIOrXmlDecl) => {
+            return Error::Truncated("processing instruction or XML declaration not closed".into());
+        }
+        quick_xml::Error::Syntax(SyntaxError::UnclosedComment) => {
+            return Error::Truncated("comment not closed".into());
+        }
+        quick_xml::Error::Syntax(SyntaxError::UnclosedCData) => {
+            return Error::Truncated("CDATA section not closed".into());
+        }
+        quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => {
+            return Error::Truncated("tag not closed".into());
+        }
+        quick_xml::Error::Syntax(e) => ("syntax error", Cause::new(e)),
+        quick_xml::Error::IllFormed(e) => ("ill-formed document", Cause::new(e)),
+        quick_xml::Error::InvalidAttr(e) => ("bad attribute", Cause::new(e)),
+        quick_xml::Error::Encoding(e) => ("bad encoding", Cause::new(e)),
+        quick_xml::Error::Escape(e) => ("bad escape", Cause::new(e)),
+        quick_xml::Error::Namespace(e) => ("bad namespace", Cause::new(e)),
+        // Reading from a slice, there is no I/O to fail.
+        other => ("XML reader failed", Cause::new(other)),
+    };
+    Error::Xml {
+        offset: reader.error_position(),
+        message: message.into(),
+        source: Some(source),
     }
 }
 
@@ -387,10 +406,10 @@ fn check_not_schema(reader: &Reader<&[u8]>, start: &BytesStart<'_>) -> Result<()
         return Ok(());
     }
     if is_stray_schema(&String::from_utf8_lossy(name.as_ref()), start) {
-        return Err(Error::Xml {
-            offset: reader.buffer_position(),
-            message: "xs:schema element inside the report".into(),
-        });
+        return Err(Error::xml(
+            reader.buffer_position(),
+            "xs:schema element inside the report",
+        ));
     }
     Ok(())
 }

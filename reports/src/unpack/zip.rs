@@ -62,7 +62,7 @@ pub(super) fn entries<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<Entry<
         .rposition(|w| w == EOCD)
         .map(|p| p + tail_start)
         .ok_or_else(|| Error::Truncated("zip archive without end of central directory".into()))?;
-    let bad = |what: &str| Error::Zip(what.to_owned());
+    let bad = |what: &str| Error::zip(what);
     let total = u16_at(input, eocd + 10).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
     let cd_offset = u32_at(input, eocd + 16).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
     if total == 0xFFFF || cd_offset == 0xFFFF_FFFF {
