@@ -111,10 +111,10 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use mailward_reports::{
-    ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
-    Disposition, DkimAuthResult, DkimResult, DmarcResult, Identifiers, PolicyEvaluated,
-    PolicyOverride, PolicyOverrideReason, PolicyPublished, Record, ReportEmail, ReportMetadata,
-    Row, Schema, SpfAuthResult, SpfResult, SpfScope, Testing,
+    ActionDisposition, AggregateReport, AlignedResult, Alignment, AuthResults, DateRange,
+    DiscoveryMethod, DkimAuthResult, DkimResult, Identifiers, PolicyEvaluated, PolicyOverride,
+    PolicyOverrideReason, PolicyPublished, Record, ReportEmail, ReportMetadata, ReportedPolicy,
+    ReportedSpfResult, Row, Schema, SpfAuthResult, SpfScope, Testing,
 };
 
 // ----------------------------------------------------------------------------------------------
@@ -1003,8 +1003,8 @@ struct Forwarder {
 #[derive(Debug)]
 struct DomainInfo {
     name: String,
-    p: Disposition,
-    sp: Disposition,
+    p: ReportedPolicy,
+    sp: ReportedPolicy,
     adkim: Alignment,
     aspf: Alignment,
     fo: &'static str,
@@ -1023,14 +1023,14 @@ fn domain_info(spec: &MailboxSpec, d: usize) -> DomainInfo {
     let mut rng = Rng::new(spec.seed, SALT_DOMAIN, u64_of(d));
     let name = domain_name(d);
     let p = match rng.below(100) {
-        0..45 => Disposition::None,
-        45..70 => Disposition::Quarantine,
-        _ => Disposition::Reject,
+        0..45 => ReportedPolicy::None,
+        45..70 => ReportedPolicy::Quarantine,
+        _ => ReportedPolicy::Reject,
     };
     let sp = if rng.chance(800) {
         p.clone()
     } else {
-        Disposition::None
+        ReportedPolicy::None
     };
     let adkim = if rng.chance(900) {
         Alignment::Relaxed
@@ -1373,7 +1373,7 @@ fn dkim(style: RecordStyle, domain: &str, selector: &str, result: DkimResult) ->
     }
 }
 
-fn spf(style: RecordStyle, domain: &str, result: SpfResult) -> SpfAuthResult {
+fn spf(style: RecordStyle, domain: &str, result: ReportedSpfResult) -> SpfAuthResult {
     SpfAuthResult {
         domain: domain.to_owned(),
         scope: style.spf_scope.then_some(SpfScope::MailFrom),
@@ -1388,15 +1388,15 @@ fn esp_row(domain: &DomainInfo, style: RecordStyle, src: &Source, rng: &mut Rng)
     let roll = rng.below(1000);
     let mut sigs = Vec::new();
     let mut spf_result = if rng.chance(970) {
-        SpfResult::Pass
+        ReportedSpfResult::Pass
     } else {
         rng.pick(&[
-            SpfResult::SoftFail,
-            SpfResult::TempError,
-            SpfResult::Neutral,
+            ReportedSpfResult::SoftFail,
+            ReportedSpfResult::TempError,
+            ReportedSpfResult::Neutral,
         ])
         .cloned()
-        .unwrap_or(SpfResult::SoftFail)
+        .unwrap_or(ReportedSpfResult::SoftFail)
     };
     if roll < 820 || (roll < 920 && !spf_aligned) {
         // Signed by the domain (aligned); ESPs add their own signature most of the time.
@@ -1408,7 +1408,7 @@ fn esp_row(domain: &DomainInfo, style: RecordStyle, src: &Source, rng: &mut Rng)
         }
     } else if roll < 920 {
         // SPF only: unsigned, or a signature that does not verify (key not published).
-        spf_result = SpfResult::Pass;
+        spf_result = ReportedSpfResult::Pass;
         match rng.below(3) {
             0 => {}
             1 => sigs.push(dkim(style, &domain.name, &src.selector, DkimResult::Fail)),
@@ -1461,12 +1461,16 @@ fn forward_row(domain: &DomainInfo, style: RecordStyle, fwd: &Forwarder, rng: &m
         sigs.push(dkim(style, fwd.site.envelope, "list", DkimResult::Pass));
     }
     let spf_part = if fwd.site.rewrites {
-        spf(style, fwd.site.envelope, SpfResult::Pass)
+        spf(style, fwd.site.envelope, ReportedSpfResult::Pass)
     } else {
         let r = rng
-            .pick(&[SpfResult::SoftFail, SpfResult::Fail, SpfResult::Neutral])
+            .pick(&[
+                ReportedSpfResult::SoftFail,
+                ReportedSpfResult::Fail,
+                ReportedSpfResult::Neutral,
+            ])
             .cloned()
-            .unwrap_or(SpfResult::SoftFail);
+            .unwrap_or(ReportedSpfResult::SoftFail);
         spf(style, &hf, r)
     };
     let override_reason = if rng.chance(600) {
@@ -1552,16 +1556,16 @@ fn forgery_row(
     let spf_part = if rng.chance(500) {
         let r = rng
             .pick(&[
-                SpfResult::Fail,
-                SpfResult::SoftFail,
-                SpfResult::None,
-                SpfResult::Neutral,
+                ReportedSpfResult::Fail,
+                ReportedSpfResult::SoftFail,
+                ReportedSpfResult::None,
+                ReportedSpfResult::Neutral,
             ])
             .cloned()
-            .unwrap_or(SpfResult::Fail);
+            .unwrap_or(ReportedSpfResult::Fail);
         spf(style, &hf, r)
     } else {
-        spf(style, spam_domain, SpfResult::Pass)
+        spf(style, spam_domain, ReportedSpfResult::Pass)
     };
     let count = rng.range(1, 3);
     finish_row(
@@ -1610,14 +1614,14 @@ fn finish_row(domain: &DomainInfo, style: RecordStyle, parts: RowParts, rng: &mu
     let dkim_pass = dkim.iter().any(|d| {
         d.result == Some(DkimResult::Pass) && aligned(&d.domain, &header_from, &domain.adkim)
     });
-    let spf_pass =
-        spf.result == Some(SpfResult::Pass) && aligned(&spf.domain, &header_from, &domain.aspf);
+    let spf_pass = spf.result == Some(ReportedSpfResult::Pass)
+        && aligned(&spf.domain, &header_from, &domain.aspf);
     let applicable = if header_from == domain.name {
         &domain.p
     } else {
         &domain.sp
     };
-    let enforcing = *applicable != Disposition::None;
+    let enforcing = *applicable != ReportedPolicy::None;
     let (disposition, reasons) = if dkim_pass || spf_pass {
         let d = if style.rfc9990 && enforcing {
             ActionDisposition::Pass
@@ -1629,17 +1633,17 @@ fn finish_row(domain: &DomainInfo, style: RecordStyle, parts: RowParts, rng: &mu
         (ActionDisposition::None, vec![reason])
     } else {
         let d = match applicable {
-            Disposition::Quarantine => ActionDisposition::Quarantine,
-            Disposition::Reject => ActionDisposition::Reject,
+            ReportedPolicy::Quarantine => ActionDisposition::Quarantine,
+            ReportedPolicy::Reject => ActionDisposition::Reject,
             _ => ActionDisposition::None,
         };
         (d, Vec::new())
     };
     let result = |pass: bool| {
         if pass {
-            DmarcResult::Pass
+            AlignedResult::Pass
         } else {
-            DmarcResult::Fail
+            AlignedResult::Fail
         }
     };
     let envelope_to = style.envelope_to.then(|| {
@@ -1806,8 +1810,8 @@ fn xml_rfc7489(report: &AggregateReport, style: XmlStyle) -> String {
     w.leaf("domain", &p.domain);
     w.opt("adkim", p.adkim.as_ref().map(Alignment::as_str));
     w.opt("aspf", p.aspf.as_ref().map(Alignment::as_str));
-    w.opt("p", p.p.as_ref().map(Disposition::as_str));
-    w.opt("sp", p.sp.as_ref().map(Disposition::as_str));
+    w.opt("p", p.p.as_ref().map(ReportedPolicy::as_str));
+    w.opt("sp", p.sp.as_ref().map(ReportedPolicy::as_str));
     w.opt("pct", p.pct.map(|v| v.to_string()).as_deref());
     w.opt("fo", p.fo.as_deref());
     w.close("policy_published");
@@ -1822,8 +1826,8 @@ fn xml_rfc7489(report: &AggregateReport, style: XmlStyle) -> String {
             "disposition",
             pe.disposition.as_ref().map(ActionDisposition::as_str),
         );
-        w.opt("dkim", pe.dkim.as_ref().map(DmarcResult::as_str));
-        w.opt("spf", pe.spf.as_ref().map(DmarcResult::as_str));
+        w.opt("dkim", pe.dkim.as_ref().map(AlignedResult::as_str));
+        w.opt("spf", pe.spf.as_ref().map(AlignedResult::as_str));
         for reason in &pe.reasons {
             w.open("reason");
             w.leaf("type", reason.kind.as_str());
@@ -1863,7 +1867,7 @@ fn xml_rfc7489(report: &AggregateReport, style: XmlStyle) -> String {
             w.open("spf");
             w.leaf("domain", &s.domain);
             w.opt("scope", s.scope.as_ref().map(SpfScope::as_str));
-            w.opt("result", s.result.as_ref().map(SpfResult::as_str));
+            w.opt("result", s.result.as_ref().map(ReportedSpfResult::as_str));
             w.close("spf");
         }
         w.close("auth_results");
@@ -2745,7 +2749,7 @@ mod tests {
             for rec in &r.records {
                 let pe = &rec.row.policy_evaluated;
                 let passed =
-                    pe.dkim == Some(DmarcResult::Pass) || pe.spf == Some(DmarcResult::Pass);
+                    pe.dkim == Some(AlignedResult::Pass) || pe.spf == Some(AlignedResult::Pass);
                 let hf = &rec.identifiers.header_from;
                 assert!(hf == domain || hf.ends_with(&format!(".{domain}")), "{hf}");
                 let disposition = pe.disposition.clone().unwrap();

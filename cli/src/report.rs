@@ -761,7 +761,7 @@ fn write_domain(out: &mut impl Write, d: &mailward_reports::DomainSummary) -> st
     writeln!(out, "  what would happen:")?;
     for v in d.verdicts() {
         let action = match v.policy {
-            mailward_reports::Disposition::Quarantine => "quarantined",
+            mailward_reports::ReportedPolicy::Quarantine => "quarantined",
             _ => "rejected",
         };
         writeln!(

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use mailward_reports::tls::TlsSummary;
 use mailward_reports::{
-    AggregateReport, Defect, DefectKind, Disposition, DomainSummary, SummaryRow,
+    AggregateReport, Defect, DefectKind, DomainSummary, ReportedPolicy, SummaryRow,
 };
 use serde::Serialize;
 
@@ -464,7 +464,7 @@ impl Store {
                 .domains
                 .entry(r.domain.clone())
                 .or_insert_with(|| DomainSummary::new(r.domain.clone()));
-            let p = r.p.as_deref().map(Disposition::from_token);
+            let p = r.p.as_deref().map(ReportedPolicy::from_token);
             d.observe_policy(p.as_ref(), to_u64(r.end));
         }
         let domains = &mut out.domains;
@@ -575,7 +575,7 @@ impl Store {
             let d = out
                 .entry(domain.clone())
                 .or_insert_with(|| DomainSummary::new(domain));
-            let p = policy.p.as_deref().map(Disposition::from_token);
+            let p = policy.p.as_deref().map(ReportedPolicy::from_token);
             d.observe_policy(p.as_ref(), to_u64(policy.as_of));
         }
         Ok(out)

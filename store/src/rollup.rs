@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 #[cfg(test)]
 use std::collections::HashMap;
 
-use mailward_reports::{DkimAuthResult, DmarcResult, Record, SpfAuthResult};
+use mailward_reports::{AlignedResult, DkimAuthResult, Record, SpfAuthResult};
 
 use crate::db::{Col, Conn, P, Table};
 use crate::error::Error;
@@ -51,8 +51,8 @@ impl Facts {
             ip: r.row.source_ip.to_string(),
             count: r.row.count,
             disposition: pe.disposition.as_ref().map(ToString::to_string),
-            dkim_pass: pe.dkim == Some(DmarcResult::Pass),
-            spf_pass: pe.spf == Some(DmarcResult::Pass),
+            dkim_pass: pe.dkim == Some(AlignedResult::Pass),
+            spf_pass: pe.spf == Some(AlignedResult::Pass),
             reverse_name: r.reported_reverse_name().map(str::to_owned),
             auth,
             evidence,
@@ -447,7 +447,7 @@ fn kinds(text: &str) -> HashMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailward_reports::{DkimResult, SpfResult};
+    use mailward_reports::{DkimResult, ReportedSpfResult};
 
     fn dkim(d: &str, s: &str, r: DkimResult) -> DkimAuthResult {
         DkimAuthResult {
@@ -458,7 +458,7 @@ mod tests {
         }
     }
 
-    fn spf(d: &str, r: SpfResult) -> SpfAuthResult {
+    fn spf(d: &str, r: ReportedSpfResult) -> SpfAuthResult {
         SpfAuthResult {
             domain: d.into(),
             scope: None,
@@ -476,7 +476,7 @@ mod tests {
                 dkim("example.com", "s1", DkimResult::Pass),
                 dkim("esp.example", "k", DkimResult::Pass),
             ],
-            &[spf("bounce.esp.example", SpfResult::Pass)],
+            &[spf("bounce.esp.example", ReportedSpfResult::Pass)],
         );
         let b = auth_text(
             "example.com",
@@ -485,7 +485,7 @@ mod tests {
                 dkim("example.com", "s1", DkimResult::Pass),
                 dkim("esp.example", "k", DkimResult::Pass),
             ],
-            &[spf("bounce.esp.example", SpfResult::Pass)],
+            &[spf("bounce.esp.example", ReportedSpfResult::Pass)],
         );
         assert_eq!(a, b);
         let text = a.0.unwrap_or_default();
@@ -498,7 +498,7 @@ mod tests {
         let (_, bits) = auth_text(
             "Example.COM.",
             &[dkim("mail.example.com", "s", DkimResult::Pass)],
-            &[spf("news.example.com", SpfResult::SoftFail)],
+            &[spf("news.example.com", ReportedSpfResult::SoftFail)],
         );
         let e = Evidence::from_bits(bits);
         assert!(!e.dkim_foreign_pass && !e.spf_foreign_pass && e.spf_own_fail);

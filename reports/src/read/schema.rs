@@ -12,7 +12,7 @@ use super::fields::{Field, Kept, MAX_FIELDS, Need, Repeats, Value, set_once, tok
 use super::names::{FEEDBACK, Loc};
 use crate::error::{DefectKind, Error, clip};
 use crate::model::{
-    ActionDisposition, AuthResults, DateRange, DkimAuthResult, DmarcResult, Identifiers,
+    ActionDisposition, AlignedResult, AuthResults, DateRange, DkimAuthResult, Identifiers,
     PolicyEvaluated, PolicyOverride, PolicyOverrideReason, PolicyPublished, Record, ReportMetadata,
     Row, Schema, SpfAuthResult, XmlElement,
 };
@@ -471,11 +471,11 @@ impl XmlParser<'_> {
                     set_once(&mut out.disposition, v, &mut self.defects, cpath);
                 }
                 2 => {
-                    let v: DmarcResult = self.token(child, cpath);
+                    let v: AlignedResult = self.token(child, cpath);
                     set_once(&mut out.dkim, v, &mut self.defects, cpath);
                 }
                 3 => {
-                    let v: DmarcResult = self.token(child, cpath);
+                    let v: AlignedResult = self.token(child, cpath);
                     set_once(&mut out.spf, v, &mut self.defects, cpath);
                 }
                 _ => {
