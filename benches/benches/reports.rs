@@ -12,8 +12,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailward_reports::{
-    ActionDisposition, Aggregator, DateRange, DkimAuthResult, DkimResult, DmarcResult,
-    MessageOutcome, PolicyPublished, Reporter, SpfAuthResult, SpfResult, SpfScope,
+    ActionDisposition, Aggregator, AlignedResult, DateRange, DkimAuthResult, DkimResult,
+    MessageOutcome, PolicyPublished, ReportedSpfResult, Reporter, SpfAuthResult, SpfScope,
 };
 
 /// One report with `n` distinct rows (one per source IP), shaped like a large receiver's.
@@ -34,7 +34,7 @@ pub fn large_report_xml(n: u32) -> String {
     );
     let policy = PolicyPublished {
         domain: "example.com".into(),
-        p: Some(mailward_reports::Disposition::None),
+        p: Some(mailward_reports::ReportedPolicy::None),
         ..PolicyPublished::default()
     };
     for i in 0..n {
@@ -47,11 +47,11 @@ pub fn large_report_xml(n: u32) -> String {
             envelope_to: Some("receiver.example".into()),
             disposition: ActionDisposition::None,
             dkim_aligned: if pass {
-                DmarcResult::Pass
+                AlignedResult::Pass
             } else {
-                DmarcResult::Fail
+                AlignedResult::Fail
             },
-            spf_aligned: DmarcResult::Fail,
+            spf_aligned: AlignedResult::Fail,
             reasons: Vec::new(),
             dkim: vec![DkimAuthResult {
                 domain: "example.com".into(),
@@ -66,7 +66,7 @@ pub fn large_report_xml(n: u32) -> String {
             spf: Some(SpfAuthResult {
                 domain: "bounces.example.com".into(),
                 scope: Some(SpfScope::MailFrom),
-                result: Some(SpfResult::SoftFail),
+                result: Some(ReportedSpfResult::SoftFail),
                 human_result: None,
             }),
             count: u64::from(i % 97 + 1),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use mailward_types::auth_results::MethodResult;
 use mailward_types::dns::{DnsResult, Txt};
 use mailward_types::message::{HeaderField, Message, MessageError};
-use mailward_types::{DnsError, Domain, Resolver};
+use mailward_types::{Causes, DnsError, Domain, Resolver};
 
 use crate::algorithm::{Canonicalization, HashAlgorithm, SigningAlgorithm};
 use crate::canon::with_b_value_stripped;
@@ -246,23 +246,6 @@ impl fmt::Display for DkimOutcome {
             Self::Policy(p) => write!(f, "policy: {p}"),
             Self::NotChecked => f.write_str("not checked (signature limit reached)"),
         }
-    }
-}
-
-/// An error followed by its causes (`source()` chain), as one line: the outcome's reason text
-/// (`reason=` in Authentication-Results) says why a signature or key was unusable, and the
-/// detail is in the causes (errors print their own layer only).
-struct Causes<'e>(&'e (dyn std::error::Error + 'static));
-
-impl fmt::Display for Causes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut cause = self.0.source();
-        while let Some(e) = cause {
-            write!(f, ": {e}")?;
-            cause = e.source();
-        }
-        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    ActionDisposition, AggregateReport, AuthResults, DateRange, DkimAuthResult, DmarcResult,
+    ActionDisposition, AggregateReport, AlignedResult, AuthResults, DateRange, DkimAuthResult,
     Identifiers, PolicyEvaluated, PolicyOverrideReason, PolicyPublished, Record, ReportMetadata,
     Row, Schema, SpfAuthResult,
 };
@@ -31,9 +31,9 @@ pub struct MessageOutcome {
     /// The action applied.
     pub disposition: ActionDisposition,
     /// DMARC-aligned DKIM result.
-    pub dkim_aligned: DmarcResult,
+    pub dkim_aligned: AlignedResult,
     /// DMARC-aligned SPF result.
-    pub spf_aligned: DmarcResult,
+    pub spf_aligned: AlignedResult,
     /// Policy overrides applied.
     #[serde(default)]
     pub reasons: Vec<PolicyOverrideReason>,

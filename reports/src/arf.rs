@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use serde::{Deserialize, Serialize};
 
+use crate::defects::Defects;
 use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::model::token_enum;
 
@@ -15,7 +16,6 @@ mod fields;
 mod notice;
 mod text;
 
-use fields::Defects;
 use notice::Verdict;
 pub use notice::{NoticeKind, failure_notice_kind};
 
@@ -365,7 +365,7 @@ impl ArfParts {
                 if fields.is_ok_and(|f| looks_like_feedback(&f)) {
                     defects.push(
                         DefectKind::MislabelledPart,
-                        &format!("part[{i}]"),
+                        format!("part[{i}]"),
                         Some("text/plain holding the message/feedback-report fields"),
                     );
                     out.feedback = Some(t.as_bytes().to_vec());

@@ -9,9 +9,9 @@ use mailward_dmarc::{AlignmentMode, DiscoveryMode, DmarcOutcome};
 
 use crate::aggregator::MessageOutcome;
 use crate::model::{
-    ActionDisposition, Alignment, DiscoveryMethod, Disposition, DkimAuthResult, DkimResult,
-    DmarcResult, PolicyOverride, PolicyOverrideReason, PolicyPublished, SpfAuthResult, SpfResult,
-    SpfScope, Testing,
+    ActionDisposition, AlignedResult, Alignment, DiscoveryMethod, DkimAuthResult, DkimResult,
+    PolicyOverride, PolicyOverrideReason, PolicyPublished, ReportedPolicy, ReportedSpfResult,
+    SpfAuthResult, SpfScope, Testing,
 };
 
 fn alignment(mode: AlignmentMode) -> Alignment {
@@ -21,11 +21,11 @@ fn alignment(mode: AlignmentMode) -> Alignment {
     }
 }
 
-fn aligned(yes: bool) -> DmarcResult {
+fn aligned(yes: bool) -> AlignedResult {
     if yes {
-        DmarcResult::Pass
+        AlignedResult::Pass
     } else {
-        DmarcResult::Fail
+        AlignedResult::Fail
     }
 }
 
@@ -48,7 +48,7 @@ impl MessageOutcome {
         let domain = outcome.policy_domain.as_ref()?;
         let record = outcome.parsed_record.as_ref();
         let disposition = |v: Option<mailward_dmarc::RequestedPolicy>| {
-            v.map(|p| Disposition::from_token(p.as_str()))
+            v.map(|p| ReportedPolicy::from_token(p.as_str()))
         };
         let policy = PolicyPublished {
             domain: domain.as_str().to_owned(),
@@ -107,7 +107,7 @@ impl MessageOutcome {
                 .map(|s| SpfAuthResult {
                     domain: s.domain.as_str().to_owned(),
                     scope: Some(SpfScope::MailFrom),
-                    result: Some(SpfResult::from_token(s.result.as_str())),
+                    result: Some(ReportedSpfResult::from_token(s.result.as_str())),
                     human_result: None,
                 }),
             count: 1,

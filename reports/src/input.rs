@@ -7,7 +7,7 @@ use crate::arf::{FailureReport, NoticeKind, failure_notice_kind, parse_failure_r
 use crate::error::{Error, Limits};
 use crate::read::ParsedReport;
 use crate::tls::ParsedTlsReport;
-use crate::unwrap::{Format, detect_format, walk};
+use crate::unpack::{Format, detect_format, walk};
 
 /// The reports found in one input (a file or a message).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -93,13 +93,13 @@ pub struct PolicyPublished {
     pub discovery_method: Option<DiscoveryMethod>,
     /// `p` (required by both schemas; `None` when a reporter left it out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p: Option<Disposition>,
+    pub p: Option<ReportedPolicy>,
     /// `sp`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp: Option<Disposition>,
+    pub sp: Option<ReportedPolicy>,
     /// `np` (RFC 9990 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub np: Option<Disposition>,
+    pub np: Option<ReportedPolicy>,
     /// `adkim`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adkim: Option<Alignment>,
@@ -161,10 +161,10 @@ pub struct PolicyEvaluated {
     pub disposition: Option<ActionDisposition>,
     /// `dkim`: the DMARC-aligned DKIM result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dkim: Option<DmarcResult>,
+    pub dkim: Option<AlignedResult>,
     /// `spf`: the DMARC-aligned SPF result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spf: Option<DmarcResult>,
+    pub spf: Option<AlignedResult>,
     /// `reason` elements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<PolicyOverrideReason>,
@@ -231,7 +231,7 @@ pub struct SpfAuthResult {
     pub scope: Option<SpfScope>,
     /// `result`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<SpfResult>,
+    pub result: Option<ReportedSpfResult>,
     /// `human_result` (RFC 9990 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub human_result: Option<String>,
@@ -297,6 +297,16 @@ macro_rules! token_enum {
             }
         }
 
+        impl $crate::model::Token for $name {
+            fn from_token(token: &str) -> Self {
+                Self::from_token(token)
+            }
+
+            fn is_known(&self) -> bool {
+                Self::is_known(self)
+            }
+        }
+
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -320,9 +330,19 @@ macro_rules! token_enum {
 
 pub(crate) use token_enum;
 
+/// The token enums of [`token_enum!`], for readers generic over them.
+pub(crate) trait Token: Sized {
+    /// As the inherent `from_token`.
+    fn from_token(token: &str) -> Self;
+    /// As the inherent `is_known`.
+    fn is_known(&self) -> bool;
+}
+
 token_enum! {
-    /// A Domain Owner Assessment Policy: `p`, `sp`, `np` (`DispositionType`).
-    Disposition {
+    /// A Domain Owner Assessment Policy as a report states it: `p`, `sp`, `np`
+    /// (`DispositionType`). Not what was done to the messages ([`ActionDisposition`]), nor
+    /// `mailward-dmarc`'s `Disposition` (the outcome of evaluating one message).
+    ReportedPolicy {
         /// `none`
         None = "none",
         /// `quarantine`
@@ -377,8 +397,11 @@ token_enum! {
 }
 
 token_enum! {
-    /// The DMARC-aligned result of one mechanism (`DMARCResultType`).
-    DmarcResult {
+    /// The DMARC-aligned result of one mechanism as a report states it, `policy_evaluated`'s
+    /// `dkim` and `spf` (`DMARCResultType`): whether DKIM or SPF passed with an identifier
+    /// aligned to the From domain. Not the DMARC result of a message (`mailward-dmarc`'s
+    /// `DmarcResult`, which also has `none`, `temperror`, `permerror`).
+    AlignedResult {
         /// `pass`
         Pass = "pass",
         /// `fail`
@@ -427,8 +450,10 @@ token_enum! {
 }
 
 token_enum! {
-    /// An SPF result (`SPFResultType`, RFC 8601 §2.7.2).
-    SpfResult {
+    /// An SPF result as a report states it, `auth_results/spf/result` (`SPFResultType`,
+    /// RFC 8601 §2.7.2), kept as written (`policy` and unknown values included). Not
+    /// `mailward-spf`'s `SpfResult`, the result of an SPF evaluation.
+    ReportedSpfResult {
         /// `none`
         None = "none",
         /// `pass`
@@ -457,6 +482,18 @@ token_enum! {
         Helo = "helo",
     }
 }
+
+/// The old name of [`ReportedPolicy`], which reads like `mailward-dmarc`'s `Disposition`.
+#[deprecated(note = "renamed to `ReportedPolicy`")]
+pub type Disposition = ReportedPolicy;
+
+/// The old name of [`AlignedResult`], which reads like `mailward-dmarc`'s `DmarcResult`.
+#[deprecated(note = "renamed to `AlignedResult`")]
+pub type DmarcResult = AlignedResult;
+
+/// The old name of [`ReportedSpfResult`], which reads like `mailward-spf`'s `SpfResult`.
+#[deprecated(note = "renamed to `ReportedSpfResult`")]
+pub type SpfResult = ReportedSpfResult;
 
 impl AggregateReport {
     /// Total number of messages over all records (saturating).
@@ -503,7 +540,7 @@ impl std::fmt::Display for SpfAuthResult {
             f,
             "{}={}",
             self.domain,
-            self.result.as_ref().map_or("-", SpfResult::as_str)
+            self.result.as_ref().map_or("-", ReportedSpfResult::as_str)
         )
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 #[cfg(doc)]
 use crate::model::Record;
-use crate::model::{AggregateReport, Disposition, DmarcResult};
+use crate::model::{AggregateReport, AlignedResult, ReportedPolicy};
 
 /// Most distinct report identities remembered for duplicate detection (RFC 9990 §3.5.4); past
 /// it, duplicates are no longer detected but nothing else changes.
@@ -92,7 +92,7 @@ pub struct DomainSummary {
     pub domain: String,
     /// The `p` of the most recent report that has one (greatest `date_range.end`; among equal
     /// ends, the one added last).
-    pub published_p: Option<Disposition>,
+    pub published_p: Option<ReportedPolicy>,
     #[serde(skip)]
     published_at: Option<u64>,
     /// Messages reported.
@@ -150,7 +150,7 @@ pub struct SummaryRow<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     /// The policy considered (`quarantine` or `reject`).
-    pub policy: Disposition,
+    pub policy: ReportedPolicy,
     /// Messages that fail DMARC and so would be quarantined/rejected.
     pub affected: u64,
     /// `affected / volume` (0 when there is no volume).
@@ -194,8 +194,8 @@ impl Summary {
                 reporter: &org,
                 source_ip: r.row.source_ip,
                 count: r.row.count,
-                dkim_aligned_pass: pe.dkim == Some(DmarcResult::Pass),
-                spf_aligned_pass: pe.spf == Some(DmarcResult::Pass),
+                dkim_aligned_pass: pe.dkim == Some(AlignedResult::Pass),
+                spf_aligned_pass: pe.spf == Some(AlignedResult::Pass),
                 reverse_name: r.reported_reverse_name(),
             });
         }
@@ -215,7 +215,7 @@ impl DomainSummary {
     /// Takes note of a report's published `p` and the end of its period: the `p` kept is the
     /// one of the report with the greatest end (the later call wins a tie). A report without
     /// `p` changes nothing.
-    pub fn observe_policy(&mut self, p: Option<&Disposition>, end: u64) {
+    pub fn observe_policy(&mut self, p: Option<&ReportedPolicy>, end: u64) {
         let Some(p) = p else { return };
         if self.published_at.is_none_or(|at| end >= at) {
             self.published_p = Some(p.clone());
@@ -291,6 +291,6 @@ impl DomainSummary {
             affected_share: ratio(affected, self.volume),
             failing_sources: failing.clone(),
         };
-        [v(Disposition::Quarantine), v(Disposition::Reject)]
+        [v(ReportedPolicy::Quarantine), v(ReportedPolicy::Reject)]
     }
 }

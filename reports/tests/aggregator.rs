@@ -70,11 +70,11 @@ fn folds_outcomes_into_one_report_per_domain() {
     assert_eq!(com.records[1].row.count, 10);
     assert_eq!(
         com.records[1].row.policy_evaluated.dkim,
-        Some(DmarcResult::Fail)
+        Some(AlignedResult::Fail)
     );
     assert_eq!(com.records[1].auth_results.spf[0].domain, "forger.example");
     assert_eq!(org.records[0].row.count, 1);
-    assert_eq!(org.policy_published.np, Some(Disposition::Reject));
+    assert_eq!(org.policy_published.np, Some(ReportedPolicy::Reject));
     assert_eq!(com.message_count(), 1010);
 }
 
@@ -110,7 +110,10 @@ fn the_last_policy_seen_is_reported() {
     agg.add(&outcome(A));
     agg.add(&outcome(&A.replace(r#""p":"none""#, r#""p":"quarantine""#)));
     let reports = agg.finish();
-    assert_eq!(reports[0].policy_published.p, Some(Disposition::Quarantine));
+    assert_eq!(
+        reports[0].policy_published.p,
+        Some(ReportedPolicy::Quarantine)
+    );
     assert_eq!(reports[0].records[0].row.count, 2);
 }
 
@@ -172,7 +175,7 @@ fn summary_and_verdicts() {
     assert_eq!(d.dkim_aligned_pass, 90);
     assert_eq!(d.spf_aligned_pass, 98);
     assert_eq!(d.dmarc_pass, 98);
-    assert_eq!(d.published_p, Some(Disposition::Quarantine));
+    assert_eq!(d.published_p, Some(ReportedPolicy::Quarantine));
     assert_eq!(d.reporters["a.example"], 100);
     assert_eq!(d.reporters["b.example"], 10);
     let src = &d.sources[&"203.0.113.9".parse().unwrap()];
@@ -180,8 +183,8 @@ fn summary_and_verdicts() {
     assert_eq!(src.dmarc_fail, 12);
     assert_eq!(src.reporters.len(), 2);
     let [q, r] = d.verdicts();
-    assert_eq!(q.policy, Disposition::Quarantine);
-    assert_eq!(r.policy, Disposition::Reject);
+    assert_eq!(q.policy, ReportedPolicy::Quarantine);
+    assert_eq!(r.policy, ReportedPolicy::Reject);
     assert_eq!(q.affected, 12);
     assert!((q.affected_share - 12.0 / 110.0).abs() < 1e-12);
     assert_eq!(

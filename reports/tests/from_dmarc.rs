@@ -58,20 +58,23 @@ fn failing_message_in_testing_mode() {
     )
     .unwrap();
     assert_eq!(m.policy.domain, "example.com");
-    assert_eq!(m.policy.p, Some(Disposition::Quarantine));
+    assert_eq!(m.policy.p, Some(ReportedPolicy::Quarantine));
     assert_eq!(m.policy.adkim, Some(Alignment::Strict));
     assert_eq!(m.policy.aspf, None);
     assert_eq!(m.policy.testing, Some(Testing::Yes));
     assert_eq!(m.policy.fo.as_deref(), Some("1"));
     assert_eq!(m.policy.discovery_method, Some(DiscoveryMethod::Treewalk));
     assert_eq!(m.header_from, "example.com");
-    assert_eq!(m.dkim_aligned, DmarcResult::Fail);
-    assert_eq!(m.spf_aligned, DmarcResult::Fail);
+    assert_eq!(m.dkim_aligned, AlignedResult::Fail);
+    assert_eq!(m.spf_aligned, AlignedResult::Fail);
     assert_eq!(m.disposition, ActionDisposition::None);
     assert_eq!(m.reasons[0].kind, PolicyOverride::PolicyTestMode);
     assert_eq!(m.dkim[0].selector.as_deref(), Some("s1"));
     assert_eq!(m.dkim[0].result, Some(DkimResult::Fail));
-    assert_eq!(m.spf.as_ref().unwrap().result, Some(SpfResult::Pass));
+    assert_eq!(
+        m.spf.as_ref().unwrap().result,
+        Some(ReportedSpfResult::Pass)
+    );
     assert_eq!(m.spf.as_ref().unwrap().domain, "bounce.example.org");
 
     // Folded and written, it is a valid report.
@@ -113,9 +116,9 @@ fn aligned_pass_under_reject() {
         Some("example.com"),
     )
     .unwrap();
-    assert_eq!(m.policy.p, Some(Disposition::Reject));
-    assert_eq!(m.spf_aligned, DmarcResult::Pass);
-    assert_eq!(m.dkim_aligned, DmarcResult::Fail);
+    assert_eq!(m.policy.p, Some(ReportedPolicy::Reject));
+    assert_eq!(m.spf_aligned, AlignedResult::Pass);
+    assert_eq!(m.dkim_aligned, AlignedResult::Fail);
     // RFC 9990: "pass": no action, passing DMARC with an enforcing policy.
     assert_eq!(m.disposition, ActionDisposition::Pass);
     assert!(m.reasons.is_empty());

@@ -163,7 +163,7 @@ fn overlapping_zip_entries_are_rejected() {
     let archive = zip(&[("a.xml.gz", 0, &data, data.len() as u32)], 10);
     let err = parse_with(&archive, &Limits::default()).unwrap_err();
     assert!(
-        matches!(err, Error::Zip(ref m) if m.contains("overlapping")),
+        matches!(err, Error::Zip { ref message, .. } if message.contains("overlapping")),
         "{err:?}"
     );
 }

@@ -54,9 +54,9 @@ prop_compose! {
     fn policy()(
         domain in domain(),
         discovery_method in option::of(pick(DiscoveryMethod::ALL)),
-        p in pick(Disposition::ALL).prop_map(Some),
-        sp in option::of(pick(Disposition::ALL)),
-        np in option::of(pick(Disposition::ALL)),
+        p in pick(ReportedPolicy::ALL).prop_map(Some),
+        sp in option::of(pick(ReportedPolicy::ALL)),
+        np in option::of(pick(ReportedPolicy::ALL)),
         adkim in option::of(pick(Alignment::ALL)),
         aspf in option::of(pick(Alignment::ALL)),
         fo in option::of("[01ds:]{1,7}"),
@@ -81,7 +81,7 @@ prop_compose! {
 
 prop_compose! {
     fn spf()(domain in domain(), scope in option::of(Just(SpfScope::MailFrom)),
-             result in pick(SpfResult::ALL), human_result in option::of(text())) -> SpfAuthResult {
+             result in pick(ReportedSpfResult::ALL), human_result in option::of(text())) -> SpfAuthResult {
         SpfAuthResult { domain, scope, result: Some(result), human_result }
     }
 }
@@ -101,7 +101,7 @@ prop_compose! {
     fn record()(
         source_ip in any::<IpAddr>(), count in any::<u64>(),
         disposition in pick(ActionDisposition::ALL),
-        dkim_aligned in pick(DmarcResult::ALL), spf_aligned in pick(DmarcResult::ALL),
+        dkim_aligned in pick(AlignedResult::ALL), spf_aligned in pick(AlignedResult::ALL),
         reasons in vec(reason(), 0..3),
         header_from in domain(), envelope_from in option::of(domain()),
         envelope_to in option::of(domain()),
@@ -232,7 +232,10 @@ fn legacy_values_are_mapped_to_rfc9990() {
     // The helo result is dropped, the mfrom one kept.
     assert_eq!(r.auth_results.spf.len(), 1);
     assert_eq!(r.auth_results.spf[0].domain, "example.org");
-    assert_eq!(r.auth_results.spf[0].result, Some(SpfResult::SoftFail));
+    assert_eq!(
+        r.auth_results.spf[0].result,
+        Some(ReportedSpfResult::SoftFail)
+    );
     assert_eq!(written.report.policy_published.pct, None);
     assert_eq!(
         written.report.report_metadata.errors,
@@ -342,4 +345,14 @@ fn written_reports_validate_against_the_rfc9990_xsd() {
         "the XSD check accepted a non-RFC 9990 document"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The old names of the renamed token types still name the same types, for one release.
+#[test]
+#[expect(deprecated, reason = "the old names are what is tested")]
+fn old_names_still_work() {
+    assert_eq!(Disposition::Reject, ReportedPolicy::Reject);
+    assert_eq!(DmarcResult::from_token("pass"), AlignedResult::Pass);
+    let old: SpfResult = ReportedSpfResult::SoftFail;
+    assert_eq!(old.as_str(), "softfail");
 }

@@ -4,9 +4,9 @@
 use std::net::IpAddr;
 
 use mailward_reports::{
-    ActionDisposition, AggregateReport, Alignment, AuthResults, DateRange, DiscoveryMethod,
-    Disposition, DmarcResult, Identifiers, PolicyEvaluated, PolicyOverrideReason, PolicyPublished,
-    Record, ReportMetadata, Row as RecordRow, Schema, Testing, XmlElement,
+    ActionDisposition, AggregateReport, AlignedResult, Alignment, AuthResults, DateRange,
+    DiscoveryMethod, Identifiers, PolicyEvaluated, PolicyOverrideReason, PolicyPublished, Record,
+    ReportMetadata, ReportedPolicy, Row as RecordRow, Schema, Testing, XmlElement,
 };
 
 use crate::db::{Conn, Param, Row};
@@ -58,9 +58,9 @@ pub(crate) async fn load_report(
                     policy_published: PolicyPublished {
                         domain: r.req_text(3)?,
                         discovery_method: token(r.opt_text(20)?, DiscoveryMethod::from_token),
-                        p: token(r.opt_text(12)?, Disposition::from_token),
-                        sp: token(r.opt_text(13)?, Disposition::from_token),
-                        np: token(r.opt_text(14)?, Disposition::from_token),
+                        p: token(r.opt_text(12)?, ReportedPolicy::from_token),
+                        sp: token(r.opt_text(13)?, ReportedPolicy::from_token),
+                        np: token(r.opt_text(14)?, ReportedPolicy::from_token),
                         adkim: token(r.opt_text(15)?, Alignment::from_token),
                         aspf: token(r.opt_text(16)?, Alignment::from_token),
                         pct: r.int(17)?.and_then(|v| u8::try_from(v).ok()),
@@ -96,8 +96,8 @@ pub(crate) async fn load_report(
                         count: u64::try_from(r.req_int(1)?).unwrap_or(0),
                         policy_evaluated: PolicyEvaluated {
                             disposition: token(r.opt_text(2)?, ActionDisposition::from_token),
-                            dkim: token(r.opt_text(3)?, DmarcResult::from_token),
-                            spf: token(r.opt_text(4)?, DmarcResult::from_token),
+                            dkim: token(r.opt_text(3)?, AlignedResult::from_token),
+                            spf: token(r.opt_text(4)?, AlignedResult::from_token),
                             reasons: json_or_default::<Vec<PolicyOverrideReason>>(r.text(5)?),
                         },
                     },

@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use mailward_reports::Disposition;
+use mailward_reports::ReportedPolicy;
 use serde::Serialize;
 
 use crate::Store;
@@ -269,7 +269,7 @@ impl fmt::Display for Readiness {
 /// ([`fixable`]). Only those hold it back: the failing share of forwarded and list mail is
 /// counted in [`impact`], not here.
 pub fn readiness(
-    published: Option<&Disposition>,
+    published: Option<&ReportedPolicy>,
     messages: u64,
     legitimate_failing: usize,
 ) -> Readiness {
@@ -280,8 +280,8 @@ pub fn readiness(
         return Readiness::NotReady { legitimate_failing };
     }
     match published {
-        Some(Disposition::Reject) => Readiness::Enforced,
-        Some(Disposition::Quarantine) => Readiness::ReadyForReject,
+        Some(ReportedPolicy::Reject) => Readiness::Enforced,
+        Some(ReportedPolicy::Quarantine) => Readiness::ReadyForReject,
         _ => Readiness::ReadyForQuarantine,
     }
 }
@@ -579,8 +579,8 @@ mod tests {
 
     #[test]
     fn readiness_steps() {
-        let q = Disposition::Quarantine;
-        let r = Disposition::Reject;
+        let q = ReportedPolicy::Quarantine;
+        let r = ReportedPolicy::Reject;
         let a = |class, fix: Option<&str>| Assessment {
             class,
             why: String::new(),

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 #[cfg(test)]
 use std::collections::HashMap;
 
-use mailward_reports::{DkimAuthResult, DmarcResult, Record, SpfAuthResult};
+use mailward_reports::{AlignedResult, DkimAuthResult, Record, SpfAuthResult};
 
 use crate::db::{ColumnType, Conn, Param, Table, to_bigint};
 use crate::error::Error;
@@ -51,8 +51,8 @@ impl Facts {
             ip: r.row.source_ip.to_string(),
             count: r.row.count,
             disposition: pe.disposition.as_ref().map(ToString::to_string),
-            dkim_pass: pe.dkim == Some(DmarcResult::Pass),
-            spf_pass: pe.spf == Some(DmarcResult::Pass),
+            dkim_pass: pe.dkim == Some(AlignedResult::Pass),
+            spf_pass: pe.spf == Some(AlignedResult::Pass),
             reverse_name: r.reported_reverse_name().map(str::to_owned),
             auth,
             evidence,
@@ -452,7 +452,7 @@ fn kinds(text: &str) -> HashMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mailward_reports::{DkimResult, SpfResult};
+    use mailward_reports::{DkimResult, ReportedSpfResult};
 
     fn dkim(d: &str, s: &str, r: DkimResult) -> DkimAuthResult {
         DkimAuthResult {
@@ -463,7 +463,7 @@ mod tests {
         }
     }
 
-    fn spf(d: &str, r: SpfResult) -> SpfAuthResult {
+    fn spf(d: &str, r: ReportedSpfResult) -> SpfAuthResult {
         SpfAuthResult {
             domain: d.into(),
             scope: None,
@@ -481,7 +481,7 @@ mod tests {
                 dkim("example.com", "s1", DkimResult::Pass),
                 dkim("esp.example", "k", DkimResult::Pass),
             ],
-            &[spf("bounce.esp.example", SpfResult::Pass)],
+            &[spf("bounce.esp.example", ReportedSpfResult::Pass)],
         );
         let b = auth_text(
             "example.com",
@@ -490,7 +490,7 @@ mod tests {
                 dkim("example.com", "s1", DkimResult::Pass),
                 dkim("esp.example", "k", DkimResult::Pass),
             ],
-            &[spf("bounce.esp.example", SpfResult::Pass)],
+            &[spf("bounce.esp.example", ReportedSpfResult::Pass)],
         );
         assert_eq!(a, b);
         let text = a.0.unwrap_or_default();
@@ -503,7 +503,7 @@ mod tests {
         let (_, bits) = auth_text(
             "Example.COM.",
             &[dkim("mail.example.com", "s", DkimResult::Pass)],
-            &[spf("news.example.com", SpfResult::SoftFail)],
+            &[spf("news.example.com", ReportedSpfResult::SoftFail)],
         );
         let e = Evidence::from_bits(bits);
         assert!(!e.dkim_foreign_pass && !e.spf_foreign_pass && e.spf_own_fail);

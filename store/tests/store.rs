@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use mailward_dns::ZoneResolver;
-use mailward_reports::{Disposition, Limits};
+use mailward_reports::{Limits, ReportedPolicy};
 use mailward_store::enrich::{EnrichOptions, NameStatus};
 use mailward_store::query::{Filter, Window};
 use mailward_store::services::ServiceMap;
@@ -190,7 +190,7 @@ async fn duplicates_across_containers_and_summary_numbers() {
         assert_eq!(d.spf_aligned_pass, 60);
         assert_eq!(d.dmarc_pass, 80);
         // b's period ends later: its p wins.
-        assert_eq!(d.published_p, Some(Disposition::Quarantine));
+        assert_eq!(d.published_p, Some(ReportedPolicy::Quarantine));
         assert_eq!(d.reporters["a.example"], 75);
         assert_eq!(d.reporters["b.example"], 25);
         let src = &d.sources[&"192.0.2.1".parse().unwrap()];
@@ -221,7 +221,7 @@ async fn duplicates_across_containers_and_summary_numbers() {
         assert_eq!(s1.domains["example.com"].volume, 75);
         assert_eq!(
             s1.domains["example.com"].published_p,
-            Some(Disposition::None)
+            Some(ReportedPolicy::None)
         );
         let series = store
             .daily(&Filter::new(Window {

@@ -46,7 +46,8 @@ pub(super) fn run(json: bool, args: &ParseArgs) -> anyhow::Result<ExitCode> {
         let name = path.display().to_string();
         let data = read_input(path, &limits);
         let outcome = data.as_ref().map_err(Clone::clone).and_then(|data| {
-            mailward_reports::read_with(data, &limits).map_err(|e| format!("{e} [{}]", e.kind()))
+            mailward_reports::read_with(data, &limits)
+                .map_err(|e| format!("{} [{}]", mailward_types::Causes(&e), e.kind()))
         });
         let mut result = FileResult {
             file: &name,

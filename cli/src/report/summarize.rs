@@ -113,8 +113,10 @@ fn read_files(
         .clamp(1, paths.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let read_one = |path: &Path| {
-        read_input(path, limits)
-            .and_then(|d| mailward_reports::read_with(&d, limits).map_err(|e| e.to_string()))
+        read_input(path, limits).and_then(|d| {
+            mailward_reports::read_with(&d, limits)
+                .map_err(|e| mailward_types::Causes(&e).to_string())
+        })
     };
     let mut slots: Vec<Option<Result<mailward_reports::Reports, String>>> =
         paths.iter().map(|_| None).collect();

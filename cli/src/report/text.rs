@@ -120,7 +120,7 @@ pub(super) fn write_domain(
     writeln!(out, "  what would happen:")?;
     for v in d.verdicts() {
         let action = match v.policy {
-            mailward_reports::Disposition::Quarantine => "quarantined",
+            mailward_reports::ReportedPolicy::Quarantine => "quarantined",
             _ => "rejected",
         };
         writeln!(

@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use super::{
     AuthFailure, DeliveryResult, FailureReport, IdentityAlignment, MAX_FIELDS, strip_comments,
 };
-use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
+use crate::defects::Defects;
+use crate::error::{DefectKind, Error, Limit, Limits};
 
 /// One header field: its name, its unfolded value, and what was irregular about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,62 +98,20 @@ fn trim_end_wsp(b: &[u8]) -> &[u8] {
     b.get(..b.len().saturating_sub(n)).unwrap_or_default()
 }
 
-/// Defects found while reading one report, bounded by [`Limits::max_defects`].
-#[derive(Debug)]
-pub(super) struct Defects {
-    list: Vec<Defect>,
-    max: usize,
-    dropped: u64,
-}
-
-impl Defects {
-    pub(super) fn new(max: usize) -> Self {
-        Self {
-            list: Vec::new(),
-            max,
-            dropped: 0,
-        }
-    }
-
-    pub(super) fn push(&mut self, kind: DefectKind, path: &str, value: Option<&str>) {
-        if self.list.len() >= self.max {
-            self.dropped = self.dropped.saturating_add(1);
-            return;
-        }
-        self.list.push(Defect {
-            kind,
-            path: path.to_owned(),
-            value: value.map(clip),
-        });
-    }
-
-    /// The defects, with one [`DefectKind::DefectsTruncated`] counting those over the limit.
-    pub(super) fn finish(mut self) -> Vec<Defect> {
-        if self.dropped > 0 {
-            self.list.push(Defect {
-                kind: DefectKind::DefectsTruncated,
-                path: String::new(),
-                value: Some(self.dropped.to_string()),
-            });
-        }
-        self.list
-    }
-}
-
 /// Reports the irregularities [`read_fields`] noted on each field of a block at `path`.
 pub(super) fn note_field_defects(fields: &[Field], path: &str, defects: &mut Defects) {
     for f in fields {
         if f.obsolete_spacing {
             defects.push(
                 DefectKind::ObsoleteSyntax,
-                &format!("{path}/{}", f.name),
+                format!("{path}/{}", f.name),
                 Some("white space before the colon"),
             );
         }
         if f.not_utf8 {
             defects.push(
                 DefectKind::InvalidUtf8,
-                &format!("{path}/{}", f.name),
+                format!("{path}/{}", f.name),
                 Some(f.value.trim()),
             );
         }
@@ -224,7 +183,7 @@ pub(super) fn read_feedback(report: &mut FailureReport, fields: Vec<Field>, defe
             // RFC 5965 §3.1: "MUST appear exactly once".
             defects.push(
                 DefectKind::MissingElement,
-                &format!("{FEEDBACK}/{name}"),
+                format!("{FEEDBACK}/{name}"),
                 None,
             );
         }

@@ -10,12 +10,13 @@ use std::net::IpAddr;
 
 use mail_parser::{Message, PartType};
 
-use super::fields::{Defects, Field, ip_literal, note_field_defects, read_fields, source_ip};
+use super::fields::{Field, ip_literal, note_field_defects, read_fields, source_ip};
 use super::notice::{MAX_NOTICE_TEXT, clip_str, names_failure_in_subject, normalize};
 use super::{
     AuthFailure, DeliveryResult, FailureReport, IdentityAlignment, MAX_FIELDS, header_block_end,
     strip_comments,
 };
+use crate::defects::Defects;
 use crate::error::{DefectKind, Error, Limits, clip};
 
 /// What a text line can state.
@@ -194,7 +195,7 @@ fn scan_text(text: &str, report: &mut FailureReport, found: &mut Found, defects:
                 }
                 None => defects.push(
                     DefectKind::UnparsableValue,
-                    &format!("text/{key}"),
+                    format!("text/{key}"),
                     Some(value),
                 ),
             },

@@ -11,8 +11,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
+use crate::defects::Defects;
 use crate::error::{DefectKind, Error, Limit, Limits};
-use crate::read::Defects;
 
 /// Reader state shared by every seed.
 pub(super) struct Cx<'l> {

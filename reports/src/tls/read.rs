@@ -12,7 +12,7 @@ use super::object::{
     ListSeed, MAX_MEMBERS, Object, ObjectSeed, WrongType, expect_present, ip, missing,
     missing_error, required, text, token,
 };
-use crate::error::{Defect, DefectKind, Error, Limit, Limits};
+use crate::error::{Cause, Defect, DefectKind, Error, Limit, Limits};
 
 /// An SMTP TLS report together with the defects the reader tolerated (the counterpart of
 /// [`ParsedReport`](crate::ParsedReport)).
@@ -105,7 +105,7 @@ pub fn parse_json_with(json: &[u8], limits: &Limits) -> Result<ParsedTlsReport, 
         Ok(Some(report)) => report,
         // The root seed fails rather than returning `None`.
         Ok(None) => return Err(Error::UnknownFormat("not an SMTP TLS report".into())),
-        Err(e) => return Err(cx.fatal.take().unwrap_or_else(|| json_error(&e))),
+        Err(e) => return Err(cx.fatal.take().unwrap_or_else(|| json_error(e))),
     };
     if de.end().is_err() {
         cx.defect(DefectKind::TrailingContent, Path::Root, None);
@@ -117,22 +117,17 @@ pub fn parse_json_with(json: &[u8], limits: &Limits) -> Result<ParsedTlsReport, 
     })
 }
 
-/// serde_json's syntax errors as this crate's: end of input is [`Error::Truncated`], its
-/// recursion limit (128, reached only when [`Limits::max_xml_depth`] is set higher) is
-/// [`Limit::XmlDepth`], anything else [`Error::Json`].
-fn json_error(e: &serde_json::Error) -> Error {
-    let full = e.to_string();
-    // serde_json appends " at line L column C" to its message.
-    let message = full
-        .rfind(" at line ")
-        .and_then(|i| full.get(..i))
-        .unwrap_or(&full);
-    if message.starts_with("recursion limit exceeded") {
+/// serde_json's syntax errors as this crate's: end of input is [`Error::Truncated`] (in words
+/// of ours: where the JSON ends is all serde_json's error says), its recursion limit (128,
+/// reached only when [`Limits::max_xml_depth`] is set higher) is [`Limit::XmlDepth`], anything
+/// else [`Error::Json`] with serde_json's error as the source.
+fn json_error(e: serde_json::Error) -> Error {
+    if e.to_string().starts_with("recursion limit exceeded") {
         return Error::Limit(Limit::XmlDepth);
     }
     if e.is_eof() {
         return Error::Truncated(format!(
-            "JSON ends at line {}, column {}: {message}",
+            "JSON ends at line {}, column {}",
             e.line(),
             e.column()
         ));
@@ -140,7 +135,7 @@ fn json_error(e: &serde_json::Error) -> Error {
     Error::Json {
         line: e.line(),
         column: e.column(),
-        message: message.to_owned(),
+        source: Cause::new(e),
     }
 }
 
@@ -490,14 +485,18 @@ mod tests {
     #[test]
     fn json_errors_are_located() {
         let e = error_of("{\"organization-name\": \"x\",\n  \"policies\": [,]}");
-        assert_eq!(
-            e,
-            Error::Json {
-                line: 2,
-                column: 16,
-                message: "expected value".into()
-            }
-        );
+        let Error::Json {
+            line,
+            column,
+            ref source,
+        } = e
+        else {
+            panic!("not a JSON error: {e:?}");
+        };
+        assert_eq!((line, column), (2, 16));
+        // serde_json's message is the source's, not repeated in ours.
+        assert!(source.to_string().starts_with("expected value"), "{source}");
+        assert_eq!(e.to_string(), "malformed JSON at line 2, column 16");
         assert!(matches!(error_of("{\"policies\": ["), Error::Truncated(_)));
     }
 

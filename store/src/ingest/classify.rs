@@ -152,7 +152,7 @@ fn classify_error(e: &ReportError) -> Read {
         | ReportError::NoReport(_) => Read::Skipped(format!("not a report: {e}")),
         // A failure notice without the facts to read: the store does not keep failure reports.
         ReportError::NotArf(_) => Read::Skipped(format!("a failure notice: {e}")),
-        _ => Read::Rejected(e.kind(), e.to_string()),
+        _ => Read::Rejected(e.kind(), mailward_types::Causes(e).to_string()),
     }
 }
 
@@ -193,7 +193,7 @@ fn read_json(bytes: &[u8], limits: &Limits) -> Read {
                 .any(|p| p.report.records.len() > limits.max_records)
             {
                 let e = ReportError::Limit(mailward_reports::Limit::Records);
-                return Read::Rejected(e.kind(), e.to_string());
+                return Read::Rejected(e.kind(), mailward_types::Causes(&e).to_string());
             }
             Read::Reports(Found {
                 aggregate: out,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use mailward_reports::{Disposition, DomainSummary, SummaryRow};
+use mailward_reports::{DomainSummary, ReportedPolicy, SummaryRow};
 use serde::Serialize;
 
 use super::window::{Window, format_day};
@@ -134,7 +134,7 @@ impl Store {
             let d = out
                 .entry(domain.clone())
                 .or_insert_with(|| DomainSummary::new(domain));
-            let p = policy.p.as_deref().map(Disposition::from_token);
+            let p = policy.p.as_deref().map(ReportedPolicy::from_token);
             d.observe_policy(p.as_ref(), from_bigint(policy.as_of));
         }
         Ok(out)

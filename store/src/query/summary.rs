@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use mailward_reports::tls::TlsSummary;
-use mailward_reports::{Disposition, DomainSummary};
+use mailward_reports::{DomainSummary, ReportedPolicy};
 use serde::Serialize;
 
 use super::reports::{Rejection, rejections_in};
@@ -81,7 +81,7 @@ impl Store {
                 .domains
                 .entry(r.domain.clone())
                 .or_insert_with(|| DomainSummary::new(r.domain.clone()));
-            let p = r.p.as_deref().map(Disposition::from_token);
+            let p = r.p.as_deref().map(ReportedPolicy::from_token);
             d.observe_policy(p.as_ref(), from_bigint(r.end));
         }
         let domains = &mut out.domains;

@@ -1,4 +1,5 @@
-//! Unwrapping report inputs: plain XML, gzip, zip and RFC 5322 messages, detected from content.
+//! Unpacking report inputs: plain XML, gzip, zip and RFC 5322 messages, detected from content,
+//! and containers nested in each other.
 //!
 //! Every decompression streams through a limit check: the running total of decompressed bytes
 //! (over all entries of one input, nested containers included) is compared with
@@ -6,11 +7,13 @@
 //! [`Limits::max_compression_ratio`] after every 64 KiB, so a bomb fails after at most one chunk
 //! past the limit. Sizes written in zip headers are never trusted for allocation.
 
+mod zip;
+
 use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
-use crate::error::{Defect, DefectKind, Error, Limit, Limits, clip};
+use crate::error::{Cause, Defect, DefectKind, Error, Limit, Limits, clip};
 use crate::read::{ParsedReport, find, parse_xml_with};
 use crate::tls::ParsedTlsReport;
 
@@ -151,7 +154,7 @@ pub(crate) struct Walked {
     pub(crate) wrapper_defects: Vec<Defect>,
 }
 
-/// Unwraps `input` and reads every aggregate report in it, and every TLS report when `tls`.
+/// Unpacks `input` and reads every aggregate report in it, and every TLS report when `tls`.
 /// Each document is read where it lies (a plain XML input is not copied).
 pub(crate) fn walk(input: &[u8], limits: &Limits, tls: bool) -> Result<Walked, Error> {
     if input.len() as u64 > limits.max_input_bytes {
@@ -194,13 +197,13 @@ pub(crate) fn walk(input: &[u8], limits: &Limits, tls: bool) -> Result<Walked, E
     })
 }
 
-/// Returns the report documents in `input` after unwrapping containers, without parsing the XML
+/// Returns the report documents in `input` after unpacking containers, without parsing the XML
 /// (for tools that want the raw XML). Each item is `(source, xml bytes)`.
 ///
 /// # Errors
 ///
 /// Container errors and limits, as [`parse`].
-pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub fn unpack_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
     if input.len() as u64 > limits.max_input_bytes {
         return Err(Error::Limit(Limit::InputSize));
     }
@@ -220,6 +223,16 @@ pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Ve
         return Err(Error::NoReport("input".into()));
     }
     Ok(docs)
+}
+
+/// The old name of [`unpack_documents`].
+///
+/// # Errors
+///
+/// As [`unpack_documents`].
+#[deprecated(note = "renamed to `unpack_documents`")]
+pub fn unwrap_documents(input: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    unpack_documents(input, limits)
 }
 
 /// The kind of report document found inside a container.
@@ -313,7 +326,7 @@ impl Ctx<'_> {
         depth: usize,
         sink: &mut Sink<'_>,
     ) -> Result<(), Error> {
-        let entries = zip_entries(input, self.limits)?;
+        let entries = zip::entries(input, self.limits)?;
         let mut any = false;
         for entry in entries {
             let data = match entry.method {
@@ -333,11 +346,14 @@ impl Ctx<'_> {
                         |d| total.saturating_sub(d.get_ref().len()) as u64,
                         &mut self.decompressed,
                         self.limits,
-                        Error::Zip,
+                        |cause| Error::Zip {
+                            message: format!("entry {:?} is corrupt", clip(&entry.name)),
+                            source: Some(cause),
+                        },
                     )?
                 }
                 m => {
-                    return Err(Error::Zip(format!(
+                    return Err(Error::zip(format!(
                         "entry {:?} uses unsupported compression method {m}",
                         clip(&entry.name)
                     )));
@@ -494,7 +510,7 @@ fn inflate<D: Read>(
     consumed: impl Fn(&D) -> u64,
     budget: &mut u64,
     limits: &Limits,
-    corrupt: fn(String) -> Error,
+    corrupt: impl Fn(Cause) -> Error,
 ) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut chunk = vec![0u8; CHUNK];
@@ -506,7 +522,7 @@ fn inflate<D: Read>(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(Error::Truncated("compressed stream ends early".into()));
             }
-            Err(e) => return Err(corrupt(e.to_string())),
+            Err(e) => return Err(corrupt(Cause::new(e))),
         };
         *budget = budget.saturating_add(n as u64);
         if *budget > limits.max_decompressed_bytes {
@@ -521,107 +537,6 @@ fn inflate<D: Read>(
         out.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
     Ok(out)
-}
-
-/// One zip entry located through the central directory.
-#[derive(Debug)]
-struct ZipEntry<'a> {
-    name: String,
-    method: u16,
-    /// The compressed bytes (bounded by the input, never by a header's claim alone).
-    data: &'a [u8],
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([*s.first()?, *s.get(1)?]))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([
-        *s.first()?,
-        *s.get(1)?,
-        *s.get(2)?,
-        *s.get(3)?,
-    ]))
-}
-
-fn usize_of(v: u32) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
-}
-
-/// Reads the central directory (APPNOTE.TXT §4.3.16 end of central directory record, §4.3.12
-/// central directory header, §4.3.7 local file header).
-fn zip_entries<'a>(input: &'a [u8], limits: &Limits) -> Result<Vec<ZipEntry<'a>>, Error> {
-    const EOCD: &[u8] = b"PK\x05\x06";
-    const CDH: u32 = 0x0201_4b50;
-    const LFH: u32 = 0x0403_4b50;
-    // The EOCD record is 22 bytes plus a comment of at most 65 535 bytes.
-    let tail_start = input.len().saturating_sub(22 + 65_535);
-    let tail = input.get(tail_start..).unwrap_or_default();
-    let eocd = tail
-        .windows(4)
-        .rposition(|w| w == EOCD)
-        .map(|p| p + tail_start)
-        .ok_or_else(|| Error::Truncated("zip archive without end of central directory".into()))?;
-    let bad = |what: &str| Error::Zip(what.to_owned());
-    let total = u16_at(input, eocd + 10).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
-    let cd_offset = u32_at(input, eocd + 16).ok_or_else(|| Error::Truncated("zip EOCD".into()))?;
-    if total == 0xFFFF || cd_offset == 0xFFFF_FFFF {
-        return Err(bad("zip64 archives are not supported"));
-    }
-    if usize::from(total) > limits.max_zip_entries {
-        return Err(Error::Limit(Limit::ZipEntries));
-    }
-    let mut pos = usize_of(cd_offset);
-    let mut entries = Vec::new();
-    let mut local_offsets: Vec<usize> = Vec::new();
-    for _ in 0..total {
-        if u32_at(input, pos) != Some(CDH) {
-            return Err(Error::Truncated("zip central directory".into()));
-        }
-        let field = |off: usize| u16_at(input, pos + off).map(usize::from);
-        let flags = field(8).ok_or_else(|| bad("central directory"))?;
-        let method = u16_at(input, pos + 10).ok_or_else(|| bad("central directory"))?;
-        let csize = u32_at(input, pos + 20).ok_or_else(|| bad("central directory"))?;
-        let name_len = field(28).ok_or_else(|| bad("central directory"))?;
-        let extra_len = field(30).ok_or_else(|| bad("central directory"))?;
-        let comment_len = field(32).ok_or_else(|| bad("central directory"))?;
-        let local = usize_of(u32_at(input, pos + 42).ok_or_else(|| bad("central directory"))?);
-        let name_bytes = input
-            .get(pos + 46..pos + 46 + name_len)
-            .ok_or_else(|| Error::Truncated("zip central directory".into()))?;
-        let name = String::from_utf8_lossy(name_bytes).into_owned();
-        pos = pos + 46 + name_len + extra_len + comment_len;
-        if name.ends_with('/') {
-            continue;
-        }
-        if flags & 1 != 0 {
-            return Err(bad("encrypted zip entries are not supported"));
-        }
-        if csize == 0xFFFF_FFFF {
-            return Err(bad("zip64 entries are not supported"));
-        }
-        // Several central directory entries pointing at the same data is the overlapping
-        // "zip bomb" construction; real archives never do it.
-        if local_offsets.contains(&local) {
-            return Err(bad("overlapping entries"));
-        }
-        local_offsets.push(local);
-        if u32_at(input, local) != Some(LFH) {
-            return Err(Error::Truncated(format!("zip entry {:?}", clip(&name))));
-        }
-        let lname = u16_at(input, local + 26).map(usize::from).unwrap_or(0);
-        let lextra = u16_at(input, local + 28).map(usize::from).unwrap_or(0);
-        let start = local + 30 + lname + lextra;
-        let end = start.saturating_add(usize_of(csize));
-        let data = input
-            .get(start..end)
-            .ok_or_else(|| Error::Truncated(format!("zip entry {:?}", clip(&name))))?;
-        entries.push(ZipEntry { name, method, data });
-    }
-    Ok(entries)
 }
 
 #[cfg(test)]
