@@ -401,6 +401,11 @@ criterion_group!(
     bench_rsa
 );
 
+/// Seconds per call of `f` in the fastest of `rounds` rounds of `batch` calls.
+fn fastest(rounds: usize, batch: usize, f: &mut dyn FnMut()) -> f64 {
+    fastest_alternating(rounds, batch, f, &mut || {}).0
+}
+
 /// Seconds per call of `a` and of `b`: `rounds` rounds of `batch` calls each, the two
 /// alternating, each keeping its fastest round (a load-tolerant reading on a shared machine).
 fn fastest_alternating(
@@ -560,17 +565,7 @@ fn profile(spec: &str) {
                 .iter()
                 .map(|(sel, record)| Floor::new(&signed, sel, record, provider))
                 .collect();
-            let time = |f: &mut dyn FnMut()| {
-                let mut best = f64::MAX;
-                for _ in 0..10 {
-                    let t = std::time::Instant::now();
-                    for _ in 0..iterations {
-                        f();
-                    }
-                    best = best.min(t.elapsed().as_secs_f64() / iterations as f64);
-                }
-                best * 1e6
-            };
+            let time = |f: &mut dyn FnMut()| fastest(10, iterations, f) * 1e6;
             let one = time(&mut || {
                 let r = ready(verifier.verify(&resolver, black_box(&once), NOW)).unwrap();
                 assert!(r[0].outcome.is_pass());
@@ -649,15 +644,7 @@ fn profile(spec: &str) {
             let sig = DkimSignature::parse_bytes(field.value).unwrap();
             let body = parsed.body();
             let time = |label: &str, f: &mut dyn FnMut()| {
-                let mut best = f64::MAX;
-                for _ in 0..10 {
-                    let t = std::time::Instant::now();
-                    for _ in 0..iterations {
-                        f();
-                    }
-                    best = best.min(t.elapsed().as_secs_f64() / iterations as f64);
-                }
-                println!("{label:32} {:8.3} us", best * 1e6);
+                println!("{label:32} {:8.3} us", fastest(10, iterations, f) * 1e6);
             };
             time("Message::parse", &mut || {
                 black_box(mailward_types::message::Message::parse(black_box(&signed)).unwrap());
