@@ -144,6 +144,7 @@ impl Serialize for ServiceKind {
 /// The error of parsing a [`ServiceKind`] from a string that is none of its
 /// tokens.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 #[error(
     "unknown service kind {token:?} (expected esp, mailbox_provider, marketing, \
      security_gateway, application or other)"
