@@ -61,7 +61,7 @@ pub fn message_date(spec: &MailboxSpec, index: usize) -> u64 {
     }
 }
 
-/// The path of message `index` inside a Maildir written by [`write_maildir`]:
+/// The path of message `index` inside a Maildir written by [`write_maildir`](super::write_maildir):
 /// `cur/{index:08}.gen:2,S`, or `new/{index:08}.gen` for the last 2 % of the messages.
 pub fn maildir_path(spec: &MailboxSpec, index: usize) -> PathBuf {
     let unread_from = spec.messages.saturating_sub(spec.messages / 50);
