@@ -291,59 +291,30 @@ pub trait Resolver: Send + Sync {
     fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send;
 }
 
-impl<R: Resolver + ?Sized> Resolver for &R {
-    fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
-        (**self).txt(name)
-    }
-    fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
-        (**self).a(name)
-    }
-    fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
-        (**self).aaaa(name)
-    }
-    fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
-        (**self).mx(name)
-    }
-    fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
-        (**self).ptr(ip)
-    }
+/// A pointer to a resolver is a resolver: each method asks the resolver pointed to.
+macro_rules! resolver_through_pointer {
+    ($($pointer:ty),+) => {$(
+        impl<R: Resolver + ?Sized> Resolver for $pointer {
+            fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
+                (**self).txt(name)
+            }
+            fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
+                (**self).a(name)
+            }
+            fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
+                (**self).aaaa(name)
+            }
+            fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
+                (**self).mx(name)
+            }
+            fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
+                (**self).ptr(ip)
+            }
+        }
+    )+};
 }
 
-impl<R: Resolver + ?Sized> Resolver for Box<R> {
-    fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
-        (**self).txt(name)
-    }
-    fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
-        (**self).a(name)
-    }
-    fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
-        (**self).aaaa(name)
-    }
-    fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
-        (**self).mx(name)
-    }
-    fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
-        (**self).ptr(ip)
-    }
-}
-
-impl<R: Resolver + ?Sized> Resolver for Arc<R> {
-    fn txt(&self, name: &Domain) -> impl Future<Output = DnsResult<Txt>> + Send {
-        (**self).txt(name)
-    }
-    fn a(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv4Addr>> + Send {
-        (**self).a(name)
-    }
-    fn aaaa(&self, name: &Domain) -> impl Future<Output = DnsResult<Ipv6Addr>> + Send {
-        (**self).aaaa(name)
-    }
-    fn mx(&self, name: &Domain) -> impl Future<Output = DnsResult<Mx>> + Send {
-        (**self).mx(name)
-    }
-    fn ptr(&self, ip: IpAddr) -> impl Future<Output = DnsResult<Domain>> + Send {
-        (**self).ptr(ip)
-    }
-}
+resolver_through_pointer!(&R, Box<R>, Arc<R>);
 
 /// The reverse-lookup name of an address: `4.3.2.1.in-addr.arpa` for `1.2.3.4`, the nibble
 /// form under `ip6.arpa` for IPv6 (RFC 3596 §2.5).
