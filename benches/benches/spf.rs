@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use mailward_spf::{Query, RecordCache, SpfRecord, SpfResult, evaluate};
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Lookup, Mx, Resolver, Txt};
@@ -138,47 +138,54 @@ fn evaluate_chain(c: &mut Criterion) {
     );
 }
 
+/// The four scenarios: name, client, MAIL FROM, expected result.
+const CASES: [(&str, &str, &str, SpfResult); 4] = [
+    (
+        "chain_pass",
+        "203.0.113.77",
+        "user@example.com",
+        SpfResult::Pass,
+    ),
+    (
+        "ip4_pass",
+        "192.0.2.10",
+        "user@example.org",
+        SpfResult::Pass,
+    ),
+    // The client is the second MX host by preference.
+    (
+        "mx_a_pass",
+        "198.51.100.2",
+        "user@example.net",
+        SpfResult::Pass,
+    ),
+    // No term matches; each include ends in ~all, which include does not pass up.
+    (
+        "chain_fail",
+        "192.0.2.200",
+        "user@example.com",
+        SpfResult::Fail,
+    ),
+];
+
+/// The query of a scenario, cold (no cache) or warm (a `RecordCache` with a clock reading).
+fn scenario_query(ip: &str, sender: &str, warm: bool, trace: bool) -> Query {
+    let q = Query::mail_from(ip.parse().unwrap(), sender, "mx.example.com").with_trace(trace);
+    if warm {
+        q.with_timestamp(1_700_000_000)
+            .with_record_cache(RecordCache::new())
+    } else {
+        q
+    }
+}
+
 /// The four scenarios of the SPF issue, cold and warm, trace on and off.
 fn scenarios(c: &mut Criterion) {
     let resolver = chain();
-    let cases = [
-        (
-            "chain_pass",
-            "203.0.113.77",
-            "user@example.com",
-            SpfResult::Pass,
-        ),
-        (
-            "ip4_pass",
-            "192.0.2.10",
-            "user@example.org",
-            SpfResult::Pass,
-        ),
-        // The client is the second MX host by preference.
-        (
-            "mx_a_pass",
-            "198.51.100.2",
-            "user@example.net",
-            SpfResult::Pass,
-        ),
-        // No term matches; each include ends in ~all, which include does not pass up.
-        (
-            "chain_fail",
-            "192.0.2.200",
-            "user@example.com",
-            SpfResult::Fail,
-        ),
-    ];
-    for (name, ip, sender, want) in cases {
+    for (name, ip, sender, want) in CASES {
         for warm in [false, true] {
             for trace in [true, false] {
-                let mut q = Query::mail_from(ip.parse().unwrap(), sender, "mx.example.com")
-                    .with_trace(trace);
-                if warm {
-                    q = q
-                        .with_timestamp(1_700_000_000)
-                        .with_record_cache(RecordCache::new());
-                }
+                let q = scenario_query(ip, sender, warm, trace);
                 assert_eq!(pollster::block_on(evaluate(&resolver, &q)).result, want);
                 let id = format!(
                     "spf/scenarios/{name}/{}/{}",
@@ -194,4 +201,35 @@ fn scenarios(c: &mut Criterion) {
 }
 
 criterion_group!(benches, parse, evaluate_chain, scenarios);
-criterion_main!(benches);
+
+/// `SPF_PROFILE=<scenario>/<cold|warm>/<trace|no_trace>/<iterations>` (scenario as in
+/// `spf/scenarios/…`): runs one scenario that many times and nothing else, for callgrind
+/// (`valgrind --tool=callgrind $B --bench` with the bench executable as `$B`). Instruction counts
+/// per evaluation come from two runs' difference, which cancels the setup.
+fn profile(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let [name, temp, trace, iterations] = parts[..] else {
+        panic!("SPF_PROFILE=<scenario>/<cold|warm>/<trace|no_trace>/<iterations>, not {spec}")
+    };
+    let (_, ip, sender, want) = CASES
+        .into_iter()
+        .find(|c| c.0 == name)
+        .unwrap_or_else(|| panic!("unknown scenario {name}"));
+    let q = scenario_query(ip, sender, temp == "warm", trace == "trace");
+    let resolver = chain();
+    let n: u64 = iterations.parse().unwrap();
+    for _ in 0..n {
+        let outcome = pollster::block_on(evaluate(&resolver, black_box(&q)));
+        assert_eq!(outcome.result, want);
+    }
+    println!("{spec}: {n} evaluations");
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SPF_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
