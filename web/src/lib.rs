@@ -21,6 +21,12 @@
 //! `Authorization: Bearer TOKEN` or in the cookie the login form sets; otherwise the answer is
 //! 401.
 
+/// The README's examples, compiled and run as doctests (the crate documentation above is the
+/// route table, not the README).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod chart;
 pub mod data;
 pub mod html;
