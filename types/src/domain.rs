@@ -11,8 +11,10 @@
 //! (letters, digits, hyphen) is a separate check, [`Domain::is_hostname`], for protocols that ask
 //! for it.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// RFC 1035 §2.3.4: "labels 63 octets or less".
 pub const MAX_LABEL_LEN: usize = 63;
@@ -22,6 +24,8 @@ pub const MAX_LABEL_LEN: usize = 63;
 pub const MAX_NAME_LEN: usize = 253;
 
 /// A validated, lower-cased, A-label DNS domain name without the trailing dot.
+///
+/// A clone shares the text (a reference count), so names are cheap to hand around.
 ///
 /// # Examples
 ///
@@ -40,7 +44,7 @@ pub const MAX_NAME_LEN: usize = 253;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
-pub struct Domain(Box<str>);
+pub struct Domain(Arc<str>);
 
 /// Why a string is not a valid [`Domain`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,17 +84,17 @@ impl Domain {
             // Lower-casing keeps the length and the dots, so the name is checked first and
             // copied (lower-cased) only when valid.
             Self::check(trimmed)?;
-            return Ok(Self(trimmed.to_ascii_lowercase().into_boxed_str()));
+            return Ok(Self(lowercase_shared(trimmed)));
         }
         let ascii = idna::domain_to_ascii(trimmed).map_err(|_| DomainError::Idna)?;
         Self::check(&ascii)?;
-        Ok(Self(ascii.into_boxed_str()))
+        Ok(Self(ascii.into()))
     }
 
     /// For names built inside this crate that are valid by construction (lower-case ASCII).
     pub(crate) fn from_valid_ascii(ascii: String) -> Self {
         debug_assert!(Self::check(&ascii).is_ok());
-        Self(ascii.into_boxed_str())
+        Self(ascii.into())
     }
 
     fn check(ascii: &str) -> Result<(), DomainError> {
@@ -234,20 +238,45 @@ impl TryFrom<&str> for Domain {
 impl TryFrom<String> for Domain {
     type Error = DomainError;
 
-    /// As [`Domain::new`], reusing the string's buffer when it is ASCII without a final dot.
-    fn try_from(mut s: String) -> Result<Self, Self::Error> {
+    /// As [`Domain::new`].
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         if !s.is_ascii() || s.ends_with('.') || s.is_empty() {
             return Self::new(&s);
         }
-        s.make_ascii_lowercase();
         Self::check(&s)?;
-        Ok(Self(s.into_boxed_str()))
+        Ok(Self(lowercase_shared(&s)))
     }
 }
 
 impl From<Domain> for String {
     fn from(d: Domain) -> Self {
-        d.0.into()
+        d.0.as_ref().to_owned()
+    }
+}
+
+/// The same name as text: `HashMap<Domain, _>` can be searched with a `&str` that is already a
+/// domain's text (lower case, no trailing dot), without building a `Domain`.
+impl Borrow<str> for Domain {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `ascii` lower-cased in one shared allocation (no intermediate `String`): names are at most
+/// [`MAX_NAME_LEN`] octets, checked before this is called, so a stack buffer holds any of them.
+fn lowercase_shared(ascii: &str) -> Arc<str> {
+    if !ascii.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Arc::from(ascii);
+    }
+    let mut buf = [0u8; MAX_NAME_LEN];
+    match buf.get_mut(..ascii.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(ascii.as_bytes());
+            dst.make_ascii_lowercase();
+            // Lower-casing ASCII keeps it ASCII, hence UTF-8.
+            Arc::from(std::str::from_utf8(dst).unwrap_or_default())
+        }
+        None => Arc::from(ascii.to_ascii_lowercase()),
     }
 }
 
