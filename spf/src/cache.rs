@@ -27,7 +27,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use mailward_types::Domain;
 
-use crate::record::{ParseError, SpfRecord};
+use crate::error::ParseError;
+use crate::record::SpfRecord;
 
 /// The most records a [`RecordCache`] holds; when full it is emptied and starts over. A record
 /// is at most one DNS answer (RFC 7208 §3.4 recommends keeping it under 512 octets), so this

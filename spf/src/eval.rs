@@ -9,10 +9,9 @@ use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 
 use crate::cache::{self, AddrKind, MxHosts, RecordCache};
+use crate::error::ParseError;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
-use crate::record::{
-    Directive, DualCidr, Mechanism, ParseError, Qualifier, SpfRecord, Term, v4_in, v6_in,
-};
+use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
 use crate::trace::{
     Answer, FrameDomain, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, TracedQuery, Via,
 };

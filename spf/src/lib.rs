@@ -4,6 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
+mod error;
 mod eval;
 mod header;
 mod macros;
@@ -12,6 +13,7 @@ mod record;
 mod trace;
 
 pub use cache::{MAX_CACHED_ANSWERS, MAX_CACHED_RECORDS, MAX_CACHED_TTL, RecordCache};
+pub use error::{ParseError, ParseErrorKind};
 pub use eval::{
     AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
     MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,
@@ -23,8 +25,5 @@ pub use header::{
 pub use macros::{
     MAX_EXPANSION_LEN, MacroContext, MacroExpand, MacroLetter, MacroString, MacroToken,
 };
-pub use record::{
-    Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, SpfRecord,
-    Term, VERSION,
-};
+pub use record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfRecord, Term, VERSION};
 pub use trace::{QueryRef, Trace, TraceEntry, TraceEvent, TraceIter};

@@ -4,8 +4,8 @@
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
+use crate::error::ParseError;
 use crate::parser;
-use crate::record::ParseError;
 
 /// Upper bound on the length of one macro expansion, in octets.
 ///

@@ -16,11 +16,9 @@ use nom::multi::many0;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
+use crate::error::{ParseError, ParseErrorKind};
 use crate::macros::{MacroExpand, MacroLetter, MacroString, MacroToken};
-use crate::record::{
-    Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, SpfRecord,
-    Term,
-};
+use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfRecord, Term};
 
 /// The parser's error: where it stopped and, when known, which rule was broken.
 #[derive(Debug, Clone)]
