@@ -7,6 +7,7 @@
 //! every term parser sees exactly one term.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
@@ -88,15 +89,54 @@ fn kw<'a>(word: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
 // ---------------------------------------------------------------------------------------------
 // Public entry points.
 
-pub(crate) fn parse_record_str(text: &str) -> Result<SpfRecord, ParseError> {
-    record(text)
+impl SpfRecord {
+    /// Parses a whole record, `v=spf1` included (RFC 7208 §12 `record`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] with the offending term and its offset: RFC 7208 §4.6 makes any syntax
+    /// error anywhere in the record a `permerror`.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        record(text)
+    }
 }
 
-pub(crate) fn parse_domain_spec_str(text: &str) -> Result<MacroString, ParseError> {
+impl FromStr for SpfRecord {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl MacroString {
+    /// Parses a `domain-spec` (RFC 7208 §7.1): a macro string that ends in `.toplabel` (with an
+    /// optional trailing dot) or in a macro, and that uses none of the explanation-only letters.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] saying where the text stops being a `domain-spec`.
+    pub fn parse_domain_spec(text: &str) -> Result<Self, ParseError> {
+        parse_domain_spec_str(text)
+    }
+
+    /// Parses an `explain-string` (RFC 7208 §6.2, §7.1): macro strings and spaces, every macro
+    /// letter allowed.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`] for a `%` not followed by `{`, `%`, `_` or `-`, an unknown macro letter,
+    /// a zero digit transformer, or a character outside visible ASCII and space.
+    pub fn parse_explain_string(text: &str) -> Result<Self, ParseError> {
+        parse_explain_string_str(text)
+    }
+}
+
+fn parse_domain_spec_str(text: &str) -> Result<MacroString, ParseError> {
     whole(text, domain_spec, ParseErrorKind::InvalidDomainSpec)
 }
 
-pub(crate) fn parse_explain_string_str(text: &str) -> Result<MacroString, ParseError> {
+fn parse_explain_string_str(text: &str) -> Result<MacroString, ParseError> {
     whole(text, explain_string, ParseErrorKind::InvalidMacro)
 }
 

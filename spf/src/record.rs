@@ -1,16 +1,13 @@
-//! The SPF record AST ([RFC 7208 §4.5, §5, §6, §12](https://www.rfc-editor.org/rfc/rfc7208#section-12)),
-//! its parser entry points and its canonical text.
+//! The SPF record AST ([RFC 7208 §4.5, §5, §6, §12](https://www.rfc-editor.org/rfc/rfc7208#section-12))
+//! and its canonical text. The parser (`SpfRecord::parse`) is in the `parser` module.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use mailward_types::Domain;
 
-use crate::error::ParseError;
 use crate::macros::MacroString;
-use crate::parser;
 
 /// RFC 7208 §4.5: "version = "v=spf1"".
 pub const VERSION: &str = "v=spf1";
@@ -302,16 +299,6 @@ impl From<Vec<Term>> for SpfRecord {
 }
 
 impl SpfRecord {
-    /// Parses a whole record, `v=spf1` included (RFC 7208 §12 `record`).
-    ///
-    /// # Errors
-    ///
-    /// A [`ParseError`] with the offending term and its offset: RFC 7208 §4.6 makes any syntax
-    /// error anywhere in the record a `permerror`.
-    pub fn parse(text: &str) -> Result<Self, ParseError> {
-        parser::parse_record_str(text)
-    }
-
     /// The directives, in order.
     pub fn directives(&self) -> impl Iterator<Item = &Directive> {
         self.terms.iter().filter_map(|t| match t {
@@ -369,14 +356,6 @@ impl SpfRecord {
         self.terms
             .iter()
             .position(|t| matches!(t, Term::Modifier(Modifier::Redirect(_))))
-    }
-}
-
-impl FromStr for SpfRecord {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
     }
 }
 
