@@ -10,14 +10,15 @@ mod header;
 mod macros;
 mod parser;
 mod record;
+mod target;
 mod trace;
 
 pub use cache::{MAX_CACHED_ANSWERS, MAX_CACHED_RECORDS, MAX_CACHED_TTL, RecordCache};
 pub use error::{ParseError, ParseErrorKind};
 pub use eval::{
     AnswerSummary, CheckHost, DnsAnswer, DnsQuery, Identity, MAX_DNS_TERMS, MAX_MX_NAMES,
-    MAX_PTR_NAMES, MAX_TARGET_LEN, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome,
-    SpfResult, Step, evaluate, is_spf1,
+    MAX_PTR_NAMES, MAX_TRACE_ENTRIES, MAX_VOID_LOOKUPS, Query, SpfOutcome, SpfResult, Step,
+    evaluate, is_spf1,
 };
 pub use header::{
     MAX_HEADER_VALUE_LEN, auth_results_entry, received_spf_field, received_spf_value,
@@ -26,4 +27,5 @@ pub use macros::{
     MAX_EXPANSION_LEN, MacroContext, MacroExpand, MacroLetter, MacroString, MacroToken,
 };
 pub use record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfRecord, Term, VERSION};
+pub use target::MAX_TARGET_LEN;
 pub use trace::{QueryRef, Trace, TraceEntry, TraceEvent, TraceIter};

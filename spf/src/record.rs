@@ -328,25 +328,7 @@ impl SpfRecord {
         self.directives().any(|d| d.mechanism == Mechanism::All)
     }
 
-    /// Checks the target names of the macro-free `domain-spec`s of the mechanisms and of
-    /// `redirect=` once, for a record that is evaluated many times (see the `targets` field).
-    pub(crate) fn prepare_targets(&mut self) {
-        self.targets = self
-            .terms
-            .iter()
-            .map(|t| {
-                let spec = match t {
-                    Term::Directive(d) => d.mechanism.domain_spec(),
-                    Term::Modifier(Modifier::Redirect(d)) => Some(d),
-                    Term::Modifier(_) => None,
-                }?;
-                let lit = spec.as_literal()?;
-                crate::eval::literal_target(lit).ok().map(Arc::new)
-            })
-            .collect();
-    }
-
-    /// The target name of term `index` checked by [`prepare_targets`](Self::prepare_targets).
+    /// The target name of term `index` checked when the record was cached.
     pub(crate) fn target(&self, index: usize) -> Option<&Arc<Domain>> {
         self.targets.get(index)?.as_ref()
     }
