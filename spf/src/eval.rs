@@ -2,19 +2,23 @@
 //! step machine, and the async driver [`evaluate`].
 
 use std::fmt::{self, Write as _};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, DnsResult, Mx, Resolver, Txt};
 
 use crate::cache::{self, AddrKind, MxHosts, RecordCache};
+use crate::dns::{AnswerSummary, DnsAnswer, DnsQuery, QueryRef};
 use crate::error::ParseError;
 use crate::macros::{MacroContext, MacroLetter, MacroString};
+use crate::outcome::SpfOutcome;
+use crate::query::Query;
 use crate::record::{Directive, DualCidr, Mechanism, Qualifier, SpfRecord, Term, v4_in, v6_in};
+use crate::result::SpfResult;
 use crate::target::{check_domain, check_host_domain, literal_target, target_name};
 use crate::trace::{
-    Answer, FrameDomain, FrameInfo, Item, Line, QueryRef, Rec, RecText, Trace, TracedQuery, Via,
+    Answer, FrameDomain, FrameInfo, Item, Line, Rec, RecText, Trace, TracedQuery, Via,
 };
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
@@ -34,237 +38,6 @@ pub const MAX_PTR_NAMES: usize = 10;
 /// trace grow without bound.
 pub const MAX_TRACE_ENTRIES: usize = 512;
 
-/// An SPF result ([RFC 7208 §2.6](https://www.rfc-editor.org/rfc/rfc7208#section-2.6)).
-///
-/// Complete by definition (RFC 7208 defines exactly these seven results).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SpfResult {
-    /// No SPF record, or no valid domain to check.
-    None,
-    /// The domain makes no assertion about the client.
-    Neutral,
-    /// The client is authorized.
-    Pass,
-    /// The client is not authorized.
-    Fail,
-    /// The client is probably not authorized.
-    SoftFail,
-    /// A transient DNS error.
-    TempError,
-    /// The domain's records could not be interpreted.
-    PermError,
-}
-
-impl SpfResult {
-    /// The RFC 7208 / RFC 8601 token (`pass`, `softfail`, `temperror`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Neutral => "neutral",
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-            Self::SoftFail => "softfail",
-            Self::TempError => "temperror",
-            Self::PermError => "permerror",
-        }
-    }
-
-    fn from_qualifier(q: Qualifier) -> Self {
-        match q {
-            Qualifier::Pass => Self::Pass,
-            Qualifier::Fail => Self::Fail,
-            Qualifier::SoftFail => Self::SoftFail,
-            Qualifier::Neutral => Self::Neutral,
-        }
-    }
-}
-
-impl fmt::Display for SpfResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which identity is checked ([RFC 7208 §2.3, §2.4](https://www.rfc-editor.org/rfc/rfc7208#section-2.3)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Identity {
-    /// The MAIL FROM (reverse-path) identity; a null reverse-path uses `postmaster@<helo>`.
-    MailFrom,
-    /// The HELO/EHLO identity.
-    Helo,
-}
-
-impl Identity {
-    /// `mailfrom` or `helo`, as in Received-SPF `identity=` (RFC 7208 §9.1).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MailFrom => "mailfrom",
-            Self::Helo => "helo",
-        }
-    }
-}
-
-/// The inputs of one check.
-///
-/// # Examples
-///
-/// ```
-/// use mailward_spf::{Identity, Query};
-///
-/// let q = Query::mail_from("192.0.2.1".parse()?, "", "mx.example.org");
-/// assert_eq!(q.identity, Identity::MailFrom);
-/// assert_eq!(q.effective_sender(), "postmaster@mx.example.org");
-/// # Ok::<(), std::net::AddrParseError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Query {
-    /// The SMTP client address; an IPv4-mapped IPv6 address is treated as IPv4 (RFC 7208 §5).
-    pub ip: IpAddr,
-    /// The MAIL FROM reverse-path as given (`""` for the null reverse-path).
-    pub sender: String,
-    /// The HELO/EHLO parameter as given.
-    pub helo: String,
-    /// Which identity to check.
-    pub identity: Identity,
-    /// The receiving host, for `%{r}` (`unknown` when `None`).
-    pub receiver: Option<String>,
-    /// Seconds since the epoch, for `%{t}` and the freshness of [`RecordCache`] entries (0: no
-    /// clock reading; the crate never reads the clock).
-    pub timestamp: u64,
-    /// Record [`SpfOutcome::trace`] (default `true`); a busy MTA that only needs the result can
-    /// turn it off.
-    pub trace: bool,
-    /// An opt-in cache of parsed records shared between evaluations (`None`: every record is
-    /// parsed).
-    pub record_cache: Option<RecordCache>,
-}
-
-impl Query {
-    /// Checks the MAIL FROM identity (RFC 7208 §2.4).
-    pub fn mail_from(ip: IpAddr, sender: impl Into<String>, helo: impl Into<String>) -> Self {
-        Self {
-            ip,
-            sender: sender.into(),
-            helo: helo.into(),
-            identity: Identity::MailFrom,
-            receiver: None,
-            timestamp: 0,
-            trace: true,
-            record_cache: None,
-        }
-    }
-
-    /// Checks the HELO identity (RFC 7208 §2.3).
-    pub fn helo(ip: IpAddr, helo: impl Into<String>) -> Self {
-        Self {
-            ip,
-            sender: String::new(),
-            helo: helo.into(),
-            identity: Identity::Helo,
-            receiver: None,
-            timestamp: 0,
-            trace: true,
-            record_cache: None,
-        }
-    }
-
-    /// Sets the receiving host name for `%{r}`.
-    pub fn with_receiver(mut self, receiver: impl Into<String>) -> Self {
-        self.receiver = Some(receiver.into());
-        self
-    }
-
-    /// Turns the trace on or off.
-    pub fn with_trace(mut self, trace: bool) -> Self {
-        self.trace = trace;
-        self
-    }
-
-    /// Uses `cache` for parsed records (see [`RecordCache`]); the result is the same as without,
-    /// as long as the records do not change within the TTLs of their answers and the cache is
-    /// shared only between queries answered by the same resolver. With a
-    /// [timestamp](Self::with_timestamp), a record whose answer is still fresh is taken from the
-    /// cache without a DNS query, and so are the A, AAAA and MX answers of earlier evaluations
-    /// (the trace shows such a lookup as `cached`).
-    pub fn with_record_cache(mut self, cache: RecordCache) -> Self {
-        self.record_cache = Some(cache);
-        self
-    }
-
-    /// Sets the time for `%{t}` and for the freshness of [`RecordCache`] entries.
-    pub fn with_timestamp(mut self, seconds_since_epoch: u64) -> Self {
-        self.timestamp = seconds_since_epoch;
-        self
-    }
-
-    /// The `<sender>` of RFC 7208 §4.1 after §2.4 and §4.3: `postmaster@<helo>` for a null
-    /// reverse-path or the HELO identity, `postmaster` as local-part when there is none.
-    pub fn effective_sender(&self) -> String {
-        let (local, domain) = self.sender_parts();
-        format!("{local}@{domain}")
-    }
-
-    fn sender_parts(&self) -> (&str, &str) {
-        if self.identity == Identity::Helo || self.sender.is_empty() {
-            return ("postmaster", self.helo.as_str());
-        }
-        // The last '@' (a quoted local-part may hold one), found by a plain scan: for an
-        // address it costs a fraction of `rsplit_once`'s searcher.
-        let at = self.sender.bytes().rposition(|b| b == b'@');
-        match at.map(|i| (self.sender.get(..i), self.sender.get(i + 1..))) {
-            Some((Some(""), Some(d))) => ("postmaster", d),
-            Some((Some(l), Some(d))) => (l, d),
-            _ => ("postmaster", self.sender.as_str()),
-        }
-    }
-
-    /// The client address with an IPv4-mapped IPv6 address turned into IPv4.
-    pub fn client_ip(&self) -> IpAddr {
-        self.ip.to_canonical()
-    }
-}
-
-/// A DNS query the step machine needs answered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DnsQuery {
-    /// TXT records of a name.
-    Txt(Domain),
-    /// A records of a name.
-    A(Domain),
-    /// AAAA records of a name.
-    Aaaa(Domain),
-    /// MX records of a name.
-    Mx(Domain),
-    /// PTR records of an address.
-    Ptr(IpAddr),
-}
-
-impl fmt::Display for DnsQuery {
-    /// `TXT example.com`, `PTR 192.0.2.1`, …: the borrowed form's text.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        QueryRef::from(self).fmt(f)
-    }
-}
-
-/// The answer to a [`DnsQuery`], of the matching type.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum DnsAnswer {
-    /// Answer to [`DnsQuery::Txt`].
-    Txt(DnsResult<Txt>),
-    /// Answer to [`DnsQuery::A`].
-    A(DnsResult<Ipv4Addr>),
-    /// Answer to [`DnsQuery::Aaaa`].
-    Aaaa(DnsResult<Ipv6Addr>),
-    /// Answer to [`DnsQuery::Mx`].
-    Mx(DnsResult<Mx>),
-    /// Answer to [`DnsQuery::Ptr`].
-    Ptr(DnsResult<Domain>),
-}
-
 /// What the step machine wants next.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -273,70 +46,6 @@ pub enum Step {
     Query(DnsQuery),
     /// The evaluation is over.
     Done(SpfOutcome),
-}
-
-/// The class of a DNS answer, as recorded in the trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AnswerSummary {
-    /// This many records.
-    Records(usize),
-    /// NXDOMAIN.
-    NxDomain,
-    /// NODATA (or an empty answer).
-    NoData,
-    /// Timeout.
-    Timeout,
-    /// SERVFAIL.
-    ServFail,
-    /// Any other error (including an answer of the wrong type).
-    Error,
-    /// Not queried: a [`RecordCache`] held the record and its answer's TTL had not run out.
-    Cached,
-}
-
-impl fmt::Display for AnswerSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Records(1) => f.write_str("1 record"),
-            Self::Records(n) => write!(f, "{n} records"),
-            Self::NxDomain => f.write_str("NXDOMAIN"),
-            Self::NoData => f.write_str("NODATA"),
-            Self::Timeout => f.write_str("TIMEOUT"),
-            Self::ServFail => f.write_str("SERVFAIL"),
-            Self::Error => f.write_str("ERROR"),
-            Self::Cached => f.write_str("cached"),
-        }
-    }
-}
-
-/// The result of `check_host()` with everything needed to explain it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SpfOutcome {
-    /// The SPF result.
-    pub result: SpfResult,
-    /// The explanation from the domain's `exp=` (RFC 7208 §6.2), only for `fail`; `None` when the
-    /// domain gave none (the caller may use [`SpfOutcome::DEFAULT_EXPLANATION`]).
-    pub explanation: Option<String>,
-    /// The directive that decided the result, in canonical form (`None`: the default result).
-    pub mechanism: Option<String>,
-    /// For `permerror`, `temperror` and `none`: what went wrong.
-    pub problem: Option<String>,
-    /// The domain checked (`None` when the identity had no valid domain).
-    pub domain: Option<Domain>,
-    /// DNS-querying terms counted against [`MAX_DNS_TERMS`].
-    pub lookups: u32,
-    /// Void lookups counted against [`MAX_VOID_LOOKUPS`].
-    pub void_lookups: u32,
-    /// What was evaluated and queried, in order (empty when the trace is off).
-    pub trace: Trace,
-}
-
-impl SpfOutcome {
-    /// An explanation to use for `fail` when the domain gave none (RFC 7208 §6.2 allows "a
-    /// default explanation string").
-    pub const DEFAULT_EXPLANATION: &'static str = "SPF check failed";
 }
 
 /// Runs `check_host()` to completion over `resolver`.
@@ -1995,6 +1704,8 @@ pub fn is_spf1(record: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
 
     #[test]
@@ -2037,29 +1748,6 @@ mod tests {
         assert_eq!(lines[511], "term ip4:10.0.1.252: no match");
         assert_eq!(lines[512], "trace truncated");
         assert_eq!(outcome.trace.get(512).map(|e| e.depth), Some(0));
-    }
-
-    #[test]
-    fn sender_parts() {
-        let ip = "192.0.2.1".parse().unwrap();
-        assert_eq!(
-            Query::mail_from(ip, "a@b.example", "h.example").effective_sender(),
-            "a@b.example"
-        );
-        assert_eq!(
-            Query::mail_from(ip, "@b.example", "h.example").effective_sender(),
-            "postmaster@b.example"
-        );
-        assert_eq!(
-            Query::mail_from(ip, "", "h.example").effective_sender(),
-            "postmaster@h.example"
-        );
-        assert_eq!(
-            Query::helo(ip, "h.example").effective_sender(),
-            "postmaster@h.example"
-        );
-        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
-        assert_eq!(Query::helo(mapped, "h").client_ip(), ip);
     }
 
     proptest::proptest! {

@@ -6,66 +6,13 @@
 //! evaluating. [`Trace::iter`] gives [`TraceEntry`] views whose `Display` renders a line.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use mailward_types::Domain;
 
-use crate::eval::{AnswerSummary, DnsQuery, SpfResult};
+use crate::dns::{AnswerSummary, DnsQuery, QueryRef};
 use crate::record::SpfRecord;
-
-/// A DNS query as shown in the trace (a borrowed [`DnsQuery`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QueryRef<'a> {
-    /// TXT records of a name.
-    Txt(&'a Domain),
-    /// A records of a name.
-    A(&'a Domain),
-    /// AAAA records of a name.
-    Aaaa(&'a Domain),
-    /// MX records of a name.
-    Mx(&'a Domain),
-    /// PTR records of an address.
-    Ptr(IpAddr),
-}
-
-impl QueryRef<'_> {
-    /// The owned query.
-    pub fn to_query(self) -> DnsQuery {
-        match self {
-            Self::Txt(d) => DnsQuery::Txt(d.clone()),
-            Self::A(d) => DnsQuery::A(d.clone()),
-            Self::Aaaa(d) => DnsQuery::Aaaa(d.clone()),
-            Self::Mx(d) => DnsQuery::Mx(d.clone()),
-            Self::Ptr(ip) => DnsQuery::Ptr(ip),
-        }
-    }
-}
-
-impl<'a> From<&'a DnsQuery> for QueryRef<'a> {
-    fn from(q: &'a DnsQuery) -> Self {
-        match q {
-            DnsQuery::Txt(d) => Self::Txt(d),
-            DnsQuery::A(d) => Self::A(d),
-            DnsQuery::Aaaa(d) => Self::Aaaa(d),
-            DnsQuery::Mx(d) => Self::Mx(d),
-            DnsQuery::Ptr(ip) => Self::Ptr(*ip),
-        }
-    }
-}
-
-impl fmt::Display for QueryRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Txt(d) => write!(f, "TXT {d}"),
-            Self::A(d) => write!(f, "A {d}"),
-            Self::Aaaa(d) => write!(f, "AAAA {d}"),
-            Self::Mx(d) => write!(f, "MX {d}"),
-            Self::Ptr(ip) => write!(f, "PTR {ip}"),
-        }
-    }
-}
+use crate::result::SpfResult;
 
 /// One line of the evaluation trace, borrowed from a [`Trace`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
