@@ -13,6 +13,7 @@ mod outcome;
 mod parser;
 mod query;
 mod record;
+mod render;
 mod result;
 mod target;
 mod trace;
