@@ -115,7 +115,8 @@ pub enum AnswerSummary {
     ServFail,
     /// Any other error (including an answer of the wrong type).
     Error,
-    /// Not queried: a [`RecordCache`](crate::RecordCache) held the record and its answer's TTL had not run out.
+    /// Not queried: a [`RecordCache`](crate::RecordCache) held the record and its answer's TTL
+    /// had not run out.
     Cached,
 }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Resolver};
 
-use self::answer::{Ans, MismatchedAnswer, answer_ttl};
+use self::answer::{MismatchedAnswer, NormalAnswer, answer_ttl};
 use crate::cache::{self, AddrKind, RecordCache};
 use crate::dns::{DnsAnswer, DnsQuery, QueryRef};
 use crate::macros::{MacroContext, MacroString};
@@ -265,7 +265,7 @@ pub struct CheckHost {
     exp: Option<Box<ExpState>>,
     outgoing: Option<Pending>,
     awaiting: bool,
-    answer: Option<Ans>,
+    answer: Option<NormalAnswer>,
     /// The outcome is known (its parts are the fields below); set by `finalize`.
     finished: bool,
     result: Option<SpfResult>,
@@ -374,7 +374,7 @@ impl CheckHost {
     pub fn next(&mut self) -> Step {
         self.run();
         if self.finished {
-            return self.hand_out();
+            return self.done_step();
         }
         match self.pending_query() {
             Some(q) => Step::Query(q.to_query()),
@@ -383,14 +383,14 @@ impl CheckHost {
             None => {
                 self.conclude(SpfResult::TempError, Some("internal: no progress".into()));
                 self.finalize();
-                self.hand_out()
+                self.done_step()
             }
         }
     }
 
     /// `Done` with the outcome (a copy: later calls get the same outcome) and the trace
     /// attached to the first one only.
-    fn hand_out(&mut self) -> Step {
+    fn done_step(&mut self) -> Step {
         let outcome = self.take_outcome();
         // Kept for later calls (the trace is not).
         self.explanation.clone_from(&outcome.explanation);
@@ -412,7 +412,7 @@ impl CheckHost {
             return self.temperror(&DnsError::other(MismatchedAnswer));
         };
         let ttl = answer_ttl(&answer);
-        let ans = Ans::from(q, answer);
+        let ans = NormalAnswer::from(q, answer);
         self.keep_answer(&ans, ttl);
         if self.tracing {
             let answer = Answer::from_summary(ans.summary());
@@ -516,7 +516,7 @@ impl CheckHost {
     /// it must go to the resolver: a cached answer is traced by its place in the list.
     fn query_mx_host(&mut self, hosts: &Arc<[Domain]>, next: usize) {
         let Some(host) = hosts.get(next) else {
-            return self.stuck();
+            return self.internal_error();
         };
         let v6 = self.ip.is_ipv6();
         let q = if v6 {
@@ -543,31 +543,37 @@ impl CheckHost {
 
     /// A fresh answer to `q` from the [`RecordCache`] (A, AAAA and MX only), when the query has
     /// a clock reading.
-    fn cached_answer(&self, q: QueryRef<'_>) -> Option<Ans> {
+    fn cached_answer(&self, q: QueryRef<'_>) -> Option<NormalAnswer> {
         let cache = self.cache.as_ref()?;
         let now = self.timestamp;
         match q {
-            QueryRef::A(name) => cache.addrs_fresh(AddrKind::A, name, now).map(Ans::Addrs),
-            QueryRef::Aaaa(name) => cache.addrs_fresh(AddrKind::Aaaa, name, now).map(Ans::Addrs),
-            QueryRef::Mx(name) => cache.mx_fresh(name, now).map(Ans::Mx),
+            QueryRef::A(name) => cache
+                .addrs_fresh(AddrKind::A, name, now)
+                .map(NormalAnswer::Addrs),
+            QueryRef::Aaaa(name) => cache
+                .addrs_fresh(AddrKind::Aaaa, name, now)
+                .map(NormalAnswer::Addrs),
+            QueryRef::Mx(name) => cache.mx_fresh(name, now).map(NormalAnswer::Mx),
             QueryRef::Txt(_) | QueryRef::Ptr(_) => None,
         }
     }
 
     /// Keeps a positive A, AAAA or MX answer to the pending query in the [`RecordCache`] while
     /// its TTL lasts.
-    fn keep_answer(&self, ans: &Ans, ttl: u32) {
+    fn keep_answer(&self, ans: &NormalAnswer, ttl: u32) {
         let (Some(cache), Some(Pending::Query(q))) = (self.cache.as_ref(), self.outgoing.as_ref())
         else {
             return;
         };
         let fresh = cache::Fresh::at(self.timestamp, ttl);
         match (q, ans) {
-            (DnsQuery::A(name), Ans::Addrs(a)) => cache.insert_addrs(AddrKind::A, name, a, fresh),
-            (DnsQuery::Aaaa(name), Ans::Addrs(a)) => {
+            (DnsQuery::A(name), NormalAnswer::Addrs(a)) => {
+                cache.insert_addrs(AddrKind::A, name, a, fresh)
+            }
+            (DnsQuery::Aaaa(name), NormalAnswer::Addrs(a)) => {
                 cache.insert_addrs(AddrKind::Aaaa, name, a, fresh);
             }
-            (DnsQuery::Mx(name), Ans::Mx(mx)) => cache.insert_mx(name, mx, fresh),
+            (DnsQuery::Mx(name), NormalAnswer::Mx(mx)) => cache.insert_mx(name, mx, fresh),
             _ => {}
         }
     }
@@ -688,7 +694,7 @@ impl CheckHost {
 
     /// A state that cannot happen by construction; ends the evaluation safely rather than
     /// looping or panicking.
-    fn stuck(&mut self) {
+    fn internal_error(&mut self) {
         self.conclude(
             SpfResult::TempError,
             Some("internal error: inconsistent evaluation state".into()),

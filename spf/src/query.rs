@@ -52,8 +52,8 @@ pub struct Query {
     /// Seconds since the epoch, for `%{t}` and the freshness of [`RecordCache`] entries (0: no
     /// clock reading; the crate never reads the clock).
     pub timestamp: u64,
-    /// Record [`SpfOutcome::trace`](crate::SpfOutcome::trace) (default `true`); a busy MTA that only needs the result can
-    /// turn it off.
+    /// Record [`SpfOutcome::trace`](crate::SpfOutcome::trace) (default `true`); a busy MTA that
+    /// only needs the result can turn it off.
     pub trace: bool,
     /// An opt-in cache of parsed records shared between evaluations (`None`: every record is
     /// parsed).

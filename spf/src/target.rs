@@ -66,7 +66,8 @@ pub(crate) fn target_name(expanded: &str) -> Result<Domain, String> {
 /// §4.3 `<domain>` like [`target_name`] + [`check_domain`]. The parser's `domain-end` rule (§7.1)
 /// already ends such a spec in `"." toplabel`, so unless labels must be cut off on the left (over
 /// 253 octets) the name needs only [`Domain`]'s own checks. Records are only ever evaluated
-/// after [`SpfRecord::parse`](crate::SpfRecord::parse) (from DNS text), never as built by a caller, so the rule holds.
+/// after [`SpfRecord::parse`](crate::SpfRecord::parse) (from DNS text), never as built by a
+/// caller, so the rule holds.
 pub(crate) fn literal_target(lit: &str) -> Result<Domain, String> {
     let name = lit.strip_suffix('.').unwrap_or(lit);
     if name.len() <= MAX_TARGET_LEN {

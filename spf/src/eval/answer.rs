@@ -38,9 +38,9 @@ pub(super) fn answer_ttl(answer: &DnsAnswer) -> u32 {
 #[error("the answer does not match the query")]
 pub(super) struct MismatchedAnswer;
 
-/// An answer, normalised.
+/// A DNS answer, normalised: its records, void, or an error.
 #[derive(Debug)]
-pub(super) enum Ans {
+pub(super) enum NormalAnswer {
     /// The records and their TTL.
     Txt(Vec<Txt>, u32),
     Addrs(Arc<[IpAddr]>),
@@ -52,14 +52,14 @@ pub(super) enum Ans {
     Error(DnsError),
 }
 
-impl Ans {
+impl NormalAnswer {
     pub(super) fn from(query: QueryRef<'_>, answer: DnsAnswer) -> Self {
-        fn norm<T>(r: DnsResult<T>, f: impl FnOnce(Vec<T>) -> Ans) -> Ans {
+        fn norm<T>(r: DnsResult<T>, f: impl FnOnce(Vec<T>) -> NormalAnswer) -> NormalAnswer {
             match r {
-                Ok(l) if l.records.is_empty() => Ans::Void(DnsError::NODATA),
+                Ok(l) if l.records.is_empty() => NormalAnswer::Void(DnsError::NODATA),
                 Ok(l) => f(l.records),
-                Err(e) if e.is_void() => Ans::Void(e),
-                Err(e) => Ans::Error(e),
+                Err(e) if e.is_void() => NormalAnswer::Void(e),
+                Err(e) => NormalAnswer::Error(e),
             }
         }
         match (query, answer) {
@@ -74,7 +74,7 @@ impl Ans {
                 norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V6).collect()))
             }
             (QueryRef::Mx(_), DnsAnswer::Mx(r)) => norm(r, |v| Self::Mx(mx_hosts(v))),
-            (QueryRef::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, Ans::Ptr),
+            (QueryRef::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, NormalAnswer::Ptr),
             _ => Self::Error(DnsError::other(MismatchedAnswer)),
         }
     }

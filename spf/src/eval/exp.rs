@@ -1,7 +1,7 @@
 //! `exp=` (RFC 7208 §6.2): fetching and expanding the explanation of a `fail`. Every failure
 //! means "no explanation", never a different result.
 
-use super::answer::Ans;
+use super::answer::NormalAnswer;
 use super::{CheckHost, ExpPhase};
 use crate::dns::DnsQuery;
 use crate::macros::MacroString;
@@ -31,7 +31,7 @@ impl CheckHost {
                 }
             }
             ExpPhase::AwaitTxt => match self.answer.take() {
-                Some(Ans::Txt(records, _)) => match records.as_slice() {
+                Some(NormalAnswer::Txt(records, _)) => match records.as_slice() {
                     [one] => {
                         let bytes = one.concat();
                         // RFC 7208 §6.2: "the explanation string MUST be limited to [US-ASCII]".

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Txt};
 
-use super::answer::{Ans, MismatchedAnswer};
+use super::answer::{MismatchedAnswer, NormalAnswer};
 use super::{
     CheckHost, ExpPhase, ExpState, FrameKind, MAX_DNS_TERMS, MAX_MX_NAMES, Pending, Phase,
     frame_ref, is_spf1,
@@ -21,7 +21,7 @@ use crate::record::{Directive, DualCidr, Mechanism, SpfRecord, Term, v4_in, v6_i
 use crate::render::write_directive;
 use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
-use crate::trace::{Answer, FrameDomain, Item, Rec, RecText};
+use crate::trace::{Answer, FrameDomain, FrameRecord, Item, RecordText};
 
 impl CheckHost {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
@@ -43,7 +43,11 @@ impl CheckHost {
                         frame: frame_ref(id),
                         answer: Answer::Cached,
                     });
-                    return self.install_record(id, RecText::Shared(text), Ok(Rec::Shared(r)));
+                    return self.install_record(
+                        id,
+                        RecordText::Shared(text),
+                        Ok(FrameRecord::Shared(r)),
+                    );
                 }
                 frame.phase = Phase::AwaitRecord;
                 self.outgoing = Some(Pending::FrameTxt(id));
@@ -52,7 +56,7 @@ impl CheckHost {
             Phase::AwaitRecord => self.on_record(),
             Phase::Terms => self.next_term(),
             Phase::AwaitA(cidr) => match self.answer.take() {
-                Some(Ans::Addrs(addrs)) => {
+                Some(NormalAnswer::Addrs(addrs)) => {
                     let hit = addrs.iter().any(|a| self.ip_matches(*a, cidr));
                     self.mechanism_done(hit);
                 }
@@ -60,11 +64,11 @@ impl CheckHost {
             },
             Phase::AwaitExists => match self.answer.take() {
                 // RFC 7208 §5.7: "If any A record is returned, this mechanism matches."
-                Some(Ans::Addrs(_)) => self.mechanism_done(true),
+                Some(NormalAnswer::Addrs(_)) => self.mechanism_done(true),
                 other => self.empty_or_error(other),
             },
             Phase::AwaitMx(cidr) => match self.answer.take() {
-                Some(Ans::Mx(mx)) => {
+                Some(NormalAnswer::Mx(mx)) => {
                     // RFC 7208 §4.6.4 / §5.4: "If the MX lookup limit is exceeded, then
                     // "permerror" is returned and the evaluation is terminated."
                     if mx.count > MAX_MX_NAMES {
@@ -95,11 +99,13 @@ impl CheckHost {
                 }
             }
             Phase::AwaitMxHost { next, cidr } => match self.answer.take() {
-                Some(Ans::Addrs(addrs)) if addrs.iter().any(|a| self.ip_matches(*a, cidr)) => {
+                Some(NormalAnswer::Addrs(addrs))
+                    if addrs.iter().any(|a| self.ip_matches(*a, cidr)) =>
+                {
                     self.mechanism_done(true);
                 }
                 // §5: a timeout or server failure stops the mechanism with temperror.
-                Some(Ans::Error(e)) => self.temperror(&e),
+                Some(NormalAnswer::Error(e)) => self.temperror(&e),
                 _ => self.set_phase(Phase::MxHosts {
                     next: next + 1,
                     cidr,
@@ -140,10 +146,10 @@ impl CheckHost {
     }
 
     /// A void answer (count it, no match) or an error (temperror).
-    fn empty_or_error(&mut self, ans: Option<Ans>) {
+    fn empty_or_error(&mut self, ans: Option<NormalAnswer>) {
         match ans {
-            Some(Ans::Error(e)) => self.temperror(&e),
-            Some(Ans::Void(_)) => {
+            Some(NormalAnswer::Error(e)) => self.temperror(&e),
+            Some(NormalAnswer::Void(_)) => {
                 if self.count_void() {
                     self.mechanism_done(false);
                 }
@@ -154,12 +160,12 @@ impl CheckHost {
 
     fn on_record(&mut self) {
         if self.stack.is_empty() {
-            return self.stuck();
+            return self.internal_error();
         }
         let (records, ttl) = match self.answer.take() {
-            Some(Ans::Txt(r, ttl)) => (r, ttl),
+            Some(NormalAnswer::Txt(r, ttl)) => (r, ttl),
             // RFC 7208 §4.3: NXDOMAIN → "none"; §4.5: no record → "none".
-            Some(Ans::Void(e)) => {
+            Some(NormalAnswer::Void(e)) => {
                 let domain = self.frame_name();
                 self.finish_frame(
                     SpfResult::None,
@@ -168,7 +174,7 @@ impl CheckHost {
                 return;
             }
             // RFC 7208 §4.4: server failure or timeout → "temperror".
-            Some(Ans::Error(e)) => return self.temperror(&e),
+            Some(NormalAnswer::Error(e)) => return self.temperror(&e),
             _ => return self.temperror(&DnsError::other(MismatchedAnswer)),
         };
         // RFC 7208 §4.5: keep records that begin with "v=spf1" followed by SP or the end.
@@ -221,18 +227,18 @@ impl CheckHost {
         // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
         let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh));
         let (text, parsed) = match (hit, cache) {
-            (Some((text, r)), _) => (RecText::Shared(text), Ok(Rec::Shared(r))),
+            (Some((text, r)), _) => (RecordText::Shared(text), Ok(FrameRecord::Shared(r))),
             (None, cache) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 match cache {
                     Some((c, info)) => match c.parse_and_insert(&info.domain, &text, fresh) {
-                        Ok((shared, r)) => (RecText::Shared(shared), Ok(Rec::Shared(r))),
-                        Err(e) => (RecText::Owned(text), Err(e)),
+                        Ok((shared, r)) => (RecordText::Shared(shared), Ok(FrameRecord::Shared(r))),
+                        Err(e) => (RecordText::Owned(text), Err(e)),
                     },
                     None => {
-                        let parsed = SpfRecord::parse(&text).map(Rec::Owned);
-                        (RecText::Owned(text), parsed)
+                        let parsed = SpfRecord::parse(&text).map(FrameRecord::Owned);
+                        (RecordText::Owned(text), parsed)
                     }
                 }
             }
@@ -242,7 +248,12 @@ impl CheckHost {
 
     /// The selected record of frame `id`, with its text: kept in the frame table (and traced),
     /// then its terms are evaluated; a syntax error ends the evaluation.
-    fn install_record(&mut self, id: usize, text: RecText, parsed: Result<Rec, ParseError>) {
+    fn install_record(
+        &mut self,
+        id: usize,
+        text: RecordText,
+        parsed: Result<FrameRecord, ParseError>,
+    ) {
         if self.trace_has_room()
             && let Some(info) = self.trace.frames.get_mut(id)
         {
@@ -318,7 +329,7 @@ impl CheckHost {
         let ip = self.ip;
         let start = idx;
         let Some(frame) = self.stack.last().map(|f| frame_ref(f.id)) else {
-            return self.stuck();
+            return self.internal_error();
         };
         let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
         let mut hit = None;
@@ -412,7 +423,7 @@ impl CheckHost {
                 Some(Err(why)) => {
                     self.conclude(SpfResult::PermError, Some(format!("include: {why}")));
                 }
-                None => self.stuck(),
+                None => self.internal_error(),
             };
         }
         let target = match (ready, spec.and_then(MacroString::as_literal)) {
@@ -420,7 +431,7 @@ impl CheckHost {
             (None, Some(lit)) => target_name(lit),
             (None, None) => {
                 let Some(domain) = self.frame_domain() else {
-                    return self.stuck();
+                    return self.internal_error();
                 };
                 match spec {
                     None => Ok(domain.clone()),
@@ -430,7 +441,7 @@ impl CheckHost {
         };
         match (&d.mechanism, target) {
             // Handled above (an include always has a domain-spec).
-            (Mechanism::Include(_), _) => self.stuck(),
+            (Mechanism::Include(_), _) => self.internal_error(),
             // RFC 7208 §4.8 leaves an invalid target-name undefined; it is treated as a name
             // that does not exist: the mechanism does not match.
             (_, Err(why)) => {
@@ -485,14 +496,14 @@ impl CheckHost {
 
     fn mechanism_done(&mut self, matched: bool) {
         if !self.with_record(|m, record, _, _| m.mechanism_done_in(record, matched)) {
-            self.stuck();
+            self.internal_error();
         }
     }
 
     /// The current term of `record` (the current frame's) matched or not.
     pub(super) fn mechanism_done_in(&mut self, record: &SpfRecord, matched: bool) {
         let Some(idx) = self.stack.last().map(|f| f.term) else {
-            return self.stuck();
+            return self.internal_error();
         };
         let Some(Term::Directive(d)) = record.terms.get(idx) else {
             return self.advance();
@@ -521,7 +532,7 @@ impl CheckHost {
     fn directive_matched(&mut self, d: &Directive, record: &SpfRecord) {
         let result = SpfResult::from_qualifier(d.qualifier);
         let Some(frame) = self.stack.last() else {
-            return self.stuck();
+            return self.internal_error();
         };
         if !frame.in_include {
             // This frame is the checked domain or a redirect target: its match is the outcome.
@@ -549,7 +560,7 @@ impl CheckHost {
 
     fn start_redirect(&mut self) {
         if !self.with_record(|m, record, _, counted| m.start_redirect_in(record, counted)) {
-            self.stuck();
+            self.internal_error();
         }
     }
 
@@ -573,7 +584,7 @@ impl CheckHost {
         // result is a "permerror" rather than "none"".
         let ready = record.redirect_index().and_then(|i| record.target(i));
         let Some(target) = self.frame_target(ready, spec) else {
-            return self.stuck();
+            return self.internal_error();
         };
         match target {
             Ok(t) => {
@@ -611,7 +622,7 @@ impl CheckHost {
     /// Ends the top frame with `result` and hands it to its parent.
     fn finish_frame(&mut self, result: SpfResult, problem: Option<String>) {
         let Some(frame) = self.stack.pop() else {
-            return self.stuck();
+            return self.internal_error();
         };
         match frame.kind {
             FrameKind::Top => self.conclude(result, problem),

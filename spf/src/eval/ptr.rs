@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use mailward_types::Domain;
 
-use super::answer::Ans;
+use super::answer::NormalAnswer;
 use super::{CheckHost, MAX_PTR_NAMES, PtrNames, PtrProc};
 use crate::dns::DnsQuery;
 use crate::macros::{MacroLetter, MacroString};
@@ -47,7 +47,7 @@ impl CheckHost {
                 self.ptr_proc = Some(Box::new(PtrProc::AwaitPtr));
             }
             PtrProc::AwaitPtr => match self.answer.take() {
-                Some(Ans::Ptr(mut names)) => {
+                Some(NormalAnswer::Ptr(mut names)) => {
                     // RFC 7208 §4.6.4: "all records other than the first 10 MUST be ignored".
                     if names.len() > MAX_PTR_NAMES {
                         self.note(format!(
@@ -63,7 +63,7 @@ impl CheckHost {
                         awaiting: false,
                     }));
                 }
-                Some(Ans::Void(_)) => {
+                Some(NormalAnswer::Void(_)) => {
                     self.ptr_names = Some(Box::new(PtrNames {
                         validated: Vec::new(),
                         void: true,
@@ -81,7 +81,7 @@ impl CheckHost {
             } => {
                 let mut next = next;
                 if awaiting {
-                    if let Some(Ans::Addrs(addrs)) = self.answer.take()
+                    if let Some(NormalAnswer::Addrs(addrs)) = self.answer.take()
                         && addrs.contains(&self.ip)
                         && let Some(n) = names.get(next)
                     {

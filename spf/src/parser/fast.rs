@@ -17,7 +17,7 @@ use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfReco
 pub(super) fn record_fast(text: &str) -> Option<SpfRecord> {
     let b = text.as_bytes();
     // One word compare (octets past the end read as zero, which `1` never matches).
-    if !Kw::VERSION.matches(word8(b, 0)) {
+    if !Keyword::VERSION.matches(load_u64_le(b, 0)) {
         return None;
     }
     // Presized from the length, without a counting pass over the text: published terms and
@@ -82,39 +82,39 @@ fn fast_term(s: &str, out: &mut Vec<Term>, seen_redirect: &mut bool) -> Option<u
         b'?' => (Qualifier::Neutral, 1),
         _ => (Qualifier::Pass, 0),
     };
-    // The name is compared eight octets at a time (see `Kw`).
-    let head = word8(b, q);
-    let kw = |k: Kw| k.matches(head);
+    // The name is compared eight octets at a time (see `Keyword`).
+    let head = load_u64_le(b, q);
+    let is = |k: Keyword| k.matches(head);
     // Each reader returns what follows the term's argument, which must be a space or the end.
     // Each arm pushes its own variant: with one shared push after the match, the compiler
     // assembles a generic `Term` on the stack and copies it octet by octet.
     let mut push =
         |rest: &[u8], mechanism| push_directive(out, b.len(), rest, qualifier, mechanism);
     match b.get(q)?.to_ascii_lowercase() {
-        b'i' if kw(Kw::IP4) => {
+        b'i' if is(Keyword::IP4) => {
             let (net, r) = ip4_network_prefix(b.get(q + 4..)?)?;
             let (len, r) = cidr_prefix(r, 32)?;
             push(r, Mechanism::Ip4(net, len))
         }
-        b'i' if kw(Kw::IP6) => {
+        b'i' if is(Keyword::IP6) => {
             let arg = b.get(q + 4..)?;
             let (net, n) = hex_ipv6_prefix(arg)?;
             let (len, r) = cidr_prefix(arg.get(n..)?, 128)?;
             push(r, Mechanism::Ip6(net, len))
         }
-        b'i' if kw(Kw::INCLUDE) => {
+        b'i' if is(Keyword::INCLUDE) => {
             let (spec, r) = literal_domain_spec_prefix(s.get(q + 8..)?)?;
             push(r.as_bytes(), Mechanism::Include(spec))
         }
-        b'a' if kw(Kw::ALL) => push(b.get(q + 3..)?, Mechanism::All),
+        b'a' if is(Keyword::ALL) => push(b.get(q + 3..)?, Mechanism::All),
         b'a' => push(b.get(q + 1..)?, Mechanism::A(None, DualCidr::default())),
-        b'm' if kw(Kw::MX) => push(b.get(q + 2..)?, Mechanism::Mx(None, DualCidr::default())),
-        b'p' if kw(Kw::PTR_COLON) => {
+        b'm' if is(Keyword::MX) => push(b.get(q + 2..)?, Mechanism::Mx(None, DualCidr::default())),
+        b'p' if is(Keyword::PTR_COLON) => {
             let (spec, r) = literal_domain_spec_prefix(s.get(q + 4..)?)?;
             push(r.as_bytes(), Mechanism::Ptr(Some(spec)))
         }
-        b'p' if kw(Kw::PTR) => push(b.get(q + 3..)?, Mechanism::Ptr(None)),
-        b'r' if q == 0 && kw(Kw::REDIRECT) && b.get(8) == Some(&b'=') && !*seen_redirect => {
+        b'p' if is(Keyword::PTR) => push(b.get(q + 3..)?, Mechanism::Ptr(None)),
+        b'r' if q == 0 && is(Keyword::REDIRECT) && b.get(8) == Some(&b'=') && !*seen_redirect => {
             let (spec, r) = literal_domain_spec_prefix(s.get(9..)?)?;
             if !ends_term(r.as_bytes()) {
                 return None;
@@ -154,7 +154,7 @@ fn ends_term(rest: &[u8]) -> bool {
 }
 
 /// Up to eight octets of `b` from `at`, little-endian (octets past the end read as zero).
-fn word8(b: &[u8], at: usize) -> u64 {
+fn load_u64_le(b: &[u8], at: usize) -> u64 {
     match b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
         Some(w) => u64::from_le_bytes(w),
         None => {
@@ -168,10 +168,10 @@ fn word8(b: &[u8], at: usize) -> u64 {
 }
 
 /// A mechanism or modifier name, or the version, (at most eight octets) as compared against
-/// [`word8`]: a letter matches either case (its case bit is set before comparing), any other
+/// [`load_u64_le`]: a letter matches either case (its case bit is set before comparing), any other
 /// octet only itself; octets after the name are ignored.
 #[derive(Clone, Copy)]
-struct Kw {
+struct Keyword {
     /// The name in lower case, little-endian.
     value: u64,
     /// 0xFF for each octet of the name.
@@ -180,7 +180,7 @@ struct Kw {
     fold: u64,
 }
 
-impl Kw {
+impl Keyword {
     /// RFC 7208 §4.5 `version` (the space or end after it is checked by the caller).
     const VERSION: Self = Self::new(b"v=spf1");
     const IP4: Self = Self::new(b"ip4:");

@@ -73,7 +73,7 @@ fn cut<T>(input: &str, kind: ParseErrorKind) -> PResult<'_, T> {
 
 /// A case-insensitive ASCII keyword (RFC 7208 §12: "literal text strings (those in quotes) are
 /// case-insensitive"). nom's `tag_no_case` lower-cases Unicode; the ABNF literals are ASCII.
-fn kw<'a>(word: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
+fn keyword<'a>(word: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
     move |i: &'a str| match (i.get(..word.len()), i.get(word.len()..)) {
         (Some(head), Some(rest)) if head.eq_ignore_ascii_case(word) => Ok((rest, head)),
         _ => Err(nom::Err::Error(PError {
@@ -112,7 +112,8 @@ fn whole<'a, T>(
 // ---------------------------------------------------------------------------------------------
 // Record structure (RFC 7208 §4.5, §4.6.1).
 
-/// [`record`](super::record) by the rule functions alone: splits on spaces, then parses term by term.
+/// [`record`](super::record) by the rule functions alone: splits on spaces, then parses term by
+/// term.
 pub(super) fn record_general(text: &str) -> Result<SpfRecord, ParseError> {
     let rest = match version(text) {
         Ok((rest, _)) => rest,
@@ -149,7 +150,7 @@ pub(super) fn record_general(text: &str) -> Result<SpfRecord, ParseError> {
 /// RFC 7208 §4.5: "the version section is terminated by either an SP character or the end of
 /// the record" (so `v=spf10` is not a version 1 record).
 fn version(i: &str) -> PResult<'_, &str> {
-    let (rest, v) = kw("v=spf1")(i)?;
+    let (rest, v) = keyword("v=spf1")(i)?;
     if rest.is_empty() || rest.starts_with(' ') {
         Ok((rest, v))
     } else {
@@ -333,7 +334,7 @@ fn mechanism(i: &str) -> PResult<'_, Mechanism> {
 /// all              = "all"
 /// ```
 fn all(i: &str) -> PResult<'_, Mechanism> {
-    value(Mechanism::All, all_consuming(kw("all"))).parse(i)
+    value(Mechanism::All, all_consuming(keyword("all"))).parse(i)
 }
 
 /// RFC 7208 §12:
@@ -343,7 +344,7 @@ fn all(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn include(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((kw("include"), char(':')), domain_spec),
+        preceded((keyword("include"), char(':')), domain_spec),
         Mechanism::Include,
     )
     .parse(i)
@@ -355,7 +356,7 @@ fn include(i: &str) -> PResult<'_, Mechanism> {
 /// a                = "a"      [ ":" domain-spec ] [ dual-cidr-length ]
 /// ```
 fn a(i: &str) -> PResult<'_, Mechanism> {
-    let (i, _) = kw("a")(i)?;
+    let (i, _) = keyword("a")(i)?;
     let (i, (spec, cidr)) = spec_and_dual_cidr(i)?;
     Ok((i, Mechanism::A(spec, cidr)))
 }
@@ -366,7 +367,7 @@ fn a(i: &str) -> PResult<'_, Mechanism> {
 /// mx               = "mx"     [ ":" domain-spec ] [ dual-cidr-length ]
 /// ```
 fn mx(i: &str) -> PResult<'_, Mechanism> {
-    let (i, _) = kw("mx")(i)?;
+    let (i, _) = keyword("mx")(i)?;
     let (i, (spec, cidr)) = spec_and_dual_cidr(i)?;
     Ok((i, Mechanism::Mx(spec, cidr)))
 }
@@ -424,7 +425,7 @@ fn spec_and_dual_cidr(i: &str) -> PResult<'_, (Option<MacroString>, DualCidr)> {
 /// ```
 fn ptr(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded(kw("ptr"), opt(preceded(char(':'), domain_spec))),
+        preceded(keyword("ptr"), opt(preceded(char(':'), domain_spec))),
         Mechanism::Ptr,
     )
     .parse(i)
@@ -437,7 +438,10 @@ fn ptr(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn ip4(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((kw("ip4"), char(':')), (ip4_network, opt(ip4_cidr_length))),
+        preceded(
+            (keyword("ip4"), char(':')),
+            (ip4_network, opt(ip4_cidr_length)),
+        ),
         |(net, len)| Mechanism::Ip4(net, len),
     )
     .parse(i)
@@ -450,7 +454,10 @@ fn ip4(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn ip6(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((kw("ip6"), char(':')), (ip6_network, opt(ip6_cidr_length))),
+        preceded(
+            (keyword("ip6"), char(':')),
+            (ip6_network, opt(ip6_cidr_length)),
+        ),
         |(net, len)| Mechanism::Ip6(net, len),
     )
     .parse(i)
@@ -463,7 +470,7 @@ fn ip6(i: &str) -> PResult<'_, Mechanism> {
 /// ```
 fn exists(i: &str) -> PResult<'_, Mechanism> {
     map(
-        preceded((kw("exists"), char(':')), domain_spec),
+        preceded((keyword("exists"), char(':')), domain_spec),
         Mechanism::Exists,
     )
     .parse(i)
@@ -485,7 +492,7 @@ pub(super) fn modifier(i: &str) -> PResult<'_, Modifier> {
 /// ```
 fn redirect(i: &str) -> PResult<'_, Modifier> {
     map(
-        preceded((kw("redirect"), char('=')), domain_spec),
+        preceded((keyword("redirect"), char('=')), domain_spec),
         Modifier::Redirect,
     )
     .parse(i)
@@ -498,7 +505,7 @@ fn redirect(i: &str) -> PResult<'_, Modifier> {
 /// ```
 fn explanation(i: &str) -> PResult<'_, Modifier> {
     map(
-        preceded((kw("exp"), char('=')), domain_spec),
+        preceded((keyword("exp"), char('=')), domain_spec),
         Modifier::Explanation,
     )
     .parse(i)
