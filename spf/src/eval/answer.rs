@@ -53,6 +53,7 @@ pub(super) enum NormalAnswer {
 }
 
 impl NormalAnswer {
+    #[inline]
     pub(super) fn from(query: QueryRef<'_>, answer: DnsAnswer) -> Self {
         fn norm<T>(r: DnsResult<T>, f: impl FnOnce(Vec<T>) -> NormalAnswer) -> NormalAnswer {
             match r {

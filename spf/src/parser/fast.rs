@@ -14,6 +14,7 @@ use crate::macros::{MacroString, MacroToken};
 use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfRecord, Term};
 
 /// The whole record in one pass, or `None` (then [`record`](super::record) decides).
+#[inline]
 pub(super) fn record_fast(text: &str) -> Option<SpfRecord> {
     let b = text.as_bytes();
     // One word compare (octets past the end read as zero, which `1` never matches).
