@@ -27,7 +27,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use mailward_types::Domain;
 
-use crate::record::{ParseError, SpfRecord};
+use crate::error::ParseError;
+use crate::record::{Modifier, SpfRecord, Term};
+use crate::target::literal_target;
 
 /// The most records a [`RecordCache`] holds; when full it is emptied and starts over. A record
 /// is at most one DNS answer (RFC 7208 §3.4 recommends keeping it under 512 octets), so this
@@ -307,7 +309,7 @@ impl RecordCache {
         fresh: Fresh,
     ) -> Result<Entry, ParseError> {
         let mut parsed = SpfRecord::parse(text)?;
-        parsed.prepare_targets();
+        prepare_targets(&mut parsed);
         let (text, record): Entry = (text.into(), Arc::new(parsed));
         let mut map = self.lock();
         if map.records.len() >= MAX_CACHED_RECORDS {
@@ -406,6 +408,25 @@ impl RecordCache {
                 .map(|(_, r)| r),
         }
     }
+}
+
+/// Checks the target names of the macro-free `domain-spec`s of the mechanisms and of
+/// `redirect=` once, for a record that is evaluated many times (see the `targets` field of
+/// [`SpfRecord`]).
+fn prepare_targets(record: &mut SpfRecord) {
+    record.targets = record
+        .terms
+        .iter()
+        .map(|t| {
+            let spec = match t {
+                Term::Directive(d) => d.mechanism.domain_spec(),
+                Term::Modifier(Modifier::Redirect(d)) => Some(d),
+                Term::Modifier(_) => None,
+            }?;
+            let lit = spec.as_literal()?;
+            literal_target(lit).ok().map(Arc::new)
+        })
+        .collect();
 }
 
 impl fmt::Debug for RecordCache {

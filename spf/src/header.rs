@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use mailward_types::auth_results::MethodResult;
 
-use crate::eval::{Identity, Query, SpfOutcome, SpfResult};
+use crate::outcome::SpfOutcome;
+use crate::query::{Identity, Query};
+use crate::result::SpfResult;
 
 /// Longest value written into a header (RFC 7208 §9.1: the field must not be "excessively
 /// long"; RFC 5322 §2.1.1 limits lines to 998 octets).

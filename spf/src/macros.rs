@@ -1,11 +1,9 @@
 //! Macro strings ([RFC 7208 §7](https://www.rfc-editor.org/rfc/rfc7208#section-7)): their AST,
-//! canonical text and expansion.
+//! canonical text and expansion. The parsers (`MacroString::parse_domain_spec`, …) are in the
+//! `parser` module.
 
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
-
-use crate::parser;
-use crate::record::ParseError;
 
 /// Upper bound on the length of one macro expansion, in octets.
 ///
@@ -133,27 +131,6 @@ pub struct MacroString {
 }
 
 impl MacroString {
-    /// Parses a `domain-spec` (RFC 7208 §7.1): a macro string that ends in `.toplabel` (with an
-    /// optional trailing dot) or in a macro, and that uses none of the explanation-only letters.
-    ///
-    /// # Errors
-    ///
-    /// A [`ParseError`] saying where the text stops being a `domain-spec`.
-    pub fn parse_domain_spec(text: &str) -> Result<Self, ParseError> {
-        parser::parse_domain_spec_str(text)
-    }
-
-    /// Parses an `explain-string` (RFC 7208 §6.2, §7.1): macro strings and spaces, every macro
-    /// letter allowed.
-    ///
-    /// # Errors
-    ///
-    /// A [`ParseError`] for a `%` not followed by `{`, `%`, `_` or `-`, an unknown macro letter,
-    /// a zero digit transformer, or a character outside visible ASCII and space.
-    pub fn parse_explain_string(text: &str) -> Result<Self, ParseError> {
-        parser::parse_explain_string_str(text)
-    }
-
     /// Whether any macro uses `letter`.
     pub fn uses(&self, letter: MacroLetter) -> bool {
         self.tokens

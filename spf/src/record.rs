@@ -1,15 +1,13 @@
-//! The SPF record AST ([RFC 7208 §4.5, §5, §6, §12](https://www.rfc-editor.org/rfc/rfc7208#section-12)),
-//! its parser entry points and its canonical text.
+//! The SPF record AST ([RFC 7208 §4.5, §5, §6, §12](https://www.rfc-editor.org/rfc/rfc7208#section-12))
+//! and its canonical text. The parser (`SpfRecord::parse`) is in the `parser` module.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use mailward_types::Domain;
 
 use crate::macros::MacroString;
-use crate::parser;
 
 /// RFC 7208 §4.5: "version = "v=spf1"".
 pub const VERSION: &str = "v=spf1";
@@ -301,16 +299,6 @@ impl From<Vec<Term>> for SpfRecord {
 }
 
 impl SpfRecord {
-    /// Parses a whole record, `v=spf1` included (RFC 7208 §12 `record`).
-    ///
-    /// # Errors
-    ///
-    /// A [`ParseError`] with the offending term and its offset: RFC 7208 §4.6 makes any syntax
-    /// error anywhere in the record a `permerror`.
-    pub fn parse(text: &str) -> Result<Self, ParseError> {
-        parser::parse_record_str(text)
-    }
-
     /// The directives, in order.
     pub fn directives(&self) -> impl Iterator<Item = &Directive> {
         self.terms.iter().filter_map(|t| match t {
@@ -340,25 +328,7 @@ impl SpfRecord {
         self.directives().any(|d| d.mechanism == Mechanism::All)
     }
 
-    /// Checks the target names of the macro-free `domain-spec`s of the mechanisms and of
-    /// `redirect=` once, for a record that is evaluated many times (see the `targets` field).
-    pub(crate) fn prepare_targets(&mut self) {
-        self.targets = self
-            .terms
-            .iter()
-            .map(|t| {
-                let spec = match t {
-                    Term::Directive(d) => d.mechanism.domain_spec(),
-                    Term::Modifier(Modifier::Redirect(d)) => Some(d),
-                    Term::Modifier(_) => None,
-                }?;
-                let lit = spec.as_literal()?;
-                crate::eval::literal_target(lit).ok().map(Arc::new)
-            })
-            .collect();
-    }
-
-    /// The target name of term `index` checked by [`prepare_targets`](Self::prepare_targets).
+    /// The target name of term `index` checked when the record was cached.
     pub(crate) fn target(&self, index: usize) -> Option<&Arc<Domain>> {
         self.targets.get(index)?.as_ref()
     }
@@ -371,14 +341,6 @@ impl SpfRecord {
     }
 }
 
-impl FromStr for SpfRecord {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
 impl fmt::Display for SpfRecord {
     /// Canonical text: `v=spf1`, then each term after one space, lower-case names, no `+`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -387,75 +349,6 @@ impl fmt::Display for SpfRecord {
             write!(f, " {t}")?;
         }
         Ok(())
-    }
-}
-
-/// Which rule a record or macro string broke.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ParseErrorKind {
-    /// The text does not start with `v=spf1` followed by a space or the end.
-    Version,
-    /// A character outside printable US-ASCII (RFC 7208 §3.1: records are US-ASCII; terms are
-    /// separated by spaces only).
-    InvalidCharacter,
-    /// A term that is neither a known mechanism nor a `name=value` modifier.
-    UnknownMechanism,
-    /// A known mechanism with a bad argument (domain-spec, network, CIDR length).
-    InvalidMechanism(&'static str),
-    /// A modifier with a bad name or value.
-    InvalidModifier,
-    /// `redirect=` or `exp=` given twice (RFC 7208 §6).
-    DuplicateModifier(&'static str),
-    /// A bad macro (`%` not followed by `{`, `%`, `_`, `-`; unknown letter; zero digits;
-    /// `c`, `r` or `t` outside an explanation).
-    InvalidMacro,
-    /// A `domain-spec` that does not end in `.toplabel` or a macro (RFC 7208 §7.1).
-    InvalidDomainSpec,
-}
-
-impl fmt::Display for ParseErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Version => f.write_str("not an SPF version 1 record"),
-            Self::InvalidCharacter => f.write_str("invalid character"),
-            Self::UnknownMechanism => f.write_str("unknown mechanism"),
-            Self::InvalidMechanism(m) => write!(f, "invalid {m} mechanism"),
-            Self::InvalidModifier => f.write_str("invalid modifier"),
-            Self::DuplicateModifier(m) => write!(f, "{m}= modifier appears twice"),
-            Self::InvalidMacro => f.write_str("invalid macro"),
-            Self::InvalidDomainSpec => f.write_str("invalid domain-spec"),
-        }
-    }
-}
-
-/// A syntax error: the rule broken, the offending term and its byte offset in the input.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} at offset {offset}: {term:?}")]
-#[non_exhaustive]
-pub struct ParseError {
-    /// Byte offset in the parsed text where the rule broke (inside [`term`](Self::term)).
-    pub offset: usize,
-    /// Which rule failed.
-    pub kind: ParseErrorKind,
-    /// The offending term as written (possibly shortened).
-    pub term: String,
-}
-
-impl ParseError {
-    pub(crate) fn new(offset: usize, kind: ParseErrorKind, term: &str) -> Self {
-        /// Keeps error messages short when a hostile record has a huge term.
-        const MAX_TERM_IN_ERROR: usize = 100;
-        let mut term = term.to_owned();
-        if term.len() > MAX_TERM_IN_ERROR {
-            let mut cut = MAX_TERM_IN_ERROR;
-            while !term.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            term.truncate(cut);
-            term.push('…');
-        }
-        Self { offset, kind, term }
     }
 }
 

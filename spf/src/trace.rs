@@ -6,66 +6,13 @@
 //! evaluating. [`Trace::iter`] gives [`TraceEntry`] views whose `Display` renders a line.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use mailward_types::Domain;
 
-use crate::eval::{AnswerSummary, DnsQuery, SpfResult};
+use crate::dns::{AnswerSummary, DnsQuery, QueryRef};
 use crate::record::SpfRecord;
-
-/// A DNS query as shown in the trace (a borrowed [`DnsQuery`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum QueryRef<'a> {
-    /// TXT records of a name.
-    Txt(&'a Domain),
-    /// A records of a name.
-    A(&'a Domain),
-    /// AAAA records of a name.
-    Aaaa(&'a Domain),
-    /// MX records of a name.
-    Mx(&'a Domain),
-    /// PTR records of an address.
-    Ptr(IpAddr),
-}
-
-impl QueryRef<'_> {
-    /// The owned query.
-    pub fn to_query(self) -> DnsQuery {
-        match self {
-            Self::Txt(d) => DnsQuery::Txt(d.clone()),
-            Self::A(d) => DnsQuery::A(d.clone()),
-            Self::Aaaa(d) => DnsQuery::Aaaa(d.clone()),
-            Self::Mx(d) => DnsQuery::Mx(d.clone()),
-            Self::Ptr(ip) => DnsQuery::Ptr(ip),
-        }
-    }
-}
-
-impl<'a> From<&'a DnsQuery> for QueryRef<'a> {
-    fn from(q: &'a DnsQuery) -> Self {
-        match q {
-            DnsQuery::Txt(d) => Self::Txt(d),
-            DnsQuery::A(d) => Self::A(d),
-            DnsQuery::Aaaa(d) => Self::Aaaa(d),
-            DnsQuery::Mx(d) => Self::Mx(d),
-            DnsQuery::Ptr(ip) => Self::Ptr(*ip),
-        }
-    }
-}
-
-impl fmt::Display for QueryRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Txt(d) => write!(f, "TXT {d}"),
-            Self::A(d) => write!(f, "A {d}"),
-            Self::Aaaa(d) => write!(f, "AAAA {d}"),
-            Self::Mx(d) => write!(f, "MX {d}"),
-            Self::Ptr(ip) => write!(f, "PTR {ip}"),
-        }
-    }
-}
+use crate::result::SpfResult;
 
 /// One line of the evaluation trace, borrowed from a [`Trace`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,14 +249,14 @@ pub(crate) struct Line {
     pub(crate) item: Item,
 }
 
-/// A parsed record: owned, or shared with a [`RecordCache`](crate::RecordCache).
+/// A frame's parsed record: owned, or shared with a [`RecordCache`](crate::RecordCache).
 #[derive(Debug, Clone)]
-pub(crate) enum Rec {
+pub(crate) enum FrameRecord {
     Owned(SpfRecord),
     Shared(Arc<SpfRecord>),
 }
 
-impl std::ops::Deref for Rec {
+impl std::ops::Deref for FrameRecord {
     type Target = SpfRecord;
 
     fn deref(&self) -> &SpfRecord {
@@ -321,13 +268,13 @@ impl std::ops::Deref for Rec {
 }
 
 /// Equal when the records are (owned or shared alike).
-impl PartialEq for Rec {
+impl PartialEq for FrameRecord {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
     }
 }
 
-impl Eq for Rec {}
+impl Eq for FrameRecord {}
 
 /// A frame's domain: owned, or shared with a target name prepared in a cached record.
 #[derive(Debug, Clone)]
@@ -359,12 +306,12 @@ impl Eq for FrameDomain {}
 /// A record's published text: owned, or shared with a [`RecordCache`](crate::RecordCache)
 /// entry.
 #[derive(Debug, Clone)]
-pub(crate) enum RecText {
+pub(crate) enum RecordText {
     Owned(String),
     Shared(Arc<str>),
 }
 
-impl RecText {
+impl RecordText {
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Self::Owned(s) => s,
@@ -374,23 +321,23 @@ impl RecText {
 }
 
 /// Equal when the texts are (owned or shared alike).
-impl PartialEq for RecText {
+impl PartialEq for RecordText {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
     }
 }
 
-impl Eq for RecText {}
+impl Eq for RecordText {}
 
 /// One `check_host()` evaluation (the checked domain, an include or a redirect target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameInfo {
     pub(crate) domain: FrameDomain,
     /// The selected record as published (kept only when tracing).
-    pub(crate) text: Option<RecText>,
+    pub(crate) text: Option<RecordText>,
     /// The parsed record (moved out while its terms are evaluated, see
     /// `CheckHost::with_record`).
-    pub(crate) record: Option<Rec>,
+    pub(crate) record: Option<FrameRecord>,
 }
 
 /// What was evaluated and queried during one `check_host()`, in order
@@ -504,7 +451,7 @@ impl Trace {
                 }
             }
             Item::Record { frame: i } => {
-                match frame(i).and_then(|f| f.text.as_ref().map(RecText::as_str)) {
+                match frame(i).and_then(|f| f.text.as_ref().map(RecordText::as_str)) {
                     Some(record) => TraceEvent::Record { record },
                     None => MISSING,
                 }
