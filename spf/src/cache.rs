@@ -271,6 +271,14 @@ impl RecordCache {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The cache's own copy of the domain `name` (its exact text: lower case, no final dot) when
+    /// a record published there is cached, fresh or not. Every key is a frame's `<domain>`,
+    /// checked by RFC 7208 §4.3 when it was evaluated, so `name` is one too.
+    pub(crate) fn known_domain(&self, name: &str) -> Option<Domain> {
+        let map = self.lock();
+        map.records.get_key_value(name).map(|(d, _)| d.clone())
+    }
+
     /// The record published at `domain` if its answer is still fresh at `now` (seconds since
     /// the epoch; never when `now` is 0).
     pub(crate) fn get_fresh(&self, domain: &Domain, now: u64) -> Option<Entry> {
@@ -424,7 +432,7 @@ fn prepare_targets(record: &mut SpfRecord) {
                 Term::Modifier(_) => None,
             }?;
             let lit = spec.as_literal()?;
-            literal_target(lit).ok().map(Arc::new)
+            literal_target(lit).ok()
         })
         .collect();
 }

@@ -26,7 +26,7 @@ use crate::query::Query;
 use crate::record::DualCidr;
 use crate::result::SpfResult;
 use crate::target::check_host_domain;
-use crate::trace::{Answer, FrameDomain, FrameInfo, Item, Line, Trace, TracedQuery, Via};
+use crate::trace::{Answer, FrameInfo, Item, Line, Trace, TracedQuery, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -351,10 +351,14 @@ impl CheckHost {
             },
             cache: query.record_cache.clone(),
         };
-        match check_host_domain(sdomain) {
+        // A name the record cache holds a record for needs no second check: every key is the
+        // `<domain>` of an evaluated frame, checked by RFC 7208 §4.3 then. The cache's copy is
+        // shared, not built again.
+        let known = m.cache.as_ref().and_then(|c| c.known_domain(sdomain));
+        match known.map_or_else(|| check_host_domain(sdomain), Ok) {
             Ok(d) => {
                 m.domain = Some(d.clone());
-                let id = m.add_frame(FrameDomain::Owned(d));
+                let id = m.add_frame(d);
                 m.push_frame(id, FrameKind::Top, false);
             }
             // RFC 7208 §4.3: "If the <domain> is malformed … check_host() immediately returns
@@ -579,7 +583,7 @@ impl CheckHost {
     }
 
     /// Adds `domain` to the frame table; its index.
-    fn add_frame(&mut self, domain: FrameDomain) -> usize {
+    fn add_frame(&mut self, domain: Domain) -> usize {
         // At most 1 + MAX_DNS_TERMS frames: every include and redirect is counted first.
         self.trace.frames.push(FrameInfo {
             domain,

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 use mailward_types::Domain;
 
@@ -263,7 +262,7 @@ pub struct SpfRecord {
     /// macros and names a valid `<domain>` (§4.3), checked once when the record is cached
     /// instead of at every evaluation. Not part of the value: equality, hashing and `Debug`
     /// look at the terms only.
-    pub(crate) targets: Vec<Option<Arc<Domain>>>,
+    pub(crate) targets: Vec<Option<Domain>>,
 }
 
 impl PartialEq for SpfRecord {
@@ -329,7 +328,7 @@ impl SpfRecord {
     }
 
     /// The target name of term `index` checked when the record was cached.
-    pub(crate) fn target(&self, index: usize) -> Option<&Arc<Domain>> {
+    pub(crate) fn target(&self, index: usize) -> Option<&Domain> {
         self.targets.get(index)?.as_ref()
     }
 

@@ -276,33 +276,6 @@ impl PartialEq for FrameRecord {
 
 impl Eq for FrameRecord {}
 
-/// A frame's domain: owned, or shared with a target name prepared in a cached record.
-#[derive(Debug, Clone)]
-pub(crate) enum FrameDomain {
-    Owned(Domain),
-    Shared(Arc<Domain>),
-}
-
-impl std::ops::Deref for FrameDomain {
-    type Target = Domain;
-
-    fn deref(&self) -> &Domain {
-        match self {
-            Self::Owned(d) => d,
-            Self::Shared(d) => d,
-        }
-    }
-}
-
-/// Equal when the domains are (owned or shared alike).
-impl PartialEq for FrameDomain {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for FrameDomain {}
-
 /// A record's published text: owned, or shared with a [`RecordCache`](crate::RecordCache)
 /// entry.
 #[derive(Debug, Clone)]
@@ -332,7 +305,8 @@ impl Eq for RecordText {}
 /// One `check_host()` evaluation (the checked domain, an include or a redirect target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameInfo {
-    pub(crate) domain: FrameDomain,
+    /// The `<domain>` (a clone shares the name with the record cache's prepared targets).
+    pub(crate) domain: Domain,
     /// The selected record as published (kept only when tracing).
     pub(crate) text: Option<RecordText>,
     /// The parsed record (moved out while its terms are evaluated, see

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Txt};
@@ -21,7 +20,7 @@ use crate::record::{Directive, DualCidr, Mechanism, SpfRecord, Term, v4_in, v6_i
 use crate::render::write_directive;
 use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
-use crate::trace::{Answer, FrameDomain, FrameRecord, Item, RecordText};
+use crate::trace::{Answer, FrameRecord, Item, RecordText};
 
 impl CheckHost {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
@@ -427,7 +426,7 @@ impl CheckHost {
             };
         }
         let target = match (ready, spec.and_then(MacroString::as_literal)) {
-            (Some(t), _) => Ok(Domain::clone(t)),
+            (Some(t), _) => Ok(t.clone()),
             (None, Some(lit)) => target_name(lit),
             (None, None) => {
                 let Some(domain) = self.frame_domain() else {
@@ -545,7 +544,7 @@ impl CheckHost {
             if result == SpfResult::Fail
                 && let Some(spec) = record.explanation()
             {
-                let domain = self.trace.frames.get(frame.id).map(|f| (*f.domain).clone());
+                let domain = self.trace.frames.get(frame.id).map(|f| f.domain.clone());
                 self.exp = domain.map(|domain| {
                     Box::new(ExpState {
                         spec: spec.clone(),
@@ -601,22 +600,22 @@ impl CheckHost {
     }
 
     /// The `<domain>` (§4.3) an `include` or `redirect=` with `spec` evaluates next: the target
-    /// a cached record prepared (`ready`, shared: no copy for the frame table), the literal
-    /// checked once, or the expansion checked; `None` when there is no current frame.
+    /// a cached record prepared (`ready`, shared), the literal checked once, or the expansion
+    /// checked; `None` when there is no current frame.
     fn frame_target(
         &self,
-        ready: Option<&Arc<Domain>>,
+        ready: Option<&Domain>,
         spec: &MacroString,
-    ) -> Option<Result<FrameDomain, String>> {
+    ) -> Option<Result<Domain, String>> {
         let target = match (ready, spec.as_literal()) {
-            (Some(t), _) => return Some(Ok(FrameDomain::Shared(Arc::clone(t)))),
+            (Some(t), _) => return Some(Ok(t.clone())),
             (None, Some(lit)) => literal_target(lit),
             (None, None) => {
                 let domain = self.frame_domain()?;
                 target_name(&spec.expand(&self.macro_ctx(domain.as_str()))).and_then(check_domain)
             }
         };
-        Some(target.map(FrameDomain::Owned))
+        Some(target)
     }
 
     /// Ends the top frame with `result` and hands it to its parent.
