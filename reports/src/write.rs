@@ -407,13 +407,18 @@ pub fn to_email(report: &AggregateReport, env: &ReportEmail) -> Vec<u8> {
         "Content-Type: {media}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n"
     );
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    push_base64_lines(&mut m, &data);
+    let _ = write!(m, "--{BOUNDARY}--\r\n");
+    m.into_bytes()
+}
+
+/// Appends `data` in base64 (RFC 2045 §6.8), in lines of 76 characters, each ending in CRLF.
+pub(crate) fn push_base64_lines(m: &mut String, data: &[u8]) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
     for line in b64.as_bytes().chunks(76) {
         m.push_str(std::str::from_utf8(line).unwrap_or_default());
         m.push_str("\r\n");
     }
-    let _ = write!(m, "--{BOUNDARY}--\r\n");
-    m.into_bytes()
 }
 
 fn ascii_only(s: &str) -> String {

@@ -3,10 +3,8 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-
 use super::model::TlsReport;
-use crate::write::gzip;
+use crate::write::{gzip, push_base64_lines};
 
 /// Writes `report` as JSON with the member names and order of RFC 8460 §4.5, indented by two
 /// spaces. Absent optional members and empty optional arrays are left out; `policies` is
@@ -249,11 +247,7 @@ pub fn to_email(report: &TlsReport, env: &TlsReportEmail) -> Vec<u8> {
         "Content-Type: {media}\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment;\r\n filename=\"{name}\"\r\n\r\n"
     );
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
-    for line in b64.as_bytes().chunks(76) {
-        m.push_str(std::str::from_utf8(line).unwrap_or_default());
-        m.push_str("\r\n");
-    }
+    push_base64_lines(&mut m, &data);
     let _ = write!(m, "--{BOUNDARY}--\r\n");
     m.into_bytes()
 }
