@@ -404,7 +404,7 @@ impl State {
     ) -> Result<Option<String>, ImapError> {
         let names = self
             .peer
-            .io("listing folders", session.list(Some(""), Some("\"\"")))
+            .timed("listing folders", session.list(Some(""), Some("\"\"")))
             .await?;
         let names = self.peer.collect("listing folders", names, 16).await?;
         Ok(names.iter().find_map(|n| n.delimiter().map(str::to_owned)))
@@ -426,7 +426,7 @@ impl State {
         let exists = {
             let names = self
                 .peer
-                .io("listing folders", session.list(Some(""), Some(&quoted)))
+                .timed("listing folders", session.list(Some(""), Some(&quoted)))
                 .await?;
             // `%` and `*` in the name are LIST wildcards: only the exact name counts, and only
             // as a folder that exists and can be selected.
