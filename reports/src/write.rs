@@ -295,10 +295,23 @@ pub fn file_name(
     gzip: bool,
 ) -> String {
     let d = &report.report_metadata.date_range;
-    let mut name = format!(
-        "{receiver}!{}!{}!{}",
-        report.policy_published.domain, d.begin, d.end
-    );
+    let period = (d.begin, d.end);
+    let domain = &report.policy_published.domain;
+    report_file_name(receiver, domain, period, unique_id, "xml", gzip)
+}
+
+/// The file name both report kinds use (RFC 9990 §3.5.2, RFC 8460 §5.1):
+/// `sender!domain!begin!end[!unique-id].extension[.gz]`, the unique id reduced to its ASCII
+/// letters and digits (left out when none are left).
+pub(crate) fn report_file_name(
+    sender: &str,
+    domain: &str,
+    (begin, end): (u64, u64),
+    unique_id: Option<&str>,
+    extension: &str,
+    gzip: bool,
+) -> String {
+    let mut name = format!("{sender}!{domain}!{begin}!{end}");
     if let Some(id) = unique_id {
         let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
         if !id.is_empty() {
@@ -306,7 +319,11 @@ pub fn file_name(
             name.push_str(&id);
         }
     }
-    name.push_str(if gzip { ".xml.gz" } else { ".xml" });
+    name.push('.');
+    name.push_str(extension);
+    if gzip {
+        name.push_str(".gz");
+    }
     name
 }
 

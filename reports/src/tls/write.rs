@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::model::TlsReport;
-use crate::write::{gzip, push_base64_lines};
+use crate::write::{gzip, push_base64_lines, report_file_name};
 
 /// Writes `report` as JSON with the member names and order of RFC 8460 §4.5, indented by two
 /// spaces. Absent optional members and empty optional arrays are left out; `policies` is
@@ -58,16 +58,8 @@ pub fn file_name(
     unique_id: Option<&str>,
     gzipped: bool,
 ) -> String {
-    let mut name = format!("{submitter}!{policy_domain}!{begin_unix}!{end_unix}");
-    if let Some(id) = unique_id {
-        let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
-        if !id.is_empty() {
-            name.push('!');
-            name.push_str(&id);
-        }
-    }
-    name.push_str(if gzipped { ".json.gz" } else { ".json" });
-    name
+    let period = (begin_unix, end_unix);
+    report_file_name(submitter, policy_domain, period, unique_id, "json", gzipped)
 }
 
 /// The Subject of RFC 8460 §5.3, folded before `Submitter:` and `Report-ID:` (as
