@@ -236,7 +236,9 @@ const NAMES: &[&str] = &[
     "Pedro Alves",
 ];
 
-const DOMAINS: &[&str] = &[
+/// The domains of the generated `From` addresses: each message's author domain is one of
+/// them.
+pub const FROM_DOMAINS: &[&str] = &[
     "example.com",
     "example.net",
     "example.org",
@@ -344,7 +346,7 @@ impl Gen {
 
     fn address(&mut self) -> String {
         let name = *self.headers.pick(NAMES).unwrap_or(&"A");
-        let domain = *self.headers.pick(DOMAINS).unwrap_or(&"example.com");
+        let domain = *self.headers.pick(FROM_DOMAINS).unwrap_or(&"example.com");
         let local: String = name
             .split(' ')
             .next()

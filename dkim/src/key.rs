@@ -5,7 +5,7 @@ use std::fmt;
 use mailward_types::tag_list::{TagList, TagListError};
 
 use crate::algorithm::{HashAlgorithm, KeyType};
-use crate::util::{b64_decode, b64_encode};
+use crate::tag_value::{b64_decode, b64_encode};
 
 /// Longest key record parsed, in octets. An RSA-8192 SubjectPublicKeyInfo is 1.4 KB of base64;
 /// 16 KiB bounds the work on hostile TXT data.

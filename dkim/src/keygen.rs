@@ -3,7 +3,7 @@
 use mailward_types::Domain;
 
 use crate::crypto::{KeyGenError, SigningKey};
-use crate::util::b64_encode;
+use crate::tag_value::b64_encode;
 
 /// Longest character-string in a TXT record (RFC 1035 §3.3: one length octet).
 pub const MAX_TXT_STRING: usize = 255;

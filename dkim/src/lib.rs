@@ -12,7 +12,7 @@ mod key;
 mod keygen;
 mod sign;
 mod signature;
-mod util;
+mod tag_value;
 mod verify;
 
 pub use algorithm::{

@@ -7,7 +7,7 @@ use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
 use crate::crypto::{SigningKey, SigningKeyError};
 use crate::hash::BodyHasher;
 use crate::header_hash::header_hash;
-use crate::util::{b64_encode, is_field_name};
+use crate::tag_value::b64_encode;
 
 /// Fields signed when present, once per occurrence (RFC 6376 §5.4.1 recommendations plus
 /// MIME and threading fields).
@@ -420,6 +420,11 @@ impl Folder {
             self.push_str(";");
         }
     }
+}
+
+/// `field-name = 1*ftext`, `ftext = %d33-57 / %d59-126` (RFC 5322 §3.6.8).
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| matches!(b, 33..=57 | 59..=126))
 }
 
 #[cfg(test)]

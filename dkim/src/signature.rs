@@ -6,7 +6,7 @@ use mailward_types::Domain;
 use mailward_types::tag_list::{Tag, TagList, TagListError};
 
 use crate::algorithm::{CanonicalizationPair, SigningAlgorithm};
-use crate::util::{b64_decode_fws, b64_encode, without_fws};
+use crate::tag_value::{b64_decode_fws, b64_encode, without_fws};
 
 /// Most names accepted in `h=`. RFC 6376 §3.5 sets no limit; the header block of a message has at
 /// most 1000 fields (`mailward_types::message::MessageLimits`), and over-signing doubles a name

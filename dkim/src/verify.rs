@@ -16,7 +16,7 @@ use crate::hash::{BodyHash, BodyHasher};
 use crate::header_hash::header_hash;
 use crate::key::{KeyRecord, KeyRecordError};
 use crate::signature::{DkimSignature, SignatureError};
-use crate::util::b64_encode;
+use crate::tag_value::b64_encode;
 
 /// Default number of signatures checked per message. RFC 6376 §6.1 lets verifiers limit the
 /// signatures they check ("A Verifier MAY limit the number of signatures it tries") to bound the

@@ -27,7 +27,9 @@ pub use self::discovery::{
 pub use self::inputs::{
     DiscoveryMode, DkimInput, DkimVerdict, Options, SpfInput, SpfScope, SpfVerdict,
 };
-pub use self::lookups::{DnsQuery, MAX_DKIM_RESULTS, MAX_EVALUATION_QUERIES};
+#[allow(deprecated)]
+pub use self::lookups::DnsQuery;
+pub use self::lookups::{LoggedQuery, MAX_DKIM_RESULTS, MAX_EVALUATION_QUERIES};
 pub use self::outcome::{Disposition, DmarcOutcome, DmarcResult};
 
 /// Evaluates DMARC for one message (RFC 9989 §5.3.2 to §5.3.6).

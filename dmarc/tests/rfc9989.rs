@@ -8,10 +8,10 @@
     clippy::indexing_slicing
 )]
 
-#[path = "support/helpers.rs"]
-mod helpers;
+#[path = "support/fixtures.rs"]
+mod fixtures;
 
-use helpers::*;
+use fixtures::*;
 use mailward_dmarc::evaluate::{
     AlignmentStatus, DiscoveryMode, Disposition, DmarcResult, PolicyTag, RecordLocation,
 };

@@ -7,7 +7,9 @@ pub mod cache;
 pub mod zone;
 
 pub use cache::{CacheConfig, CachingResolver};
-pub use zone::{QueryType, Record, RecordData, ZoneError, ZoneErrorKind, ZoneResolver};
+#[allow(deprecated)]
+pub use zone::Record;
+pub use zone::{QueryType, RecordData, ZoneError, ZoneErrorKind, ZoneRecord, ZoneResolver};
 
 #[cfg(feature = "hickory")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]

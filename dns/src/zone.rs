@@ -46,7 +46,9 @@ pub use self::limits::{
     MAX_CHARACTER_STRING, MAX_CNAME_CHAIN, MAX_RDATA_LEN, MAX_RECORDS, MAX_TOKENS_PER_ENTRY,
     MAX_ZONE_FILE_SIZE,
 };
-pub use self::record::{QueryType, Record, RecordData, Soa};
+#[allow(deprecated)]
+pub use self::record::Record;
+pub use self::record::{QueryType, RecordData, Soa, ZoneRecord};
 
 /// The injected fault at a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,7 +268,7 @@ impl ZoneResolver {
                 records: Vec::new(),
             })
             .records
-            .push(Record { ttl, data });
+            .push(ZoneRecord { ttl, data });
         self.record_count += 1;
         Ok(())
     }
@@ -305,7 +307,7 @@ impl ZoneResolver {
     }
 
     /// The records held at exactly `name` (no CNAME or wildcard processing).
-    pub fn records(&self, name: &Domain) -> &[Record] {
+    pub fn records(&self, name: &Domain) -> &[ZoneRecord] {
         self.nodes
             .get(node_key(name).as_str())
             .map(|n| n.records.as_slice())
@@ -459,7 +461,7 @@ fn is_dnssec(data: &RecordData) -> bool {
 #[derive(Debug, Clone)]
 struct Node {
     name: Domain,
-    records: Vec<Record>,
+    records: Vec<ZoneRecord>,
 }
 
 /// The key of `name` in [`ZoneResolver`]'s map: its labels from the root down, each followed by
@@ -481,7 +483,7 @@ fn parent_key(key: &str) -> Option<&str> {
 }
 
 enum Found<'a> {
-    Records(&'a [Record]),
+    Records(&'a [ZoneRecord]),
     EmptyNonTerminal,
     Nothing,
 }

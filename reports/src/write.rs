@@ -295,10 +295,23 @@ pub fn file_name(
     gzip: bool,
 ) -> String {
     let d = &report.report_metadata.date_range;
-    let mut name = format!(
-        "{receiver}!{}!{}!{}",
-        report.policy_published.domain, d.begin, d.end
-    );
+    let period = (d.begin, d.end);
+    let domain = &report.policy_published.domain;
+    report_file_name(receiver, domain, period, unique_id, "xml", gzip)
+}
+
+/// The file name both report kinds use (RFC 9990 §3.5.2, RFC 8460 §5.1):
+/// `sender!domain!begin!end[!unique-id].extension[.gz]`, the unique id reduced to its ASCII
+/// letters and digits (left out when none are left).
+pub(crate) fn report_file_name(
+    sender: &str,
+    domain: &str,
+    (begin, end): (u64, u64),
+    unique_id: Option<&str>,
+    extension: &str,
+    gzip: bool,
+) -> String {
+    let mut name = format!("{sender}!{domain}!{begin}!{end}");
     if let Some(id) = unique_id {
         let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
         if !id.is_empty() {
@@ -306,7 +319,11 @@ pub fn file_name(
             name.push_str(&id);
         }
     }
-    name.push_str(if gzip { ".xml.gz" } else { ".xml" });
+    name.push('.');
+    name.push_str(extension);
+    if gzip {
+        name.push_str(".gz");
+    }
     name
 }
 
@@ -407,13 +424,18 @@ pub fn to_email(report: &AggregateReport, env: &ReportEmail) -> Vec<u8> {
         "Content-Type: {media}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n"
     );
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    push_base64_lines(&mut m, &data);
+    let _ = write!(m, "--{BOUNDARY}--\r\n");
+    m.into_bytes()
+}
+
+/// Appends `data` in base64 (RFC 2045 §6.8), in lines of 76 characters, each ending in CRLF.
+pub(crate) fn push_base64_lines(m: &mut String, data: &[u8]) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
     for line in b64.as_bytes().chunks(76) {
         m.push_str(std::str::from_utf8(line).unwrap_or_default());
         m.push_str("\r\n");
     }
-    let _ = write!(m, "--{BOUNDARY}--\r\n");
-    m.into_bytes()
 }
 
 fn ascii_only(s: &str) -> String {

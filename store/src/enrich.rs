@@ -21,7 +21,7 @@ use futures_util::StreamExt as _;
 use mailward_types::dns::{DnsError, Resolver};
 use serde::Serialize;
 
-use crate::db::{ColumnType, Param, Table};
+use crate::db::{ColumnType, Conn, Param, Table};
 use crate::error::Error;
 use crate::{Store, now};
 
@@ -295,21 +295,10 @@ impl Store {
                     |r| r.req_text(0),
                 )
                 .await?;
-            let rows: Vec<Vec<Param<'_>>> = ips
-                .iter()
-                .map(|ip| {
-                    vec![
-                        Param::from(ip),
-                        Param::from("pending"),
-                        Param::int(0),
-                        Param::int(0),
-                    ]
-                })
-                .collect();
             let mark = upto.to_string();
             conn.begin().await?;
             let written = async {
-                let new = conn.insert_rows(&SOURCE_IPS, &rows).await?;
+                let new = queue(&mut conn, &ips).await?;
                 conn.execute(
                     "INSERT INTO mailward_meta (key, value) VALUES ('addresses_scanned_to', $1)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -414,8 +403,28 @@ impl Store {
     }
 }
 
+/// Queues source addresses for reverse lookup: a `pending` row of [`SOURCE_IPS`] for each
+/// address that has none; returns how many were new.
+pub(crate) async fn queue<'a>(
+    conn: &mut Conn,
+    ips: impl IntoIterator<Item = &'a String>,
+) -> Result<u64, Error> {
+    let rows: Vec<Vec<Param<'_>>> = ips
+        .into_iter()
+        .map(|ip| {
+            vec![
+                Param::from(ip),
+                Param::from("pending"),
+                Param::int(0),
+                Param::int(0),
+            ]
+        })
+        .collect();
+    conn.insert_rows(&SOURCE_IPS, &rows).await
+}
+
 /// The enrichment queue and cache: one row per source address.
-pub(crate) const SOURCE_IPS: Table = Table {
+const SOURCE_IPS: Table = Table {
     name: "source_ips",
     columns: &[
         ("ip", ColumnType::Text),

@@ -1,9 +1,9 @@
 //! IMAP mailboxes as an ingest source (feature `imap`): the `rua` mailbox read where it is.
 //!
-//! [`Mailbox::open`] connects (`imaps://` with TLS from the first byte, or `imap://` upgraded
+//! [`ImapMailbox::open`] connects (`imaps://` with TLS from the first byte, or `imap://` upgraded
 //! with STARTTLS), authenticates (a password, or an OAuth 2.0 bearer token with OAUTHBEARER or
 //! XOAUTH2), selects the mailbox and lists every message in it, whatever its flags. The
-//! [`Mailbox`] is then an iterator of [`Input`](crate::source::Input)s, one per message, for
+//! [`ImapMailbox`] is then an iterator of [`Input`](crate::source::Input)s, one per message, for
 //! [`Store::ingest_inputs_acked`](crate::Store::ingest_inputs_acked):
 //!
 //! - Messages are fetched by UID in batches (at most [`BATCH_MESSAGES`] messages and
@@ -25,7 +25,7 @@
 //!   [`StopSignal`] is raised.
 //!
 //! A failure that retrying cannot fix (authentication refused, a certificate that does not
-//! verify, no such mailbox) ends the iteration; [`Mailbox::fatal`] returns it.
+//! verify, no such mailbox) ends the iteration; [`ImapMailbox::fatal`] returns it.
 
 mod login;
 mod session;
@@ -37,8 +37,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-pub use session::{Acks, FatalSlot, Mailbox};
+pub use session::{Acks, FatalSlot, ImapMailbox};
 pub use url::{ImapUrl, Security, is_imap_url};
+
+/// The old name of [`ImapMailbox`], which reads like `mailward-dmarc`'s `Mailbox` (a mailbox
+/// of a From field).
+#[deprecated(note = "renamed to `ImapMailbox`")]
+pub type Mailbox = ImapMailbox;
 
 /// The most messages fetched in one `UID FETCH`.
 pub const BATCH_MESSAGES: usize = 64;

@@ -22,6 +22,7 @@
 
 mod aggregate;
 mod classify;
+mod once;
 
 use std::io::Write as _;
 
@@ -34,6 +35,7 @@ use crate::error::Error;
 
 pub(crate) use self::aggregate::store_report;
 pub use self::classify::{Classified, Found, Read, classify};
+pub(crate) use self::once::{Completeness, Deliveries, Kept, KeptOnce};
 
 /// How inputs are ingested.
 #[derive(Debug, Clone, Default)]
@@ -199,56 +201,6 @@ impl Provenance<'_> {
             Param::from(self.content_hash),
             Param::int(self.now),
         ]
-    }
-}
-
-/// The statements that record which inputs delivered a stored report, for one kind of report
-/// (aggregate or SMTP TLS): each distinct input once, and the report's count of them.
-#[derive(Debug)]
-pub(crate) struct Deliveries {
-    /// Inserts `(report, content_hash, source, container, message_id, ingested_at)`, doing
-    /// nothing when these bytes delivered the report already.
-    pub(crate) insert: &'static str,
-    /// Adds one to the `deliveries` of report `$1`.
-    pub(crate) count: &'static str,
-}
-
-impl Deliveries {
-    /// Records that `from` carried report `pk`; `false` when these bytes already did.
-    pub(crate) async fn insert(
-        &self,
-        conn: &mut Conn,
-        pk: i64,
-        from: &Provenance<'_>,
-    ) -> Result<bool, Error> {
-        let n = conn
-            .execute(
-                self.insert,
-                &[
-                    Param::int(pk),
-                    Param::from(from.content_hash),
-                    Param::from(from.source),
-                    Param::from(from.container),
-                    Param::from(from.message_id),
-                    Param::int(from.now),
-                ],
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    /// [`insert`](Self::insert) for a report stored before: a new input also counts in its
-    /// `deliveries`.
-    pub(crate) async fn count(
-        &self,
-        conn: &mut Conn,
-        pk: i64,
-        from: &Provenance<'_>,
-    ) -> Result<(), Error> {
-        if self.insert(conn, pk, from).await? {
-            conn.execute(self.count, &[Param::int(pk)]).await?;
-        }
-        Ok(())
     }
 }
 

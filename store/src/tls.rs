@@ -23,7 +23,10 @@ use mailward_reports::tls::{ParsedTlsReport, PolicyType, TlsReport, TlsSummary, 
 
 use crate::db::{ColumnType, Conn, Param, Row, Table, from_bigint, to_bigint};
 use crate::error::Error;
-use crate::ingest::{Deliveries, Provenance, ReportStatus, TlsReportOutcome, content_defects};
+use crate::ingest::{
+    Completeness, Deliveries, Kept, KeptOnce, Provenance, ReportStatus, TlsReportOutcome,
+    content_defects,
+};
 
 /// Seconds in a UTC day.
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -137,20 +140,38 @@ impl<'a> Columns<'a> {
     }
 }
 
-const DELIVERIES: Deliveries = Deliveries {
-    insert: "INSERT INTO tls_deliveries (report, content_hash, source, container, message_id,
-        ingested_at)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
-    count: "UPDATE tls_reports SET deliveries = deliveries + 1 WHERE id = $1",
+/// SMTP TLS reports, kept once per (`organization-name`, `report-id`).
+const TLS_REPORTS: KeptOnce = KeptOnce {
+    insert: "INSERT INTO tls_reports (org_name, report_id, contact_info, date_begin, date_end, day,
+            policy_domains, policy_count, detail_count, successful, failed, report_json,
+            defects, defect_count, deliveries, source, container, message_id, content_hash,
+            ingested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16,
+            $17, $18, $19)
+         ON CONFLICT (org_name, report_id) DO NOTHING RETURNING id",
+    identity: 2,
+    #[cfg(feature = "sqlite")]
+    select_stored: "SELECT id, policy_count, detail_count, defect_count FROM tls_reports
+         WHERE org_name = $1 AND report_id = $2",
+    #[cfg(feature = "postgres")]
+    select_stored_for_update: "SELECT id, policy_count, detail_count, defect_count
+         FROM tls_reports WHERE org_name = $1 AND report_id = $2 FOR UPDATE",
+    children: &[
+        "DELETE FROM tls_policies WHERE report = $1",
+        "DELETE FROM tls_failures WHERE report = $1",
+    ],
+    update: "UPDATE tls_reports SET contact_info = $1, date_begin = $2, date_end = $3, day = $4,
+            policy_domains = $5, policy_count = $6, detail_count = $7, successful = $8,
+            failed = $9, report_json = $10, defects = $11, defect_count = $12, source = $13,
+            container = $14, message_id = $15, content_hash = $16, ingested_at = $17
+         WHERE id = $18",
+    deliveries: Deliveries {
+        insert: "INSERT INTO tls_deliveries (report, content_hash, source, container, message_id,
+                ingested_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
+        count: "UPDATE tls_reports SET deliveries = deliveries + 1 WHERE id = $1",
+    },
 };
-
-#[cfg(feature = "sqlite")]
-const SELECT_STORED: &str = "SELECT id, policy_count, detail_count, defect_count FROM tls_reports
-     WHERE org_name = $1 AND report_id = $2";
-#[cfg(feature = "postgres")]
-const SELECT_STORED_FOR_UPDATE: &str =
-    "SELECT id, policy_count, detail_count, defect_count FROM tls_reports
-     WHERE org_name = $1 AND report_id = $2 FOR UPDATE";
 
 async fn store_report_tx(
     conn: &mut Conn,
@@ -165,71 +186,26 @@ async fn store_report_tx(
     ];
     params.extend(columns.params());
     params.extend(from.params());
-    let inserted = conn
-        .int_opt(
-            "INSERT INTO tls_reports (org_name, report_id, contact_info, date_begin, date_end, day,
-                policy_domains, policy_count, detail_count, successful, failed, report_json,
-                defects, defect_count, deliveries, source, container, message_id, content_hash,
-                ingested_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16,
-                $17, $18, $19)
-             ON CONFLICT (org_name, report_id) DO NOTHING RETURNING id",
-            &params,
-        )
-        .await?;
-    if let Some(pk) = inserted {
-        insert_children(conn, pk, &columns).await?;
-        DELIVERIES.insert(conn, pk, from).await?;
-        return Ok(ReportStatus::Stored);
-    }
-    // Stored already: by an earlier input, or by another worker that committed while this
-    // insert waited on the unique key.
-    let select = match conn.dialect() {
-        #[cfg(feature = "sqlite")]
-        crate::db::Dialect::Sqlite => SELECT_STORED,
-        #[cfg(feature = "postgres")]
-        crate::db::Dialect::Postgres => SELECT_STORED_FOR_UPDATE,
+    let candidate = Completeness {
+        counts: &[columns.policies, columns.details],
+        defects: columns.defect_count,
     };
-    let stored = conn
-        .collect(select, params.get(..2).unwrap_or_default(), |row| {
-            Ok((
-                row.req_int(0)?,
-                (row.req_int(1)?, row.req_int(2)?),
-                row.req_int(3)?,
-            ))
-        })
-        .await?;
-    let Some(&(pk, entries, defects)) = stored.first() else {
-        return Err(Error::Corrupt("a conflicting TLS report vanished"));
+    let status = match TLS_REPORTS
+        .insert_or_compare(conn, &params, candidate, from)
+        .await?
+    {
+        Kept::New(pk) => {
+            insert_children(conn, pk, &columns).await?;
+            ReportStatus::Stored
+        }
+        Kept::Duplicate => ReportStatus::Duplicate,
+        Kept::Replacing(pk) => {
+            TLS_REPORTS.update(conn, pk, columns.params(), from).await?;
+            insert_children(conn, pk, &columns).await?;
+            ReportStatus::Replaced
+        }
     };
-    let candidate = (columns.policies, columns.details);
-    let more_complete =
-        candidate > entries || (candidate == entries && columns.defect_count < defects);
-    if !more_complete {
-        DELIVERIES.count(conn, pk, from).await?;
-        return Ok(ReportStatus::Duplicate);
-    }
-    for sql in [
-        "DELETE FROM tls_policies WHERE report = $1",
-        "DELETE FROM tls_failures WHERE report = $1",
-    ] {
-        conn.execute(sql, &[Param::int(pk)]).await?;
-    }
-    let mut update = columns.params();
-    update.extend(from.params());
-    update.push(Param::int(pk));
-    conn.execute(
-        "UPDATE tls_reports SET contact_info = $1, date_begin = $2, date_end = $3, day = $4,
-            policy_domains = $5, policy_count = $6, detail_count = $7, successful = $8,
-            failed = $9, report_json = $10, defects = $11, defect_count = $12, source = $13,
-            container = $14, message_id = $15, content_hash = $16, ingested_at = $17
-         WHERE id = $18",
-        &update,
-    )
-    .await?;
-    insert_children(conn, pk, &columns).await?;
-    DELIVERIES.count(conn, pk, from).await?;
-    Ok(ReportStatus::Replaced)
+    Ok(status)
 }
 
 const POLICIES: Table = Table {

@@ -18,8 +18,14 @@ pub const DISPOSITIONS: [(&str, RGBColor); 4] = [
     ("other", RGBColor(0x99, 0x99, 0x99)),
 ];
 
-/// `#RRGGBB` of a colour, as plotters writes it.
+/// The old name of [`hex_colour`].
+#[deprecated(note = "renamed to `hex_colour`")]
 pub fn hex(c: RGBColor) -> String {
+    hex_colour(c)
+}
+
+/// `#RRGGBB` of a colour, as plotters writes it.
+pub fn hex_colour(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
 }
 
@@ -137,8 +143,16 @@ mod tests {
             &[("pass", PASS, vec![5, 0, 7]), ("fail", FAIL, vec![1, 2, 0])],
             "messages <&>",
         );
-        assert_eq!(svg.matches(&format!("fill=\"{}\"", hex(PASS))).count(), 2);
-        assert_eq!(svg.matches(&format!("fill=\"{}\"", hex(FAIL))).count(), 2);
+        assert_eq!(
+            svg.matches(&format!("fill=\"{}\"", hex_colour(PASS)))
+                .count(),
+            2
+        );
+        assert_eq!(
+            svg.matches(&format!("fill=\"{}\"", hex_colour(FAIL)))
+                .count(),
+            2
+        );
         assert!(svg.contains("messages &lt;&amp;&gt;"), "{svg}");
         assert!(svg.starts_with("<svg"));
     }

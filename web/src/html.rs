@@ -10,9 +10,15 @@ use crate::chart;
 use crate::data::{DomainData, Overview, ReportsData, SourceData, TlsData};
 use crate::window::Chosen;
 
+/// The old name of [`path_segment`].
+#[deprecated(note = "renamed to `path_segment`")]
+pub fn seg(s: &str) -> String {
+    path_segment(s)
+}
+
 /// A path segment, percent-encoded (report content ends up in links: a domain could hold `/`,
 /// `?` or `#`).
-pub fn seg(s: &str) -> String {
+pub fn path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':') {
@@ -159,7 +165,7 @@ fn overview_row(d: &DomainOverview, w: &Chosen) -> Markup {
     };
     html! {
         tr data-domain=(d.domain) {
-            td { a href=(w.link(&format!("/domains/{}", seg(&d.domain)))) { (d.domain) } }
+            td { a href=(w.link(&format!("/domains/{}", path_segment(&d.domain)))) { (d.domain) } }
             (policy_cells(d.policy.as_ref()))
             td.num.messages { (d.messages) }
             td.num.pass { (pct(d.dmarc_pass, d.messages)) }
@@ -267,7 +273,7 @@ pub fn domain(d: &DomainData, w: &Chosen) -> Markup {
             s.spf_aligned_pass,
         )
     });
-    let path = format!("/domains/{}", seg(&d.domain));
+    let path = format!("/domains/{}", path_segment(&d.domain));
     let body = html! {
         h1 { (d.domain) }
         p.verdict { strong { (d.verdict) } }
@@ -318,7 +324,11 @@ fn source_name(s: &AssessedSource) -> String {
 
 fn source_row(s: &AssessedSource, domain: &str, w: &Chosen) -> Markup {
     let g = &s.group;
-    let link = w.link(&format!("/domains/{}/sources/{}", seg(domain), seg(&g.key)));
+    let link = w.link(&format!(
+        "/domains/{}/sources/{}",
+        path_segment(domain),
+        path_segment(&g.key)
+    ));
     html! {
         tr.source data-class=(class_name(s.assessment.class)) {
             td {
@@ -348,9 +358,13 @@ fn source_row(s: &AssessedSource, domain: &str, w: &Chosen) -> Markup {
 /// `/domains/{domain}/sources/{key}`.
 pub fn source(s: &SourceData, w: &Chosen) -> Markup {
     let g = &s.source.group;
-    let path = format!("/domains/{}/sources/{}", seg(&s.domain), seg(&g.key));
+    let path = format!(
+        "/domains/{}/sources/{}",
+        path_segment(&s.domain),
+        path_segment(&g.key)
+    );
     let body = html! {
-        p.crumbs { a href=(w.link(&format!("/domains/{}", seg(&s.domain)))) { (s.domain) } " › source" }
+        p.crumbs { a href=(w.link(&format!("/domains/{}", path_segment(&s.domain)))) { (s.domain) } " › source" }
         h1 { (source_name(&s.source)) }
         p { strong { (s.source.assessment.class) } ": " (s.source.assessment.why) }
         @if let Some(fix) = &s.source.assessment.fix { p.fix { "Fix: " (fix) } }

@@ -322,12 +322,9 @@ fn failure(status: StatusCode, message: &str, w: Option<&Chosen>, json: bool) ->
     }
 }
 
-/// A page's outcome: the window could not be read, the thing is not there, or the store
-/// failed.
-enum Outcome<T> {
-    Ok(Chosen, T),
-    Err(Response),
-}
+/// A page's outcome: its window and data, or the response that says why there are none (the
+/// window could not be read, the thing is not there, or the store failed).
+type Outcome<T> = Result<(Chosen, T), Response>;
 
 fn chosen(q: &WindowQuery, json: bool) -> Result<Chosen, Response> {
     q.choose()
@@ -345,15 +342,23 @@ fn store_failed(e: &mailward_store::Error, w: &Chosen, json: bool) -> Response {
     )
 }
 
-async fn overview_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::Overview> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
-    match data::overview(&app.store, &w.window, &app.services).await {
-        Ok(d) => Outcome::Ok(w, d),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
+/// What the store read for the window `w`: its data, or the store's failure.
+fn read<T>(w: Chosen, data: Result<T, mailward_store::Error>, json: bool) -> Outcome<T> {
+    match data {
+        Ok(d) => Ok((w, d)),
+        Err(e) => Err(store_failed(&e, &w, json)),
     }
+}
+
+/// Not found in the window `w`: a 404 with `message`.
+fn missing(w: &Chosen, message: &str, json: bool) -> Response {
+    failure(StatusCode::NOT_FOUND, message, Some(w), json)
+}
+
+async fn overview_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::Overview> {
+    let w = chosen(q, json)?;
+    let found = data::overview(&app.store, &w.window, &app.services).await;
+    read(w, found, json)
 }
 
 async fn domain_data(
@@ -362,20 +367,14 @@ async fn domain_data(
     domain: &str,
     json: bool,
 ) -> Outcome<data::DomainData> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
-    match data::domain(&app.store, &w.window, domain, &app.services).await {
-        Ok(d) if d.summary.is_none() && d.sources.is_empty() => Outcome::Err(failure(
-            StatusCode::NOT_FOUND,
-            &format!("No reports for {domain} in {}.", w.label),
-            Some(&w),
-            json,
-        )),
-        Ok(d) => Outcome::Ok(w, d),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
+    let w = chosen(q, json)?;
+    let found = data::domain(&app.store, &w.window, domain, &app.services).await;
+    let (w, d) = read(w, found, json)?;
+    if d.summary.is_none() && d.sources.is_empty() {
+        let message = format!("No reports for {domain} in {}.", w.label);
+        return Err(missing(&w, &message, json));
     }
+    Ok((w, d))
 }
 
 async fn source_data(
@@ -385,42 +384,27 @@ async fn source_data(
     key: &str,
     json: bool,
 ) -> Outcome<data::SourceData> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
-    match data::source(&app.store, &w.window, domain, key, &app.services).await {
-        Ok(Some(d)) => Outcome::Ok(w, d),
-        Ok(None) => Outcome::Err(failure(
-            StatusCode::NOT_FOUND,
-            &format!("No source {key} sent as {domain} in {}.", w.label),
-            Some(&w),
-            json,
-        )),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
+    let w = chosen(q, json)?;
+    let found = data::source(&app.store, &w.window, domain, key, &app.services).await;
+    match read(w, found, json)? {
+        (w, Some(d)) => Ok((w, d)),
+        (w, None) => {
+            let message = format!("No source {key} sent as {domain} in {}.", w.label);
+            Err(missing(&w, &message, json))
+        }
     }
 }
 
 async fn reports_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::ReportsData> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
-    match data::reports(&app.store, &w.window).await {
-        Ok(d) => Outcome::Ok(w, d),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
-    }
+    let w = chosen(q, json)?;
+    let found = data::reports(&app.store, &w.window).await;
+    read(w, found, json)
 }
 
 async fn tls_data(app: &App, q: &WindowQuery, json: bool) -> Outcome<data::TlsData> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
-    match data::tls(&app.store, &w.window).await {
-        Ok(d) => Outcome::Ok(w, d),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
-    }
+    let w = chosen(q, json)?;
+    let found = data::tls(&app.store, &w.window).await;
+    read(w, found, json)
 }
 
 async fn report_data(
@@ -429,41 +413,28 @@ async fn report_data(
     id: &str,
     json: bool,
 ) -> Outcome<mailward_store::query::StoredReport> {
-    let w = match chosen(q, json) {
-        Ok(w) => w,
-        Err(r) => return Outcome::Err(r),
-    };
+    let w = chosen(q, json)?;
     let Ok(id) = id.parse::<i64>() else {
-        return Outcome::Err(failure(
-            StatusCode::NOT_FOUND,
-            "No such report.",
-            Some(&w),
-            json,
-        ));
+        return Err(missing(&w, "No such report.", json));
     };
-    match data::report(&app.store, id).await {
-        Ok(Some(d)) => Outcome::Ok(w, d),
-        Ok(None) => Outcome::Err(failure(
-            StatusCode::NOT_FOUND,
-            "No such report.",
-            Some(&w),
-            json,
-        )),
-        Err(e) => Outcome::Err(store_failed(&e, &w, json)),
+    let found = data::report(&app.store, id).await;
+    match read(w, found, json)? {
+        (w, Some(d)) => Ok((w, d)),
+        (w, None) => Err(missing(&w, "No such report.", json)),
     }
 }
 
 fn page<T>(o: Outcome<T>, render: impl FnOnce(&T, &Chosen) -> maud::Markup) -> Response {
     match o {
-        Outcome::Ok(w, d) => Html(render(&d, &w).into_string()).into_response(),
-        Outcome::Err(r) => r,
+        Ok((w, d)) => Html(render(&d, &w).into_string()).into_response(),
+        Err(r) => r,
     }
 }
 
 fn api<T: serde::Serialize>(o: Outcome<T>) -> Response {
     match o {
-        Outcome::Ok(_, d) => Json(d).into_response(),
-        Outcome::Err(r) => r,
+        Ok((_, d)) => Json(d).into_response(),
+        Err(r) => r,
     }
 }
 

@@ -49,14 +49,7 @@ const TWO_SIGNATURES: usize = 200;
 const ED25519: usize = 150;
 const RSA_BITS: usize = 2048;
 /// The author domains: those the generator writes in `From` (each signs its own mail).
-const AUTHOR_DOMAINS: [&str; 6] = [
-    "example.com",
-    "example.net",
-    "example.org",
-    "mail.example.com",
-    "corp.example.net",
-    "lists.example.org",
-];
+const AUTHOR_DOMAINS: &[&str] = realmail::FROM_DOMAINS;
 /// Two ESPs, each signing the mail it sends with its own domain as well.
 const ESP_DOMAINS: [&str; 2] = ["esp-one.example", "esp-two.example"];
 /// Signing time (`t=`); mailward verifies an hour later (mail-auth reads the system clock, and

@@ -1,5 +1,10 @@
 //! RFC 7489-style XML as the big reporters lay it out (the crate's `to_xml` writes RFC 9990
 //! only).
+//!
+//! This is an independent writer on purpose, and its small XML writer looks like the one in
+//! `mailward-reports` (`reports/src/write.rs`) without sharing it: the generated mail is the
+//! input the reader is measured and checked on, so it must not come from the code of the
+//! crate under test, whose mistakes it would then repeat.
 
 use std::fmt::Write as _;
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use mailward_store::imap::{Credentials, ImapError, ImapOptions, ImapUrl, Mailbox, StopSignal};
+use mailward_store::imap::{Credentials, ImapError, ImapMailbox, ImapOptions, ImapUrl, StopSignal};
 
 /// How `report ingest` reads IMAP sources (`imaps://USER@HOST[:PORT]/MAILBOX`,
 /// `imap://…` with STARTTLS).
@@ -70,7 +70,7 @@ impl ImapArgs {
 
     /// Connects to the mailbox: errors here (credentials, certificate, mailbox) end the
     /// command before anything is ingested.
-    pub(crate) fn open(&self, url: &ImapUrl, stop: &StopSignal) -> anyhow::Result<Mailbox> {
+    pub(crate) fn open(&self, url: &ImapUrl, stop: &StopSignal) -> anyhow::Result<ImapMailbox> {
         let mut options = ImapOptions::new(self.credentials()?)
             .insecure_plaintext(self.insecure_plaintext)
             .watch(self.watch)
@@ -86,7 +86,7 @@ impl ImapArgs {
         if let Some(folder) = &self.move_to {
             options = options.move_to(folder);
         }
-        Mailbox::open(url, options).map_err(|e| explain(e, self.ca.is_some()))
+        ImapMailbox::open(url, options).map_err(|e| explain(e, self.ca.is_some()))
     }
 }
 

@@ -108,15 +108,21 @@ pub(super) fn run(json: bool, args: &ParseArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Where in its input a report was found (`gzip`, …), as ` [gzip]`; nothing for a report
+/// read as it is.
+fn where_found(source: &str) -> String {
+    if source.is_empty() {
+        String::new()
+    } else {
+        format!(" [{source}]")
+    }
+}
+
 fn describe(name: &str, p: &ParsedReport) -> String {
     let r = &p.report;
     let m = &r.report_metadata;
     let mut s = String::new();
-    let source = if p.source.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", p.source)
-    };
+    let source = where_found(&p.source);
     let _ = writeln!(
         s,
         "{name}{source}: {:?} report {} from {} <{}> for {}, {}..{}",
@@ -214,11 +220,7 @@ fn write_defects(s: &mut String, defects: &[mailward_reports::Defect]) {
 fn describe_tls(name: &str, p: &ParsedTlsReport) -> String {
     let r = &p.report;
     let mut s = String::new();
-    let source = if p.source.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", p.source)
-    };
+    let source = where_found(&p.source);
     let _ = write!(
         s,
         "{name}{source}: SMTP TLS report {} from {} <{}>, {}..{}",

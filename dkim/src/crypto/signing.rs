@@ -11,7 +11,7 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 
 use crate::algorithm::{KeyType, SigningAlgorithm};
-use crate::util::b64_decode;
+use crate::tag_value::b64_decode;
 
 /// RSA sizes [`SigningKey::generate_rsa`] accepts: RFC 8301 §3.2 "Signers MUST use RSA keys of
 /// at least 1024 bits ... SHOULD use RSA keys of at least 2048 bits"; 4096 is the largest size

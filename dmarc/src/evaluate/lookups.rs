@@ -19,10 +19,10 @@ pub const MAX_DKIM_RESULTS: usize = 16;
 pub const MAX_EVALUATION_QUERIES: usize =
     crate::walk::MAX_WALK_QUERIES * (2 + MAX_DKIM_RESULTS) + 1;
 
-/// One DNS query made during an evaluation.
+/// One DNS query made during an evaluation, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct DnsQuery {
+pub struct LoggedQuery {
     /// The name queried.
     pub name: Domain,
     /// `TXT` or `A`.
@@ -31,15 +31,20 @@ pub struct DnsQuery {
     pub outcome: String,
 }
 
+/// The old name of [`LoggedQuery`], which reads like `mailward-spf`'s `DnsQuery` (a query the
+/// SPF step machine asks for, not one made).
+#[deprecated(note = "renamed to `LoggedQuery`")]
+pub type DnsQuery = LoggedQuery;
+
 /// A resolver wrapper for one evaluation: it caches TXT answers, records every query and
 /// refuses TXT queries beyond [`MAX_EVALUATION_QUERIES`].
 pub(super) struct RecordingResolver<'r, R> {
     resolver: &'r R,
     txt_cache: HashMap<Domain, DnsResult<Txt>>,
-    queries: Vec<DnsQuery>,
+    queries: Vec<LoggedQuery>,
 }
 
-/// How a query ended, as [`DnsQuery::outcome`] writes it.
+/// How a query ended, as [`LoggedQuery::outcome`] writes it.
 fn outcome_token<T>(r: &DnsResult<T>) -> String {
     match r {
         Ok(_) => "records".to_owned(),
@@ -57,7 +62,7 @@ impl<'r, R: Resolver> RecordingResolver<'r, R> {
     }
 
     /// Every query made, in order.
-    pub(super) fn into_queries(self) -> Vec<DnsQuery> {
+    pub(super) fn into_queries(self) -> Vec<LoggedQuery> {
         self.queries
     }
 
@@ -69,7 +74,7 @@ impl<'r, R: Resolver> RecordingResolver<'r, R> {
             Err(DnsError::ServFail)
         } else {
             let a = self.resolver.txt(name).await;
-            self.queries.push(DnsQuery {
+            self.queries.push(LoggedQuery {
                 name: name.clone(),
                 rtype: "TXT",
                 outcome: outcome_token(&a),
@@ -84,7 +89,7 @@ impl<'r, R: Resolver> RecordingResolver<'r, R> {
     /// exists for a domain, then the domain exists"), NODATA or records mean yes.
     pub(super) async fn exists(&mut self, domain: &Domain) -> Result<bool, DnsError> {
         let a = self.resolver.a(domain).await;
-        self.queries.push(DnsQuery {
+        self.queries.push(LoggedQuery {
             name: domain.clone(),
             rtype: "A",
             outcome: outcome_token(&a),

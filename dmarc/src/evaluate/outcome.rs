@@ -9,7 +9,7 @@ use mailward_types::auth_results::MethodResult;
 use super::alignment::{DkimAlignment, SpfAlignment};
 use super::discovery::{PolicyTag, RecordLocation};
 use super::inputs::DiscoveryMode;
-use super::lookups::DnsQuery;
+use super::lookups::LoggedQuery;
 use crate::record::{DmarcRecord, RequestedPolicy};
 use crate::uri::ReportUri;
 use crate::walk::WalkQuery;
@@ -145,7 +145,7 @@ pub struct DmarcOutcome {
     /// The Tree Walk of policy discovery.
     pub walk: Vec<WalkQuery>,
     /// Every DNS query actually made, in order.
-    pub queries: Vec<DnsQuery>,
+    pub queries: Vec<LoggedQuery>,
     /// Human-readable explanation.
     pub reason: String,
     /// Record problems and other notes.

@@ -80,14 +80,19 @@ pub struct Soa {
     pub minimum: u32,
 }
 
-/// One record held at a name.
+/// One record held at a name of a zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct ZoneRecord {
     /// Seconds the record may be cached.
     pub ttl: u32,
     /// The data.
     pub data: RecordData,
 }
+
+/// The old name of [`ZoneRecord`], which reads like `mailward-reports`' `Record` (a record of
+/// an aggregate report).
+#[deprecated(note = "renamed to `ZoneRecord`")]
+pub type Record = ZoneRecord;
 
 /// The record types a [`ZoneResolver`](super::ZoneResolver) answers (those of the
 /// [`Resolver`](mailward_types::dns::Resolver) trait).

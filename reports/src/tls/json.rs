@@ -128,6 +128,30 @@ pub(super) const OBJECT: &str = "object";
 /// See [`ARRAY`].
 pub(super) const NULL: &str = "null";
 
+/// See [`ARRAY`]: `true` or `false`.
+pub(super) const fn bool_text(v: bool) -> &'static str {
+    if v { "true" } else { "false" }
+}
+
+/// The `visit_u64`, `visit_i64` and `visit_f64` of a seed that takes every JSON number alike,
+/// as its decimal text: `numbers_as_text!(method)` hands the text to `self.method`.
+macro_rules! numbers_as_text {
+    ($method:ident) => {
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            self.$method(&v.to_string())
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            self.$method(&v.to_string())
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            self.$method(&v.to_string())
+        }
+    };
+}
+pub(super) use numbers_as_text;
+
 /// Reads and discards any value, under the limits.
 pub(super) struct Skip<'c, 'l> {
     pub(super) cx: &'c mut Cx<'l>,
@@ -253,9 +277,9 @@ pub(super) struct TextSeed<'c, 'l, 'p> {
 }
 
 impl TextSeed<'_, '_, '_> {
-    fn number<E: de::Error>(self, text: String) -> Result<Option<String>, E> {
-        self.at.cx.mismatch(self.at.path, &text);
-        Ok(Some(text))
+    fn number<E: de::Error>(self, text: &str) -> Result<Option<String>, E> {
+        self.at.cx.mismatch(self.at.path, text);
+        Ok(Some(text.to_owned()))
     }
 
     fn other<E: de::Error>(self, found: &str) -> Result<Option<String>, E> {
@@ -296,20 +320,10 @@ impl<'de> Visitor<'de> for TextSeed<'_, '_, '_> {
         Ok(Some(trimmed.to_owned()))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
+    numbers_as_text!(number);
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        self.other(if v { "true" } else { "false" })
+        self.other(bool_text(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -347,9 +361,15 @@ pub(super) struct TextListSeed<'c, 'l, 'p> {
 
 impl TextListSeed<'_, '_, '_> {
     /// A number in place of the array: read as the array's one element, as text.
-    fn number<E: de::Error>(self, text: String) -> Result<Vec<String>, E> {
-        self.at.cx.mismatch(self.at.path, &text);
-        Ok(vec![text])
+    fn number<E: de::Error>(self, text: &str) -> Result<Vec<String>, E> {
+        self.at.cx.mismatch(self.at.path, text);
+        Ok(vec![text.to_owned()])
+    }
+
+    /// `true`, `false` or `null` in place of the array: read as an empty one.
+    fn other<E: de::Error>(self, found: &str) -> Result<Vec<String>, E> {
+        self.at.cx.mismatch(self.at.path, found);
+        Ok(Vec::new())
     }
 }
 
@@ -405,28 +425,14 @@ impl<'de> Visitor<'de> for TextListSeed<'_, '_, '_> {
         Ok(element.visit_str(v)?.into_iter().collect())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.number(v.to_string())
-    }
+    numbers_as_text!(number);
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        self.at
-            .cx
-            .mismatch(self.at.path, if v { "true" } else { "false" });
-        Ok(Vec::new())
+        self.other(bool_text(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, NULL);
-        Ok(Vec::new())
+        self.other(NULL)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
@@ -502,10 +508,7 @@ impl<'de> Visitor<'de> for CountSeed<'_, '_, '_> {
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<u64, E> {
-        Err(self
-            .at
-            .cx
-            .invalid(self.at.path, if v { "true" } else { "false" }))
+        Err(self.at.cx.invalid(self.at.path, bool_text(v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<u64, E> {

@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
-use super::json::{ARRAY, At, Cx, Key, NULL, OBJECT, Path, Skip, Text, TextSeed};
+use super::json::{
+    ARRAY, At, Cx, Key, NULL, OBJECT, Path, Skip, Text, TextSeed, bool_text, numbers_as_text,
+};
 use super::model::ReportedIp;
 use crate::error::{DefectKind, Error};
 
@@ -148,20 +150,10 @@ impl<'de, T: Object> Visitor<'de> for ObjectSeed<'_, '_, '_, T> {
         self.wrong("string")
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.wrong(&v.to_string())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.wrong(&v.to_string())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.wrong(&v.to_string())
-    }
+    numbers_as_text!(wrong);
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        self.wrong(if v { "true" } else { "false" })
+        self.wrong(bool_text(v))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
@@ -185,6 +177,14 @@ impl<'c, 'l, 'p, T> ListSeed<'c, 'l, 'p, T> {
             at,
             object: PhantomData,
         }
+    }
+}
+
+impl<T: Object> ListSeed<'_, '_, '_, T> {
+    /// A value that is neither array nor object: read as an empty array.
+    fn other<E: de::Error>(self, found: &str) -> Result<Vec<T::Output>, E> {
+        self.at.cx.mismatch(self.at.path, found);
+        Ok(Vec::new())
     }
 }
 
@@ -243,34 +243,17 @@ impl<'de, T: Object> Visitor<'de> for ListSeed<'_, '_, '_, T> {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, NULL);
-        Ok(Vec::new())
+        self.other(NULL)
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, "string");
-        Ok(Vec::new())
+        self.other("string")
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, &v.to_string());
-        Ok(Vec::new())
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, &v.to_string());
-        Ok(Vec::new())
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.at.cx.mismatch(self.at.path, &v.to_string());
-        Ok(Vec::new())
-    }
+    numbers_as_text!(other);
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        let found = if v { "true" } else { "false" };
-        self.at.cx.mismatch(self.at.path, found);
-        Ok(Vec::new())
+        self.other(bool_text(v))
     }
 }
 
@@ -284,27 +267,45 @@ pub(super) fn text<'de, A: MapAccess<'de>>(
     map.next_value_seed(TextSeed { at, mode, required })
 }
 
-/// Maps a token to its enum: exact first, then lower-cased (a
+/// A trimmed string member, handed to `read` with the state and its path (for the defects
+/// `read` finds).
+fn read_trimmed<'de, 'l, 'p, A: MapAccess<'de>, T>(
+    map: &mut A,
+    at: At<'_, 'l, 'p>,
+    read: impl FnOnce(&mut Cx<'l>, Path<'p>, String) -> T,
+) -> Result<Option<T>, A::Error> {
+    let At { cx, path, depth } = at;
+    let at = At {
+        cx: &mut *cx,
+        path,
+        depth,
+    };
+    let value = text(map, at, Text::Trimmed, false)?;
+    Ok(value.map(|t| read(cx, path, t)))
+}
+
+/// A token member mapped to its enum: exact first, then lower-cased (a
 /// [`DefectKind::UpperCaseToken`]); a token the RFC does not define is kept as written (a
 /// [`DefectKind::UnknownValue`]).
-pub(super) fn token<T>(
-    cx: &mut Cx<'_>,
-    path: Path<'_>,
-    text: &str,
+pub(super) fn token<'de, A: MapAccess<'de>, T>(
+    map: &mut A,
+    at: At<'_, '_, '_>,
     from_token: fn(&str) -> T,
     is_known: fn(&T) -> bool,
-) -> T {
-    let exact = from_token(text);
-    if is_known(&exact) {
-        return exact;
-    }
-    let lower = from_token(&text.to_ascii_lowercase());
-    if is_known(&lower) {
-        cx.defect(DefectKind::UpperCaseToken, path, Some(text));
-        return lower;
-    }
-    cx.defect(DefectKind::UnknownValue, path, Some(text));
-    exact
+) -> Result<Option<T>, A::Error> {
+    read_trimmed(map, at, |cx, path, text| {
+        let exact = from_token(&text);
+        if is_known(&exact) {
+            return exact;
+        }
+        let lower = from_token(&text.to_ascii_lowercase());
+        if is_known(&lower) {
+            cx.defect(DefectKind::UpperCaseToken, path, Some(&text));
+            return lower;
+        }
+        cx.defect(DefectKind::UnknownValue, path, Some(&text));
+        exact
+    })
 }
 
 /// An IP address member; text that is not an address is kept, as an
@@ -313,20 +314,13 @@ pub(super) fn ip<'de, A: MapAccess<'de>>(
     map: &mut A,
     at: At<'_, '_, '_>,
 ) -> Result<Option<ReportedIp>, A::Error> {
-    let At { cx, path, depth } = at;
-    let at = At {
-        cx: &mut *cx,
-        path,
-        depth,
-    };
-    let Some(text) = text(map, at, Text::Trimmed, false)? else {
-        return Ok(None);
-    };
-    let ip = ReportedIp::from_text(&text);
-    if let ReportedIp::Unparsed(_) = ip {
-        cx.defect(DefectKind::UnparsableValue, path, Some(&text));
-    }
-    Ok(Some(ip))
+    read_trimmed(map, at, |cx, path, text| {
+        let ip = ReportedIp::from_text(&text);
+        if let ReportedIp::Unparsed(_) = ip {
+            cx.defect(DefectKind::UnparsableValue, path, Some(&text));
+        }
+        ip
+    })
 }
 
 /// `name` under `path` should be there: a [`DefectKind::MissingElement`] when it is not.

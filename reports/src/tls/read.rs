@@ -328,17 +328,9 @@ impl Object for PolicyBuilder {
         map: &mut A,
         at: At<'_, '_, '_>,
     ) -> Result<(), A::Error> {
-        let At { cx, path, depth } = at;
-        let at = At {
-            cx: &mut *cx,
-            path,
-            depth,
-        };
         match index {
             0 => {
-                let value = text(map, at, Text::Trimmed, false)?;
-                self.policy_type = value
-                    .map(|t| token(cx, path, &t, PolicyType::from_token, PolicyType::is_known));
+                self.policy_type = token(map, at, PolicyType::from_token, PolicyType::is_known)?;
             }
             1 => {
                 let mode = Text::Verbatim;
@@ -437,17 +429,7 @@ impl Object for DetailBuilder {
     ) -> Result<(), A::Error> {
         let d = &mut self.detail;
         match index {
-            0 => {
-                let At { cx, path, depth } = at;
-                let at = At {
-                    cx: &mut *cx,
-                    path,
-                    depth,
-                };
-                let value = text(map, at, Text::Trimmed, false)?;
-                d.result_type = value
-                    .map(|t| token(cx, path, &t, ResultType::from_token, ResultType::is_known));
-            }
+            0 => d.result_type = token(map, at, ResultType::from_token, ResultType::is_known)?,
             1 => d.sending_mta_ip = ip(map, at)?,
             2 => d.receiving_mx_hostname = text(map, at, Text::Trimmed, false)?,
             3 => d.receiving_mx_helo = text(map, at, Text::Trimmed, false)?,

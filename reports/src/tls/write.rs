@@ -3,10 +3,8 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-
 use super::model::TlsReport;
-use crate::write::gzip;
+use crate::write::{gzip, push_base64_lines, report_file_name};
 
 /// Writes `report` as JSON with the member names and order of RFC 8460 §4.5, indented by two
 /// spaces. Absent optional members and empty optional arrays are left out; `policies` is
@@ -60,16 +58,8 @@ pub fn file_name(
     unique_id: Option<&str>,
     gzipped: bool,
 ) -> String {
-    let mut name = format!("{submitter}!{policy_domain}!{begin_unix}!{end_unix}");
-    if let Some(id) = unique_id {
-        let id: String = id.chars().filter(char::is_ascii_alphanumeric).collect();
-        if !id.is_empty() {
-            name.push('!');
-            name.push_str(&id);
-        }
-    }
-    name.push_str(if gzipped { ".json.gz" } else { ".json" });
-    name
+    let period = (begin_unix, end_unix);
+    report_file_name(submitter, policy_domain, period, unique_id, "json", gzipped)
 }
 
 /// The Subject of RFC 8460 §5.3, folded before `Submitter:` and `Report-ID:` (as
@@ -249,11 +239,7 @@ pub fn to_email(report: &TlsReport, env: &TlsReportEmail) -> Vec<u8> {
         "Content-Type: {media}\r\nContent-Transfer-Encoding: base64\r\n\
          Content-Disposition: attachment;\r\n filename=\"{name}\"\r\n\r\n"
     );
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
-    for line in b64.as_bytes().chunks(76) {
-        m.push_str(std::str::from_utf8(line).unwrap_or_default());
-        m.push_str("\r\n");
-    }
+    push_base64_lines(&mut m, &data);
     let _ = write!(m, "--{BOUNDARY}--\r\n");
     m.into_bytes()
 }

@@ -53,8 +53,16 @@ impl PgConn {
     }
 
     pub(crate) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, Error> {
+        self.execute_bound(sql, &bind(params)).await
+    }
+
+    /// Executes `sql` (prepared once per connection) with `values`; returns the rows changed.
+    async fn execute_bound(
+        &mut self,
+        sql: &str,
+        values: &[Box<dyn ToSql + Sync + Send>],
+    ) -> Result<u64, Error> {
         let stmt = self.statement(sql).await?;
-        let values = bind(params);
         let refs: Vec<&(dyn ToSql + Sync)> = values
             .iter()
             .map(|v| v.as_ref() as &(dyn ToSql + Sync))
@@ -131,15 +139,7 @@ impl PgConn {
             casts.join(", "),
             table.on_conflict
         );
-        let stmt = self.statement(&sql).await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = columns
-            .iter()
-            .map(|c| c.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        self.client
-            .execute(&stmt, &refs)
-            .await
-            .map_err(Error::postgres)
+        self.execute_bound(&sql, &columns).await
     }
 }
 

@@ -134,7 +134,7 @@ impl Peer {
     }
 
     /// Runs one IMAP operation under the answer timeout.
-    pub(super) async fn io<T>(
+    pub(super) async fn timed<T>(
         &self,
         during: &'static str,
         op: impl Future<Output = async_imap::error::Result<T>>,
@@ -212,7 +212,7 @@ impl Peer {
                 self.greeting(&mut client).await?;
                 let capabilities = self.capabilities(&mut client).await?;
                 if capabilities.has("STARTTLS") {
-                    self.io(
+                    self.timed(
                         "STARTTLS",
                         client.run_command_and_check_ok("STARTTLS", None),
                     )
@@ -240,7 +240,7 @@ impl Peer {
         let capabilities = self.capabilities(&mut client).await?;
         let mut session = self.authenticate(client, &capabilities).await?;
         // Servers announce more (MOVE, UIDPLUS, IDLE) once logged in.
-        let capabilities = match self.io("CAPABILITY", session.capabilities()).await {
+        let capabilities = match self.timed("CAPABILITY", session.capabilities()).await {
             Ok(after) => {
                 let mut all = Capabilities::default();
                 for c in after.iter() {
@@ -310,7 +310,7 @@ impl Peer {
     /// untagged CAPABILITY answer arrives through the channel of unsolicited responses.
     async fn capabilities(&self, client: &mut Client) -> Result<Capabilities, ImapError> {
         let (tx, rx) = async_channel::unbounded();
-        self.io(
+        self.timed(
             "CAPABILITY",
             client.run_command_and_check_ok("CAPABILITY", Some(tx)),
         )

@@ -1,5 +1,5 @@
 //! The IMAP conversation: connecting, authenticating, listing, fetching in batches, moving,
-//! IDLE, and reconnecting, driven from the [`Mailbox`] iterator on the reader thread.
+//! IDLE, and reconnecting, driven from the [`ImapMailbox`] iterator on the reader thread.
 
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::sync::mpsc;
@@ -29,7 +29,7 @@ const POLL_WITHOUT_IDLE: Duration = Duration::from_secs(60);
 /// read in several runs.
 const MAX_LISTED: usize = 10_000_000;
 
-/// Where a fatal error of a [`Mailbox`] is left for its owner once the iteration has ended.
+/// Where a fatal error of an [`ImapMailbox`] is left for its owner once the iteration has ended.
 #[derive(Debug, Clone, Default)]
 pub struct FatalSlot(Arc<Mutex<Option<ImapError>>>);
 
@@ -46,7 +46,7 @@ impl FatalSlot {
     }
 }
 
-/// Tells a [`Mailbox`] which of the messages it handed over are durable in the store, so that
+/// Tells an [`ImapMailbox`] which of the messages it handed over are durable in the store, so that
 /// it may move them. Give [`Acks::committed`] the locations that
 /// [`Store::ingest_inputs_acked`](crate::Store::ingest_inputs_acked) reports; other locations
 /// are ignored.
@@ -80,7 +80,7 @@ impl Acks {
 /// The iterator blocks while it talks to the server (and, in watch mode, while it waits for
 /// new mail): run it on a thread of its own, as
 /// [`Store::ingest_inputs_acked`](crate::Store::ingest_inputs_acked) does.
-pub struct Mailbox {
+pub struct ImapMailbox {
     runtime: Option<tokio::runtime::Runtime>,
     state: State,
     ready: VecDeque<Result<Input, InputError>>,
@@ -88,9 +88,9 @@ pub struct Mailbox {
     finished: bool,
 }
 
-impl std::fmt::Debug for Mailbox {
+impl std::fmt::Debug for ImapMailbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailbox")
+        f.debug_struct("ImapMailbox")
             .field("url", &self.state.peer.url)
             .field("listed", &self.state.listed)
             .field("to_fetch", &self.state.todo.len())
@@ -126,7 +126,7 @@ struct State {
     fatal: FatalSlot,
 }
 
-impl Mailbox {
+impl ImapMailbox {
     /// Connects, authenticates, selects the mailbox (and makes sure the folder to move to
     /// exists), so that these errors come before any ingest. Blocks the calling thread; safe to
     /// call from inside an async runtime.
@@ -215,7 +215,7 @@ impl Mailbox {
     }
 }
 
-impl Drop for Mailbox {
+impl Drop for ImapMailbox {
     fn drop(&mut self) {
         // Dropping a runtime inside another one's async context would panic.
         if let Some(rt) = self.runtime.take() {
@@ -224,7 +224,7 @@ impl Drop for Mailbox {
     }
 }
 
-impl Iterator for Mailbox {
+impl Iterator for ImapMailbox {
     type Item = Result<Input, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -404,7 +404,7 @@ impl State {
     ) -> Result<Option<String>, ImapError> {
         let names = self
             .peer
-            .io("listing folders", session.list(Some(""), Some("\"\"")))
+            .timed("listing folders", session.list(Some(""), Some("\"\"")))
             .await?;
         let names = self.peer.collect("listing folders", names, 16).await?;
         Ok(names.iter().find_map(|n| n.delimiter().map(str::to_owned)))
@@ -426,7 +426,7 @@ impl State {
         let exists = {
             let names = self
                 .peer
-                .io("listing folders", session.list(Some(""), Some(&quoted)))
+                .timed("listing folders", session.list(Some(""), Some(&quoted)))
                 .await?;
             // `%` and `*` in the name are LIST wildcards: only the exact name counts, and only
             // as a folder that exists and can be selected.

@@ -7,9 +7,12 @@ use std::collections::BTreeSet;
 use mailward_reports::{AggregateReport, ParsedReport, ReportIdentity, reporter_label};
 use serde::Serialize;
 
-use super::{Deliveries, Provenance, ReportOutcome, ReportStatus, content_defects};
+use super::{
+    Completeness, Deliveries, Kept, KeptOnce, Provenance, ReportOutcome, ReportStatus,
+    content_defects,
+};
 use crate::db::{ColumnType, Conn, Param, Table, to_bigint};
-use crate::enrich::SOURCE_IPS;
+use crate::enrich;
 use crate::error::Error;
 use crate::rollup::{self, Facts};
 use crate::spread;
@@ -58,56 +61,21 @@ async fn store_report_tx(
     );
     params.extend(from.params());
     params.extend([Param::int(first_day), Param::int(last_day)]);
-    let inserted = conn
-        .int_opt(
-            "INSERT INTO reports (org_name, email, report_id, policy_domain, date_begin, date_end,
-                schema_name, version, extra_contact_info, generator, errors, extension,
-                p, sp, np, adkim, aspf, pct, fo, testing, discovery_method,
-                record_count, message_count, defect_count, deliveries,
-                source, container, message_id, content_hash, ingested_at, first_day, last_day)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, 1, $25, $26, $27, $28, $29, $30, $31)
-             ON CONFLICT (org_name, email, report_id, policy_domain, date_begin, date_end)
-             DO NOTHING RETURNING id",
-            &params,
-        )
-        .await?;
-    if let Some(pk) = inserted {
-        insert_children(conn, pk, parsed).await?;
-        DELIVERIES.insert(conn, pk, from).await?;
-        return Ok(ReportStatus::Stored);
-    }
-    // The identity is stored: by an earlier input, or by another worker that committed
-    // while this insert waited on the unique constraint.
-    let select = match conn.dialect() {
-        #[cfg(feature = "sqlite")]
-        crate::db::Dialect::Sqlite => SELECT_STORED,
-        #[cfg(feature = "postgres")]
-        crate::db::Dialect::Postgres => SELECT_STORED_FOR_UPDATE,
+    let candidate = Completeness {
+        counts: &[columns.record_count],
+        defects: columns.defect_count,
     };
-    let stored = conn
-        .collect(select, params.get(..6).unwrap_or_default(), |row| {
-            Ok((row.req_int(0)?, row.req_int(1)?, row.req_int(2)?))
-        })
-        .await?;
-    let Some(&(pk, records, defects)) = stored.first() else {
-        return Err(Error::Corrupt("a conflicting report vanished"));
+    let pk = match REPORTS
+        .insert_or_compare(conn, &params, candidate, from)
+        .await?
+    {
+        Kept::New(pk) => {
+            insert_children(conn, pk, parsed).await?;
+            return Ok(ReportStatus::Stored);
+        }
+        Kept::Duplicate => return Ok(ReportStatus::Duplicate),
+        Kept::Replacing(pk) => pk,
     };
-    let candidate = (
-        to_bigint(report.records.len()),
-        to_bigint(content_defects(&parsed.defects)),
-    );
-    let more_complete = candidate.0 > records || (candidate.0 == records && candidate.1 < defects);
-    if !more_complete {
-        DELIVERIES.count(conn, pk, from).await?;
-        return Ok(ReportStatus::Duplicate);
-    }
-    for sql in [
-        "DELETE FROM records WHERE report = $1",
-        "DELETE FROM defects WHERE report = $1",
-    ] {
-        conn.execute(sql, &[Param::int(pk)]).await?;
-    }
     // The stored copy has the same identity, so the same domain and days.
     let own_rows = [
         Param::from(&id.policy_domain),
@@ -121,42 +89,51 @@ async fn store_report_tx(
         &own_rows,
     )
     .await?;
-    let mut update = columns.params();
-    update.extend(from.params());
-    update.push(Param::int(pk));
-    conn.execute(
-        "UPDATE reports SET schema_name = $1, version = $2, extra_contact_info = $3,
+    REPORTS.update(conn, pk, columns.params(), from).await?;
+    insert_children(conn, pk, parsed).await?;
+    // The enrichment pass discovers new addresses from reports it has not scanned yet; a
+    // replaced report keeps its id, so its addresses are queued here.
+    queue_addresses(conn, parsed).await?;
+    Ok(ReportStatus::Replaced)
+}
+
+/// Aggregate reports, kept once per [`ReportIdentity`].
+const REPORTS: KeptOnce = KeptOnce {
+    insert: "INSERT INTO reports (org_name, email, report_id, policy_domain, date_begin, date_end,
+            schema_name, version, extra_contact_info, generator, errors, extension,
+            p, sp, np, adkim, aspf, pct, fo, testing, discovery_method,
+            record_count, message_count, defect_count, deliveries,
+            source, container, message_id, content_hash, ingested_at, first_day, last_day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $18, $19, $20, $21, $22, $23, $24, 1, $25, $26, $27, $28, $29, $30, $31)
+         ON CONFLICT (org_name, email, report_id, policy_domain, date_begin, date_end)
+         DO NOTHING RETURNING id",
+    identity: 6,
+    #[cfg(feature = "sqlite")]
+    select_stored: "SELECT id, record_count, defect_count FROM reports
+         WHERE org_name = $1 AND email = $2 AND report_id = $3 AND policy_domain = $4
+           AND date_begin = $5 AND date_end = $6",
+    #[cfg(feature = "postgres")]
+    select_stored_for_update: "SELECT id, record_count, defect_count FROM reports
+         WHERE org_name = $1 AND email = $2 AND report_id = $3 AND policy_domain = $4
+           AND date_begin = $5 AND date_end = $6 FOR UPDATE",
+    children: &[
+        "DELETE FROM records WHERE report = $1",
+        "DELETE FROM defects WHERE report = $1",
+    ],
+    update: "UPDATE reports SET schema_name = $1, version = $2, extra_contact_info = $3,
             generator = $4, errors = $5, extension = $6, p = $7, sp = $8, np = $9, adkim = $10,
             aspf = $11, pct = $12, fo = $13, testing = $14, discovery_method = $15,
             record_count = $16, message_count = $17, defect_count = $18, source = $19,
             container = $20, message_id = $21, content_hash = $22, ingested_at = $23
          WHERE id = $24",
-        &update,
-    )
-    .await?;
-    insert_children(conn, pk, parsed).await?;
-    // The enrichment pass discovers new addresses from reports it has not scanned yet; a
-    // replaced report keeps its id, so its addresses are queued here.
-    queue_addresses(conn, parsed).await?;
-    DELIVERIES.count(conn, pk, from).await?;
-    Ok(ReportStatus::Replaced)
-}
-
-const DELIVERIES: Deliveries = Deliveries {
-    insert:
-        "INSERT INTO deliveries (report, content_hash, source, container, message_id, ingested_at)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
-    count: "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
+    deliveries: Deliveries {
+        insert: "INSERT INTO deliveries (report, content_hash, source, container, message_id,
+                ingested_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (report, content_hash) DO NOTHING",
+        count: "UPDATE reports SET deliveries = deliveries + 1 WHERE id = $1",
+    },
 };
-
-#[cfg(feature = "sqlite")]
-const SELECT_STORED: &str = "SELECT id, record_count, defect_count FROM reports
-     WHERE org_name = $1 AND email = $2 AND report_id = $3 AND policy_domain = $4
-       AND date_begin = $5 AND date_end = $6";
-#[cfg(feature = "postgres")]
-const SELECT_STORED_FOR_UPDATE: &str = "SELECT id, record_count, defect_count FROM reports
-     WHERE org_name = $1 AND email = $2 AND report_id = $3 AND policy_domain = $4
-       AND date_begin = $5 AND date_end = $6 FOR UPDATE";
 
 /// The report columns other than identity and provenance, serialised once.
 struct ReportColumns<'a> {
@@ -376,16 +353,5 @@ async fn queue_addresses(conn: &mut Conn, parsed: &ParsedReport) -> Result<(), E
         .iter()
         .map(|r| r.row.source_ip.to_string())
         .collect();
-    let rows: Vec<Vec<Param<'_>>> = distinct
-        .iter()
-        .map(|ip| {
-            vec![
-                Param::from(ip),
-                Param::from("pending"),
-                Param::int(0),
-                Param::int(0),
-            ]
-        })
-        .collect();
-    conn.insert_rows(&SOURCE_IPS, &rows).await.map(|_| ())
+    enrich::queue(conn, &distinct).await.map(|_| ())
 }

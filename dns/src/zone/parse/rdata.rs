@@ -22,16 +22,7 @@ pub(super) fn parse_rdata(
     line: usize,
     origin: Option<&Domain>,
 ) -> Result<RecordData, ParseError> {
-    let name = rtype.name();
-    let bad = |reason: &'static str| {
-        (
-            line,
-            ZoneErrorKind::InvalidRdata {
-                rtype: name.clone(),
-                reason,
-            },
-        )
-    };
+    let bad = invalid(rtype, line);
     if let Some(first) = rd.first()
         && !first.quoted
         && first.raw == b"\\#"
@@ -43,20 +34,14 @@ pub(super) fn parse_rdata(
             let [tok] = rd else {
                 return Err(bad("expected one IPv4 address"));
             };
-            let ip = std::str::from_utf8(tok.raw)
-                .ok()
-                .and_then(|s| s.parse::<Ipv4Addr>().ok())
-                .ok_or_else(|| bad("not an IPv4 address"))?;
+            let ip = parse_text::<Ipv4Addr>(tok.raw).ok_or_else(|| bad("not an IPv4 address"))?;
             Ok(RecordData::A(ip))
         }
         Rtype::Aaaa => {
             let [tok] = rd else {
                 return Err(bad("expected one IPv6 address"));
             };
-            let ip = std::str::from_utf8(tok.raw)
-                .ok()
-                .and_then(|s| s.parse::<Ipv6Addr>().ok())
-                .ok_or_else(|| bad("not an IPv6 address"))?;
+            let ip = parse_text::<Ipv6Addr>(tok.raw).ok_or_else(|| bad("not an IPv6 address"))?;
             Ok(RecordData::Aaaa(ip))
         }
         Rtype::Mx => {
@@ -115,12 +100,7 @@ pub(super) fn parse_rdata(
                 }
                 strings.push(s);
             }
-            let txt = Txt::new(strings);
-            Ok(if rtype == Rtype::Txt {
-                RecordData::Txt(txt)
-            } else {
-                RecordData::Spf(txt)
-            })
+            Ok(txt_data(rtype, strings))
         }
         Rtype::Soa => {
             let [mname, rname, serial, refresh, retry, expire, minimum] = rd else {
@@ -130,10 +110,7 @@ pub(super) fn parse_rdata(
             };
             let mname = parse_name_token(mname.raw, mname.line, origin)?;
             let rname = parse_name_token(rname.raw, rname.line, origin)?;
-            let serial = std::str::from_utf8(serial.raw)
-                .ok()
-                .and_then(|s| s.parse::<u32>().ok())
-                .ok_or_else(|| bad("bad serial"))?;
+            let serial = parse_text::<u32>(serial.raw).ok_or_else(|| bad("bad serial"))?;
             let time = |t: &Token<'_>| parse_ttl(t.raw).ok_or_else(|| bad("bad time value"));
             Ok(RecordData::Soa(Soa {
                 mname,
@@ -157,22 +134,11 @@ pub(super) fn parse_rdata(
 
 /// RFC 3597 §5: `\# <length> <hex words>`.
 fn generic_rdata(rtype: Rtype, rd: &[Token<'_>], line: usize) -> Result<RecordData, ParseError> {
-    let name = rtype.name();
-    let bad = |reason: &'static str| {
-        (
-            line,
-            ZoneErrorKind::InvalidRdata {
-                rtype: name.clone(),
-                reason,
-            },
-        )
-    };
+    let bad = invalid(rtype, line);
     let Some(len_tok) = rd.get(1) else {
         return Err(bad("\\# needs a length"));
     };
-    let len = std::str::from_utf8(len_tok.raw)
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
+    let len = parse_text::<usize>(len_tok.raw)
         .filter(|&l| l <= MAX_RDATA_LEN)
         .ok_or_else(|| bad("bad \\# length"))?;
     let mut hex = Vec::with_capacity(len * 2);
@@ -227,16 +193,40 @@ fn generic_rdata(rtype: Rtype, rd: &[Token<'_>], line: usize) -> Result<RecordDa
             if strings.is_empty() {
                 return Err(bad("TXT RDATA needs at least one character-string"));
             }
-            let txt = Txt::new(strings);
-            Ok(if rtype == Rtype::Txt {
-                RecordData::Txt(txt)
-            } else {
-                RecordData::Spf(txt)
-            })
+            Ok(txt_data(rtype, strings))
         }
         _ => Err(bad(
             "the \\# form is only supported for A, AAAA, TXT, SPF and unknown types",
         )),
+    }
+}
+
+/// The error of an RDATA of type `rtype` on `line` that is not valid, for `reason`.
+fn invalid(rtype: Rtype, line: usize) -> impl Fn(&'static str) -> ParseError {
+    let name = rtype.name();
+    move |reason| {
+        (
+            line,
+            ZoneErrorKind::InvalidRdata {
+                rtype: name.clone(),
+                reason,
+            },
+        )
+    }
+}
+
+/// A token read as text: an address, a serial, a length.
+fn parse_text<T: std::str::FromStr>(raw: &[u8]) -> Option<T> {
+    std::str::from_utf8(raw).ok()?.parse().ok()
+}
+
+/// The record of a TXT or SPF record (`rtype`) with `strings`.
+fn txt_data(rtype: Rtype, strings: Vec<Vec<u8>>) -> RecordData {
+    let txt = Txt::new(strings);
+    if rtype == Rtype::Txt {
+        RecordData::Txt(txt)
+    } else {
+        RecordData::Spf(txt)
     }
 }
 

@@ -73,7 +73,7 @@ impl State {
         if conn.capabilities.has("MOVE") {
             return self
                 .peer
-                .io(
+                .timed(
                     "moving",
                     session.run_command_and_check_ok(format!("UID MOVE {set} {target}")),
                 )
@@ -81,7 +81,7 @@ impl State {
         }
         // UIDPLUS: copy, flag exactly these, expunge exactly these.
         self.peer
-            .io(
+            .timed(
                 "copying",
                 session.run_command_and_check_ok(format!("UID COPY {set} {target}")),
             )
@@ -89,7 +89,7 @@ impl State {
         {
             let flagged = self
                 .peer
-                .io(
+                .timed(
                     "flagging",
                     session.uid_store(set, "+FLAGS.SILENT (\\Deleted)"),
                 )
@@ -98,7 +98,10 @@ impl State {
                 .collect("flagging", flagged, 2 * MOVE_CHUNK + 16)
                 .await?;
         }
-        let expunged = self.peer.io("expunging", session.uid_expunge(set)).await?;
+        let expunged = self
+            .peer
+            .timed("expunging", session.uid_expunge(set))
+            .await?;
         self.peer
             .collect("expunging", expunged, 2 * MOVE_CHUNK + 16)
             .await?;
@@ -142,7 +145,7 @@ impl State {
             return Ok(());
         }
         let mut handle = session.idle();
-        self.peer.io("starting IDLE", handle.init()).await?;
+        self.peer.timed("starting IDLE", handle.init()).await?;
         while let Ok(r) = unsolicited.try_recv() {
             changed |= matches!(r, async_imap::types::UnsolicitedResponse::Exists(_));
         }
@@ -158,7 +161,7 @@ impl State {
             drop(interrupt);
             waited.map_err(|e| self.peer.session_error("waiting in IDLE", e))?;
         }
-        let session = self.peer.io("ending IDLE", handle.done()).await?;
+        let session = self.peer.timed("ending IDLE", handle.done()).await?;
         self.conn = Some(Connected {
             session,
             capabilities,

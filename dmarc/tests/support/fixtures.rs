@@ -1,4 +1,5 @@
-//! Shared helpers of the integration tests: zones from master-file text, short constructors.
+//! Fixtures of the integration tests: zones from master-file text, evaluation inputs, and
+//! short ways to evaluate and to read what was queried.
 
 #![allow(dead_code, unreachable_pub)]
 

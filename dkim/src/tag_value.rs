@@ -1,4 +1,5 @@
-//! Small shared helpers: base64, field-name checks.
+//! Tag values as RFC 6376 writes them: base64 (`b=`, `bh=`, `p=`; §2.4) and values with FWS
+//! between their parts (§3.2), which is ignored.
 
 use std::borrow::Cow;
 
@@ -67,11 +68,6 @@ pub(crate) fn b64_decode_fws(s: &str) -> Option<Vec<u8>> {
 /// Encodes base64 with padding.
 pub(crate) fn b64_encode(data: &[u8]) -> String {
     B64.encode(data)
-}
-
-/// `field-name = 1*ftext`, `ftext = %d33-57 / %d59-126` (RFC 5322 §3.6.8).
-pub(crate) fn is_field_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| matches!(b, 33..=57 | 59..=126))
 }
 
 #[cfg(test)]
