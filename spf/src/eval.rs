@@ -342,6 +342,7 @@ impl CheckHost {
             domain: None,
             tracing: query.trace,
             trace: Trace {
+                len: 0,
                 // Room for a provider-style chain (5 records, ~50 lines) in one small block.
                 lines: Vec::with_capacity(if query.trace { 60 } else { 0 }),
                 // Every include and redirect is counted first: at most 1 + MAX_DNS_TERMS frames.
@@ -466,7 +467,7 @@ impl CheckHost {
     }
 
     fn trace_has_room(&self) -> bool {
-        self.tracing && self.trace.lines.len() < MAX_TRACE_ENTRIES
+        self.tracing && self.trace.len < MAX_TRACE_ENTRIES
     }
 
     fn trace(&mut self, item: Item) {
@@ -481,14 +482,37 @@ impl CheckHost {
     /// full.
     #[inline]
     fn push_line(&mut self, depth: u16, item: Item) {
-        let len = self.trace.lines.len();
+        let len = self.trace.len;
         if len < MAX_TRACE_ENTRIES {
             self.trace.lines.push(Line { depth, item });
+            self.trace.len += 1;
         } else if len == MAX_TRACE_ENTRIES {
             self.trace.lines.push(Line {
                 depth: 0,
                 item: Item::Truncated,
             });
+            self.trace.len += 1;
+        }
+    }
+
+    /// Adds the lines of `count` non-matching directives of `frame`'s record from term `first`
+    /// (tracing is on) as one item: as many as fit, then the truncation line if some did not.
+    fn push_term_run(&mut self, depth: u16, frame: u16, first: usize, count: u32) {
+        let room = MAX_TRACE_ENTRIES.saturating_sub(self.trace.len);
+        let fits = u32::try_from(room).unwrap_or(u32::MAX).min(count);
+        if fits > 0 {
+            self.trace.lines.push(Line {
+                depth,
+                item: Item::TermRun {
+                    frame,
+                    first: u32::try_from(first).unwrap_or(u32::MAX),
+                    count: fits,
+                },
+            });
+            self.trace.len += usize::try_from(fits).unwrap_or(usize::MAX);
+        }
+        if fits < count {
+            self.push_line(depth, Item::Truncated);
         }
     }
 
@@ -779,5 +803,76 @@ mod tests {
         assert_eq!(lines[511], "term ip4:10.0.1.252: no match");
         assert_eq!(lines[512], "trace truncated");
         assert_eq!(outcome.trace.get(512).map(|e| e.depth), Some(0));
+        assert_same_lines(&outcome.trace);
+    }
+
+    /// Runs `record` at example.com for client `ip` to the end (TXT queries only).
+    fn outcome_of(record: &str, ip: &str) -> SpfOutcome {
+        let q = Query::mail_from(ip.parse().unwrap(), "a@example.com", "h.example");
+        let mut m = CheckHost::new(&q);
+        loop {
+            match m.next() {
+                Step::Query(DnsQuery::Txt(_)) => m.answer(DnsAnswer::Txt(Ok(
+                    mailward_types::dns::Lookup::new(vec![Txt::from(record)], 60),
+                ))),
+                Step::Query(other) => panic!("unexpected {other}"),
+                Step::Done(o) => break o,
+            }
+        }
+    }
+
+    /// `len`, `get`, `iter` and the iterator's size agree line by line.
+    fn assert_same_lines(trace: &Trace) {
+        let by_iter: Vec<String> = trace.iter().map(|e| e.to_string()).collect();
+        assert_eq!(by_iter.len(), trace.len());
+        for (i, line) in by_iter.iter().enumerate() {
+            assert_eq!(
+                trace.get(i).map(|e| e.to_string()).as_ref(),
+                Some(line),
+                "line {i}"
+            );
+        }
+        assert!(trace.get(trace.len()).is_none());
+        let mut it = trace.iter();
+        for left in (0..=trace.len()).rev() {
+            assert_eq!(it.size_hint(), (left, Some(left)));
+            it.next();
+        }
+    }
+
+    #[test]
+    fn address_terms_are_traced_one_line_each() {
+        // Modifiers between address terms have no line of their own (RFC 7208 §4.6.3: they do
+        // not match); every ip4/ip6 directive evaluated has one, in record order, and the
+        // evaluation stops at the first match (§4.6.2), so 10.0.0.9 is not shown.
+        let outcome = outcome_of(
+            "v=spf1 ip4:10.0.0.1 exp=why.example.com ip6:2001:db8::/32 ip4:10.0.0.2 \
+             ip4:192.0.2.0/24 ip4:10.0.0.9 -all",
+            "192.0.2.1",
+        );
+        assert_eq!(outcome.result, SpfResult::Pass);
+        let lines: Vec<String> = outcome.trace.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines[3..],
+            [
+                "term ip4:10.0.0.1: no match",
+                "term ip6:2001:db8::/32: no match",
+                "term ip4:10.0.0.2: no match",
+                "term ip4:192.0.2.0/24: match",
+            ]
+        );
+        assert_same_lines(&outcome.trace);
+        // No match at all: every address term, then -all.
+        let outcome = outcome_of("v=spf1 ip4:10.0.0.1 ip4:10.0.0.2 -all", "192.0.2.1");
+        let lines: Vec<String> = outcome.trace.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines[3..],
+            [
+                "term ip4:10.0.0.1: no match",
+                "term ip4:10.0.0.2: no match",
+                "term -all: match",
+            ]
+        );
+        assert_same_lines(&outcome.trace);
     }
 }

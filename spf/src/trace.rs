@@ -11,7 +11,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 
 use crate::dns::{AnswerSummary, DnsQuery, QueryRef};
-use crate::record::SpfRecord;
+use crate::record::{SpfRecord, Term};
 use crate::result::SpfResult;
 
 /// One line of the evaluation trace, borrowed from a [`Trace`].
@@ -191,6 +191,14 @@ pub(crate) enum Item {
         matched: bool,
         index: u32,
     },
+    /// `count` directives of the frame's record that did not match, one line each: the first
+    /// at term `first`, each next one the next directive (modifiers have no lines). The fast
+    /// path's `ip4`/`ip6` terms are recorded so, one item for a whole run.
+    TermRun {
+        frame: u16,
+        first: u32,
+        count: u32,
+    },
     Redirect {
         frame: u16,
     },
@@ -247,6 +255,34 @@ impl Eq for TracedQuery {}
 pub(crate) struct Line {
     pub(crate) depth: u16,
     pub(crate) item: Item,
+}
+
+impl Line {
+    /// How many trace lines it stands for.
+    fn width(&self) -> usize {
+        match self.item {
+            Item::TermRun { count, .. } => usize::try_from(count).unwrap_or(usize::MAX),
+            _ => 1,
+        }
+    }
+}
+
+/// A term index as stored in a line, as a `usize`.
+fn first_index(first: u32) -> usize {
+    usize::try_from(first).unwrap_or(usize::MAX)
+}
+
+/// The index of the `k`-th directive (from 0) of `record` at or after term `from`: the lines of
+/// a run skip modifiers, as the evaluation does.
+fn nth_directive(record: &SpfRecord, from: usize, k: usize) -> Option<usize> {
+    record
+        .terms
+        .iter()
+        .enumerate()
+        .skip(from)
+        .filter(|(_, t)| matches!(t, Term::Directive(_)))
+        .nth(k)
+        .map(|(i, _)| i)
 }
 
 /// A frame's parsed record: owned, or shared with a [`RecordCache`](crate::RecordCache).
@@ -355,6 +391,8 @@ pub(crate) struct FrameInfo {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Trace {
+    /// The number of lines (a [`Item::TermRun`] stands for several).
+    pub(crate) len: usize,
     pub(crate) lines: Vec<Line>,
     pub(crate) frames: Vec<FrameInfo>,
     pub(crate) queries: Vec<TracedQuery>,
@@ -364,17 +402,54 @@ pub struct Trace {
 impl Trace {
     /// The number of lines.
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.len
     }
 
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.len == 0
     }
 
     /// Line `i`, if there is one.
     pub fn get(&self, i: usize) -> Option<TraceEntry<'_>> {
-        self.lines.get(i).map(|l| self.view(*l))
+        let mut i = i;
+        for line in &self.lines {
+            let width = line.width();
+            if i < width {
+                return Some(match line.item {
+                    Item::TermRun { frame, first, .. } => {
+                        self.run_view(line.depth, frame, first, i)
+                    }
+                    item => self.view(Line { item, ..*line }),
+                });
+            }
+            i -= width;
+        }
+        None
+    }
+
+    /// Line `k` of a run of non-matching directives (see [`Item::TermRun`]).
+    fn run_view(&self, depth: u16, frame: u16, first: u32, k: usize) -> TraceEntry<'_> {
+        TraceEntry {
+            depth: usize::from(depth),
+            event: self.run_event(frame, first_index(first), k),
+        }
+    }
+
+    /// The `k`-th line of a run whose directives start at term `from` of `frame`'s record.
+    fn run_event(&self, frame: u16, from: usize, k: usize) -> TraceEvent<'_> {
+        let record = self
+            .frames
+            .get(usize::from(frame))
+            .and_then(|f| f.record.as_deref());
+        match record.and_then(|r| Some((r, nth_directive(r, from, k)?))) {
+            Some((record, index)) => TraceEvent::Term {
+                record,
+                index,
+                matched: false,
+            },
+            None => TraceEvent::Note("(missing trace data)"),
+        }
     }
 
     /// The lines in order.
@@ -382,6 +457,8 @@ impl Trace {
         TraceIter {
             trace: self,
             lines: self.lines.iter(),
+            run: None,
+            left: self.len,
         }
     }
 
@@ -442,6 +519,9 @@ impl Trace {
                 },
                 None => MISSING,
             },
+            Item::TermRun {
+                frame: i, first, ..
+            } => self.run_event(i, first_index(first), 0),
             Item::Redirect { frame: i } => match frame(i) {
                 Some(f) => TraceEvent::Redirect { target: &f.domain },
                 None => MISSING,
@@ -478,18 +558,49 @@ impl fmt::Debug for Trace {
 pub struct TraceIter<'a> {
     trace: &'a Trace,
     lines: std::slice::Iter<'a, Line>,
+    /// Within a run: its line (depth, frame), the term index to look from, and the lines left.
+    run: Option<(Line, usize, u32)>,
+    /// Lines not yet returned.
+    left: usize,
 }
 
 impl<'a> Iterator for TraceIter<'a> {
     type Item = TraceEntry<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let line = self.lines.next()?;
-        Some(self.trace.view(*line))
+        loop {
+            if let Some((line, from, left)) = self.run.take()
+                && left > 0
+                && let Item::TermRun { frame, .. } = line.item
+            {
+                let event = self.trace.run_event(frame, from, 0);
+                // The next line of the run looks from the term after this one.
+                let next = match event {
+                    TraceEvent::Term { index, .. } => index.saturating_add(1),
+                    _ => usize::MAX,
+                };
+                self.run = Some((line, next, left - 1));
+                self.left = self.left.saturating_sub(1);
+                return Some(TraceEntry {
+                    depth: usize::from(line.depth),
+                    event,
+                });
+            }
+            let line = self.lines.next()?;
+            match line.item {
+                Item::TermRun { first, count, .. } => {
+                    self.run = Some((*line, first_index(first), count));
+                }
+                _ => {
+                    self.left = self.left.saturating_sub(1);
+                    return Some(self.trace.view(*line));
+                }
+            }
+        }
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.lines.size_hint()
+        (self.left, Some(self.left))
     }
 }
 

@@ -332,6 +332,8 @@ impl CheckHost {
         };
         let depth = u16::try_from(self.depth()).unwrap_or(u16::MAX);
         let mut hit = None;
+        // The directives that did not match, from `misses.0`: traced as one run.
+        let mut misses: (usize, u32) = (idx, 0);
         while let Some(t) = record.terms.get(idx) {
             let matched = match t {
                 Term::Modifier(_) => None,
@@ -340,23 +342,36 @@ impl CheckHost {
                     _ => break,
                 },
             };
-            if let Some(matched) = matched {
-                if self.tracing {
-                    self.push_line(
-                        depth,
-                        Item::Term {
-                            frame,
-                            matched,
-                            index: u32::try_from(idx).unwrap_or(u32::MAX),
-                        },
-                    );
-                }
-                if matched && let Term::Directive(d) = t {
+            match (matched, t) {
+                (Some(true), Term::Directive(d)) => {
                     hit = Some(d);
                     break;
                 }
+                (Some(_), _) => {
+                    if misses.1 == 0 {
+                        misses.0 = idx;
+                    }
+                    misses.1 = misses.1.saturating_add(1);
+                }
+                (None, _) => {}
             }
             idx += 1;
+        }
+        if self.tracing {
+            if misses.1 > 0 {
+                self.push_term_run(depth, frame, misses.0, misses.1);
+            }
+            if hit.is_some() {
+                let index = u32::try_from(idx).unwrap_or(u32::MAX);
+                self.push_line(
+                    depth,
+                    Item::Term {
+                        frame,
+                        matched: true,
+                        index,
+                    },
+                );
+            }
         }
         if idx != start
             && let Some(f) = self.stack.last_mut()
