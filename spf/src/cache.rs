@@ -272,11 +272,17 @@ impl RecordCache {
     }
 
     /// The cache's own copy of the domain `name` (its exact text: lower case, no final dot) when
-    /// a record published there is cached, fresh or not. Every key is a frame's `<domain>`,
-    /// checked by RFC 7208 §4.3 when it was evaluated, so `name` is one too.
-    pub(crate) fn known_domain(&self, name: &str) -> Option<Domain> {
+    /// a record published there is cached, fresh or not, with the record if it is fresh at
+    /// `now` (as [`get_fresh`](Self::get_fresh) gives it: one lookup for both). Every key is a
+    /// frame's `<domain>`, checked by RFC 7208 §4.3 when it was evaluated, so `name` is one too.
+    pub(crate) fn known_domain(&self, name: &str, now: u64) -> Option<(Domain, Option<Entry>)> {
         let map = self.lock();
-        map.records.get_key_value(name).map(|(d, _)| d.clone())
+        let (domain, slot) = map.records.get_key_value(name)?;
+        let entry = slot
+            .fresh
+            .covers(now)
+            .then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)));
+        Some((domain.clone(), entry))
     }
 
     /// The record published at `domain` if its answer is still fresh at `now` (seconds since

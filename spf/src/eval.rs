@@ -18,7 +18,7 @@ use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Resolver};
 
 use self::answer::{MismatchedAnswer, NormalAnswer, answer_ttl};
-use crate::cache::{self, AddrKind, RecordCache};
+use crate::cache::{self, AddrKind, Entry, RecordCache};
 use crate::dns::{DnsAnswer, DnsQuery, QueryRef};
 use crate::macros::{MacroContext, MacroString};
 use crate::outcome::SpfOutcome;
@@ -278,6 +278,9 @@ pub struct CheckHost {
     /// trace is off: frames refer to it by index).
     trace: Trace,
     cache: Option<RecordCache>,
+    /// The checked domain's record when the cache held it fresh as the check started (taken
+    /// by the first record lookup instead of asking the cache again).
+    first_record: Option<Entry>,
 }
 
 /// The identities a check needs for macros (`%{l}`, `%{o}`, `%{h}`), kept in one string.
@@ -351,11 +354,19 @@ impl CheckHost {
                 notes: Vec::new(),
             },
             cache: query.record_cache.clone(),
+            first_record: None,
         };
         // A name the record cache holds a record for needs no second check: every key is the
         // `<domain>` of an evaluated frame, checked by RFC 7208 §4.3 then. The cache's copy is
         // shared, not built again.
-        let known = m.cache.as_ref().and_then(|c| c.known_domain(sdomain));
+        let known = m
+            .cache
+            .as_ref()
+            .and_then(|c| c.known_domain(sdomain, m.timestamp));
+        let known = known.map(|(d, fresh)| {
+            m.first_record = fresh;
+            d
+        });
         match known.map_or_else(|| check_host_domain(sdomain), Ok) {
             Ok(d) => {
                 m.domain = Some(d.clone());

@@ -34,10 +34,15 @@ impl CheckHost {
             Phase::FetchRecord => {
                 let id = frame.id;
                 // A cached record whose answer is still fresh: no query (see `RecordCache`).
-                let fresh = self.cache.as_ref().zip(self.trace.frames.get(id));
-                if let Some((text, r)) =
-                    fresh.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
-                {
+                let first = if id == 0 {
+                    self.first_record.take()
+                } else {
+                    None
+                };
+                let cached = self.cache.as_ref().zip(self.trace.frames.get(id));
+                if let Some((text, r)) = first.or_else(|| {
+                    cached.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
+                }) {
                     self.trace(Item::FrameTxt {
                         frame: frame_ref(id),
                         answer: Answer::Cached,
