@@ -252,7 +252,7 @@ pub struct CheckHost {
     idents: Idents,
     receiver: Option<String>,
     timestamp: u64,
-    stack: Vec<Frame>,
+    stack: FrameStack,
     lookups: u32,
     voids: u32,
     // Boxed, as is `exp`: rarely used, and the machine (moved with the `evaluate` future) stays
@@ -283,36 +283,119 @@ pub struct CheckHost {
     first_record: Option<Entry>,
 }
 
-/// The identities a check needs for macros (`%{l}`, `%{o}`, `%{h}`), kept in one string.
+/// Identities of up to this many octets in all are kept in [`Idents`] itself, without an
+/// allocation: a VERP local-part, a sender domain and a HELO name usually fit.
+const INLINE_IDENTS: usize = 96;
+
+/// The identities a check needs for macros (`%{l}`, `%{o}`, `%{h}`), one after the other.
 #[derive(Debug)]
 struct Idents {
-    text: String,
-    /// End of the local-part, end of the sender's domain (the HELO name follows).
-    ends: (usize, usize),
+    /// The text when it fits ([`INLINE_IDENTS`]); `heap` is then empty.
+    inline: [u8; INLINE_IDENTS],
+    heap: String,
+    /// End of the local-part, end of the sender's domain, end of the HELO name.
+    ends: (usize, usize, usize),
 }
 
 impl Idents {
     fn new(local: &str, domain: &str, helo: &str) -> Self {
-        let mut text = String::with_capacity(local.len() + domain.len() + helo.len());
-        text.push_str(local);
-        text.push_str(domain);
-        text.push_str(helo);
-        Self {
-            text,
-            ends: (local.len(), local.len() + domain.len()),
+        let ends = (
+            local.len(),
+            local.len() + domain.len(),
+            local.len() + domain.len() + helo.len(),
+        );
+        let mut inline = [0u8; INLINE_IDENTS];
+        let mut heap = String::new();
+        let parts = [
+            (local, 0, ends.0),
+            (domain, ends.0, ends.1),
+            (helo, ends.1, ends.2),
+        ];
+        if ends.2 <= INLINE_IDENTS {
+            for (part, start, end) in parts {
+                if let Some(dst) = inline.get_mut(start..end) {
+                    dst.copy_from_slice(part.as_bytes());
+                }
+            }
+        } else {
+            heap.reserve_exact(ends.2);
+            for (part, ..) in parts {
+                heap.push_str(part);
+            }
         }
+        Self { inline, heap, ends }
+    }
+
+    /// The octets from `start` to `end`: whole parts of `&str`s joined, so UTF-8.
+    fn part(&self, start: usize, end: usize) -> &str {
+        let bytes = if self.ends.2 <= INLINE_IDENTS {
+            self.inline.get(start..end)
+        } else {
+            self.heap.as_bytes().get(start..end)
+        };
+        std::str::from_utf8(bytes.unwrap_or_default()).unwrap_or_default()
     }
 
     fn local_part(&self) -> &str {
-        self.text.get(..self.ends.0).unwrap_or_default()
+        self.part(0, self.ends.0)
     }
 
     fn sender_domain(&self) -> &str {
-        self.text.get(self.ends.0..self.ends.1).unwrap_or_default()
+        self.part(self.ends.0, self.ends.1)
     }
 
     fn helo(&self) -> &str {
-        self.text.get(self.ends.1..).unwrap_or_default()
+        self.part(self.ends.1, self.ends.2)
+    }
+}
+
+/// The frames being evaluated. The innermost, which every step works on, is kept inline (a
+/// record without include or redirect allocates nothing); the frames it is nested in wait in
+/// `outer`.
+#[derive(Debug, Default)]
+struct FrameStack {
+    top: Option<Frame>,
+    /// Only ever non-empty when `top` is set; outermost first.
+    outer: Vec<Frame>,
+}
+
+impl FrameStack {
+    fn push(&mut self, frame: Frame) {
+        if let Some(parent) = self.top.replace(frame) {
+            if self.outer.capacity() == 0 {
+                // Every include and redirect is counted first: at most MAX_DNS_TERMS outer
+                // frames, in one allocation.
+                self.outer.reserve_exact(MAX_DNS_TERMS as usize);
+            }
+            self.outer.push(parent);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Frame> {
+        let top = self.top.take();
+        self.top = self.outer.pop();
+        top
+    }
+
+    fn last(&self) -> Option<&Frame> {
+        self.top.as_ref()
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Frame> {
+        self.top.as_mut()
+    }
+
+    fn len(&self) -> usize {
+        self.outer.len() + usize::from(self.top.is_some())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.top.is_none()
+    }
+
+    fn clear(&mut self) {
+        self.top = None;
+        self.outer.clear();
     }
 }
 
@@ -325,9 +408,7 @@ impl CheckHost {
             idents: Idents::new(local, sdomain, &query.helo),
             receiver: query.receiver.clone(),
             timestamp: query.timestamp,
-            // Every include and redirect is counted first: at most 1 + MAX_DNS_TERMS frames
-            // (one allocation instead of regrowing while a chain nests).
-            stack: Vec::with_capacity(1 + MAX_DNS_TERMS as usize),
+            stack: FrameStack::default(),
             lookups: 0,
             voids: 0,
             ptr_names: None,
