@@ -933,6 +933,47 @@ mod tests {
     }
 
     #[test]
+    fn identities_read_back_inline_or_not() {
+        // Short identities live in the inline array, long ones in a String: both read back
+        // as given, including multi-octet UTF-8 (an SMTPUTF8 local-part).
+        let long = "bounce-".repeat(20);
+        for (local, domain, helo) in [
+            ("user", "example.com", "mx.example.com"),
+            ("", "", ""),
+            ("jöran", "example.org", "h"),
+            (long.as_str(), "example.com", "mx.example.com"),
+            ("x", "example.com", long.as_str()),
+        ] {
+            let id = Idents::new(local, domain, helo);
+            assert_eq!(
+                (id.local_part(), id.sender_domain(), id.helo()),
+                (local, domain, helo)
+            );
+        }
+        let mut stack = FrameStack::default();
+        assert!(stack.is_empty() && stack.pop().is_none());
+        for id in 0..4 {
+            stack.push(Frame {
+                id,
+                kind: FrameKind::Include,
+                in_include: true,
+                term: 0,
+                counted: false,
+                phase: Phase::Terms,
+                child_result: None,
+            });
+            assert_eq!(
+                (stack.len(), stack.last().map(|f| f.id)),
+                (id + 1, Some(id))
+            );
+        }
+        for id in (0..4).rev() {
+            assert_eq!(stack.pop().map(|f| f.id), Some(id));
+        }
+        assert!(stack.is_empty() && stack.last().is_none());
+    }
+
+    #[test]
     fn address_terms_are_traced_one_line_each() {
         // Modifiers between address terms have no line of their own (RFC 7208 §4.6.3: they do
         // not match); every ip4/ip6 directive evaluated has one, in record order, and the
