@@ -13,4 +13,5 @@ pub use zone::{QueryType, Record, RecordData, ZoneError, ZoneErrorKind, ZoneReso
 #[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]
 pub mod hickory;
 #[cfg(feature = "hickory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]
 pub use hickory::HickoryResolver;
