@@ -6,6 +6,7 @@
 pub mod evaluate;
 pub mod from;
 #[cfg(feature = "psl")]
+#[cfg_attr(docsrs, doc(cfg(feature = "psl")))]
 pub mod psl_mode;
 pub mod record;
 pub mod report_dest;

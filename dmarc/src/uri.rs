@@ -100,6 +100,7 @@ impl fmt::Display for ReportUri {
 }
 
 #[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl serde::Serialize for ReportUri {
     /// As its text (with any size suffix).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

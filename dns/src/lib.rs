@@ -15,4 +15,5 @@ pub use zone::{QueryType, RecordData, ZoneError, ZoneErrorKind, ZoneRecord, Zone
 #[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]
 pub mod hickory;
 #[cfg(feature = "hickory")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hickory")))]
 pub use hickory::HickoryResolver;

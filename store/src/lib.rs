@@ -12,6 +12,7 @@ mod error;
 pub mod evidence;
 mod export;
 #[cfg(feature = "imap")]
+#[cfg_attr(docsrs, doc(cfg(feature = "imap")))]
 pub mod imap;
 mod ingest;
 mod load;
@@ -197,6 +198,7 @@ impl Store {
     ///
     /// As [`open`](Self::open).
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub async fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
         Self::open(&StoreUrl::Sqlite(path.as_ref().to_owned())).await
     }

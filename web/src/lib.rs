@@ -20,6 +20,7 @@
 //! (required for a non-loopback address), every request must carry it as
 //! `Authorization: Bearer TOKEN` or in the cookie the login form sets; otherwise the answer is
 //! 401.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// The README's examples, compiled and run as doctests (the crate documentation above is the
 /// route table, not the README).

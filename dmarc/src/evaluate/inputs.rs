@@ -127,6 +127,7 @@ pub enum DiscoveryMode {
     /// List (RFC 7489 §3.2), policy at the Author Domain or its Organizational Domain (§6.6.3),
     /// `pct` honoured (§6.6.4), `t` and `psd` ignored.
     #[cfg(feature = "psl")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "psl")))]
     PublicSuffixList,
 }
 
