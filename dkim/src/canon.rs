@@ -267,7 +267,67 @@ impl BodyCanon {
     }
 
     /// Feeds the next chunk of the body.
+    ///
+    /// A chunk whose first line ends in a bare LF (a file from a Unix system, a milter that
+    /// hands over LF-only text) is rewritten with CRLF line ends first, through a stack buffer,
+    /// and then canonicalized like SMTP input. The result is the same, since a bare LF is a
+    /// line end here anyway, but every line end of LF-only input would otherwise stop the fast
+    /// path, and inserting the CR costs a copy where the state machine costs a visit per line.
+    /// A chunk with a CRLF first goes straight through; a bare LF further on is still exact,
+    /// only slower.
     pub(crate) fn update<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
+        if first_line_end_is_bare(chunk, self.held_cr) {
+            self.update_lf_input(e, chunk);
+        } else {
+            self.update_crlf_input(e, chunk);
+        }
+    }
+
+    /// [`Self::update`] for input whose line ends are bare LFs: each bare LF becomes CRLF on
+    /// its way through a stack buffer; a segment longer than the buffer goes through
+    /// unchanged, without a copy.
+    fn update_lf_input<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
+        const ROOM: usize = 2048;
+        let mut buf = [0u8; ROOM];
+        let mut fill = 0;
+        // The octet before a segment that starts the chunk is the previous chunk's last: a CR
+        // exactly when it is held.
+        let mut after_cr = self.held_cr;
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let lf = memchr::memchr(LF, rest);
+            let seg = rest.get(..lf.unwrap_or(rest.len())).unwrap_or_default();
+            if fill + seg.len() > ROOM {
+                self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
+                fill = 0;
+            }
+            match buf.get_mut(fill..fill + seg.len()) {
+                Some(slot) => {
+                    slot.copy_from_slice(seg);
+                    fill += seg.len();
+                }
+                None => self.update_crlf_input(e, seg),
+            }
+            let Some(lf) = lf else { break };
+            let bare = seg.last().map_or(!after_cr, |&b| b != CR);
+            let line_end: &[u8] = if bare { b"\r\n" } else { b"\n" };
+            if fill + line_end.len() > ROOM {
+                self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
+                fill = 0;
+            }
+            if let Some(slot) = buf.get_mut(fill..fill + line_end.len()) {
+                slot.copy_from_slice(line_end);
+                fill += line_end.len();
+            }
+            after_cr = false;
+            rest = rest.get(lf + 1..).unwrap_or_default();
+        }
+        self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
+    }
+
+    /// [`Self::update`] for SMTP input (CRLF line ends; a bare LF is handled exactly, one at a
+    /// time).
+    fn update_crlf_input<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
         let mut i = 0;
         if self.held_cr {
             let Some(&next) = chunk.first() else { return };
@@ -432,6 +492,16 @@ impl BodyCanon {
         if !self.relaxed && self.produced == 0 {
             self.out(e, b"\r\n");
         }
+    }
+}
+
+/// Whether the first LF of `chunk` is bare: not preceded by CR (at the chunk's start, the
+/// previous chunk ended in a held CR or not).
+fn first_line_end_is_bare(chunk: &[u8], held_cr: bool) -> bool {
+    match memchr::memchr(LF, chunk) {
+        Some(0) => !held_cr,
+        Some(p) => chunk.get(p - 1) != Some(&CR),
+        None => false,
     }
 }
 

@@ -342,6 +342,36 @@ mod tests {
             prop_assert_eq!(canonicalize_body(c, &body), model);
         }
 
+        /// LF-only input, rewritten to CRLF through a 2 KB buffer: lines from empty to longer
+        /// than the buffer, with white space and stray CRs, fed in pieces. Each piece whose
+        /// first line end is a bare LF takes the rewriting path, the others the direct one;
+        /// both must give the octet model's canonical form.
+        #[test]
+        fn lf_only_lines_match_the_model(
+            lines in prop::collection::vec(
+                (0usize..2600, prop::sample::select(b" \t\rab".to_vec()), 0usize..4),
+                0..12,
+            ),
+            c in canon_strategy(),
+            cuts in prop::collection::vec(0usize..12000, 0..5),
+        ) {
+            let mut body = Vec::new();
+            for (len, odd, spaces) in lines {
+                body.extend((0..len).map(|k| if k % 41 == 40 { odd } else { b'x' }));
+                body.extend(std::iter::repeat_n(b' ', spaces));
+                body.push(b'\n');
+            }
+            let model = match c {
+                Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
+                Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
+            };
+            let mut h = Hasher::new(HashAlgorithm::Sha256);
+            h.update(&model);
+            let expected = h.finish();
+            prop_assert_eq!(canonicalize_body(c, &body), model);
+            prop_assert_eq!(in_pieces(c, &body, cuts).digest, expected);
+        }
+
         #[test]
         fn simple_matches_model(body in body_strategy()) {
             prop_assert_eq!(
