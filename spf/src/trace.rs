@@ -411,6 +411,11 @@ impl Trace {
     }
 
     /// Line `i`, if there is one.
+    ///
+    /// Runs of non-matching directives are stored as one item each, so this walks the stored
+    /// items up to line `i`: linear in the trace's length, which is at most
+    /// [`MAX_TRACE_ENTRIES`](crate::MAX_TRACE_ENTRIES) + 1 lines. To read every line, use
+    /// [`Self::iter`].
     pub fn get(&self, i: usize) -> Option<TraceEntry<'_>> {
         let mut i = i;
         for line in &self.lines {
