@@ -280,6 +280,22 @@ mod tests {
         ]
     }
 
+    /// The octet model's canonical form of `body` (an independent, octet-at-a-time reading of
+    /// RFC 6376 §3.4.3 and §3.4.4).
+    fn model(c: Canonicalization, body: &[u8]) -> Vec<u8> {
+        match c {
+            Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(body),
+            Canonicalization::Simple => crate::canon::tests::naive_simple(body),
+        }
+    }
+
+    /// SHA-256 over `data` through [`Hasher`].
+    fn sha256(data: &[u8]) -> Vec<u8> {
+        let mut h = Hasher::new(HashAlgorithm::Sha256);
+        h.update(data);
+        h.finish()
+    }
+
     /// Hashes `body` fed in the pieces between the (clamped, sorted) `cuts`.
     fn in_pieces(c: Canonicalization, body: &[u8], cuts: Vec<usize>) -> BodyHash {
         let mut cuts: Vec<usize> = cuts.into_iter().map(|x| x.min(body.len())).collect();
@@ -335,10 +351,7 @@ mod tests {
         ) {
             let expected = one_shot(c, &body, None);
             prop_assert_eq!(in_pieces(c, &body, cuts), expected);
-            let model = match c {
-                Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
-                Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
-            };
+            let model = model(c, &body);
             prop_assert_eq!(canonicalize_body(c, &body), model);
         }
 
@@ -361,13 +374,8 @@ mod tests {
                 body.extend(std::iter::repeat_n(b' ', spaces));
                 body.push(b'\n');
             }
-            let model = match c {
-                Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
-                Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
-            };
-            let mut h = Hasher::new(HashAlgorithm::Sha256);
-            h.update(&model);
-            let expected = h.finish();
+            let model = model(c, &body);
+            let expected = sha256(&model);
             prop_assert_eq!(canonicalize_body(c, &body), model);
             prop_assert_eq!(in_pieces(c, &body, cuts).digest, expected);
         }
@@ -471,13 +479,8 @@ mod tests {
                     // A whole clean block after the LF, so the scan may skip ahead.
                     body.extend(std::iter::repeat_n(b'K', 70));
                     body.extend_from_slice(b"e -");
-                    let model = match c {
-                        Canonicalization::Relaxed => crate::canon::tests::naive_relaxed(&body),
-                        Canonicalization::Simple => crate::canon::tests::naive_simple(&body),
-                    };
-                    let mut expected = Hasher::new(HashAlgorithm::Sha256);
-                    expected.update(&model);
-                    let expected = expected.finish();
+                    let model = model(c, &body);
+                    let expected = sha256(&model);
                     for cut in 0..=body.len() {
                         let got = in_pieces(c, &body, vec![cut]);
                         assert_eq!(
