@@ -290,9 +290,6 @@ impl BodyCanon {
         const ROOM: usize = 2048;
         let mut buf = [0u8; ROOM];
         let mut fill = 0;
-        // The octet before a segment that starts the chunk is the previous chunk's last: a CR
-        // exactly when it is held.
-        let mut after_cr = self.held_cr;
         let mut rest = chunk;
         while !rest.is_empty() {
             let lf = memchr::memchr(LF, rest);
@@ -309,7 +306,10 @@ impl BodyCanon {
                 None => self.update_crlf_input(e, seg),
             }
             let Some(lf) = lf else { break };
-            let bare = seg.last().map_or(!after_cr, |&b| b != CR);
+            // An LF is bare unless a CR comes right before it. An empty first segment (the
+            // chunk starts with LF) comes here only when no CR is held from the previous chunk
+            // (see `first_line_end_is_bare`); after it, the octet before a segment is an LF.
+            let bare = seg.last() != Some(&CR);
             let line_end: &[u8] = if bare { b"\r\n" } else { b"\n" };
             if fill + line_end.len() > ROOM {
                 self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
@@ -319,7 +319,6 @@ impl BodyCanon {
                 slot.copy_from_slice(line_end);
                 fill += line_end.len();
             }
-            after_cr = false;
             rest = rest.get(lf + 1..).unwrap_or_default();
         }
         self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());

@@ -493,6 +493,35 @@ mod tests {
         }
     }
 
+    /// The LF rewrite copies through a 2 KB buffer: a line end arriving when the buffer is
+    /// full, one short or just past (a bare LF that gains a CR, a CRLF, a CR CRLF, a trailing
+    /// space, an empty line), cut at every offset around the boundary, must give the octet
+    /// model's form. "a\n" first sends the chunk through the rewrite; it becomes 3 octets, so
+    /// the line end after `len` x's lands at buffer offsets 2043–2053.
+    #[test]
+    fn lf_rewrite_line_ends_at_the_buffer_boundary() {
+        for c in [Canonicalization::Simple, Canonicalization::Relaxed] {
+            for len in 2040..=2050 {
+                for end in [&b"\n"[..], b"\r\n", b"\r\r\n", b" \n", b"\n\n"] {
+                    let mut body = b"a\n".to_vec();
+                    body.extend(std::iter::repeat_n(b'x', len));
+                    body.extend_from_slice(end);
+                    body.extend_from_slice(b"y\n\nz \n\n");
+                    let expected = sha256(&model(c, &body));
+                    assert_eq!(
+                        one_shot(c, &body, None).digest,
+                        expected,
+                        "{c} {len} {end:?}"
+                    );
+                    for cut in len - 4..body.len() {
+                        let got = in_pieces(c, &body, vec![cut]).digest;
+                        assert_eq!(got, expected, "{c} {len} {end:?} cut {cut}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn large_body_with_long_runs() {
         // Exercise the 64-byte fast path across chunk splits.
