@@ -287,41 +287,42 @@ impl BodyCanon {
     /// its way through a stack buffer; a segment longer than the buffer goes through
     /// unchanged, without a copy.
     fn update_lf_input<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
-        const ROOM: usize = 2048;
-        let mut buf = [0u8; ROOM];
+        let mut buf = [0u8; 2048];
         let mut fill = 0;
         let mut rest = chunk;
         while !rest.is_empty() {
             let lf = memchr::memchr(LF, rest);
             let seg = rest.get(..lf.unwrap_or(rest.len())).unwrap_or_default();
-            if fill + seg.len() > ROOM {
-                self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
-                fill = 0;
-            }
-            match buf.get_mut(fill..fill + seg.len()) {
-                Some(slot) => {
-                    slot.copy_from_slice(seg);
-                    fill += seg.len();
-                }
-                None => self.update_crlf_input(e, seg),
-            }
+            self.stage(e, &mut buf, &mut fill, seg);
             let Some(lf) = lf else { break };
             // An LF is bare unless a CR comes right before it. An empty first segment (the
             // chunk starts with LF) comes here only when no CR is held from the previous chunk
             // (see `first_line_end_is_bare`); after it, the octet before a segment is an LF.
-            let bare = seg.last() != Some(&CR);
-            let line_end: &[u8] = if bare { b"\r\n" } else { b"\n" };
-            if fill + line_end.len() > ROOM {
-                self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
-                fill = 0;
-            }
-            if let Some(slot) = buf.get_mut(fill..fill + line_end.len()) {
-                slot.copy_from_slice(line_end);
-                fill += line_end.len();
-            }
+            let line_end: &[u8] = if seg.last() == Some(&CR) {
+                b"\n"
+            } else {
+                b"\r\n"
+            };
+            self.stage(e, &mut buf, &mut fill, line_end);
             rest = rest.get(lf + 1..).unwrap_or_default();
         }
         self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
+    }
+
+    /// Appends `data` to `buf[..*fill]`, canonicalizing the buffer first when `data` does not
+    /// fit; `data` longer than the whole buffer is canonicalized directly.
+    fn stage<E: Emit>(&mut self, e: &mut E, buf: &mut [u8], fill: &mut usize, data: &[u8]) {
+        if *fill + data.len() > buf.len() {
+            self.update_crlf_input(e, buf.get(..*fill).unwrap_or_default());
+            *fill = 0;
+        }
+        match buf.get_mut(*fill..*fill + data.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(data);
+                *fill += data.len();
+            }
+            None => self.update_crlf_input(e, data),
+        }
     }
 
     /// [`Self::update`] for SMTP input (CRLF line ends; a bare LF is handled exactly, one at a
