@@ -330,26 +330,43 @@ impl fmt::Display for DkimSignature {
 
 /// `h=` (RFC 6376 §3.5): `hdr-name *( *FWS ":" *FWS hdr-name )`. FWS inside a name is removed
 /// too (as every FWS octet of the value was before), so a name folded in the middle still reads.
+///
+/// The list is kept as it is, or copied once without its FWS (signers fold `h=` at the colons),
+/// then checked with whole-list operations the compiler vectorizes: a loop carrying "was the
+/// last octet a colon" from octet to octet cost 4 cycles an octet.
 fn parse_header_list(list: &str) -> Result<HeaderNames, SignatureError> {
-    // Common case, one pass: no FWS, only ftext and single colons between names; the list is
-    // then kept as it is. Anything else (and every error) goes through the loop below.
-    let mut prev = b':';
-    let mut names = 1;
-    let plain = list.bytes().all(|b| {
-        let ok = matches!(b, 33..=126) && !(b == b':' && prev == b':');
-        names += usize::from(b == b':');
-        prev = b;
-        ok
-    });
-    if plain && prev != b':' && names <= MAX_SIGNED_HEADERS {
-        return Ok(HeaderNames {
-            joined: list.to_owned(),
-        });
+    let is_fws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let folded = list.bytes().fold(false, |any, b| any | is_fws(b));
+    let joined = if folded {
+        let mut kept = Vec::with_capacity(list.len());
+        for piece in list.as_bytes().split(|&b| is_fws(b)) {
+            kept.extend_from_slice(piece);
+        }
+        // Checked to be printable ASCII below; anything else fails here or there.
+        String::from_utf8(kept).map_err(|_| SignatureError::InvalidHeaderList)?
+    } else {
+        list.to_owned()
+    };
+    let bytes = joined.as_bytes();
+    // `ftext` (RFC 5322 §3.6.8), with single colons between non-empty names.
+    let ftext = bytes
+        .iter()
+        .fold(true, |all, b| all & (33..=126).contains(b));
+    let names = 1 + bytes.iter().filter(|&&b| b == b':').count();
+    if !ftext
+        || bytes.first().is_none_or(|&b| b == b':')
+        || bytes.last() == Some(&b':')
+        || memchr::memmem::find(bytes, b"::").is_some()
+        || names > MAX_SIGNED_HEADERS
+    {
+        return Err(SignatureError::InvalidHeaderList);
     }
-    parse_header_list_general(list)
+    Ok(HeaderNames { joined })
 }
 
-/// [`parse_header_list`] octet by octet: FWS dropped anywhere, every name non-empty ftext.
+/// The model [`parse_header_list`] is tested against: octet by octet, FWS dropped anywhere,
+/// every name non-empty ftext.
+#[cfg(test)]
 fn parse_header_list_general(list: &str) -> Result<HeaderNames, SignatureError> {
     let mut joined = Vec::with_capacity(list.len());
     let mut names = 1;
@@ -499,7 +516,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The one-pass fast path agrees with the octet-by-octet reading.
+        /// The one-pass reading agrees with the octet-by-octet model.
         #[test]
         fn header_list_fast_path_matches_general(
             list in proptest::collection::vec(
