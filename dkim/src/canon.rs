@@ -137,14 +137,19 @@ fn trim_wsp_end(s: &[u8]) -> &[u8] {
 /// surrounding whitespace) deleted (i.e., treated as the empty string)"). Everything else,
 /// including folding, is kept byte for byte.
 ///
-/// Calls `f` with the stripped field, built in a stack buffer when it fits (verification does
-/// this once per signature).
+/// Calls `f` with the stripped field: a prefix of `raw` when `b=` comes last (as signers write
+/// it), otherwise joined in a stack buffer when it fits (verification does this once per
+/// signature).
 pub(crate) fn with_b_value_stripped<R>(raw: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     let Some((cut_start, cut_end)) = b_value_range(raw) else {
         return f(raw);
     };
     let head = raw.get(..cut_start).unwrap_or_default();
     let tail = raw.get(cut_end..).unwrap_or_default();
+    if tail.is_empty() {
+        // `b=` ends the field, as signers write it: nothing to join.
+        return f(head);
+    }
     let len = head.len() + tail.len();
     let mut stack = [0u8; 1024];
     if let Some(buf) = stack.get_mut(..len) {
@@ -731,6 +736,11 @@ pub(crate) mod tests {
         assert_eq!(
             strip_b_value(b"DKIM-Signature: b = abc"),
             b"DKIM-Signature: b ="
+        );
+        // `b=` last, folded: the prefix up to its `=`.
+        assert_eq!(
+            strip_b_value(b"DKIM-Signature: a=1; bh=x;\r\n b=abc\r\n def \r\n ghi"),
+            b"DKIM-Signature: a=1; bh=x;\r\n b="
         );
         // Longer than the stack buffer: built on the heap, same result.
         let long = format!("DKIM-Signature: a=1; z={}; b=abc; bh=x", "q".repeat(2000));
