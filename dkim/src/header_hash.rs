@@ -76,7 +76,8 @@ impl Taken {
         }
     }
 
-    /// An index out of range counts as taken (never selected).
+    /// Whether field `i` (an index into the header block) was selected; an index past what
+    /// the set holds counts as taken.
     fn is_taken(&self, i: usize) -> bool {
         match self {
             Self::Few(bits) => u32::try_from(i)

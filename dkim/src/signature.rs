@@ -518,7 +518,7 @@ mod tests {
     proptest::proptest! {
         /// The one-pass reading agrees with the octet-by-octet model.
         #[test]
-        fn header_list_fast_path_matches_general(
+        fn header_list_matches_model(
             list in proptest::collection::vec(
                 proptest::sample::select(vec!["a", "B", "x-y", ":", " ", "\r\n\t", "\u{e9}", "\x01", "::"]),
                 0..12,

@@ -201,30 +201,34 @@ mod tests {
 
     /// Every text of up to six octets over symbols whose low bits differ (`A` = 0, `B` = 1,
     /// `C` = 2, `I` = 8, `Q` = 16: the unused bits of a last group are its low 2 or 4),
-    /// padding, FWS and an octet outside the alphabet: the one-pass decoder
-    /// and the `base64` crate (after removing FWS) agree on each, octets and rejections.
+    /// padding, FWS (space and tab) and an octet outside the alphabet; then every text of up to
+    /// ten octets over `A`, `Q`, `=` and LF, which reaches the eight-symbol path. The one-pass
+    /// decoder and the `base64` crate (after removing FWS) agree on each, octets and
+    /// rejections.
     #[test]
     fn decoder_matches_base64_crate_exhaustively() {
-        const ALPHABET: &[u8] = b"ABCIQ= -";
-        let mut text = Vec::new();
         let mut checked = 0;
-        for len in 0..=6u32 {
-            for mut n in 0..ALPHABET.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.push(ALPHABET[n % ALPHABET.len()]);
-                    n /= ALPHABET.len();
+        for (alphabet, longest) in [(&b"ABCIQ= \t-"[..], 6u32), (&b"AQ=\n"[..], 10)] {
+            let mut text = Vec::new();
+            for len in 0..=longest {
+                for mut n in 0..alphabet.len().pow(len) {
+                    text.clear();
+                    for _ in 0..len {
+                        text.push(alphabet[n % alphabet.len()]);
+                        n /= alphabet.len();
+                    }
+                    let text = std::str::from_utf8(&text).unwrap();
+                    let without: String = text
+                        .chars()
+                        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
+                        .collect();
+                    assert_eq!(b64_decode_fws(text), b64_decode(&without), "{text:?}");
+                    checked += 1;
                 }
-                let text = std::str::from_utf8(&text).unwrap();
-                assert_eq!(
-                    b64_decode_fws(text),
-                    b64_decode(&text.replace(' ', "")),
-                    "{text:?}"
-                );
-                checked += 1;
             }
         }
-        assert_eq!(checked, (0..=6).map(|k| 8usize.pow(k)).sum::<usize>());
+        let count = |k: usize, longest: u32| (0..=longest).map(|l| k.pow(l)).sum::<usize>();
+        assert_eq!(checked, count(9, 6) + count(4, 10));
     }
 
     #[test]
