@@ -636,13 +636,14 @@ fn profile(spec: &str) {
         "parts" => {
             // Where end-to-end time goes beyond the floor, part by part (rsa2048, aws-lc-rs), on
             // a realistic message (`DKIM_PROFILE=parts/<REAL_SIZES name>/<iterations>`).
-            let (_, key) = keys().into_iter().next().unwrap();
+            let (sel, key) = keys().into_iter().next().unwrap();
+            let record = key_record_text(&key).unwrap();
             let size = REAL_SIZES
                 .iter()
                 .find(|(n, _)| *n == parts[1])
                 .map_or(0, |s| s.1);
             let msg = realmail::message(size, 1, realmail::LineEnding::Crlf);
-            let signer = Signer::new(key, "example.com".parse().unwrap(), "rsa2048").unwrap();
+            let signer = Signer::new(key, "example.com".parse().unwrap(), sel).unwrap();
             let signed = [signer.sign(&msg, NOW).unwrap().as_bytes(), msg.as_slice()].concat();
             let parsed = mailward_types::message::Message::parse(&signed).unwrap();
             let field = parsed.headers()[0];
@@ -678,8 +679,6 @@ fn profile(spec: &str) {
             time("header block sha256", &mut || {
                 black_box(Sha256::digest(black_box(parsed.header_bytes())));
             });
-            let (sel, key) = keys().into_iter().next().unwrap();
-            let record = key_record_text(&key).unwrap();
             let resolver = Keys {
                 records: vec![(format!("{sel}._domainkey.example.com"), record.clone())],
             };

@@ -61,13 +61,17 @@ impl Taken {
         }
     }
 
+    /// Field `i`'s bit in `Few`, none (0) past 128.
+    fn bit(i: usize) -> u128 {
+        u32::try_from(i)
+            .ok()
+            .and_then(|i| 1u128.checked_shl(i))
+            .unwrap_or(0)
+    }
+
     fn take(&mut self, i: usize) {
         match self {
-            Self::Few(bits) => {
-                *bits |= 1u128
-                    .checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
-                    .unwrap_or(0)
-            }
+            Self::Few(bits) => *bits |= Self::bit(i),
             Self::Many(v) => {
                 if let Some(slot) = v.get_mut(i) {
                     *slot = true;
@@ -80,10 +84,7 @@ impl Taken {
     /// the set holds counts as taken.
     fn is_taken(&self, i: usize) -> bool {
         match self {
-            Self::Few(bits) => u32::try_from(i)
-                .ok()
-                .and_then(|i| bits.checked_shr(i))
-                .is_none_or(|b| b & 1 == 1),
+            Self::Few(bits) => Self::bit(i) & !*bits == 0,
             Self::Many(v) => v.get(i).copied().unwrap_or(true),
         }
     }

@@ -5,7 +5,7 @@ use std::fmt;
 use mailward_types::tag_list::{TagList, TagListError};
 
 use crate::algorithm::{HashAlgorithm, KeyType};
-use crate::tag_value::{b64_decode, b64_encode};
+use crate::tag_value::{b64_decode_fws, b64_encode};
 
 /// Longest key record parsed, in octets. An RSA-8192 SubjectPublicKeyInfo is 1.4 KB of base64;
 /// 16 KiB bounds the work on hostile TXT data.
@@ -107,8 +107,7 @@ impl KeyRecord {
         }
         record.notes = list.get("n").map(|n| n.value.to_owned());
         let p = list.get("p").ok_or(KeyRecordError::MissingPublicKey)?;
-        record.public_key =
-            b64_decode(&p.value_without_fws()).ok_or(KeyRecordError::InvalidBase64)?;
+        record.public_key = b64_decode_fws(p.value).ok_or(KeyRecordError::InvalidBase64)?;
         if let Some(s) = list.get("s") {
             record.service_types = Some(split_list(&s.value_without_fws(), "s")?);
         }

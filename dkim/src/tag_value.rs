@@ -26,13 +26,17 @@ fn is_fws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// `s` with every FWS octet (SP, HTAB, CR, LF) removed, borrowed when it has none. Works on
-/// octets: FWS octets are ASCII, so removing them keeps valid UTF-8 valid.
+/// `s` with every FWS octet (SP, HTAB, CR, LF) removed, borrowed when it has none; the runs
+/// between FWS are copied whole. Works on octets: FWS octets are ASCII, so removing them keeps
+/// valid UTF-8 valid.
 pub(crate) fn without_fws(s: &str) -> Cow<'_, str> {
     if !s.bytes().any(is_fws) {
         return Cow::Borrowed(s);
     }
-    let kept: Vec<u8> = s.bytes().filter(|&b| !is_fws(b)).collect();
+    let mut kept = Vec::with_capacity(s.len());
+    for run in s.as_bytes().split(|&b| is_fws(b)) {
+        kept.extend_from_slice(run);
+    }
     // Removing ASCII octets from UTF-8 leaves UTF-8; the fallback is never taken.
     Cow::Owned(String::from_utf8(kept).unwrap_or_default())
 }
