@@ -1,0 +1,211 @@
+//! The block scan of body canonicalization: which octets of a 64-octet block may need the
+//! state machine (relaxed pairs, simple line starts), as a mask per block and as a run of clean
+//! blocks. Plain Rust the compiler vectorizes; the run of clean blocks is also dispatched to
+//! AVX2.
+
+use super::{CR, LF, SP, TAB};
+
+/// Whether the adjacent octets `a`, `b` may need the state machine under `relaxed` (then both
+/// go through it): a tab at `a`; two octets at most 0x20 side by side (whitespace next to
+/// whitespace, a line end or a control octet), except CR LF; a CR not followed by LF or an LF
+/// not preceded by CR.
+///
+/// Every octet relaxed canonicalization can change is in such a pair: a tab is `a` of its
+/// own pair; a space next to whitespace, a line end or a control octet forms a low pair with
+/// that neighbour; so does a CR after one of these; a CR without LF or an LF without CR is
+/// caught by the exclusive or. The rule flags more than needed (the state machine handles
+/// every octet exactly; a flagged octet only costs time), never less, and looks at two
+/// octets instead of three, which makes the vector loop shorter.
+#[inline(always)]
+pub(super) fn special_pair_relaxed(a: u8, b: u8) -> bool {
+    let low_pair = (a <= SP) & (b <= SP) & !((a == CR) & (b == LF));
+    (a == TAB) | low_pair | ((a == CR) ^ (b == LF))
+}
+
+/// Whether octet `c` needs the state machine under `simple`, given its predecessor `p`: a CR
+/// starting a line (possible empty line) or a bare LF.
+#[inline(always)]
+pub(super) fn special_simple(p: u8, c: u8) -> bool {
+    ((c == CR) & (p == LF)) | ((c == LF) & (p != CR))
+}
+
+/// [`skip_clean`] compiled for x86-64-v3 too and chosen at run time (safe Rust: the dispatch is
+/// pulp's), twice as wide with AVX2; the baseline build alone without the `runtime-avx2`
+/// feature.
+#[cfg(feature = "runtime-avx2")]
+pub(super) fn skip_clean_dispatched(chunk: &[u8], start: usize, relaxed: bool) -> usize {
+    pulp::Arch::new().dispatch(
+        #[inline(always)]
+        || skip_clean(chunk, start, relaxed),
+    )
+}
+
+/// [`skip_clean`] as compiled for the target (the `runtime-avx2` feature is off).
+#[cfg(not(feature = "runtime-avx2"))]
+pub(super) fn skip_clean_dispatched(chunk: &[u8], start: usize, relaxed: bool) -> usize {
+    skip_clean(chunk, start, relaxed)
+}
+
+/// The end of the clean 64-octet blocks from `start` on (a block boundary after a clean
+/// block, so `start` ≥ 64): `start` itself when the first is not clean. A block is clean under
+/// the rules of [`special_mask`], each block checked with the octet after it (relaxed: pairs of
+/// an octet and its successor) or before it (simple: an octet and its predecessor), as
+/// `special_mask` does with its window; the loop only ORs the flags. Always inlined, so that
+/// inside the caller's run-time dispatch it is compiled for each instruction set.
+#[inline(always)]
+pub(super) fn skip_clean(chunk: &[u8], start: usize, relaxed: bool) -> usize {
+    let base = if relaxed {
+        start
+    } else {
+        start.saturating_sub(1)
+    };
+    let (Some(firsts), Some(seconds)) = (chunk.get(base..), chunk.get(base + 1..)) else {
+        return start;
+    };
+    let mut pos = start;
+    for (a, b) in firsts
+        .as_chunks::<64>()
+        .0
+        .iter()
+        .zip(seconds.as_chunks::<64>().0)
+    {
+        let mut any = 0u8;
+        if relaxed {
+            for (&x, &y) in a.iter().zip(b) {
+                any |= u8::from(special_pair_relaxed(x, y));
+            }
+        } else {
+            for (&x, &y) in a.iter().zip(b) {
+                any |= u8::from(special_simple(x, y));
+            }
+        }
+        if any != 0 {
+            break;
+        }
+        pos += 64;
+    }
+    pos
+}
+
+/// Bit `k` set when octet `w[1 + k]` must go through the state machine (0 for a block passed
+/// through unchanged).
+#[inline(always)]
+pub(super) fn special_mask(w: &[u8; 66], relaxed: bool) -> u64 {
+    let (prev, (cur, _)) = split3(w);
+    let mut flags = [0u8; 64];
+    let pairs = flags.iter_mut().zip(prev.iter().zip(cur));
+    // Two monomorphic loops (not a function pointer) so that each vectorises. Under relaxed,
+    // lane k flags the pair (w[k], w[k + 1]): block octets k - 1 and k.
+    // The OR of all flags is taken in the same pass (vector registers), so a clean block
+    // costs no reload of the flags.
+    let mut any = 0u8;
+    if relaxed {
+        for (f, (&a, &b)) in pairs {
+            *f = u8::from(special_pair_relaxed(a, b));
+            any |= *f;
+        }
+    } else {
+        for (f, (&p, &c)) in pairs {
+            *f = u8::from(special_simple(p, c));
+            any |= *f;
+        }
+    }
+    // Relaxed: the last pair (block octet 63 and the next octet) is outside the lanes.
+    let last_pair = relaxed
+        && special_pair_relaxed(
+            w.get(64).copied().unwrap_or_default(),
+            w.get(65).copied().unwrap_or_default(),
+        );
+    if any == 0 && !last_pair {
+        return 0;
+    }
+    let mut words = [0u64; 8];
+    for (word, eight) in words.iter_mut().zip(flags.chunks_exact(8)) {
+        *word = u64::from_le_bytes(<[u8; 8]>::try_from(eight).unwrap_or([0; 8]));
+    }
+    let mut lanes = 0u64;
+    for (k, word) in words.iter().enumerate() {
+        // Gathers the low bit of each octet (all 0 or 1) into one octet, octet i → bit i.
+        let bits = word.wrapping_mul(0x0102_0408_1020_4080) >> 56;
+        lanes |= bits << (8 * k);
+    }
+    if relaxed {
+        // Both octets of a flagged pair: lane k is block octets k - 1 (bit k - 1) and k.
+        lanes | (lanes >> 1) | (u64::from(last_pair) << 63)
+    } else {
+        lanes
+    }
+}
+
+/// Splits a 66-byte window into the previous, current and next 64-byte views.
+#[inline]
+fn split3(w: &[u8; 66]) -> (&[u8; 64], (&[u8; 64], &[u8; 64])) {
+    let (prev, _) = w.split_first_chunk::<64>().unwrap_or((&[0; 64], &[]));
+    let cur = w
+        .get(1..65)
+        .and_then(|s| <&[u8; 64]>::try_from(s).ok())
+        .unwrap_or(&[0; 64]);
+    let (_, next) = w.split_last_chunk::<64>().unwrap_or((&[], &[0; 64]));
+    (prev, (cur, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The clean-block scan, compiled for the baseline (called directly here) and as
+        /// dispatched at run time (x86-64-v3 where the CPU has it), against a block-by-block
+        /// model, on text that is mostly clean with the odd tab, line end or double space.
+        #[test]
+        fn skip_clean_matches_block_model(
+            clean in proptest::collection::vec(
+                proptest::sample::select(b"abcdefgh ijklmnop qrstuvwxyz.".to_vec()),
+                64..1200,
+            ),
+            specials in proptest::collection::vec(
+                (
+                    proptest::prelude::any::<proptest::sample::Index>(),
+                    proptest::sample::select(vec![&b"\t"[..], b"\r\n", b"  ", b"\n", b"\r"]),
+                ),
+                0..3,
+            ),
+            start in proptest::sample::select(vec![64usize, 128, 192]),
+            relaxed: bool,
+        ) {
+            let mut body = clean;
+            for (at, special) in specials {
+                let at = at.index(body.len());
+                body.splice(at..at, special.iter().copied());
+            }
+            let want = skip_clean_model(&body, start, relaxed);
+            proptest::prop_assert_eq!(skip_clean(&body, start, relaxed), want);
+            proptest::prop_assert_eq!(skip_clean_dispatched(&body, start, relaxed), want);
+        }
+    }
+
+    /// [`skip_clean`] one block and one pair at a time: the block at `b` (64 octets, each
+    /// paired with the next, from `start` under relaxed and from the octet before it under
+    /// simple) is clean when no pair is flagged, and only blocks whose last pair lies inside
+    /// `chunk` are read.
+    fn skip_clean_model(chunk: &[u8], start: usize, relaxed: bool) -> usize {
+        let mut b = if relaxed { start } else { start - 1 };
+        let mut pos = start;
+        while b + 64 < chunk.len() {
+            let flagged = (b..b + 64).any(|k| {
+                let (x, y) = (chunk[k], chunk[k + 1]);
+                if relaxed {
+                    special_pair_relaxed(x, y)
+                } else {
+                    special_simple(x, y)
+                }
+            });
+            if flagged {
+                break;
+            }
+            pos += 64;
+            b += 64;
+        }
+        pos
+    }
+}
