@@ -394,7 +394,6 @@ impl BodyCanon {
             }
             if mask == 0 {
                 if run.is_none() {
-                    self.flush_pending(e);
                     run = Some(i);
                 }
                 // The clean blocks after it join the run in a tight loop. A stretch ending in
@@ -427,7 +426,6 @@ impl BodyCanon {
                     pos -= 1;
                 }
                 if pos > cur && run.is_none() {
-                    self.flush_pending(e);
                     run = Some(cur);
                 }
                 self.end_run(e, chunk, &mut run, pos);
@@ -440,7 +438,6 @@ impl BodyCanon {
                 end
             };
             if cur < stop && run.is_none() {
-                self.flush_pending(e);
                 run = Some(cur);
             }
             i = cur.max(stop);
@@ -448,17 +445,40 @@ impl BodyCanon {
         self.end_run(e, chunk, &mut run, i.min(len));
     }
 
-    /// Writes the pending run `chunk[start..end]` unchanged and updates the line state.
+    /// Writes the pending run `chunk[start..end]` unchanged, after what is pending before it
+    /// when the run has content, and updates the line state. Empty lines at the end of the run
+    /// are held back like those the state machine sees (a relaxed run may hold CRLF CRLF, see
+    /// [`scan::special_pair_relaxed`]): they are written only if content follows.
     #[inline]
     fn end_run<E: Emit>(&mut self, e: &mut E, chunk: &[u8], run: &mut Option<usize>, end: usize) {
-        if let Some(start) = run.take() {
-            let block = chunk.get(start..end).unwrap_or_default();
-            self.out(e, block);
-            if let Some(&last) = block.last() {
-                self.line_has_content = last != LF;
-                self.prev = last;
+        let Some(start) = run.take() else { return };
+        let block = chunk.get(start..end).unwrap_or_default();
+        let Some(&last) = block.last() else { return };
+        self.prev = last;
+        // A run holds no bare CR or LF (nor, under simple, a CR at a line start), so one that
+        // ends in LF ends in CRLF; count the CRLFs that end it.
+        let mut rest = block;
+        let mut line_ends = 0u64;
+        if last == LF {
+            while let Some(before) = rest.strip_suffix(b"\r\n") {
+                rest = before;
+                line_ends += 1;
             }
         }
+        if !rest.is_empty() {
+            self.flush_pending(e);
+        }
+        // The first of them ends a line with content (in the run, or before it); the others
+        // end empty lines. Under simple they are all of the first kind: a CR at a line start
+        // is flagged for it.
+        let ends_content = !rest.is_empty() || self.line_has_content;
+        let empty = line_ends.saturating_sub(u64::from(ends_content));
+        let keep = block.len() - 2 * usize::try_from(empty).unwrap_or(0);
+        if keep > 0 {
+            self.out(e, block.get(..keep).unwrap_or_default());
+        }
+        self.empty_lines += empty;
+        self.line_has_content = line_ends == 0;
     }
 
     /// Consumes the byte at `i` (and the LF after a CR); returns the next index.

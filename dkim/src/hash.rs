@@ -355,6 +355,52 @@ mod tests {
             prop_assert_eq!(canonicalize_body(c, &body), model);
         }
 
+        /// Paragraphs of clean text separated by empty lines, as in real mail: runs of
+        /// unchanged octets that hold CRLF CRLF pass through whole, and the empty lines ending
+        /// a run are held back. Lines are 0–150 octets of text, sometimes ending in white space
+        /// or led by a tab; after each line 0–3 empty lines (some white-space only); the body
+        /// ends in 0–3 empty lines; CRLF or LF-only; fed whole and in pieces; `l=` cuts the
+        /// canonical form exactly. The reference is the octet model.
+        #[test]
+        fn paragraphs_with_empty_lines_match_the_model(
+            lines in prop::collection::vec(
+                (0usize..150, 0usize..4, prop::sample::select(vec![&b""[..], b" ", b"\t", b"  "]), any::<bool>()),
+                0..40,
+            ),
+            tail in 0usize..4,
+            lf_only: bool,
+            c in canon_strategy(),
+            cuts in prop::collection::vec(0usize..8000, 0..5),
+            l in 0u64..8000,
+        ) {
+            let eol: &[u8] = if lf_only { b"\n" } else { b"\r\n" };
+            let mut body = Vec::new();
+            for (i, (len, empties, wsp, tab_led)) in lines.into_iter().enumerate() {
+                if tab_led {
+                    body.push(b'\t');
+                }
+                body.extend((0..len).map(|k| b"Lorem ipsum dolor sit amet"[(i + k) % 26]));
+                body.extend_from_slice(wsp);
+                body.extend_from_slice(eol);
+                for e in 0..empties {
+                    if e == 1 {
+                        body.push(b' ');
+                    }
+                    body.extend_from_slice(eol);
+                }
+            }
+            for _ in 0..tail {
+                body.extend_from_slice(eol);
+            }
+            let model = model(c, &body);
+            prop_assert_eq!(canonicalize_body(c, &body), model.clone());
+            let expected = one_shot(c, &body, None);
+            prop_assert_eq!(&expected.digest, &sha256(&model));
+            prop_assert_eq!(in_pieces(c, &body, cuts), expected);
+            let cut = &model[..model.len().min(usize::try_from(l).unwrap())];
+            prop_assert_eq!(one_shot(c, &body, Some(l)).digest, sha256(cut));
+        }
+
         /// LF-only input, rewritten to CRLF through a 2 KB buffer: lines from empty to longer
         /// than the buffer, with white space and stray CRs, fed in pieces. Each piece whose
         /// first line end is a bare LF takes the rewriting path, the others the direct one;
