@@ -89,14 +89,6 @@ fn relaxed_header<E: Emit>(raw: &[u8], e: &mut E) {
     // and a line of a folded field is written in one piece. A separator holding SP or TAB
     // writes one SP, and only between two runs. A CR not followed by LF is not a line break but
     // content (§3.4.2 unfolds "CRLF sequences followed by WSP" only), so it stays in its run.
-    let is_break = |rest: &[u8], k: usize, b: u8| match b {
-        TAB | LF => true,
-        CR => rest.get(k + 1) == Some(&LF),
-        SP => rest
-            .get(k + 1)
-            .is_none_or(|&n| matches!(n, SP | TAB | CR | LF)),
-        _ => false,
-    };
     let mut rest = value;
     let mut started = false;
     loop {
@@ -113,12 +105,7 @@ fn relaxed_header<E: Emit>(raw: &[u8], e: &mut E) {
         if rest.is_empty() {
             break;
         }
-        let k = rest
-            .iter()
-            .enumerate()
-            .position(|(k, &b)| b <= SP && is_break(rest, k, b))
-            .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at(k);
+        let (run, tail) = rest.split_at(run_len(rest));
         if white && started {
             e.emit(b" ");
         }
@@ -126,6 +113,45 @@ fn relaxed_header<E: Emit>(raw: &[u8], e: &mut E) {
         e.emit(run);
         rest = tail;
     }
+}
+
+/// Whether octet `b` ends a run of a relaxed header value, `next` being the octet after it
+/// (`None` at the end): a TAB, a line break (LF, or CR before LF), or a SP followed by white
+/// space, a line break or the end.
+#[inline(always)]
+fn breaks_run(b: u8, next: Option<u8>) -> bool {
+    match b {
+        TAB | LF => true,
+        CR => next == Some(LF),
+        SP => next.is_none_or(|n| matches!(n, SP | TAB | CR | LF)),
+        _ => false,
+    }
+}
+
+/// The length of the run `rest` starts with (see [`relaxed_header`]): sixteen octets at a time
+/// while none of them may end it (most of a line is words and single spaces), then octet by
+/// octet.
+#[inline]
+fn run_len(rest: &[u8]) -> usize {
+    let mut k = 0;
+    // Each octet with its successor: TAB, LF, or CR or SP before an octet at most SP may end
+    // the run (a superset of `breaks_run`, checked exactly below).
+    while let (Some(a), Some(b)) = (rest.get(k..k + 16), rest.get(k + 1..k + 17)) {
+        let mut any = false;
+        for (&x, &y) in a.iter().zip(b) {
+            any |= (x == TAB) | (x == LF) | (((x == CR) | (x == SP)) & (y <= SP));
+        }
+        if any {
+            break;
+        }
+        k += 16;
+    }
+    let tail = rest.get(k..).unwrap_or_default();
+    k + tail
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b <= SP && breaks_run(b, tail.get(i + 1).copied()))
+        .unwrap_or(tail.len())
 }
 
 fn trim_wsp_end(s: &[u8]) -> &[u8] {
@@ -733,6 +759,36 @@ pub(crate) mod tests {
         ) {
             proptest::prop_assert_eq!(hdr(Relaxed, &raw), naive_relaxed_header(&raw));
             proptest::prop_assert_eq!(hdr(Simple, &raw), naive_simple_header(&raw));
+        }
+
+        /// Long fields as mail has them: words of up to 40 octets (any octet but white space
+        /// and line ends, control and 8-bit octets included) between separators that keep a
+        /// run going (one SP, a CR without LF) or end it (two SPs, a TAB, folding with CRLF or
+        /// a bare LF, a trailing SP before a fold), so runs cross the sixteen-octet checks
+        /// of `run_len` at every offset.
+        #[test]
+        fn long_folded_headers_match_octet_model(
+            words in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::sample::select(b"abcXYZ09.;=/+-<>@\x00\x0b\x7f\x80\xff".to_vec()),
+                        1..40,
+                    ),
+                    proptest::sample::select(vec![
+                        &b" "[..], b" ", b" ", b"  ", b"\t", b"\r\n ", b"\r\n\t", b"\n ",
+                        b" \r\n ", b"\r", b"\r ", b" \r",
+                    ]),
+                ),
+                0..30,
+            ),
+            name in proptest::sample::select(vec![&b"Subject:"[..], b"DKIM-Signature :", b"X:"]),
+        ) {
+            let mut raw = name.to_vec();
+            for (word, sep) in words {
+                raw.extend_from_slice(&word);
+                raw.extend_from_slice(sep);
+            }
+            proptest::prop_assert_eq!(hdr(Relaxed, &raw), naive_relaxed_header(&raw));
         }
 
         /// One-line fields of words and spaces (the relaxed fast path: single spaces, nothing

@@ -35,7 +35,7 @@ pub(crate) fn header_hash<'n>(
             .iter()
             .enumerate()
             .rev()
-            .find(|(i, f)| !used.is_taken(*i) && f.name_eq(name));
+            .find(|(i, f)| f.name_eq(name) && !used.is_taken(*i));
         if let Some((i, f)) = found {
             used.take(i);
             header_into(c, f.raw, &mut h, true);

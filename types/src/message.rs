@@ -71,6 +71,7 @@ pub struct HeaderField<'a> {
 
 impl HeaderField<'_> {
     /// Whether the field name equals `name`, ignoring ASCII case (RFC 5322 §1.2.2).
+    #[inline]
     pub fn name_eq(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
     }
