@@ -323,8 +323,10 @@ impl<'a> Names<'a> {
         {
             return name;
         }
+        // At least the whole name, however long.
+        let reach = NAMES_STRETCH.max(end - start);
         let stretch = data
-            .get(start..data.len().min(start.saturating_add(NAMES_STRETCH)))
+            .get(start..data.len().min(start.saturating_add(reach)))
             .unwrap_or_default();
         self.base = start;
         self.text = match std::str::from_utf8(stretch) {
@@ -477,17 +479,21 @@ mod tests {
             lines in proptest::collection::vec(
                 (
                     proptest::sample::select(vec![
-                        &b"From"[..], b"Subject ", b"X-A\t", b"DKIM-Signature", b"Bad Name",
-                        b"", b" ", b"\t", b"N\x01", b"\xc3\xa9t\xc3\xa9", b"\xff",
+                        &b"From"[..], b"From", b"X-A", b"X-A", b"DKIM-Signature", b"Subject ",
+                        b"X-B\t", b"Bad Name", b"", b" ", b"\t", b"N\x01",
+                        b"\xc3\xa9t\xc3\xa9", b"\xff",
                     ]),
-                    proptest::sample::select(vec![&b":"[..], b": ", b"", b"::"]),
+                    // Long names and values too: past the 1 KB stretch of one UTF-8 check.
+                    proptest::sample::select(vec![1usize, 1, 1, 2, 70, 300]),
+                    proptest::sample::select(vec![&b":"[..], b":", b": ", b"", b"::"]),
                     proptest::collection::vec(
                         proptest::sample::select(b"ab :\t\r\x80\xff\xc3\xa9".to_vec()),
                         0..30,
                     ),
+                    proptest::sample::select(vec![1usize, 1, 1, 40]),
                     proptest::sample::select(vec![&b"\r\n"[..], b"\n", b"\r\n\t", b"\n "]),
                 ),
-                0..12,
+                0..8,
             ),
             end in proptest::sample::select(vec![&b"\r\n"[..], b"\n", b""]),
             body in proptest::sample::select(vec![&b""[..], b"body\r\n", b"\xff"]),
@@ -495,10 +501,10 @@ mod tests {
             max_header_bytes in proptest::sample::select(vec![16usize, 100, 1 << 20]),
         ) {
             let mut data = Vec::new();
-            for (name, colon, value, eol) in lines {
-                data.extend_from_slice(name);
+            for (name, name_times, colon, value, value_times, eol) in lines {
+                data.extend(name.repeat(name_times));
                 data.extend_from_slice(colon);
-                data.extend_from_slice(&value);
+                data.extend(value.repeat(value_times));
                 data.extend_from_slice(eol);
             }
             data.extend_from_slice(end);
@@ -506,6 +512,23 @@ mod tests {
             let limits = MessageLimits::new(max_fields, max_header_bytes);
             let got = Message::parse_with(&data, limits).map(|m| (m.headers, m.body_offset));
             proptest::prop_assert_eq!(got, model::parse_with(&data, limits));
+        }
+    }
+
+    /// A name is found whole whatever its length (RFC 5322 sets none): one longer than the
+    /// stretch of header block checked as UTF-8 at once, after a long field and alone.
+    #[test]
+    fn long_field_names_are_whole() {
+        for len in [1023usize, 1024, 1025, 3000] {
+            let name = "N".repeat(len);
+            let raw = format!(
+                "X: {}\r\n{name}: v\r\n{name}:w\r\n\r\nbody",
+                "x".repeat(900)
+            );
+            let m = Message::parse(raw.as_bytes()).unwrap();
+            let names: Vec<&str> = m.headers().iter().map(|h| h.name).collect();
+            assert_eq!(names, ["X", name.as_str(), name.as_str()], "{len}");
+            assert_eq!(m.headers_named(&name).count(), 2, "{len}");
         }
     }
 
