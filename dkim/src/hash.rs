@@ -264,7 +264,9 @@ mod tests {
             60 => prop::sample::select(b"abcdefghXYZ.,-".to_vec()),
             // Control octets next to whitespace take the exact path (the fast check flags
             // anything at or below 0x20 near a space or CR).
-            1 => prop::sample::select(b"\x00\x0b\x1f\x7f".to_vec()),
+            // 0x07 and 0x0E differ from 0x00 and TAB in the bits of CR ^ LF, as the line
+            // pairs the scan leaves unflagged do.
+            1 => prop::sample::select(b"\x00\x07\x0b\x0e\x1f\x7f".to_vec()),
             8 => Just(b' '),
             1 => Just(b'\t'),
             2 => Just(b'\r'),

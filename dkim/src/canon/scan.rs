@@ -21,10 +21,14 @@ use super::{CR, LF, SP, TAB};
 /// line, which relaxed canonicalization keeps unless nothing but empty lines follows (RFC 6376
 /// §3.4.4). A run of unchanged octets that ends in empty lines holds them back instead
 /// (`BodyCanon::end_run`), so paragraph breaks pass through with the text around them.
+///
+/// Both line pairs are the low pairs whose octets differ in exactly the bits 0x07 (CR ^ LF),
+/// which is one compare in the vector loop. The other such pairs are two control octets
+/// (relaxed leaves them as they are) or a TAB and 0x0E, and a TAB is flagged by its own pair.
 #[inline(always)]
 pub(super) fn special_pair_relaxed(a: u8, b: u8) -> bool {
-    let line_pair = ((a == CR) & (b == LF)) | ((a == LF) & (b == CR));
-    let low_pair = (a <= SP) & (b <= SP) & !line_pair;
+    const LINE_PAIR: u8 = CR ^ LF;
+    let low_pair = (a <= SP) & (b <= SP) & (a ^ b != LINE_PAIR);
     (a == TAB) | low_pair | ((a == CR) ^ (b == LF))
 }
 
