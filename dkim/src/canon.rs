@@ -6,8 +6,11 @@
 //!
 //! The body canonicalizer is a streaming state machine. Its fast path checks 64-byte blocks
 //! for the few byte patterns the algorithm changes (for `relaxed`: a tab, a space next to other
-//! whitespace or a line end, a CR not followed by LF, a CR starting an empty line, a bare LF);
-//! a block without them is passed through unchanged. The check is branch-free and vectorises.
+//! whitespace or a line end, a CR not followed by LF, a bare LF; for `simple`: a CR starting
+//! an empty line, a bare LF); a block without them is passed through unchanged. The check is
+//! branch-free and vectorises. Under `relaxed`, empty lines pass through with the text around
+//! them; those that end a run of unchanged octets are held back until content follows, since
+//! only the empty lines at the end of the body are dropped.
 
 use crate::algorithm::Canonicalization;
 
