@@ -213,7 +213,7 @@ fn spf_json(spf: &SpfOutcome, query: &Query) -> Value {
         "domain": spf.domain,
         "identity": query.identity.as_str(),
         "sender": query.effective_sender(),
-        "mechanism": spf.mechanism,
+        "mechanism": spf.mechanism.as_ref().map(ToString::to_string),
         "explanation": spf.explanation,
         "problem": spf.problem,
         "lookups": spf.lookups,

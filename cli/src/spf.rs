@@ -95,7 +95,7 @@ fn to_json(o: &SpfOutcome, q: &Query, received: &str, ar: &str) -> serde_json::V
     json!({
         "result": o.result.as_str(),
         "explanation": o.explanation,
-        "mechanism": o.mechanism,
+        "mechanism": o.mechanism.as_ref().map(ToString::to_string),
         "problem": o.problem,
         "domain": o.domain.as_ref().map(ToString::to_string),
         "identity": q.identity.as_str(),
@@ -113,7 +113,10 @@ fn print_human(o: &SpfOutcome, args: &Args, received: &str, ar: &str) -> std::io
     if let Some(e) = &o.explanation {
         outln!("explanation: {e}")?;
     }
-    outln!("mechanism: {}", o.mechanism.as_deref().unwrap_or("default"))?;
+    match &o.mechanism {
+        Some(m) => outln!("mechanism: {m}")?,
+        None => outln!("mechanism: default")?,
+    }
     if let Some(p) = &o.problem {
         outln!("problem: {p}")?;
     }

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use mailward_types::Domain;
 
 use crate::error::ParseError;
-use crate::record::{Modifier, SpfRecord, Term};
+use crate::record::{Modifier, Published, SpfRecord, Term};
 use crate::target::literal_target;
 
 /// The most records a [`RecordCache`] holds; when full it is emptied and starts over. A record
@@ -81,10 +81,9 @@ pub(crate) enum AddrKind {
     Aaaa,
 }
 
-/// A cached record, its text, and when it may be used without a DNS query.
+/// A cached record with its text, and when it may be used without a DNS query.
 struct Slot {
-    text: Arc<str>,
-    record: Arc<SpfRecord>,
+    published: Arc<Published>,
     fresh: Fresh,
 }
 
@@ -115,9 +114,6 @@ impl Fresh {
         now != 0 && self.since <= now && now < self.until
     }
 }
-
-/// A cached record and its text.
-pub(crate) type Entry = (Arc<str>, Arc<SpfRecord>);
 
 /// A hash for the cache's short keys (domain names) that costs a fraction of SipHash: 16
 /// octets per step folded through a 64×64→128-bit multiply with a per-cache random key (the
@@ -275,67 +271,68 @@ impl RecordCache {
     /// a record published there is cached, fresh or not, with the record if it is fresh at
     /// `now` (as [`get_fresh`](Self::get_fresh) gives it: one lookup for both). Every key is a
     /// frame's `<domain>`, checked by RFC 7208 §4.3 when it was evaluated, so `name` is one too.
-    pub(crate) fn known_domain(&self, name: &str, now: u64) -> Option<(Domain, Option<Entry>)> {
+    pub(crate) fn known_domain(
+        &self,
+        name: &str,
+        now: u64,
+    ) -> Option<(Domain, Option<Arc<Published>>)> {
         let map = self.lock();
         let (domain, slot) = map.records.get_key_value(name)?;
-        let entry = slot
-            .fresh
-            .covers(now)
-            .then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)));
+        let entry = slot.fresh.covers(now).then(|| Arc::clone(&slot.published));
         Some((domain.clone(), entry))
     }
 
     /// The record published at `domain` if its answer is still fresh at `now` (seconds since
     /// the epoch; never when `now` is 0).
-    pub(crate) fn get_fresh(&self, domain: &Domain, now: u64) -> Option<Entry> {
+    pub(crate) fn get_fresh(&self, domain: &Domain, now: u64) -> Option<Arc<Published>> {
         if now == 0 {
             return None;
         }
         let map = self.lock();
         let slot = map.records.get(domain)?;
-        slot.fresh
-            .covers(now)
-            .then(|| (Arc::clone(&slot.text), Arc::clone(&slot.record)))
+        slot.fresh.covers(now).then(|| Arc::clone(&slot.published))
     }
 
     /// The cached record published at `domain` when its text is exactly `text` (compared as
     /// octets, before any UTF-8 check: a cached text is valid ASCII); the answer that brought
     /// `text` again sets the entry's freshness (kept as it was when the answer has no clock
     /// reading).
-    pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh: Fresh) -> Option<Entry> {
+    pub(crate) fn get(&self, domain: &Domain, text: &[u8], fresh: Fresh) -> Option<Arc<Published>> {
         let mut map = self.lock();
         let slot = map.records.get_mut(domain)?;
-        if slot.text.as_bytes() != text {
+        if slot.published.text.as_bytes() != text {
             return None;
         }
         if fresh.since != 0 {
             slot.fresh = fresh;
         }
-        Some((Arc::clone(&slot.text), Arc::clone(&slot.record)))
+        Some(Arc::clone(&slot.published))
     }
 
     /// Parses `text` published at `domain` and caches it, with the freshness of the answer that
-    /// brought it, when it is a valid record.
+    /// brought it, when it is a valid record; a syntax error gives the text back with it.
     pub(crate) fn parse_and_insert(
         &self,
         domain: &Domain,
-        text: &str,
+        text: String,
         fresh: Fresh,
-    ) -> Result<Entry, ParseError> {
-        let mut parsed = SpfRecord::parse(text)?;
-        prepare_targets(&mut parsed);
-        let (text, record): Entry = (text.into(), Arc::new(parsed));
+    ) -> Result<Arc<Published>, (String, ParseError)> {
+        let mut record = match SpfRecord::parse(&text) {
+            Ok(r) => r,
+            Err(e) => return Err((text, e)),
+        };
+        prepare_targets(&mut record);
+        let published = Arc::new(Published { text, record });
         let mut map = self.lock();
         if map.records.len() >= MAX_CACHED_RECORDS {
             map.records.clear();
         }
         let slot = Slot {
-            text: Arc::clone(&text),
-            record: Arc::clone(&record),
+            published: Arc::clone(&published),
             fresh,
         };
         map.records.insert(domain.clone(), slot);
-        Ok((text, record))
+        Ok(published)
     }
 
     /// The lock, with the answers emptied when they are at [`MAX_CACHED_ANSWERS`] (so one more
@@ -414,12 +411,12 @@ impl RecordCache {
     /// The parsed record for `text` published at `domain`, from the cache or parsed (and then
     /// cached).
     #[cfg(test)]
-    fn get_or_parse(&self, domain: &Domain, text: &str) -> Result<Arc<SpfRecord>, ParseError> {
+    fn get_or_parse(&self, domain: &Domain, text: &str) -> Result<Arc<Published>, ParseError> {
         match self.get(domain, text.as_bytes(), Fresh::default()) {
-            Some((_, r)) => Ok(r),
+            Some(p) => Ok(p),
             None => self
-                .parse_and_insert(domain, text, Fresh::default())
-                .map(|(_, r)| r),
+                .parse_and_insert(domain, text.to_owned(), Fresh::default())
+                .map_err(|(_, e)| e),
         }
     }
 }
@@ -476,7 +473,7 @@ mod tests {
         assert_eq!(c.len(), 1);
         // A changed record at the same domain is parsed again and replaces the entry.
         let e = c.get_or_parse(&d, "v=spf1 ip4:192.0.2.0/25 -all").unwrap();
-        assert_eq!(e.to_string(), "v=spf1 ip4:192.0.2.0/25 -all");
+        assert_eq!(e.record.to_string(), "v=spf1 ip4:192.0.2.0/25 -all");
         assert_eq!(c.len(), 1);
         assert_eq!(c, c.clone());
         assert_ne!(c, RecordCache::new());

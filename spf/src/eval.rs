@@ -18,12 +18,12 @@ use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Resolver};
 
 use self::answer::{MismatchedAnswer, NormalAnswer, answer_ttl};
-use crate::cache::{self, AddrKind, Entry, RecordCache};
+use crate::cache::{self, AddrKind, RecordCache};
 use crate::dns::{DnsAnswer, DnsQuery, QueryRef};
 use crate::macros::{MacroContext, MacroString};
-use crate::outcome::SpfOutcome;
+use crate::outcome::{MatchedDirective, SpfOutcome};
 use crate::query::Query;
-use crate::record::DualCidr;
+use crate::record::{DualCidr, Published};
 use crate::result::SpfResult;
 use crate::target::check_host_domain;
 use crate::trace::{Answer, FrameInfo, Item, Line, Trace, TracedQuery, Via};
@@ -82,7 +82,7 @@ pub enum Step {
 /// let q = Query::mail_from("192.0.2.7".parse()?, "alice@example.com", "mx.example.com");
 /// let outcome = pollster::block_on(evaluate(&One, &q));
 /// assert_eq!(outcome.result, SpfResult::Pass);
-/// assert_eq!(outcome.mechanism.as_deref(), Some("ip4:192.0.2.0/24"));
+/// assert_eq!(outcome.mechanism.unwrap().to_string(), "ip4:192.0.2.0/24");
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfOutcome {
@@ -269,7 +269,7 @@ pub struct CheckHost {
     /// The outcome is known (its parts are the fields below); set by `finalize`.
     finished: bool,
     result: Option<SpfResult>,
-    mechanism: Option<String>,
+    mechanism: Option<Matched>,
     explanation: Option<String>,
     problem: Option<String>,
     domain: Option<Domain>,
@@ -280,7 +280,15 @@ pub struct CheckHost {
     cache: Option<RecordCache>,
     /// The checked domain's record when the cache held it fresh as the check started (taken
     /// by the first record lookup instead of asking the cache again).
-    first_record: Option<Entry>,
+    first_record: Option<Arc<Published>>,
+}
+
+/// The directive that decided the outcome: where it is while evaluating, or the outcome's
+/// handle once it was handed out (kept for later [`CheckHost::next`] calls).
+#[derive(Debug)]
+enum Matched {
+    At { frame: usize, term: usize },
+    Directive(MatchedDirective),
 }
 
 /// Identities of up to this many octets in all are kept in [`Idents`] itself, without an
@@ -491,7 +499,7 @@ impl CheckHost {
         let outcome = self.take_outcome();
         // Kept for later calls (the trace is not).
         self.explanation.clone_from(&outcome.explanation);
-        self.mechanism.clone_from(&outcome.mechanism);
+        self.mechanism = outcome.mechanism.clone().map(Matched::Directive);
         self.problem.clone_from(&outcome.problem);
         self.domain.clone_from(&outcome.domain);
         Step::Done(outcome)
@@ -703,8 +711,8 @@ impl CheckHost {
         // At most 1 + MAX_DNS_TERMS frames: every include and redirect is counted first.
         self.trace.frames.push(FrameInfo {
             domain,
-            text: None,
-            record: None,
+            published: None,
+            rejected: None,
         });
         self.trace.frames.len() - 1
     }
@@ -756,7 +764,13 @@ impl CheckHost {
         SpfOutcome {
             result: self.result.unwrap_or(SpfResult::TempError),
             explanation: self.explanation.take(),
-            mechanism: self.mechanism.take(),
+            mechanism: self.mechanism.take().and_then(|m| match m {
+                Matched::At { frame, term } => {
+                    let published = self.trace.frames.get(frame)?.published.clone()?;
+                    MatchedDirective::new(published, term)
+                }
+                Matched::Directive(d) => Some(d),
+            }),
             problem: self.problem.take(),
             domain: self.domain.take(),
             lookups: self.lookups,

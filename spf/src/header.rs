@@ -125,7 +125,7 @@ pub fn received_spf_value(outcome: &SpfOutcome, query: &Query, receiver: &str) -
         (SpfResult::TempError | SpfResult::PermError, Some(p), _) => {
             pairs.push(("problem", p.clone()));
         }
-        (_, _, Some(m)) => pairs.push(("mechanism", m.clone())),
+        (_, _, Some(m)) => pairs.push(("mechanism", m.to_string())),
         (SpfResult::Pass | SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral, _, None) => {
             pairs.push(("mechanism", "default".to_owned()));
         }

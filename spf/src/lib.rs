@@ -31,7 +31,7 @@ pub use header::{
 pub use macros::{
     MAX_EXPANSION_LEN, MacroContext, MacroExpand, MacroLetter, MacroString, MacroToken,
 };
-pub use outcome::SpfOutcome;
+pub use outcome::{MatchedDirective, SpfOutcome};
 pub use query::{Identity, Query};
 pub use record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, SpfRecord, Term, VERSION};
 pub use result::SpfResult;

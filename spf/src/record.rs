@@ -265,6 +265,15 @@ pub struct SpfRecord {
     pub(crate) targets: Vec<Option<Domain>>,
 }
 
+/// A selected record as published and its parse, in one allocation shared by an evaluation's
+/// frame table, a [`RecordCache`](crate::RecordCache) entry and the outcome's
+/// [`MatchedDirective`](crate::MatchedDirective).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Published {
+    pub(crate) text: String,
+    pub(crate) record: SpfRecord,
+}
+
 impl PartialEq for SpfRecord {
     fn eq(&self, other: &Self) -> bool {
         self.terms == other.terms

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 
 use crate::dns::{AnswerSummary, DnsQuery, QueryRef};
-use crate::record::{SpfRecord, Term};
+use crate::record::{Published, SpfRecord, Term};
 use crate::result::SpfResult;
 
 /// One line of the evaluation trace, borrowed from a [`Trace`].
@@ -285,69 +285,23 @@ fn nth_directive(record: &SpfRecord, from: usize, k: usize) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// A frame's parsed record: owned, or shared with a [`RecordCache`](crate::RecordCache).
-#[derive(Debug, Clone)]
-pub(crate) enum FrameRecord {
-    Owned(SpfRecord),
-    Shared(Arc<SpfRecord>),
-}
-
-impl std::ops::Deref for FrameRecord {
-    type Target = SpfRecord;
-
-    fn deref(&self) -> &SpfRecord {
-        match self {
-            Self::Owned(r) => r,
-            Self::Shared(r) => r,
-        }
-    }
-}
-
-/// Equal when the records are (owned or shared alike).
-impl PartialEq for FrameRecord {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for FrameRecord {}
-
-/// A record's published text: owned, or shared with a [`RecordCache`](crate::RecordCache)
-/// entry.
-#[derive(Debug, Clone)]
-pub(crate) enum RecordText {
-    Owned(String),
-    Shared(Arc<str>),
-}
-
-impl RecordText {
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            Self::Owned(s) => s,
-            Self::Shared(s) => s,
-        }
-    }
-}
-
-/// Equal when the texts are (owned or shared alike).
-impl PartialEq for RecordText {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for RecordText {}
-
 /// One `check_host()` evaluation (the checked domain, an include or a redirect target).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameInfo {
     /// The `<domain>` (a clone shares the name with the record cache's prepared targets).
     pub(crate) domain: Domain,
-    /// The selected record as published (kept only when tracing).
-    pub(crate) text: Option<RecordText>,
-    /// The parsed record (moved out while its terms are evaluated, see
+    /// The selected record as published and its parse, shared with a
+    /// [`RecordCache`](crate::RecordCache) entry (moved out while its terms are evaluated, see
     /// `CheckHost::with_record`).
-    pub(crate) record: Option<FrameRecord>,
+    pub(crate) published: Option<Arc<Published>>,
+    /// The text of a selected record that did not parse (kept only when tracing).
+    pub(crate) rejected: Option<String>,
+}
+
+impl FrameInfo {
+    pub(crate) fn record(&self) -> Option<&SpfRecord> {
+        self.published.as_deref().map(|p| &p.record)
+    }
 }
 
 /// What was evaluated and queried during one `check_host()`, in order
@@ -446,7 +400,7 @@ impl Trace {
         let record = self
             .frames
             .get(usize::from(frame))
-            .and_then(|f| f.record.as_deref());
+            .and_then(FrameInfo::record);
         match record.and_then(|r| Some((r, nth_directive(r, from, k)?))) {
             Some((record, index)) => TraceEvent::Term {
                 record,
@@ -507,7 +461,11 @@ impl Trace {
                 }
             }
             Item::Record { frame: i } => {
-                match frame(i).and_then(|f| f.text.as_ref().map(RecordText::as_str)) {
+                let text = frame(i).and_then(|f| match (&f.published, &f.rejected) {
+                    (Some(p), _) => Some(p.text.as_str()),
+                    (None, r) => r.as_deref(),
+                });
+                match text {
                     Some(record) => TraceEvent::Record { record },
                     None => MISSING,
                 }
@@ -516,7 +474,7 @@ impl Trace {
                 frame: i,
                 matched,
                 index,
-            } => match frame(i).and_then(|f| f.record.as_deref()) {
+            } => match frame(i).and_then(FrameInfo::record) {
                 Some(record) => TraceEvent::Term {
                     record,
                     index: usize::try_from(index).unwrap_or(usize::MAX),

@@ -619,7 +619,7 @@ fn s6_2_explanations() {
         o.explanation.as_deref(),
         Some("192.0.2.9 is not one of exp-basic.example.com's designated mail servers.")
     );
-    assert_eq!(o.mechanism.as_deref(), Some("-all"));
+    assert_eq!(o.mechanism.map(|m| m.to_string()).as_deref(), Some("-all"));
     // "If there are any DNS processing errors (any RCODE other than 0), or if no records are
     // returned, or if more than one record is returned, or if there are syntax errors in the
     // explanation string, then proceed as if no "exp" modifier was given."

@@ -383,7 +383,7 @@ fn check(case: &Case, o: &SpfOutcome) -> Option<String> {
         let _ = write!(why, ", problem {p:?}");
     }
     if let Some(m) = &o.mechanism {
-        let _ = write!(why, ", mechanism {m:?}");
+        let _ = write!(why, ", mechanism {:?}", m.to_string());
     }
     Some(why)
 }
@@ -424,7 +424,7 @@ fn dump_line(suite: &str, case: &Case, o: &SpfOutcome) -> String {
         json(&case.name),
         json(o.result.as_str()),
         json_opt(o.explanation.as_deref()),
-        json_opt(o.mechanism.as_deref()),
+        json_opt(o.mechanism.as_ref().map(ToString::to_string).as_deref()),
         json_opt(o.problem.as_deref()),
         o.lookups,
         o.void_lookups,

@@ -638,7 +638,7 @@ impl<'s> Prepared<'s> {
             "{} [mailward: {} via {}, {} DNS terms]",
             line.join(" "),
             o.result,
-            o.mechanism.as_deref().unwrap_or("(default)"),
+            o.mechanism.as_ref().map_or("(default)".to_owned(), ToString::to_string),
             o.lookups
         )
     }

@@ -3,24 +3,24 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Txt};
 
 use super::answer::{MismatchedAnswer, NormalAnswer};
 use super::{
-    CheckHost, ExpPhase, ExpState, FrameKind, MAX_DNS_TERMS, MAX_MX_NAMES, Pending, Phase,
+    CheckHost, ExpPhase, ExpState, FrameKind, MAX_DNS_TERMS, MAX_MX_NAMES, Matched, Pending, Phase,
     frame_ref, is_spf1,
 };
 use crate::cache;
 use crate::dns::DnsQuery;
 use crate::error::ParseError;
 use crate::macros::MacroString;
-use crate::record::{Directive, DualCidr, Mechanism, SpfRecord, Term, v4_in, v6_in};
-use crate::render::write_directive;
+use crate::record::{Directive, DualCidr, Mechanism, Published, SpfRecord, Term, v4_in, v6_in};
 use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
-use crate::trace::{Answer, FrameRecord, Item, RecordText};
+use crate::trace::{Answer, Item};
 
 impl CheckHost {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
@@ -40,18 +40,14 @@ impl CheckHost {
                     None
                 };
                 let cached = self.cache.as_ref().zip(self.trace.frames.get(id));
-                if let Some((text, r)) = first.or_else(|| {
+                if let Some(published) = first.or_else(|| {
                     cached.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
                 }) {
                     self.trace(Item::FrameTxt {
                         frame: frame_ref(id),
                         answer: Answer::Cached,
                     });
-                    return self.install_record(
-                        id,
-                        RecordText::Shared(text),
-                        Ok(FrameRecord::Shared(r)),
-                    );
+                    return self.install_record(id, Ok(published));
                 }
                 frame.phase = Phase::AwaitRecord;
                 self.outgoing = Some(Pending::FrameTxt(id));
@@ -230,38 +226,29 @@ impl CheckHost {
         let fresh = cache::Fresh::at(self.timestamp, ttl);
         // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
         let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh));
-        let (text, parsed) = match (hit, cache) {
-            (Some((text, r)), _) => (RecordText::Shared(text), Ok(FrameRecord::Shared(r))),
+        let parsed = match (hit, cache) {
+            (Some(published), _) => Ok(published),
             (None, cache) => {
                 let text = String::from_utf8(bytes)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 match cache {
-                    Some((c, info)) => match c.parse_and_insert(&info.domain, &text, fresh) {
-                        Ok((shared, r)) => (RecordText::Shared(shared), Ok(FrameRecord::Shared(r))),
-                        Err(e) => (RecordText::Owned(text), Err(e)),
+                    Some((c, info)) => c.parse_and_insert(&info.domain, text, fresh),
+                    None => match SpfRecord::parse(&text) {
+                        Ok(record) => Ok(Arc::new(Published { text, record })),
+                        Err(e) => Err((text, e)),
                     },
-                    None => {
-                        let parsed = SpfRecord::parse(&text).map(FrameRecord::Owned);
-                        (RecordText::Owned(text), parsed)
-                    }
                 }
             }
         };
-        self.install_record(id, text, parsed);
+        self.install_record(id, parsed);
     }
 
-    /// The selected record of frame `id`, with its text: kept in the frame table (and traced),
-    /// then its terms are evaluated; a syntax error ends the evaluation.
-    fn install_record(
-        &mut self,
-        id: usize,
-        text: RecordText,
-        parsed: Result<FrameRecord, ParseError>,
-    ) {
-        if self.trace_has_room()
-            && let Some(info) = self.trace.frames.get_mut(id)
-        {
-            info.text = Some(text);
+    /// The selected record of frame `id` with its text (or the text and why it did not parse):
+    /// kept in the frame table (and traced), then its terms are evaluated; a syntax error ends
+    /// the evaluation.
+    fn install_record(&mut self, id: usize, parsed: Result<Arc<Published>, (String, ParseError)>) {
+        let traced = self.trace_has_room();
+        if traced {
             self.trace(Item::Record {
                 frame: frame_ref(id),
             });
@@ -270,16 +257,19 @@ impl CheckHost {
             self.trace(Item::Truncated);
         }
         match parsed {
-            Ok(r) => {
+            Ok(published) => {
                 self.set_phase(Phase::Terms);
                 // The terms are evaluated at once, without a turn of the step loop; the record
                 // joins the frame table afterwards (as in `with_record`).
-                self.next_term_in(&r, 0, false);
+                self.next_term_in(&published.record, 0, false);
                 if let Some(info) = self.trace.frames.get_mut(id) {
-                    info.record = Some(r);
+                    info.published = Some(published);
                 }
             }
-            Err(e) => {
+            Err((text, e)) => {
+                if traced && let Some(info) = self.trace.frames.get_mut(id) {
+                    info.rejected = Some(text);
+                }
                 let domain = self.frame_name();
                 self.conclude(
                     SpfResult::PermError,
@@ -297,12 +287,17 @@ impl CheckHost {
             return false;
         };
         let (id, idx, counted) = (frame.id, frame.term, frame.counted);
-        let Some(record) = self.trace.frames.get_mut(id).and_then(|i| i.record.take()) else {
+        let Some(published) = self
+            .trace
+            .frames
+            .get_mut(id)
+            .and_then(|i| i.published.take())
+        else {
             return false;
         };
-        f(self, &record, idx, counted);
+        f(self, &published.record, idx, counted);
         if let Some(info) = self.trace.frames.get_mut(id) {
-            info.record = Some(record);
+            info.published = Some(published);
         }
         true
     }
@@ -385,7 +380,7 @@ impl CheckHost {
             f.counted = false;
         }
         if let Some(d) = hit {
-            return self.directive_matched(d, record);
+            return self.directive_matched(d, record, idx);
         }
         let counted = counted
             && self
@@ -529,7 +524,7 @@ impl CheckHost {
         };
         self.trace_term(idx, matched);
         if matched {
-            self.directive_matched(d, record);
+            self.directive_matched(d, record, idx);
         } else {
             self.advance();
         }
@@ -548,17 +543,19 @@ impl CheckHost {
         }
     }
 
-    fn directive_matched(&mut self, d: &Directive, record: &SpfRecord) {
+    /// Directive `d`, term `index` of the current frame's `record`, matched.
+    fn directive_matched(&mut self, d: &Directive, record: &SpfRecord, index: usize) {
         let result = SpfResult::from_qualifier(d.qualifier);
         let Some(frame) = self.stack.last() else {
             return self.internal_error();
         };
         if !frame.in_include {
-            // This frame is the checked domain or a redirect target: its match is the outcome.
-            // Sized once: no regrowth while formatting.
-            let mut m = String::with_capacity(64);
-            write_directive(&mut m, d);
-            self.mechanism = Some(m);
+            // This frame is the checked domain or a redirect target: its match is the outcome
+            // (by position: the record is shared when the outcome is built, not copied here).
+            self.mechanism = Some(Matched::At {
+                frame: frame.id,
+                term: index,
+            });
             // RFC 7208 §6.2: on "fail" due to a mechanism match, the exp= of the record that
             // matched (a redirect target's, never the original's; never an include's).
             if result == SpfResult::Fail
