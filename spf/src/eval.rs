@@ -2,7 +2,7 @@
 //! step machine, and the async driver [`evaluate`].
 //!
 //! This module holds the machine's state and its core (queries, answers, trace lines, the
-//! conclusion); the steps are implemented by the child modules, each an `impl CheckHost`:
+//! conclusion); the steps are implemented by the child modules, each an `impl CheckHost<'_>`:
 //! `frame` (record lookup, selection and terms), `ptr` (the PTR procedure of §5.5) and `exp`
 //! (the explanation of §6.2). `answer` normalises the DNS answers the steps consume.
 
@@ -245,12 +245,14 @@ struct ExpState {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug)]
-pub struct CheckHost {
+pub struct CheckHost<'q> {
+    /// The inputs, borrowed: the identities, the receiver and the record cache are read where
+    /// they are needed, not copied when the check starts.
+    query: &'q Query,
     ip: IpAddr,
-    /// The local-part, the sender's domain and the HELO name, one after the other in one
-    /// allocation (see [`Idents`]).
-    idents: Idents,
-    receiver: Option<String>,
+    /// The local-part and domain of the `<sender>` (RFC 7208 §4.1, §4.3), from `query`.
+    local_part: &'q str,
+    sender_domain: &'q str,
     timestamp: u64,
     stack: FrameStack,
     lookups: u32,
@@ -277,7 +279,6 @@ pub struct CheckHost {
     /// The trace lines and the frame table (the domain of every frame, kept also when the
     /// trace is off: frames refer to it by index).
     trace: Trace,
-    cache: Option<RecordCache>,
     /// The checked domain's record when the cache held it fresh as the check started (taken
     /// by the first record lookup instead of asking the cache again).
     first_record: Option<Arc<Published>>,
@@ -289,72 +290,6 @@ pub struct CheckHost {
 enum Matched {
     At { frame: usize, term: usize },
     Directive(MatchedDirective),
-}
-
-/// Identities of up to this many octets in all are kept in [`Idents`] itself, without an
-/// allocation: a VERP local-part, a sender domain and a HELO name usually fit.
-const INLINE_IDENTS: usize = 96;
-
-/// The identities a check needs for macros (`%{l}`, `%{o}`, `%{h}`), one after the other.
-#[derive(Debug)]
-struct Idents {
-    /// The text when it fits ([`INLINE_IDENTS`]); `heap` is then empty.
-    inline: [u8; INLINE_IDENTS],
-    heap: String,
-    /// End of the local-part, end of the sender's domain, end of the HELO name.
-    ends: (usize, usize, usize),
-}
-
-impl Idents {
-    fn new(local: &str, domain: &str, helo: &str) -> Self {
-        let ends = (
-            local.len(),
-            local.len() + domain.len(),
-            local.len() + domain.len() + helo.len(),
-        );
-        let mut inline = [0u8; INLINE_IDENTS];
-        let mut heap = String::new();
-        let parts = [
-            (local, 0, ends.0),
-            (domain, ends.0, ends.1),
-            (helo, ends.1, ends.2),
-        ];
-        if ends.2 <= INLINE_IDENTS {
-            for (part, start, end) in parts {
-                if let Some(dst) = inline.get_mut(start..end) {
-                    dst.copy_from_slice(part.as_bytes());
-                }
-            }
-        } else {
-            heap.reserve_exact(ends.2);
-            for (part, ..) in parts {
-                heap.push_str(part);
-            }
-        }
-        Self { inline, heap, ends }
-    }
-
-    /// The octets from `start` to `end`: whole parts of `&str`s joined, so UTF-8.
-    fn part(&self, start: usize, end: usize) -> &str {
-        let bytes = if self.ends.2 <= INLINE_IDENTS {
-            self.inline.get(start..end)
-        } else {
-            self.heap.as_bytes().get(start..end)
-        };
-        std::str::from_utf8(bytes.unwrap_or_default()).unwrap_or_default()
-    }
-
-    fn local_part(&self) -> &str {
-        self.part(0, self.ends.0)
-    }
-
-    fn sender_domain(&self) -> &str {
-        self.part(self.ends.0, self.ends.1)
-    }
-
-    fn helo(&self) -> &str {
-        self.part(self.ends.1, self.ends.2)
-    }
 }
 
 /// The frames being evaluated. The innermost, which every step works on, is kept inline (a
@@ -407,14 +342,16 @@ impl FrameStack {
     }
 }
 
-impl CheckHost {
-    /// Starts `check_host()` for the identity in `query` (RFC 7208 §4.1, §4.3).
-    pub fn new(query: &Query) -> Self {
+impl<'q> CheckHost<'q> {
+    /// Starts `check_host()` for the identity in `query` (RFC 7208 §4.1, §4.3); the machine
+    /// borrows the query until it is done.
+    pub fn new(query: &'q Query) -> Self {
         let (local, sdomain) = query.sender_parts();
         let mut m = Self {
+            query,
             ip: query.client_ip(),
-            idents: Idents::new(local, sdomain, &query.helo),
-            receiver: query.receiver.clone(),
+            local_part: local,
+            sender_domain: sdomain,
             timestamp: query.timestamp,
             stack: FrameStack::default(),
             lookups: 0,
@@ -442,16 +379,12 @@ impl CheckHost {
                 queries: Vec::new(),
                 notes: Vec::new(),
             },
-            cache: query.record_cache.clone(),
             first_record: None,
         };
         // A name the record cache holds a record for needs no second check: every key is the
         // `<domain>` of an evaluated frame, checked by RFC 7208 §4.3 then. The cache's copy is
         // shared, not built again.
-        let known = m
-            .cache
-            .as_ref()
-            .and_then(|c| c.known_domain(sdomain, m.timestamp));
+        let known = m.cache().and_then(|c| c.known_domain(sdomain, m.timestamp));
         let known = known.map(|(d, fresh)| {
             m.first_record = fresh;
             d
@@ -467,6 +400,11 @@ impl CheckHost {
             Err(why) => m.conclude(SpfResult::None, Some(why)),
         }
         m
+    }
+
+    /// The [`RecordCache`] the query was given.
+    fn cache(&self) -> Option<&'q RecordCache> {
+        self.query.record_cache.as_ref()
     }
 
     /// What the machine needs next: a DNS query, or the outcome.
@@ -672,7 +610,7 @@ impl CheckHost {
     /// A fresh answer to `q` from the [`RecordCache`] (A, AAAA and MX only), when the query has
     /// a clock reading.
     fn cached_answer(&self, q: QueryRef<'_>) -> Option<NormalAnswer> {
-        let cache = self.cache.as_ref()?;
+        let cache = self.cache()?;
         let now = self.timestamp;
         match q {
             QueryRef::A(name) => cache
@@ -689,8 +627,7 @@ impl CheckHost {
     /// Keeps a positive A, AAAA or MX answer to the pending query in the [`RecordCache`] while
     /// its TTL lasts.
     fn keep_answer(&self, ans: &NormalAnswer, ttl: u32) {
-        let (Some(cache), Some(Pending::Query(q))) = (self.cache.as_ref(), self.outgoing.as_ref())
-        else {
+        let (Some(cache), Some(Pending::Query(q))) = (self.cache(), self.outgoing.as_ref()) else {
             return;
         };
         let fresh = cache::Fresh::at(self.timestamp, ttl);
@@ -786,12 +723,12 @@ impl CheckHost {
     fn macro_ctx<'a>(&'a self, domain: &'a str) -> MacroContext<'a> {
         MacroContext {
             ip: self.ip,
-            local_part: self.idents.local_part(),
-            sender_domain: self.idents.sender_domain(),
+            local_part: self.local_part,
+            sender_domain: self.sender_domain,
             domain,
-            helo: self.idents.helo(),
+            helo: &self.query.helo,
             validated_domain: self.p_value(domain),
-            receiver: self.receiver.as_deref(),
+            receiver: self.query.receiver.as_deref(),
             timestamp: self.timestamp,
         }
     }
@@ -947,23 +884,7 @@ mod tests {
     }
 
     #[test]
-    fn identities_read_back_inline_or_not() {
-        // Short identities live in the inline array, long ones in a String: both read back
-        // as given, including multi-octet UTF-8 (an SMTPUTF8 local-part).
-        let long = "bounce-".repeat(20);
-        for (local, domain, helo) in [
-            ("user", "example.com", "mx.example.com"),
-            ("", "", ""),
-            ("jöran", "example.org", "h"),
-            (long.as_str(), "example.com", "mx.example.com"),
-            ("x", "example.com", long.as_str()),
-        ] {
-            let id = Idents::new(local, domain, helo);
-            assert_eq!(
-                (id.local_part(), id.sender_domain(), id.helo()),
-                (local, domain, helo)
-            );
-        }
+    fn frame_stack_keeps_the_innermost_on_top() {
         let mut stack = FrameStack::default();
         assert!(stack.is_empty() && stack.pop().is_none());
         for id in 0..4 {

@@ -7,7 +7,7 @@ use crate::dns::DnsQuery;
 use crate::macros::MacroString;
 use crate::target::target_name;
 
-impl CheckHost {
+impl CheckHost<'_> {
     // exp= (RFC 7208 §6.2): every failure means "no explanation", never a different result.
 
     pub(super) fn step_exp(&mut self) {

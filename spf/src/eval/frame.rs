@@ -22,7 +22,7 @@ use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
 use crate::trace::{Answer, Item};
 
-impl CheckHost {
+impl CheckHost<'_> {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
 
     pub(super) fn step_frame(&mut self) {
@@ -39,7 +39,11 @@ impl CheckHost {
                 } else {
                     None
                 };
-                let cached = self.cache.as_ref().zip(self.trace.frames.get(id));
+                let cached = self
+                    .query
+                    .record_cache
+                    .as_ref()
+                    .zip(self.trace.frames.get(id));
                 if let Some(published) = first.or_else(|| {
                     cached.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
                 }) {
@@ -222,7 +226,7 @@ impl CheckHost {
         // returns immediately with the result "permerror"". Invalid UTF-8 became U+FFFD above
         // and is rejected as a non-ASCII character.
         let id = self.stack.last().map_or(usize::MAX, |f| f.id);
-        let cache = self.cache.as_ref().zip(self.trace.frames.get(id));
+        let cache = self.cache().zip(self.trace.frames.get(id));
         let fresh = cache::Fresh::at(self.timestamp, ttl);
         // A cached record with the same text: no UTF-8 check, no parse, the text is shared.
         let hit = cache.and_then(|(c, info)| c.get(&info.domain, &bytes, fresh));

@@ -10,7 +10,7 @@ use crate::dns::DnsQuery;
 use crate::macros::{MacroLetter, MacroString};
 use crate::record::SpfRecord;
 
-impl CheckHost {
+impl CheckHost<'_> {
     /// RFC 7208 §7.3: "If the <domain> is present in the list of validated domains, it SHOULD be
     /// used. Otherwise, if a subdomain of the <domain> is present, it SHOULD be used. Otherwise,
     /// any name from the list can be used."
