@@ -26,7 +26,7 @@ use crate::query::Query;
 use crate::record::{DualCidr, Published};
 use crate::result::SpfResult;
 use crate::target::check_host_domain;
-use crate::trace::{Answer, FrameInfo, Item, Line, Trace, TracedQuery, Via};
+use crate::trace::{Answer, FrameInfo, Item, Line, NameKind, Trace, TracedQuery, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -139,8 +139,12 @@ impl FrameKind {
 /// The query the machine waits for.
 #[derive(Debug)]
 enum Pending {
-    /// TXT of a frame's own domain (the record lookup): the name stays in the frame table.
-    FrameTxt(usize),
+    /// A query for a frame's own domain (its record lookup, or `a`/`mx` without a
+    /// domain-spec): the name stays in the frame table.
+    Frame { id: usize, kind: NameKind },
+    /// The address lookup of exchange `index` of the MX answer being evaluated: the name stays
+    /// in [`CheckHost::mx_names`].
+    MxHost { index: usize, v6: bool },
     /// Any other query.
     Query(DnsQuery),
 }
@@ -264,6 +268,8 @@ pub struct CheckHost<'q> {
     /// The exchanges of the `mx` being evaluated, by preference (see [`Phase::MxHosts`]); shared
     /// with a [`RecordCache`] that holds the answer.
     mx_names: Option<Arc<[Domain]>>,
+    /// Where the trace's query table keeps `mx_names` (see [`Item::MxHostA`]).
+    mx_list: u16,
     exp: Option<Box<ExpState>>,
     outgoing: Option<Pending>,
     awaiting: bool,
@@ -359,6 +365,7 @@ impl<'q> CheckHost<'q> {
             ptr_names: None,
             ptr_proc: None,
             mx_names: None,
+            mx_list: 0,
             exp: None,
             outgoing: None,
             awaiting: false,
@@ -460,16 +467,37 @@ impl<'q> CheckHost<'q> {
         if self.tracing {
             let answer = Answer::from_summary(ans.summary());
             match self.outgoing.take() {
-                Some(Pending::FrameTxt(id)) => self.trace(Item::FrameTxt {
+                Some(Pending::Frame { id, kind }) => self.trace(Item::FrameQuery {
                     frame: frame_ref(id),
+                    kind,
                     answer,
                 }),
+                Some(Pending::MxHost { index, v6 }) => self.trace_mx_host(index, v6, answer),
                 Some(Pending::Query(q)) => self.trace_query(TracedQuery::Owned(q), answer),
                 None => {}
             }
         }
         self.outgoing = None;
         self.answer = Some(ans);
+    }
+
+    /// Traces the address lookup of exchange `index` of the MX answer being evaluated.
+    fn trace_mx_host(&mut self, index: usize, v6: bool, answer: Answer) {
+        let (list, index) = (self.mx_list, u8::try_from(index).unwrap_or(u8::MAX));
+        let item = if v6 {
+            Item::MxHostAaaa {
+                list,
+                index,
+                answer,
+            }
+        } else {
+            Item::MxHostA {
+                list,
+                index,
+                answer,
+            }
+        };
+        self.trace(item);
     }
 
     /// Traces a query other than a record lookup, with its answer.
@@ -499,7 +527,15 @@ impl<'q> CheckHost<'q> {
     /// The query waiting for an answer, borrowed.
     fn pending_query(&self) -> Option<QueryRef<'_>> {
         match self.outgoing.as_ref()? {
-            Pending::FrameTxt(id) => Some(QueryRef::Txt(&self.trace.frames.get(*id)?.domain)),
+            Pending::Frame { id, kind } => Some(kind.of(&self.trace.frames.get(*id)?.domain)),
+            Pending::MxHost { index, v6 } => {
+                let host = self.mx_names.as_ref()?.get(*index)?;
+                Some(if *v6 {
+                    QueryRef::Aaaa(host)
+                } else {
+                    QueryRef::A(host)
+                })
+            }
             Pending::Query(q) => Some(q.into()),
         }
     }
@@ -578,13 +614,14 @@ impl<'q> CheckHost<'q> {
         self.awaiting = true;
     }
 
-    /// Asks for the addresses of the `next` exchange in `hosts`. The name is copied only when
-    /// it must go to the resolver: a cached answer is traced by its place in the list.
-    fn query_mx_host(&mut self, hosts: &Arc<[Domain]>, next: usize) {
-        let Some(host) = hosts.get(next) else {
+    /// Asks for the addresses of exchange `next` of the MX answer being evaluated
+    /// ([`Self::mx_names`]). The name is not copied: the query and its trace line name the
+    /// exchange by its place in the answer.
+    fn query_mx_host(&mut self, next: usize) {
+        let v6 = self.ip.is_ipv6();
+        let Some(host) = self.mx_names.as_ref().and_then(|h| h.get(next)) else {
             return self.internal_error();
         };
-        let v6 = self.ip.is_ipv6();
         let q = if v6 {
             QueryRef::Aaaa(host)
         } else {
@@ -593,17 +630,39 @@ impl<'q> CheckHost<'q> {
         match self.cached_answer(q) {
             Some(ans) => {
                 if self.tracing {
-                    let hosts = Arc::clone(hosts);
-                    let traced = TracedQuery::MxHost {
-                        hosts,
-                        index: next,
-                        v6,
-                    };
-                    self.trace_query(traced, Answer::Cached);
+                    self.trace_mx_host(next, v6, Answer::Cached);
                 }
                 self.answer = Some(ans);
             }
-            None => self.query(q.to_query()),
+            None => {
+                self.outgoing = Some(Pending::MxHost { index: next, v6 });
+                self.awaiting = true;
+            }
+        }
+    }
+
+    /// Asks for `kind` records of the current frame's own domain (`a` or `mx` without a
+    /// domain-spec): the name is not copied, the query and its trace line name the frame.
+    pub(super) fn query_frame_domain(&mut self, kind: NameKind) {
+        let Some(id) = self.stack.last().map(|f| f.id) else {
+            return self.internal_error();
+        };
+        let Some(info) = self.trace.frames.get(id) else {
+            return self.internal_error();
+        };
+        match self.cached_answer(kind.of(&info.domain)) {
+            Some(ans) => {
+                self.trace(Item::FrameQuery {
+                    frame: frame_ref(id),
+                    kind,
+                    answer: Answer::Cached,
+                });
+                self.answer = Some(ans);
+            }
+            None => {
+                self.outgoing = Some(Pending::Frame { id, kind });
+                self.awaiting = true;
+            }
         }
     }
 
@@ -627,18 +686,18 @@ impl<'q> CheckHost<'q> {
     /// Keeps a positive A, AAAA or MX answer to the pending query in the [`RecordCache`] while
     /// its TTL lasts.
     fn keep_answer(&self, ans: &NormalAnswer, ttl: u32) {
-        let (Some(cache), Some(Pending::Query(q))) = (self.cache(), self.outgoing.as_ref()) else {
+        let (Some(cache), Some(q)) = (self.cache(), self.pending_query()) else {
             return;
         };
         let fresh = cache::Fresh::at(self.timestamp, ttl);
         match (q, ans) {
-            (DnsQuery::A(name), NormalAnswer::Addrs(a)) => {
+            (QueryRef::A(name), NormalAnswer::Addrs(a)) => {
                 cache.insert_addrs(AddrKind::A, name, a, fresh)
             }
-            (DnsQuery::Aaaa(name), NormalAnswer::Addrs(a)) => {
+            (QueryRef::Aaaa(name), NormalAnswer::Addrs(a)) => {
                 cache.insert_addrs(AddrKind::Aaaa, name, a, fresh);
             }
-            (DnsQuery::Mx(name), NormalAnswer::Mx(mx)) => cache.insert_mx(name, mx, fresh),
+            (QueryRef::Mx(name), NormalAnswer::Mx(mx)) => cache.insert_mx(name, mx, fresh),
             _ => {}
         }
     }

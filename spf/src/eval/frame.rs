@@ -20,7 +20,7 @@ use crate::macros::MacroString;
 use crate::record::{Directive, DualCidr, Mechanism, Published, SpfRecord, Term, v4_in, v6_in};
 use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
-use crate::trace::{Answer, Item};
+use crate::trace::{Answer, Item, NameKind, TracedQuery};
 
 impl CheckHost<'_> {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
@@ -47,14 +47,18 @@ impl CheckHost<'_> {
                 if let Some(published) = first.or_else(|| {
                     cached.and_then(|(c, info)| c.get_fresh(&info.domain, self.timestamp))
                 }) {
-                    self.trace(Item::FrameTxt {
+                    self.trace(Item::FrameQuery {
                         frame: frame_ref(id),
+                        kind: NameKind::Txt,
                         answer: Answer::Cached,
                     });
                     return self.install_record(id, Ok(published));
                 }
                 frame.phase = Phase::AwaitRecord;
-                self.outgoing = Some(Pending::FrameTxt(id));
+                self.outgoing = Some(Pending::Frame {
+                    id,
+                    kind: NameKind::Txt,
+                });
                 self.awaiting = true;
             }
             Phase::AwaitRecord => self.on_record(),
@@ -87,21 +91,25 @@ impl CheckHost<'_> {
                     }
                     // RFC 7505 null MX (`MX 0 .`): the root has no address to look up, so it
                     // matches nothing; the MX answer itself was not void.
+                    if self.trace_has_room() {
+                        // The exchanges join the trace's query table once; each address lookup
+                        // names one by its place (`Item::MxHostA`).
+                        self.mx_list = u16::try_from(self.trace.queries.len()).unwrap_or(u16::MAX);
+                        let hosts = TracedQuery::MxHosts(Arc::clone(&mx.hosts));
+                        self.trace.queries.push(hosts);
+                    }
                     self.mx_names = Some(mx.hosts);
                     self.set_phase(Phase::MxHosts { next: 0, cidr });
                 }
                 other => self.empty_or_error(other),
             },
-            Phase::MxHosts { next, cidr } => {
-                // A handle on the shared list: the host is asked for without a copy.
-                match self.mx_names.clone() {
-                    Some(hosts) if next < hosts.len() => {
-                        self.set_phase(Phase::AwaitMxHost { next, cidr });
-                        self.query_mx_host(&hosts, next);
-                    }
-                    _ => self.mechanism_done(false),
+            Phase::MxHosts { next, cidr } => match &self.mx_names {
+                Some(hosts) if next < hosts.len() => {
+                    self.set_phase(Phase::AwaitMxHost { next, cidr });
+                    self.query_mx_host(next);
                 }
-            }
+                _ => self.mechanism_done(false),
+            },
             Phase::AwaitMxHost { next, cidr } => match self.answer.take() {
                 Some(NormalAnswer::Addrs(addrs))
                     if addrs.iter().any(|a| self.ip_matches(*a, cidr)) =>
@@ -423,6 +431,24 @@ impl CheckHost<'_> {
         let spec = d.mechanism.domain_spec();
         if self.needs_ptr(spec) {
             return;
+        }
+        // `a` and `mx` without a domain-spec query the frame's own domain (RFC 7208 §5.3,
+        // §5.4): the query names the frame instead of a copy of the name.
+        match &d.mechanism {
+            Mechanism::A(None, cidr) => {
+                self.set_phase(Phase::AwaitA(*cidr));
+                let kind = if self.ip.is_ipv6() {
+                    NameKind::Aaaa
+                } else {
+                    NameKind::A
+                };
+                return self.query_frame_domain(kind);
+            }
+            Mechanism::Mx(None, cidr) => {
+                self.set_phase(Phase::AwaitMx(*cidr));
+                return self.query_frame_domain(NameKind::Mx);
+            }
+            _ => {}
         }
         // A domain-spec without macros is its own expansion: no expansion string, and the
         // frame's domain is not needed.
