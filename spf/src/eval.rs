@@ -280,6 +280,7 @@ pub struct CheckHost<'q> {
     mechanism: Option<Matched>,
     explanation: Option<String>,
     problem: Option<String>,
+    /// The checked domain once the outcome was handed out (until then it is frame 0's).
     domain: Option<Domain>,
     tracing: bool,
     /// The trace lines and the frame table (the domain of every frame, kept also when the
@@ -398,7 +399,6 @@ impl<'q> CheckHost<'q> {
         });
         match known.map_or_else(|| check_host_domain(sdomain), Ok) {
             Ok(d) => {
-                m.domain = Some(d.clone());
                 let id = m.add_frame(d);
                 m.push_frame(id, FrameKind::Top, false);
             }
@@ -768,7 +768,16 @@ impl<'q> CheckHost<'q> {
                 Matched::Directive(d) => Some(d),
             }),
             problem: self.problem.take(),
-            domain: self.domain.take(),
+            // The checked domain is frame 0's: shared with the trace, or moved out of the frame
+            // table that is dropped with the machine.
+            domain: self.domain.take().or_else(|| {
+                if self.tracing {
+                    self.trace.frames.first().map(|f| f.domain.clone())
+                } else {
+                    let frames = &mut self.trace.frames;
+                    (!frames.is_empty()).then(|| frames.swap_remove(0).domain)
+                }
+            }),
             lookups: self.lookups,
             void_lookups: self.voids,
             trace: if self.tracing {

@@ -41,10 +41,19 @@ pub const MAX_NAME_LEN: usize = 253;
 /// assert_eq!(idn.as_str(), "xn--bcher-kva.example");
 /// # Ok::<(), mailward_types::DomainError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
 pub struct Domain(Arc<str>);
+
+/// Equal when the names are. Clones share their text, so two handles on the same text are
+/// equal without comparing octets (a cache key found by a name cloned from it, for example).
+impl PartialEq for Domain {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
 
 /// Why a string is not a valid [`Domain`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
