@@ -110,6 +110,11 @@ impl Fresh {
         }
     }
 
+    /// Whether the answer came with a clock reading (an entry without one is never kept).
+    pub(crate) fn is_set(self) -> bool {
+        self.since != 0
+    }
+
     fn covers(self, now: u64) -> bool {
         now != 0 && self.since <= now && now < self.until
     }
@@ -382,7 +387,7 @@ impl RecordCache {
         &self,
         kind: AddrKind,
         name: &Domain,
-        addrs: &Arc<[IpAddr]>,
+        addrs: Arc<[IpAddr]>,
         fresh: Fresh,
     ) {
         if fresh.since == 0 {
@@ -393,8 +398,13 @@ impl RecordCache {
             AddrKind::A => &mut map.a,
             AddrKind::Aaaa => &mut map.aaaa,
         };
-        let value = Arc::clone(addrs);
-        answers.insert(name.clone(), Answer { value, fresh });
+        answers.insert(
+            name.clone(),
+            Answer {
+                value: addrs,
+                fresh,
+            },
+        );
     }
 
     /// Keeps a positive MX answer for `name` while `fresh` lasts (never without a clock

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use mailward_types::Domain;
 use mailward_types::dns::{DnsError, Resolver};
 
-use self::answer::{MismatchedAnswer, NormalAnswer, answer_ttl};
+use self::answer::{AddrList, MismatchedAnswer, NormalAnswer, answer_ttl};
 use crate::cache::{self, AddrKind, RecordCache};
 use crate::dns::{DnsAnswer, DnsQuery, QueryRef};
 use crate::macros::{MacroContext, MacroString};
@@ -674,10 +674,10 @@ impl<'q> CheckHost<'q> {
         match q {
             QueryRef::A(name) => cache
                 .addrs_fresh(AddrKind::A, name, now)
-                .map(NormalAnswer::Addrs),
+                .map(|a| NormalAnswer::Addrs(AddrList::Shared(a))),
             QueryRef::Aaaa(name) => cache
                 .addrs_fresh(AddrKind::Aaaa, name, now)
-                .map(NormalAnswer::Addrs),
+                .map(|a| NormalAnswer::Addrs(AddrList::Shared(a))),
             QueryRef::Mx(name) => cache.mx_fresh(name, now).map(NormalAnswer::Mx),
             QueryRef::Txt(_) | QueryRef::Ptr(_) => None,
         }
@@ -690,12 +690,15 @@ impl<'q> CheckHost<'q> {
             return;
         };
         let fresh = cache::Fresh::at(self.timestamp, ttl);
+        if !fresh.is_set() {
+            return;
+        }
         match (q, ans) {
             (QueryRef::A(name), NormalAnswer::Addrs(a)) => {
-                cache.insert_addrs(AddrKind::A, name, a, fresh)
+                cache.insert_addrs(AddrKind::A, name, a.to_shared(), fresh);
             }
             (QueryRef::Aaaa(name), NormalAnswer::Addrs(a)) => {
-                cache.insert_addrs(AddrKind::Aaaa, name, a, fresh);
+                cache.insert_addrs(AddrKind::Aaaa, name, a.to_shared(), fresh);
             }
             (QueryRef::Mx(name), NormalAnswer::Mx(mx)) => cache.insert_mx(name, mx, fresh),
             _ => {}

@@ -1,6 +1,6 @@
 //! DNS answers as the step machine uses them: normalised into records, void or error.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use mailward_types::Domain;
@@ -38,12 +38,50 @@ pub(super) fn answer_ttl(answer: &DnsAnswer) -> u32 {
 #[error("the answer does not match the query")]
 pub(super) struct MismatchedAnswer;
 
+/// The addresses of an A or AAAA answer: as the resolver gave them, or shared with a
+/// [`RecordCache`](crate::RecordCache) entry. Only an answer that is kept in the cache is
+/// turned into the shared form.
+#[derive(Debug)]
+pub(super) enum AddrList {
+    V4(Vec<Ipv4Addr>),
+    V6(Vec<Ipv6Addr>),
+    Shared(Arc<[IpAddr]>),
+}
+
+impl AddrList {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Self::V4(v) => v.len(),
+            Self::V6(v) => v.len(),
+            Self::Shared(v) => v.len(),
+        }
+    }
+
+    /// Whether `test` holds for any of the addresses.
+    pub(super) fn any(&self, mut test: impl FnMut(IpAddr) -> bool) -> bool {
+        match self {
+            Self::V4(v) => v.iter().any(|a| test(IpAddr::V4(*a))),
+            Self::V6(v) => v.iter().any(|a| test(IpAddr::V6(*a))),
+            Self::Shared(v) => v.iter().any(|a| test(*a)),
+        }
+    }
+
+    /// The addresses in the form a cache entry shares.
+    pub(super) fn to_shared(&self) -> Arc<[IpAddr]> {
+        match self {
+            Self::V4(v) => v.iter().map(|a| IpAddr::V4(*a)).collect(),
+            Self::V6(v) => v.iter().map(|a| IpAddr::V6(*a)).collect(),
+            Self::Shared(v) => Arc::clone(v),
+        }
+    }
+}
+
 /// A DNS answer, normalised: its records, void, or an error.
 #[derive(Debug)]
 pub(super) enum NormalAnswer {
     /// The records and their TTL.
     Txt(Vec<Txt>, u32),
-    Addrs(Arc<[IpAddr]>),
+    Addrs(AddrList),
     Mx(MxHosts),
     Ptr(Vec<Domain>),
     /// NXDOMAIN or NODATA (or an empty record list).
@@ -68,12 +106,8 @@ impl NormalAnswer {
                 let ttl = r.as_ref().map_or(0, |l| l.ttl);
                 norm(r, |v| Self::Txt(v, ttl))
             }
-            (QueryRef::A(_), DnsAnswer::A(r)) => {
-                norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V4).collect()))
-            }
-            (QueryRef::Aaaa(_), DnsAnswer::Aaaa(r)) => {
-                norm(r, |v| Self::Addrs(v.into_iter().map(IpAddr::V6).collect()))
-            }
+            (QueryRef::A(_), DnsAnswer::A(r)) => norm(r, |v| Self::Addrs(AddrList::V4(v))),
+            (QueryRef::Aaaa(_), DnsAnswer::Aaaa(r)) => norm(r, |v| Self::Addrs(AddrList::V6(v))),
             (QueryRef::Mx(_), DnsAnswer::Mx(r)) => norm(r, |v| Self::Mx(mx_hosts(v))),
             (QueryRef::Ptr(_), DnsAnswer::Ptr(r)) => norm(r, NormalAnswer::Ptr),
             _ => Self::Error(DnsError::other(MismatchedAnswer)),

@@ -65,7 +65,7 @@ impl CheckHost<'_> {
             Phase::Terms => self.next_term(),
             Phase::AwaitA(cidr) => match self.answer.take() {
                 Some(NormalAnswer::Addrs(addrs)) => {
-                    let hit = addrs.iter().any(|a| self.ip_matches(*a, cidr));
+                    let hit = addrs.any(|a| self.ip_matches(a, cidr));
                     self.mechanism_done(hit);
                 }
                 other => self.empty_or_error(other),
@@ -111,9 +111,7 @@ impl CheckHost<'_> {
                 _ => self.mechanism_done(false),
             },
             Phase::AwaitMxHost { next, cidr } => match self.answer.take() {
-                Some(NormalAnswer::Addrs(addrs))
-                    if addrs.iter().any(|a| self.ip_matches(*a, cidr)) =>
-                {
+                Some(NormalAnswer::Addrs(addrs)) if addrs.any(|a| self.ip_matches(a, cidr)) => {
                     self.mechanism_done(true);
                 }
                 // §5: a timeout or server failure stops the mechanism with temperror.

@@ -82,7 +82,7 @@ impl CheckHost<'_> {
                 let mut next = next;
                 if awaiting {
                     if let Some(NormalAnswer::Addrs(addrs)) = self.answer.take()
-                        && addrs.contains(&self.ip)
+                        && addrs.any(|a| a == self.ip)
                         && let Some(n) = names.get(next)
                     {
                         validated.push(n.clone());
