@@ -41,7 +41,7 @@ pub const MAX_NAME_LEN: usize = 253;
 /// assert_eq!(idn.as_str(), "xn--bcher-kva.example");
 /// # Ok::<(), mailward_types::DomainError>(())
 /// ```
-#[derive(Clone, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "String", into = "String"))]
 pub struct Domain(Arc<str>);
@@ -52,6 +52,13 @@ impl PartialEq for Domain {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+/// The name's hash (as the derived one was: equal names hash alike, shared or not).
+impl std::hash::Hash for Domain {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 
