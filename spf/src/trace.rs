@@ -382,9 +382,55 @@ pub struct Trace {
     /// The number of lines (a [`Item::TermRun`] stands for several).
     pub(crate) len: usize,
     pub(crate) lines: Vec<Line>,
-    pub(crate) frames: Vec<FrameInfo>,
+    pub(crate) frames: Frames,
     pub(crate) queries: Vec<TracedQuery>,
     pub(crate) notes: Vec<String>,
+}
+
+/// The frame table: the checked domain's frame inline (a check without include or redirect
+/// allocates none), the frames of include and redirect targets in a vector. Frame `i` is the
+/// `i`-th added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Frames {
+    first: Option<FrameInfo>,
+    rest: Vec<FrameInfo>,
+}
+
+impl Frames {
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&FrameInfo> {
+        match i.checked_sub(1) {
+            None => self.first.as_ref(),
+            Some(j) => self.rest.get(j),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut FrameInfo> {
+        match i.checked_sub(1) {
+            None => self.first.as_mut(),
+            Some(j) => self.rest.get_mut(j),
+        }
+    }
+
+    /// Adds a frame; its index.
+    pub(crate) fn push(&mut self, frame: FrameInfo) -> usize {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(frame);
+            return 0;
+        }
+        if self.rest.capacity() == 0 {
+            // Every include and redirect is counted first: at most MAX_DNS_TERMS more frames.
+            self.rest.reserve_exact(crate::MAX_DNS_TERMS as usize);
+        }
+        self.rest.push(frame);
+        self.rest.len()
+    }
+
+    /// The checked domain's frame, moved out (the table is not used afterwards).
+    pub(crate) fn take_first(&mut self) -> Option<FrameInfo> {
+        self.first.take()
+    }
 }
 
 impl Trace {
