@@ -71,6 +71,7 @@ impl SpfOutcome {
 /// let outcome = pollster::block_on(evaluate(&One, &q));
 /// let m = outcome.mechanism.expect("a directive matched");
 /// assert_eq!(m.to_string(), "ip4:192.0.2.0/24");
+/// assert_eq!(format!("[{m:>18}]"), "[  ip4:192.0.2.0/24]");
 /// assert_eq!(m, "ip4:192.0.2.0/24");
 /// assert_eq!(m.directive().qualifier, Qualifier::Pass);
 /// assert!(matches!(m.directive().mechanism, Mechanism::Ip4(..)));
@@ -127,11 +128,12 @@ impl MatchedDirective {
     }
 }
 
+/// The canonical form; width, fill and alignment apply as for a `str`.
 impl fmt::Display for MatchedDirective {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::with_capacity(64);
         write_directive(&mut s, self.directive());
-        f.write_str(&s)
+        f.pad(&s)
     }
 }
 
