@@ -26,7 +26,7 @@ use crate::query::Query;
 use crate::record::{DualCidr, Published};
 use crate::result::SpfResult;
 use crate::target::check_host_domain;
-use crate::trace::{Answer, FrameInfo, Item, Line, NameKind, Trace, TracedQuery, Via};
+use crate::trace::{Answer, FrameInfo, Item, Line, MxList, NameKind, Trace, TracedQuery, Via};
 
 /// RFC 7208 §4.6.4: "SPF implementations MUST limit the total number of those terms to 10".
 pub const MAX_DNS_TERMS: u32 = 10;
@@ -272,7 +272,7 @@ pub struct CheckHost<'q> {
     /// with a [`RecordCache`] that holds the answer.
     mx_names: Option<Arc<[Domain]>>,
     /// Where the trace's query table keeps `mx_names` (see [`Item::MxHostA`]).
-    mx_list: u16,
+    mx_list: MxList,
     exp: Option<Box<ExpState>>,
     outgoing: Option<Pending>,
     awaiting: bool,
@@ -369,7 +369,7 @@ impl<'q> CheckHost<'q> {
             ptr_names: None,
             ptr_proc: None,
             mx_names: None,
-            mx_list: 0,
+            mx_list: MxList::of_frame(0),
             exp: None,
             outgoing: None,
             awaiting: false,
@@ -711,6 +711,7 @@ impl<'q> CheckHost<'q> {
             domain,
             published: None,
             rejected: None,
+            mx_hosts: None,
         })
     }
 

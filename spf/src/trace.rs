@@ -184,14 +184,14 @@ pub(crate) enum Item {
     /// The A lookup of exchange `index` of the MX answer kept at `list` in the query table
     /// ([`TracedQuery::MxHosts`]).
     MxHostA {
-        list: u16,
+        list: MxList,
         index: u8,
         answer: Answer,
     },
     /// The AAAA lookup of such an exchange (two variants rather than a flag keep a
     /// [`Line`] at 16 octets).
     MxHostAaaa {
-        list: u16,
+        list: MxList,
         index: u8,
         answer: Answer,
     },
@@ -330,6 +330,29 @@ pub(crate) struct FrameInfo {
     pub(crate) published: Option<Arc<Published>>,
     /// The text of a selected record that did not parse (kept only when tracing).
     pub(crate) rejected: Option<String>,
+    /// The exchanges of the frame's first `mx` term (kept only when tracing), which its address
+    /// lookups' lines name by place ([`MxList`]).
+    pub(crate) mx_hosts: Option<Arc<[Domain]>>,
+}
+
+/// Where an MX answer's exchanges are kept for the trace: with the frame of the `mx` term when
+/// it is the frame's first (no allocation), in the query table otherwise
+/// ([`TracedQuery::MxHosts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MxList(u16);
+
+impl MxList {
+    /// The flag of a query-table index.
+    const IN_TABLE: u16 = 0x8000;
+
+    pub(crate) fn of_frame(frame: u16) -> Self {
+        Self(frame & !Self::IN_TABLE)
+    }
+
+    pub(crate) fn in_table(index: usize) -> Self {
+        let i = u16::try_from(index).unwrap_or(u16::MAX) & !Self::IN_TABLE;
+        Self(i | Self::IN_TABLE)
+    }
 }
 
 impl FrameInfo {
@@ -542,10 +565,15 @@ impl Trace {
                 answer,
             } => {
                 let v6 = matches!(item, Item::MxHostAaaa { .. });
-                let host = match self.queries.get(usize::from(list)) {
-                    Some(TracedQuery::MxHosts(hosts)) => hosts.get(usize::from(index)),
-                    _ => None,
+                let hosts = if list.0 & MxList::IN_TABLE == 0 {
+                    frame(list.0).and_then(|f| f.mx_hosts.as_ref())
+                } else {
+                    match self.queries.get(usize::from(list.0 & !MxList::IN_TABLE)) {
+                        Some(TracedQuery::MxHosts(hosts)) => Some(hosts),
+                        _ => None,
+                    }
                 };
+                let host = hosts.and_then(|h| h.get(usize::from(index)));
                 match host {
                     Some(h) => TraceEvent::Query {
                         query: if v6 {

@@ -112,6 +112,12 @@ fn what_still_allocates_when_warm() {
     assert_eq!(o.result, SpfResult::Pass);
     assert!(!o.trace.is_empty());
     assert_eq!(allocs, 1, "the trace's lines");
+    // An `mx` term's exchanges are kept for the trace with the frame: still one.
+    let q = warm_query("198.51.100.2", "a@mx.example", true);
+    counted(&q);
+    let (o, allocs) = counted(&q);
+    assert_eq!(o.result, SpfResult::Pass);
+    assert_eq!(allocs, 1, "the trace's lines");
     // An include adds a frame table beyond the checked domain and a stack for the frame that
     // waits for it (one block each, for all the includes and redirects that follow).
     let q = warm_query("192.0.2.7", "a@chain.example", false);

@@ -20,7 +20,7 @@ use crate::macros::MacroString;
 use crate::record::{Directive, DualCidr, Mechanism, Published, SpfRecord, Term, v4_in, v6_in};
 use crate::result::SpfResult;
 use crate::target::{check_domain, literal_target, target_name};
-use crate::trace::{Answer, Item, NameKind, TracedQuery};
+use crate::trace::{Answer, Item, MxList, NameKind, TracedQuery};
 
 impl CheckHost<'_> {
     // Frames: record lookup (§4.4), selection (§4.5), evaluation (§4.6).
@@ -92,11 +92,21 @@ impl CheckHost<'_> {
                     // RFC 7505 null MX (`MX 0 .`): the root has no address to look up, so it
                     // matches nothing; the MX answer itself was not void.
                     if self.trace_has_room() {
-                        // The exchanges join the trace's query table once; each address lookup
-                        // names one by its place (`Item::MxHostA`).
-                        self.mx_list = u16::try_from(self.trace.queries.len()).unwrap_or(u16::MAX);
-                        let hosts = TracedQuery::MxHosts(Arc::clone(&mx.hosts));
-                        self.trace.queries.push(hosts);
+                        // The exchanges are kept once for the trace, with the frame (its first
+                        // `mx`) or in the query table; each address lookup's line names one by
+                        // its place (`Item::MxHostA`).
+                        let id = self.stack.last().map_or(usize::MAX, |f| f.id);
+                        match self.trace.frames.get_mut(id) {
+                            Some(info) if info.mx_hosts.is_none() => {
+                                info.mx_hosts = Some(Arc::clone(&mx.hosts));
+                                self.mx_list = MxList::of_frame(frame_ref(id));
+                            }
+                            _ => {
+                                self.mx_list = MxList::in_table(self.trace.queries.len());
+                                let hosts = TracedQuery::MxHosts(Arc::clone(&mx.hosts));
+                                self.trace.queries.push(hosts);
+                            }
+                        }
                     }
                     self.mx_names = Some(mx.hosts);
                     self.set_phase(Phase::MxHosts { next: 0, cidr });
