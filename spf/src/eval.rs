@@ -271,7 +271,7 @@ pub struct CheckHost<'q> {
     /// The exchanges of the `mx` being evaluated, by preference (see [`Phase::MxHosts`]); shared
     /// with a [`RecordCache`] that holds the answer.
     mx_names: Option<Arc<[Domain]>>,
-    /// Where the trace's query table keeps `mx_names` (see [`Item::MxHostA`]).
+    /// Where the trace keeps `mx_names`: with the frame or in its query table ([`MxList`]).
     mx_list: MxList,
     exp: Option<Box<ExpState>>,
     outgoing: Option<Pending>,
