@@ -308,7 +308,7 @@ impl RecordCache {
         if slot.published.text.as_bytes() != text {
             return None;
         }
-        if fresh.since != 0 {
+        if fresh.is_set() {
             slot.fresh = fresh;
         }
         Some(Arc::clone(&slot.published))
@@ -390,7 +390,7 @@ impl RecordCache {
         addrs: Arc<[IpAddr]>,
         fresh: Fresh,
     ) {
-        if fresh.since == 0 {
+        if !fresh.is_set() {
             return;
         }
         let mut map = self.lock_with_answer_room();
@@ -410,7 +410,7 @@ impl RecordCache {
     /// Keeps a positive MX answer for `name` while `fresh` lasts (never without a clock
     /// reading).
     pub(crate) fn insert_mx(&self, name: &Domain, mx: &MxHosts, fresh: Fresh) {
-        if fresh.since == 0 {
+        if !fresh.is_set() {
             return;
         }
         let mut map = self.lock_with_answer_room();
