@@ -181,8 +181,8 @@ pub(crate) enum Item {
         kind: NameKind,
         answer: Answer,
     },
-    /// The A lookup of exchange `index` of the MX answer kept at `list` in the query table
-    /// ([`TracedQuery::MxHosts`]).
+    /// The A lookup of exchange `index` of the MX answer kept at `list` (with a frame or in
+    /// the query table, see [`MxList`]).
     MxHostA {
         list: MxList,
         index: u8,
