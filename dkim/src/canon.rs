@@ -14,6 +14,7 @@
 
 use crate::algorithm::Canonicalization;
 
+mod expand;
 mod scan;
 
 use self::scan::{skip_clean_dispatched, special_mask};
@@ -322,44 +323,21 @@ impl BodyCanon {
     }
 
     /// [`Self::update`] for input whose line ends are bare LFs: each bare LF becomes CRLF on
-    /// its way through a stack buffer; a segment longer than the buffer goes through
-    /// unchanged, without a copy.
+    /// its way through a stack buffer (see [`expand`]), which is then canonicalized as SMTP
+    /// input.
     fn update_lf_input<E: Emit>(&mut self, e: &mut E, chunk: &[u8]) {
-        let mut buf = [0u8; 2048];
-        let mut fill = 0;
+        let mut buf = [0u8; 4096];
         let mut rest = chunk;
+        // The octet before the chunk: only a held CR keeps a first LF from being bare.
+        let mut prev = if self.held_cr { CR } else { LF };
         while !rest.is_empty() {
-            let lf = memchr::memchr(LF, rest);
-            let seg = rest.get(..lf.unwrap_or(rest.len())).unwrap_or_default();
-            self.stage(e, &mut buf, &mut fill, seg);
-            let Some(lf) = lf else { break };
-            // An LF is bare unless a CR comes right before it. An empty first segment (the
-            // chunk starts with LF) comes here only when no CR is held from the previous chunk
-            // (see `first_line_end_is_bare`); after it, the octet before a segment is an LF.
-            let line_end: &[u8] = if seg.last() == Some(&CR) {
-                b"\n"
-            } else {
-                b"\r\n"
-            };
-            self.stage(e, &mut buf, &mut fill, line_end);
-            rest = rest.get(lf + 1..).unwrap_or_default();
-        }
-        self.update_crlf_input(e, buf.get(..fill).unwrap_or_default());
-    }
-
-    /// Appends `data` to `buf[..*fill]`, canonicalizing the buffer first when `data` does not
-    /// fit; `data` longer than the whole buffer is canonicalized directly.
-    fn stage<E: Emit>(&mut self, e: &mut E, buf: &mut [u8], fill: &mut usize, data: &[u8]) {
-        if *fill + data.len() > buf.len() {
-            self.update_crlf_input(e, buf.get(..*fill).unwrap_or_default());
-            *fill = 0;
-        }
-        match buf.get_mut(*fill..*fill + data.len()) {
-            Some(slot) => {
-                slot.copy_from_slice(data);
-                *fill += data.len();
+            let (read, written) = expand::expand_bare_lf(prev, rest, &mut buf);
+            if read == 0 {
+                break; // not reached: the buffer always takes a block
             }
-            None => self.update_crlf_input(e, data),
+            self.update_crlf_input(e, buf.get(..written).unwrap_or_default());
+            prev = rest.get(read - 1).copied().unwrap_or(LF);
+            rest = rest.get(read..).unwrap_or_default();
         }
     }
 
