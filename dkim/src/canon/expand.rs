@@ -14,28 +14,33 @@ use super::{CR, LF};
 /// its last piece is copied as 64 octets.
 const BLOCK_ROOM: usize = 2 * 64 + 64;
 
-/// Copies `input` to `out` with a CR before each LF not preceded by one (`prev`: the octet
-/// before `input`), a block of 64 at a time while `input` has 128 octets left (a piece may
-/// start anywhere in a block and is read as 64) and `out` has room for a block. Returns the
-/// octets read and written; the rest is for [`expand_tail`].
+/// Copies `input[..valid]` to `out` with a CR before each LF not preceded by one (`prev`: the
+/// octet before `input`), a block of 64 at a time while `input` has 128 octets from the block
+/// on (a piece may start anywhere in a block and is read as 64; past `valid` is padding) and
+/// `out` has room for a block. Returns the octets read and written.
 #[inline(always)]
 fn expand_blocks(
     prev: u8,
     input: &[u8],
+    valid: usize,
     out: &mut [u8],
     eq_mask: impl Fn(&[u8; 64], u8) -> u64,
 ) -> (usize, usize) {
     let (mut read, mut written) = (0, 0);
     let mut cr_before = u64::from(prev == CR);
-    while read + 128 <= input.len() && written + BLOCK_ROOM <= out.len() {
+    while read < valid && read + 128 <= input.len() && written + BLOCK_ROOM <= out.len() {
         let Some(block) = input
             .get(read..read + 64)
             .and_then(|b| <&[u8; 64]>::try_from(b).ok())
         else {
             break;
         };
+        let live = (valid - read).min(64);
         let crs = eq_mask(block, CR);
         let mut bare = eq_mask(block, LF) & !((crs << 1) | cr_before);
+        if live < 64 {
+            bare &= (1 << live) - 1;
+        }
         cr_before = crs >> 63;
         // `from`: where the next piece starts in the block; the LF a piece stops before starts
         // the next piece, after the CR.
@@ -52,10 +57,54 @@ fn expand_blocks(
             from = at;
         }
         copy64(input, read + from, out, written);
-        written += 64 - from;
-        read += 64;
+        written += live - from;
+        read += live;
     }
     (read, written)
+}
+
+/// [`expand_blocks`] over all of `input`: its last 64 to 127 octets are copied into a padded
+/// block pair first, so that they go in blocks too; octet by octet only when `out` is too small
+/// for a block.
+#[inline(always)]
+fn expand_with(
+    prev: u8,
+    input: &[u8],
+    out: &mut [u8],
+    eq_mask: impl Fn(&[u8; 64], u8) -> u64 + Copy,
+) -> (usize, usize) {
+    let (read, written) = expand_blocks(prev, input, input.len(), out, eq_mask);
+    let rest = input.get(read..).unwrap_or_default();
+    if rest.is_empty() || (rest.len() >= 128 && read > 0) {
+        return (read, written); // done, or `out` is full and the next call goes on in blocks
+    }
+    let prev = match read.checked_sub(1) {
+        Some(last) => input.get(last).copied().unwrap_or(prev),
+        None => prev,
+    };
+    let out_rest = out.get_mut(written..).unwrap_or_default();
+    let (more_read, more_written) = if rest.len() < 128 {
+        let mut padded = [0u8; 256];
+        if let Some(slots) = padded.get_mut(..rest.len()) {
+            slots.copy_from_slice(rest);
+        }
+        expand_blocks(prev, &padded, rest.len(), out_rest, eq_mask)
+    } else {
+        (0, 0)
+    };
+    let (tail_read, tail_written) = expand_tail(
+        if more_read > 0 {
+            rest.get(more_read - 1).copied().unwrap_or(prev)
+        } else {
+            prev
+        },
+        rest.get(more_read..).unwrap_or_default(),
+        out_rest.get_mut(more_written..).unwrap_or_default(),
+    );
+    (
+        read + more_read + tail_read,
+        written + more_written + tail_written,
+    )
 }
 
 /// `out[to..to + 64] = input[from..from + 64]`, both in bounds by the callers' checks.
@@ -106,46 +155,32 @@ fn eq_mask_portable(block: &[u8; 64], byte: u8) -> u64 {
 
 /// Copies as much of `input` into `out` as fits, with a CR before each LF not preceded by one
 /// (`prev`: the octet before `input`; a CR when the previous chunk ended in one). Returns the
-/// octets read and written. `out` of a few hundred octets or more always takes some input; the
-/// octet-by-octet tail is only for the last 128 octets of `input`, or for a small `out`.
+/// octets read and written. `out` of a few hundred octets or more always takes some input.
 pub(super) fn expand_bare_lf(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
-    let (read, written) = expand_blocks_dispatched(prev, input, out);
-    if input.len() - read >= 128 && read > 0 {
-        return (read, written); // `out` is full; the next call goes on in blocks
-    }
-    let prev = match read.checked_sub(1) {
-        Some(last) => input.get(last).copied().unwrap_or(prev),
-        None => prev,
-    };
-    let (tail_read, tail_written) = expand_tail(
-        prev,
-        input.get(read..).unwrap_or_default(),
-        out.get_mut(written..).unwrap_or_default(),
-    );
-    (read + tail_read, written + tail_written)
+    expand_dispatched(prev, input, out)
 }
 
-/// [`expand_blocks`] with AVX2 masks where the CPU has them (safe Rust: pulp's run-time
+/// [`expand_with`] with AVX2 masks where the CPU has them (safe Rust: pulp's run-time
 /// detection and intrinsics).
 #[cfg(all(feature = "runtime-avx2", target_arch = "x86_64"))]
-fn expand_blocks_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+fn expand_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
     match pulp::x86::V3::try_new() {
         Some(simd) => simd.vectorize(
             #[inline(always)]
             || {
-                expand_blocks(prev, input, out, |block, byte| {
+                expand_with(prev, input, out, |block, byte| {
                     eq_mask_v3(simd, block, byte)
                 })
             },
         ),
-        None => expand_blocks(prev, input, out, eq_mask_portable),
+        None => expand_with(prev, input, out, eq_mask_portable),
     }
 }
 
-/// [`expand_blocks`] as compiled for the target.
+/// [`expand_with`] as compiled for the target.
 #[cfg(not(all(feature = "runtime-avx2", target_arch = "x86_64")))]
-fn expand_blocks_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
-    expand_blocks(prev, input, out, eq_mask_portable)
+fn expand_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+    expand_with(prev, input, out, eq_mask_portable)
 }
 
 /// [`eq_mask_portable`] in two AVX2 compares and two `movemask`s.
@@ -230,8 +265,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Any mix of text, CR, LF and CRLF, expanded through buffers of any size from the
-        /// smallest that holds a block, equals the octet-by-octet model.
+        /// Any mix of text, CR, LF and CRLF, expanded through buffers of any size from two
+        /// octets (the octet-by-octet path) to several blocks, equals the octet model.
         #[test]
         fn expansion_matches_model(
             input in proptest::collection::vec(
@@ -239,7 +274,7 @@ mod tests {
                 0..1500,
             ),
             prev in proptest::sample::select(vec![CR, LF, b'a']),
-            room in 200usize..700,
+            room in 2usize..700,
         ) {
             proptest::prop_assert_eq!(expand_all(prev, &input, room), model(prev, &input));
         }
