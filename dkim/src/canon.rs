@@ -17,7 +17,7 @@ use crate::algorithm::Canonicalization;
 mod expand;
 mod scan;
 
-use self::scan::{skip_clean_dispatched, special_mask};
+use self::scan::{block_mask, skip_clean_dispatched};
 
 const CR: u8 = b'\r';
 const LF: u8 = b'\n';
@@ -360,42 +360,16 @@ impl BodyCanon {
         let len = chunk.len();
         // Start of a run of consecutive unchanged blocks, written in one piece when it ends.
         let mut run: Option<usize> = None;
-        let mut padded: [u8; 66];
         while i < len {
             // Every step looks at a block of up to 64 octets with its neighbours known on both
-            // sides. Inside the chunk the window is borrowed; at its start the octet before is
-            // the last one consumed, and past its end stand spaces, which flag for the state
-            // machine whatever must wait for the next chunk (white space, a line end).
+            // sides (see `block_mask`).
             let avail = (len - i).min(64);
-            let window = match chunk
-                .get(i.wrapping_sub(1)..i + 65)
-                .and_then(|w| <&[u8; 66]>::try_from(w).ok())
-            {
-                Some(w) if i >= 1 => w,
-                _ => {
-                    padded = [SP; 66];
-                    padded[0] = if i == 0 {
-                        self.prev
-                    } else {
-                        chunk.get(i - 1).copied().unwrap_or(self.prev)
-                    };
-                    // Up to 65 octets: the one after the block belongs to its last pair.
-                    let rest = chunk.get(i..(i + 65).min(len)).unwrap_or_default();
-                    for (slot, &b) in padded.iter_mut().skip(1).zip(rest) {
-                        *slot = b;
-                    }
-                    &padded
-                }
-            };
             let end = i + avail;
             let ends_chunk_in_cr = end == len && chunk.get(end - 1) == Some(&CR);
             // One pass computes which octets are special; a block without any is the common
             // case and is skipped after an OR over the flags. Lanes past the chunk are cleared;
             // a CR ending the chunk always goes to the state machine (it may start a CRLF).
-            let mut mask = special_mask(window, self.relaxed);
-            if avail < 64 {
-                mask &= (1u64 << avail) - 1;
-            }
+            let mut mask = block_mask(chunk, i, self.prev, self.relaxed);
             if ends_chunk_in_cr {
                 mask |= 1u64 << (avail - 1);
             }

@@ -97,6 +97,81 @@ pub(super) fn skip_clean(chunk: &[u8], start: usize, relaxed: bool) -> usize {
     pos
 }
 
+/// Bit `k` set when octet `chunk[i + k]` must go through the state machine, for the block of
+/// up to 64 octets at `i` (`prev`: the octet before the chunk). The lanes past the chunk are
+/// clear; past its end stand spaces, which flag for the state machine whatever must wait for
+/// the next chunk (white space, a line end).
+///
+/// Inside the chunk the window of [`special_mask`] is borrowed. At the chunk's start and end,
+/// where the window would reach outside, a window one octet (or a few) inward is borrowed and
+/// its mask shifted into place, with the one octet it leaves out checked on its own: building
+/// a padded window there cost a store of each octet and a stalled vector load of them, twice
+/// per chunk. Only a chunk shorter than a window is copied.
+#[inline(always)]
+pub(super) fn block_mask(chunk: &[u8], i: usize, prev: u8, relaxed: bool) -> u64 {
+    let len = chunk.len();
+    let avail = len.saturating_sub(i).min(64);
+    if avail == 0 {
+        return 0;
+    }
+    let window = |at: usize| {
+        chunk
+            .get(at..at + 66)
+            .and_then(|w| <&[u8; 66]>::try_from(w).ok())
+    };
+    let octet = |k: usize| chunk.get(k).copied().unwrap_or(SP);
+    if let Some(w) = i.checked_sub(1).and_then(window) {
+        return special_mask(w, relaxed);
+    }
+    if i == 0
+        && let Some(w) = window(0)
+    {
+        // The window's block is octets 1..65; octet 0 is flagged by its pair with `prev`
+        // (and, under relaxed, with octet 1).
+        let first = if relaxed {
+            special_pair_relaxed(prev, octet(0)) | special_pair_relaxed(octet(0), octet(1))
+        } else {
+            special_simple(prev, octet(0))
+        };
+        return (special_mask(w, relaxed) << 1) | u64::from(first);
+    }
+    if i >= 1
+        && let Some(w) = len.checked_sub(66).and_then(window)
+    {
+        // The window's block is octets len - 65 .. len - 1, which holds the block's octets but
+        // the last, from block octet 64 - avail on; the last octet is flagged by its pair with
+        // the one before it and, under relaxed, with the space after the chunk.
+        let last = if relaxed {
+            special_pair_relaxed(octet(len - 2), octet(len - 1))
+                | special_pair_relaxed(octet(len - 1), SP)
+        } else {
+            special_simple(octet(len - 2), octet(len - 1))
+        };
+        let inner = special_mask(w, relaxed)
+            .checked_shr(u32::try_from(65 - avail).unwrap_or(64))
+            .unwrap_or(0);
+        return inner | (u64::from(last) << (avail - 1));
+    }
+    // A chunk shorter than a window: the octet before, the chunk, spaces.
+    let mut padded = [SP; 66];
+    if let Some(first) = padded.first_mut() {
+        *first = match i.checked_sub(1) {
+            Some(before) => octet(before),
+            None => prev,
+        };
+    }
+    let rest = chunk.get(i..(i + 65).min(len)).unwrap_or_default();
+    if let Some(slots) = padded.get_mut(1..1 + rest.len()) {
+        slots.copy_from_slice(rest);
+    }
+    let mask = special_mask(&padded, relaxed);
+    if avail < 64 {
+        mask & ((1u64 << avail) - 1)
+    } else {
+        mask
+    }
+}
+
 /// Bit `k` set when octet `w[1 + k]` must go through the state machine (0 for a block passed
 /// through unchanged).
 #[inline(always)]
@@ -198,6 +273,34 @@ mod tests {
             let want = skip_clean_model(&body, start, relaxed);
             proptest::prop_assert_eq!(skip_clean(&body, start, relaxed), want);
             proptest::prop_assert_eq!(skip_clean_dispatched(&body, start, relaxed), want);
+        }
+    }
+
+    proptest::proptest! {
+        /// [`block_mask`] at every block of a chunk (and a few positions between) equals the
+        /// mask of a window built octet by octet: the octet before the block (`prev` at the
+        /// chunk's start), the block and the octet after it, spaces past the chunk's end.
+        #[test]
+        fn block_mask_matches_padded_windows(
+            chunk in proptest::collection::vec(
+                proptest::sample::select(b"ab  \t\r\n\r\n.x\x0e\x07".to_vec()),
+                0..300,
+            ),
+            prev in proptest::sample::select(b"a \r\n\t".to_vec()),
+            relaxed: bool,
+        ) {
+            let mut starts: Vec<usize> = (0..chunk.len()).step_by(64).collect();
+            starts.extend((0..chunk.len()).step_by(37));
+            for i in starts {
+                let mut window = [SP; 66];
+                window[0] = if i == 0 { prev } else { chunk[i - 1] };
+                for (slot, &b) in window[1..].iter_mut().zip(&chunk[i..]) {
+                    *slot = b;
+                }
+                let avail = (chunk.len() - i).min(64);
+                let want = special_mask(&window, relaxed) & (u64::MAX >> (64 - avail));
+                proptest::prop_assert_eq!(block_mask(&chunk, i, prev, relaxed), want, "at {}", i);
+            }
         }
     }
 
