@@ -91,7 +91,10 @@ pub enum Step {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 pub async fn evaluate<R: Resolver + ?Sized>(resolver: &R, query: &Query) -> SpfOutcome {
-    let mut machine = CheckHost::new(query);
+    // Built in place, then started: `CheckHost::new` would return it by value, a copy of the
+    // whole machine into the future.
+    let mut machine = CheckHost::unstarted(query);
+    machine.start();
     loop {
         // The pending query is read in place (`next()` would hand out a clone per query).
         machine.run();
@@ -358,8 +361,17 @@ impl<'q> CheckHost<'q> {
     /// Starts `check_host()` for the identity in `query` (RFC 7208 §4.1, §4.3); the machine
     /// borrows the query until it is done.
     pub fn new(query: &'q Query) -> Self {
+        let mut m = Self::unstarted(query);
+        m.start();
+        m
+    }
+
+    /// The machine before [`Self::start`]: its fields only, so that a caller building it in
+    /// place (the future of [`evaluate`]) does not copy it afterwards.
+    #[inline(always)]
+    fn unstarted(query: &'q Query) -> Self {
         let (local, sdomain) = query.sender_parts();
-        let mut m = Self {
+        Self {
             query,
             ip: query.client_ip(),
             local_part: local,
@@ -389,25 +401,31 @@ impl<'q> CheckHost<'q> {
                 ..Trace::default()
             },
             first_record: None,
-        };
+        }
+    }
+
+    /// Checks the `<domain>` and pushes its frame (RFC 7208 §4.3).
+    fn start(&mut self) {
+        let sdomain = self.sender_domain;
         // A name the record cache holds a record for needs no second check: every key is the
         // `<domain>` of an evaluated frame, checked by RFC 7208 §4.3 then. The cache's copy is
         // shared, not built again.
-        let known = m.cache().and_then(|c| c.known_domain(sdomain, m.timestamp));
+        let known = self
+            .cache()
+            .and_then(|c| c.known_domain(sdomain, self.timestamp));
         let known = known.map(|(d, fresh)| {
-            m.first_record = fresh;
+            self.first_record = fresh;
             d
         });
         match known.map_or_else(|| check_host_domain(sdomain), Ok) {
             Ok(d) => {
-                let id = m.add_frame(d);
-                m.push_frame(id, FrameKind::Top, false);
+                let id = self.add_frame(d);
+                self.push_frame(id, FrameKind::Top, false);
             }
             // RFC 7208 §4.3: "If the <domain> is malformed … check_host() immediately returns
             // the result "none"."
-            Err(why) => m.conclude(SpfResult::None, Some(why)),
+            Err(why) => self.conclude(SpfResult::None, Some(why)),
         }
-        m
     }
 
     /// The [`RecordCache`] the query was given.
