@@ -274,9 +274,7 @@ mod tests {
             proptest::prop_assert_eq!(skip_clean(&body, start, relaxed), want);
             proptest::prop_assert_eq!(skip_clean_dispatched(&body, start, relaxed), want);
         }
-    }
 
-    proptest::proptest! {
         /// [`block_mask`] at every block of a chunk (and a few positions between) equals the
         /// mask of a window built octet by octet: the octet before the block (`prev` at the
         /// chunk's start), the block and the octet after it, spaces past the chunk's end.
