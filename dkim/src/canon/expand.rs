@@ -63,9 +63,9 @@ fn expand_blocks(
     (read, written)
 }
 
-/// [`expand_blocks`] over all of `input`: its last 64 to 127 octets are copied into a padded
-/// block pair first, so that they go in blocks too; octet by octet only when `out` is too small
-/// for a block.
+/// [`expand_blocks`] over all of `input`: what is left when fewer than 128 octets remain (all
+/// of a short input) is copied into a zero-padded block pair first, so that it goes in blocks
+/// too; octet by octet only when `out` is too small for a block.
 #[inline(always)]
 fn expand_with(
     prev: u8,
@@ -155,7 +155,8 @@ fn eq_mask_portable(block: &[u8; 64], byte: u8) -> u64 {
 
 /// Copies as much of `input` into `out` as fits, with a CR before each LF not preceded by one
 /// (`prev`: the octet before `input`; a CR when the previous chunk ended in one). Returns the
-/// octets read and written. `out` of a few hundred octets or more always takes some input.
+/// octets read and written. An `out` of two octets or more always takes some input (192 or
+/// more take a block at a time).
 pub(super) fn expand_bare_lf(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
     expand_dispatched(prev, input, out)
 }
