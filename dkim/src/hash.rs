@@ -541,27 +541,35 @@ mod tests {
         }
     }
 
-    /// The LF rewrite copies through a 2 KB buffer: a line end arriving when the buffer is
-    /// full, one short or just past (a bare LF that gains a CR, a CRLF, a CR CRLF, a trailing
-    /// space, an empty line), cut at every offset around the boundary, must give the octet
-    /// model's form. "a\n" first sends the chunk through the rewrite; it becomes 3 octets, so
-    /// the line end after `len` x's lands at buffer offsets 2043–2053.
+    /// The LF rewrite copies through a 4 KB buffer, 64 input octets at a time while 192 octets
+    /// of room are left (a block of LFs doubles, and its last piece is copied as 64 octets):
+    /// "a\n" and x's grow by one octet in all, so the buffer is handed on after 61 blocks, at
+    /// input offset 3 904 (output 3 905). A line end arriving there, a few octets before or
+    /// just past (a bare LF that gains a CR, a CRLF, a CR CRLF, a trailing space, an empty
+    /// line), cut at every offset around it, must give the octet model's form. "a\n" first
+    /// sends the chunk through the rewrite; the line end after `len` x's is at input offset
+    /// 2 + `len`, and 300 more octets keep the input going past the boundary. (Planting a
+    /// rewrite that forgets the octet before each hand-over, a CR that keeps the next LF from
+    /// being bare, makes this fail.)
     #[test]
     fn lf_rewrite_line_ends_at_the_buffer_boundary() {
         for c in [Canonicalization::Simple, Canonicalization::Relaxed] {
-            for len in 2040..=2050 {
+            for len in 3894..=3910 {
                 for end in [&b"\n"[..], b"\r\n", b"\r\r\n", b" \n", b"\n\n"] {
                     let mut body = b"a\n".to_vec();
                     body.extend(std::iter::repeat_n(b'x', len));
                     body.extend_from_slice(end);
                     body.extend_from_slice(b"y\n\nz \n\n");
+                    // Enough text after it that the buffer fills before the input ends.
+                    body.extend(std::iter::repeat_n(b'w', 300));
+                    body.push(b'\n');
                     let expected = sha256(&model(c, &body));
                     assert_eq!(
                         one_shot(c, &body, None).digest,
                         expected,
                         "{c} {len} {end:?}"
                     );
-                    for cut in len - 4..body.len() {
+                    for cut in len - 4..len + 16 {
                         let got = in_pieces(c, &body, vec![cut]).digest;
                         assert_eq!(got, expected, "{c} {len} {end:?} cut {cut}");
                     }
