@@ -156,15 +156,10 @@ fn eq_mask_portable(block: &[u8; 64], byte: u8) -> u64 {
 /// Copies as much of `input` into `out` as fits, with a CR before each LF not preceded by one
 /// (`prev`: the octet before `input`; a CR when the previous chunk ended in one). Returns the
 /// octets read and written. An `out` of two octets or more always takes some input (192 or
-/// more take a block at a time).
-pub(super) fn expand_bare_lf(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
-    expand_dispatched(prev, input, out)
-}
-
-/// [`expand_with`] with AVX2 masks where the CPU has them (safe Rust: pulp's run-time
-/// detection and intrinsics).
+/// more take a block at a time). [`expand_with`] with AVX2 masks where the CPU has them (safe
+/// Rust: pulp's run-time detection and intrinsics).
 #[cfg(all(feature = "runtime-avx2", target_arch = "x86_64"))]
-fn expand_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+pub(super) fn expand_bare_lf(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
     match pulp::x86::V3::try_new() {
         Some(simd) => simd.vectorize(
             #[inline(always)]
@@ -178,9 +173,9 @@ fn expand_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
     }
 }
 
-/// [`expand_with`] as compiled for the target.
+/// [`expand_with`] as compiled for the target (see the `runtime-avx2` version).
 #[cfg(not(all(feature = "runtime-avx2", target_arch = "x86_64")))]
-fn expand_dispatched(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
+pub(super) fn expand_bare_lf(prev: u8, input: &[u8], out: &mut [u8]) -> (usize, usize) {
     expand_with(prev, input, out, eq_mask_portable)
 }
 
