@@ -353,6 +353,16 @@ impl MxList {
         let i = u16::try_from(index).unwrap_or(u16::MAX) & !Self::IN_TABLE;
         Self(i | Self::IN_TABLE)
     }
+
+    /// The place it names: `Ok(frame)` as made by [`Self::of_frame`], `Err(index)` as made by
+    /// [`Self::in_table`].
+    fn place(self) -> Result<u16, usize> {
+        if self.0 & Self::IN_TABLE == 0 {
+            Ok(self.0)
+        } else {
+            Err(usize::from(self.0 & !Self::IN_TABLE))
+        }
+    }
 }
 
 impl FrameInfo {
@@ -565,13 +575,12 @@ impl Trace {
                 answer,
             } => {
                 let v6 = matches!(item, Item::MxHostAaaa { .. });
-                let hosts = if list.0 & MxList::IN_TABLE == 0 {
-                    frame(list.0).and_then(|f| f.mx_hosts.as_ref())
-                } else {
-                    match self.queries.get(usize::from(list.0 & !MxList::IN_TABLE)) {
+                let hosts = match list.place() {
+                    Ok(f) => frame(f).and_then(|f| f.mx_hosts.as_ref()),
+                    Err(q) => match self.queries.get(q) {
                         Some(TracedQuery::MxHosts(hosts)) => Some(hosts),
                         _ => None,
-                    }
+                    },
                 };
                 let host = hosts.and_then(|h| h.get(usize::from(index)));
                 match host {
